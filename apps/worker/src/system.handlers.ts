@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { SystemPingsRepository } from '@herald/persistence';
+import { HeartbeatPublisher, OnJob, type JobPayloads } from '@herald/queues';
+import type { Job } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+
+@Injectable()
+export class SystemHandlers {
+  constructor(
+    private readonly pings: SystemPingsRepository,
+    private readonly heartbeat: HeartbeatPublisher,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  @OnJob('system.ping')
+  async ping(payload: JobPayloads['system.ping'], job: Job): Promise<{ processed: boolean }> {
+    const processed = await this.pings.markProcessed(payload.ping_id, this.heartbeat.id, job.id ?? '');
+    this.logger.info({ ping_id: payload.ping_id, first: processed }, 'ping processed');
+    return { processed };
+  }
+}

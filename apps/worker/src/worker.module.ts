@@ -1,0 +1,25 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { HeraldConfig } from '@herald/config';
+import { QUEUE_NAMES, type QueueName, type QueueProcessor } from '@herald/queues';
+import { SystemHandlers } from './system.handlers';
+import { SystemProcessor } from './system.processor';
+
+/** One processor per queue; the type makes a queue without a processor a compile error. */
+const PROCESSORS: Record<QueueName, Type<QueueProcessor>> = {
+  system: SystemProcessor,
+};
+
+/** The queues this worker consumes: WORKER_QUEUES, or all. Unknown names fail the boot. */
+export function consumedQueues(config: HeraldConfig): QueueName[] {
+  if (config.queues.consume.length === 0) return [...QUEUE_NAMES];
+  const unknown = config.queues.consume.filter((q) => !QUEUE_NAMES.includes(q as QueueName));
+  if (unknown.length > 0) throw new Error(`WORKER_QUEUES names unknown queues: ${unknown.join(', ')} (known: ${QUEUE_NAMES.join(', ')})`);
+  return config.queues.consume as QueueName[];
+}
+
+@Module({})
+export class WorkerModule {
+  static register(queues: readonly QueueName[]): DynamicModule {
+    return { module: WorkerModule, providers: [SystemHandlers, ...queues.map((q) => PROCESSORS[q])] };
+  }
+}

@@ -1,0 +1,36 @@
+// @ts-check
+/** Three tiers: unit (*.spec.ts), integration on real Postgres/Redis (*.int-spec.ts), end-to-end with real processes (*.e2e-spec.ts). */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2023',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const common = {
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: { '^@herald/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  maxWorkers: 2,
+  testTimeout: 30_000,
+  reporters: ['default'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['**/*.int-spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'] },
+  ],
+};

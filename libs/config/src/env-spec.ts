@@ -1,0 +1,263 @@
+import { z } from 'zod';
+
+/**
+ * One entry per environment variable. Each lib owns a section; the config lib is the only
+ * code that reads `process.env`, and the docs (.env.example, docs/configuration.md) are
+ * generated from this table so they cannot drift from what the code accepts.
+ */
+export interface EnvVar {
+  readonly name: string;
+  readonly section: ConfigSection;
+  readonly description: string;
+  readonly schema: z.ZodType;
+  /** Value used when unset; also written to `.env.example`. Omit for required variables. */
+  readonly default?: string;
+  /** Secrets are redacted from logs and written blank in `.env.example`. */
+  readonly secret?: boolean;
+  /** Example value for the docs when there is no default. */
+  readonly example?: string;
+}
+
+export type ConfigSection = 'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat';
+
+export const SECTION_TITLES: Record<ConfigSection, string> = {
+  app: 'Process',
+  http: 'HTTP (api and ops ports)',
+  database: 'Postgres (libs/persistence)',
+  redis: 'Redis (libs/queues and friends)',
+  telemetry: 'Logging, metrics and health (libs/telemetry)',
+  queues: 'Queues and workers (libs/queues)',
+  security: 'Secrets and access',
+  beat: 'Beat (schedules and leadership)',
+};
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const url = (protocols: readonly string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`);
+
+export const ENV_VARS = [
+  {
+    name: 'ROLE',
+    section: 'app',
+    description: 'Which process this is when started through the generic entry point: api, worker, beat or all.',
+    schema: z.enum(['api', 'worker', 'beat', 'all']),
+    default: 'all',
+  },
+  {
+    name: 'NODE_ENV',
+    section: 'app',
+    description: 'development, test or production. Production refuses development-only settings.',
+    schema: z.enum(['development', 'test', 'production']),
+    default: 'production',
+  },
+  {
+    name: 'SHUTDOWN_GRACE_MS',
+    section: 'app',
+    description: 'On SIGTERM, how long in-flight jobs and requests may take to finish before they are handed back.',
+    schema: positiveInt.max(600_000),
+    default: '10000',
+  },
+  {
+    name: 'PORT',
+    section: 'http',
+    description: 'Public HTTP port of the api (`/v1`, `/docs`, `/health`, `/ready`).',
+    schema: port,
+    default: '3000',
+  },
+  {
+    name: 'OPS_PORT',
+    section: 'http',
+    description:
+      'Operations HTTP port (`/health`, `/ready`, `/metrics`, `/internal/*`). Every role serves one; keep it off the public network.',
+    schema: port,
+    default: '9464',
+  },
+  {
+    name: 'HOST',
+    section: 'http',
+    description: 'Interface the HTTP servers bind to.',
+    schema: z.string().min(1),
+    default: '0.0.0.0',
+  },
+  {
+    name: 'CORS_ORIGINS',
+    section: 'http',
+    description: 'Comma-separated list of origins allowed by CORS. Empty disables CORS.',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(url(['http:', 'https:']))),
+    default: '',
+  },
+  {
+    name: 'BODY_LIMIT',
+    section: 'http',
+    description: 'Largest JSON request body the api accepts (bytes, or units like 1mb).',
+    schema: z.string().regex(/^\d+(b|kb|mb)?$/i, 'must be bytes or a size like 512kb or 1mb'),
+    default: '1mb',
+  },
+  {
+    name: 'DATABASE_URL',
+    section: 'database',
+    description: 'Postgres connection string.',
+    schema: url(['postgres:', 'postgresql:']),
+    default: 'postgres://herald:herald@127.0.0.1:5432/herald',
+    secret: true,
+  },
+  {
+    name: 'DATABASE_POOL_MAX',
+    section: 'database',
+    description: 'Largest number of pooled Postgres connections per process.',
+    schema: positiveInt.max(500),
+    default: '10',
+  },
+  {
+    name: 'DATABASE_STATEMENT_TIMEOUT_MS',
+    section: 'database',
+    description: 'Postgres statement timeout for application queries.',
+    schema: positiveInt,
+    default: '30000',
+  },
+  {
+    name: 'REDIS_URL',
+    section: 'redis',
+    description: 'Redis connection string (redis:// or rediss://).',
+    schema: url(['redis:', 'rediss:']),
+    default: 'redis://127.0.0.1:6379',
+    secret: true,
+  },
+  {
+    name: 'QUEUE_PREFIX',
+    section: 'redis',
+    description:
+      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag) so the fleet also runs on Redis Cluster.',
+    schema: z.string().regex(/^[a-zA-Z0-9_.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -'),
+    default: 'herald',
+  },
+  {
+    name: 'LOG_LEVEL',
+    section: 'telemetry',
+    description: 'fatal, error, warn, info, debug, trace or silent.',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+  },
+  {
+    name: 'LOG_FORMAT',
+    section: 'telemetry',
+    description: 'json (one line per event, for machines) or pretty (for a terminal).',
+    schema: z.enum(['json', 'pretty']),
+    default: 'json',
+  },
+  {
+    name: 'SERVICE_NAME',
+    section: 'telemetry',
+    description: 'Overrides the `service` field of logs and the `/ready` answer (defaults to herald-<role>).',
+    schema: z.string().max(64),
+    default: '',
+  },
+  {
+    name: 'READY_TIMEOUT_MS',
+    section: 'telemetry',
+    description: 'How long each readiness check (database, redis) may take before it counts as down.',
+    schema: positiveInt.max(60_000),
+    default: '1500',
+  },
+  {
+    name: 'WORKER_HEARTBEAT_INTERVAL_MS',
+    section: 'telemetry',
+    description: 'How often each worker publishes its heartbeat.',
+    schema: positiveInt,
+    default: '5000',
+  },
+  {
+    name: 'WORKER_HEARTBEAT_MAX_AGE_MS',
+    section: 'telemetry',
+    description: 'The api reports `workers` up when a heartbeat is fresher than this.',
+    schema: positiveInt,
+    default: '20000',
+  },
+  {
+    name: 'READY_REQUIRE_WORKERS',
+    section: 'telemetry',
+    description: 'Whether the api answers 503 on /ready when no worker heartbeat is fresh.',
+    schema: bool,
+    default: 'true',
+  },
+  {
+    name: 'QUEUE_CONCURRENCY_SYSTEM',
+    section: 'queues',
+    description: 'Concurrent jobs per worker process on the `system` queue.',
+    schema: positiveInt.max(1000),
+    default: '4',
+  },
+  {
+    name: 'WORKER_QUEUES',
+    section: 'queues',
+    description: 'Comma-separated queues this worker consumes; empty means all.',
+    schema: z.string().transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+    default: '',
+  },
+  {
+    name: 'HERALD_ADMIN_KEY',
+    section: 'security',
+    description: 'Platform admin key: creates tenants and reaches the admin routes. At least 32 characters.',
+    schema: z.string().min(32, 'must be at least 32 characters'),
+    secret: true,
+    example: 'change-me-platform-admin-key-0123456789abcdef',
+  },
+  {
+    name: 'HERALD_ENCRYPTION_KEY',
+    section: 'security',
+    description:
+      'Key for credentials at rest (AES-256-GCM): 32 bytes as 64 hex characters or base64. Prefix with `<key id>:` to name it for rotation.',
+    schema: z
+      .string()
+      .refine(
+        (v) => decodeKey(v.includes(':') ? v.slice(v.indexOf(':') + 1) : v) !== undefined,
+        'must be 32 bytes as 64 hex characters or base64, optionally prefixed with "<key id>:"',
+      ),
+    secret: true,
+    example: 'k1:0000000000000000000000000000000000000000000000000000000000000000',
+  },
+  {
+    name: 'BEAT_LEASE_TTL_MS',
+    section: 'beat',
+    description: 'Leader lease time-to-live. A standby beat takes over within this long after the leader dies.',
+    schema: positiveInt.min(1000).max(300_000),
+    default: '10000',
+  },
+  {
+    name: 'BEAT_LEASE_RENEW_MS',
+    section: 'beat',
+    description: 'How often the leader renews (and a standby retries) the lease. Must be well below the TTL.',
+    schema: positiveInt.min(100),
+    default: '3000',
+  },
+] as const satisfies readonly EnvVar[];
+
+export function decodeKey(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(value)) {
+    const buf = Buffer.from(value, 'base64');
+    return buf.length === 32 ? buf : undefined;
+  }
+  return undefined;
+}

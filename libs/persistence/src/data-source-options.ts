@@ -1,0 +1,32 @@
+import type { DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export interface DatabaseSettings {
+  url: string;
+  poolMax: number;
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+/** The one place TypeORM is configured. `synchronize` is never on: the schema is the migrations'. */
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: settings.applicationName,
+    extra: {
+      max: settings.poolMax,
+      statement_timeout: settings.statementTimeoutMs,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { RequestContext } from '@herald/telemetry';
+import type { Job, Queue } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { JOBS, QUEUE_NAMES, type JobEnvelope, type JobName, type JobPayloads, type QueueName } from './jobs';
+
+/** The one typed way to start work: `enqueue('system.ping', { ping_id })`. */
+@Injectable()
+export class JobProducer implements OnModuleInit {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  /** Queue providers are asynchronous: they exist once modules are initialising, not at construction. */
+  onModuleInit(): void {
+    for (const name of QUEUE_NAMES) {
+      const queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+      // An unhandled 'error' event would crash the process; a Redis outage must not.
+      queue.on('error', (error: Error) => this.logger.warn({ queue: name, err: { message: error.message } }, 'queue connection error'));
+      this.queues.set(name, queue);
+    }
+  }
+
+  /** Adds the job with its deterministic id: adding the same logical job again is a no-op. */
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<Job<JobEnvelope<N>>> {
+    const definition = JOBS[name];
+    const { request_id, tenant_id } = RequestContext.current();
+    const envelope: JobEnvelope<N> = { payload, trace: { request_id, tenant_id } };
+    return this.queue(definition.queue).add(name, envelope, { ...definition.options, jobId: definition.jobId(payload) });
+  }
+
+  queue(name: QueueName): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`unknown queue ${name}`);
+    return queue;
+  }
+}

@@ -1,0 +1,46 @@
+import type { JobsOptions } from 'bullmq';
+import type { TraceContext } from '@herald/telemetry';
+
+/**
+ * Queue names. These values are keys in Redis: never rename one, only add.
+ */
+export const QUEUES = {
+  system: 'system',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export const QUEUE_NAMES = Object.values(QUEUES) as readonly QueueName[];
+
+/** Job name → payload. Payloads carry ids and primitives only (ISO strings, never Date). */
+export interface JobPayloads {
+  'system.ping': { ping_id: string };
+}
+export type JobName = keyof JobPayloads;
+
+/** What is stored in Redis: the payload plus the trace context that joins worker logs to the api's. */
+export interface JobEnvelope<N extends JobName = JobName> {
+  payload: JobPayloads[N];
+  trace: TraceContext;
+}
+
+interface JobDefinition<N extends JobName> {
+  queue: QueueName;
+  /** Deterministic id (BullMQ forbids ":" in custom ids): adding the same logical job twice is a no-op. */
+  jobId: (payload: JobPayloads[N]) => string;
+  options: Omit<JobsOptions, 'jobId'>;
+}
+
+/** Every job's queue, id and options, in one table. */
+export const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
+  'system.ping': {
+    queue: QUEUES.system,
+    jobId: (p) => `ping-${p.ping_id}`,
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  },
+};
+
+export const JOB_NAMES = Object.keys(JOBS) as readonly JobName[];

@@ -1,0 +1,66 @@
+import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { ReadinessService, serviceName } from '@herald/telemetry';
+import { Redis } from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
+
+/** The process's general-purpose Redis client (health, heartbeats, leases); BullMQ keeps its own. */
+export const REDIS = Symbol('HERALD_REDIS');
+
+/** Key naming shared by everything Herald keeps in Redis, under the same hash tag as the queues. */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+  key(...parts: string[]): string {
+    return [hashTaggedPrefix(this.prefix), ...parts].join(':');
+  }
+}
+
+export const redisProviders: Provider[] = [
+  {
+    provide: REDIS,
+    inject: [HERALD_CONFIG, PinoLogger],
+    useFactory: (config: HeraldConfig, logger: PinoLogger) => {
+      const client = new Redis({
+        ...redisOptionsFromUrl(config.redis.url.reveal()),
+        connectionName: serviceName(config),
+        // Fail fast while disconnected: callers (health, heartbeats, leases) retry on their own schedule.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 5000,
+      });
+      let down = false;
+      client.on('error', (error: Error) => {
+        if (!down) logger.warn({ err: { message: error.message } }, 'redis connection error');
+        down = true;
+      });
+      client.on('ready', () => {
+        if (down) logger.info('redis connection restored');
+        down = false;
+      });
+      return client;
+    },
+  },
+  { provide: RedisKeys, inject: [HERALD_CONFIG], useFactory: (config: HeraldConfig) => new RedisKeys(config.redis.prefix) },
+];
+
+/** Registers the `redis` readiness component and closes the client last. */
+@Injectable()
+export class RedisLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    readiness: ReadinessService,
+  ) {
+    readiness.register('redis', {
+      required: true,
+      check: async () => {
+        if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
+        await this.redis.ping();
+      },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

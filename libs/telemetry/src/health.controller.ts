@@ -1,0 +1,26 @@
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ReadinessService, type ReadinessReport } from './readiness.service';
+
+/** Liveness and readiness, served by every role on its ops port (and by the api on its public port). */
+@ApiExcludeController()
+@Controller()
+export class HealthController {
+  constructor(private readonly readiness: ReadinessService) {}
+
+  /** Liveness: answers while the event loop does; never touches a dependency. */
+  @Get('health')
+  @HttpCode(200)
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessReport> {
+    const report = await this.readiness.report();
+    res.status(report.status === 'up' ? 200 : 503);
+    res.setHeader('Cache-Control', 'no-store');
+    return report;
+  }
+}

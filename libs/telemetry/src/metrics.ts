@@ -1,0 +1,105 @@
+import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
+
+/**
+ * Every Herald metric is defined here, once, so dashboards and alert rules have one list to
+ * match. prom-client keeps a process-wide registry: getOrCreate lets several Nest apps live
+ * in one process (tests, ROLE=all) without "already registered" errors.
+ */
+export function getOrCreate<T>(name: string, make: () => T, registry: Registry = register): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const JOB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300];
+
+export class HeraldMetrics {
+  readonly httpRequests = getOrCreate(
+    'herald_http_requests_total',
+    () => new Counter({ name: 'herald_http_requests_total', help: 'HTTP requests by method, route and status class.', labelNames: ['method', 'route', 'status'] }),
+  );
+  readonly httpDuration = getOrCreate(
+    'herald_http_request_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'herald_http_request_duration_seconds',
+        help: 'HTTP request latency by method and route.',
+        labelNames: ['method', 'route'],
+        buckets: LATENCY_BUCKETS,
+      }),
+  );
+  readonly httpInFlight = getOrCreate(
+    'herald_http_requests_in_flight',
+    () => new Gauge({ name: 'herald_http_requests_in_flight', help: 'HTTP requests being served now.' }),
+  );
+  readonly jobs = getOrCreate(
+    'herald_jobs_total',
+    () =>
+      new Counter({
+        name: 'herald_jobs_total',
+        help: 'Jobs processed by queue, job name and outcome (completed, failed, retried).',
+        labelNames: ['queue', 'job', 'outcome'],
+      }),
+  );
+  readonly jobDuration = getOrCreate(
+    'herald_job_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'herald_job_duration_seconds',
+        help: 'Job processing time by queue and job name.',
+        labelNames: ['queue', 'job'],
+        buckets: JOB_BUCKETS,
+      }),
+  );
+  readonly jobsActive = getOrCreate(
+    'herald_jobs_active',
+    () => new Gauge({ name: 'herald_jobs_active', help: 'Jobs being processed by this process now.', labelNames: ['queue'] }),
+  );
+  readonly componentUp = getOrCreate(
+    'herald_component_up',
+    () =>
+      new Gauge({
+        name: 'herald_component_up',
+        help: 'Result of the last readiness check per component (1 up, 0 down).',
+        labelNames: ['component'],
+      }),
+  );
+  readonly componentCheckDuration = getOrCreate(
+    'herald_component_check_duration_seconds',
+    () =>
+      new Gauge({
+        name: 'herald_component_check_duration_seconds',
+        help: 'Duration of the last readiness check per component.',
+        labelNames: ['component'],
+      }),
+  );
+  readonly beatLeader = getOrCreate(
+    'herald_beat_leader',
+    () => new Gauge({ name: 'herald_beat_leader', help: '1 while this beat process holds the leader lease, else 0.' }),
+  );
+  readonly beatLeaderTransitions = getOrCreate(
+    'herald_beat_leader_transitions_total',
+    () =>
+      new Counter({
+        name: 'herald_beat_leader_transitions_total',
+        help: 'Leadership changes seen by this beat process (acquired, lost, released).',
+        labelNames: ['event'],
+      }),
+  );
+  readonly beatFencingToken = getOrCreate(
+    'herald_beat_fencing_token',
+    () => new Gauge({ name: 'herald_beat_fencing_token', help: 'Fencing token of the lease this beat holds (0 when standby).' }),
+  );
+  readonly workerHeartbeats = getOrCreate(
+    'herald_worker_heartbeats_total',
+    () =>
+      new Counter({
+        name: 'herald_worker_heartbeats_total',
+        help: 'Heartbeats published by this worker, by result (ok, error).',
+        labelNames: ['result'],
+      }),
+  );
+  readonly workersAlive = getOrCreate(
+    'herald_workers_alive',
+    () => new Gauge({ name: 'herald_workers_alive', help: 'Workers with a fresh heartbeat, as seen at the last readiness check.' }),
+  );
+}

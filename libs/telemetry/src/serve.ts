@@ -1,0 +1,80 @@
+import type { INestApplication } from '@nestjs/common';
+import type { HeraldConfig } from '@herald/config';
+import { PinoLogger } from 'nestjs-pino';
+import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
+import { httpMetrics, portGate, requestContext } from './http-middleware';
+import { HeraldMetrics } from './metrics';
+
+export interface ServeOptions {
+  /** Listen on the public port too (api and all); worker and beat serve only the ops port. */
+  public: boolean;
+}
+
+/**
+ * Binds the app's HTTP servers and owns the process lifecycle: on SIGTERM or SIGINT it stops
+ * accepting, lets Nest run its shutdown hooks (jobs finish or are handed back within the grace),
+ * closes both servers and exits 0. A second signal, or a hang past the grace, exits 1.
+ */
+export async function serve(app: INestApplication, config: HeraldConfig, options: ServeOptions): Promise<{ port?: number; opsPort: number }> {
+  const logger = await app.resolve(PinoLogger);
+  const express = app.getHttpAdapter().getInstance() as Express;
+  const metrics = app.get(HeraldMetrics);
+  const publicPort = options.public ? config.http.port : undefined;
+  // Middleware order matters: context first so every later line carries the request id.
+  express.use(requestContext());
+  express.use(portGate({ publicPort, opsPort: config.http.opsPort }));
+  express.use(httpMetrics(metrics));
+
+  let port: number | undefined;
+  const servers: Server[] = [];
+  if (options.public) {
+    await app.listen(config.http.port, config.http.host);
+    port = addressPort(app.getHttpServer() as Server);
+  } else {
+    await app.init();
+  }
+  const ops = createServer(express);
+  servers.push(ops);
+  await new Promise<void>((resolve, reject) => {
+    ops.once('error', reject);
+    ops.listen(config.http.opsPort, config.http.host, () => resolve());
+  });
+  const opsPort = addressPort(ops);
+  logger.info({ port, ops_port: opsPort, role: config.app.role }, `herald ${config.app.role} listening`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, grace_ms: config.app.shutdownGraceMs }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ grace_ms: config.app.shutdownGraceMs }, 'shutdown exceeded the grace period: exiting');
+      process.exit(1);
+    }, config.app.shutdownGraceMs + 5000);
+    deadline.unref();
+    for (const server of servers) server.close();
+    app
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return { port, opsPort };
+}
+
+function addressPort(server: Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('server is not listening on a TCP port');
+  return address.port;
+}

@@ -1,0 +1,15 @@
+export { freePort } from './free-port';
+export {
+  createTestDatabase,
+  databaseUrl,
+  INFRA_ENV,
+  prepareTemplate,
+  startInfrastructure,
+  testRedisPrefix,
+  testRedisUrl,
+  type Infrastructure,
+  type TestDatabase,
+} from './infrastructure';
+export { PostgresServer, type PostgresServerOptions } from './postgres-server';
+export { RedisServer, type RedisServerOptions } from './redis-server';
+export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './herald-process';
