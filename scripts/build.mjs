@@ -52,7 +52,11 @@ await Promise.all(
   files.map(async (file) => {
     const rel = relative(root, file).replace(/\.ts$/, '.js');
     const target = join(outDir, rel);
-    const { code, map } = await transformFile(file, { ...options, filename: file, sourceFileName: relative(dirname(target), file) });
+    const { code, map } = await transformFile(file, {
+      ...options,
+      filename: file,
+      sourceFileName: relative(dirname(target), file),
+    });
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, `${code}\n//# sourceMappingURL=${rel.split('/').pop()}.map\n`);
     if (map) await writeFile(`${target}.map`, map);

@@ -9,5 +9,7 @@ export default async function globalSetup(): Promise<void> {
   process.env[INFRA_ENV.redis] = infra.redisUrl;
   process.env[INFRA_ENV.mode] = infra.mode;
   (globalThis as { __heraldInfra?: typeof infra }).__heraldInfra = infra;
-  process.stderr.write(`\ntest infrastructure: ${infra.mode} (Postgres and Redis ready in ${Math.round(performance.now() - started)} ms)\n`);
+  process.stderr.write(
+    `\ntest infrastructure: ${infra.mode} (Postgres and Redis ready in ${Math.round(performance.now() - started)} ms)\n`,
+  );
 }

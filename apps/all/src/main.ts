@@ -9,7 +9,10 @@ import { AppModule } from './app.module';
 
 runProcess('herald', async () => {
   const config = loadHeraldConfig({ role: 'all' });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   configureHttp(app, config);
   await serve(app, config, { public: true });

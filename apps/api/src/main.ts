@@ -9,7 +9,10 @@ import { configureHttp } from './http/configure-http';
 
 runProcess('herald-api', async () => {
   const config = loadHeraldConfig({ role: 'api' });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   configureHttp(app, config);
   await serve(app, config, { public: true });

@@ -102,7 +102,13 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
     const started = Date.now();
     try {
       if (this.token > 0) {
-        const renewed = (await this.redis.eval(RENEW, 1, this.leaseKey(), `${this.holder}#${this.token}`, ttl)) as number;
+        const renewed = (await this.redis.eval(
+          RENEW,
+          1,
+          this.leaseKey(),
+          `${this.holder}#${this.token}`,
+          ttl,
+        )) as number;
         if (renewed === 1) {
           this.validUntil = started + ttl - renew; // a margin for clock drift and the next renewal
         } else {
@@ -111,7 +117,14 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
         this.schedule(renew);
         return;
       }
-      const result = (await this.redis.eval(ACQUIRE, 2, this.leaseKey(), this.keys.key('beat', 'fence'), this.holder, ttl)) as number;
+      const result = (await this.redis.eval(
+        ACQUIRE,
+        2,
+        this.leaseKey(),
+        this.keys.key('beat', 'fence'),
+        this.holder,
+        ttl,
+      )) as number;
       if (result > 0) {
         this.validUntil = started + ttl - renew;
         this.setLeader(result, 'acquired');
@@ -134,7 +147,10 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
     this.metrics.beatLeader.set(token > 0 ? 1 : 0);
     this.metrics.beatFencingToken.set(token);
     this.metrics.beatLeaderTransitions.inc({ event });
-    this.logger.info({ holder: this.holder, fencing_token: token, event }, token > 0 ? 'beat is now the leader' : 'beat is now a standby');
+    this.logger.info(
+      { holder: this.holder, fencing_token: token, event },
+      token > 0 ? 'beat is now the leader' : 'beat is now a standby',
+    );
     if (was !== token > 0) for (const listener of this.listeners) listener(token > 0);
   }
 }

@@ -9,7 +9,12 @@ import { PinoLogger } from 'nestjs-pino';
 export class SystemProcessor extends QueueProcessor {
   protected readonly queueName = QUEUES.system;
 
-  constructor(registry: JobHandlerRegistry, metrics: HeraldMetrics, @Inject(HERALD_CONFIG) config: HeraldConfig, logger: PinoLogger) {
+  constructor(
+    registry: JobHandlerRegistry,
+    metrics: HeraldMetrics,
+    @Inject(HERALD_CONFIG) config: HeraldConfig,
+    logger: PinoLogger,
+  ) {
     super(registry, metrics, config, logger);
   }
 

@@ -13,7 +13,10 @@ const PROCESSORS: Record<QueueName, Type<QueueProcessor>> = {
 export function consumedQueues(config: HeraldConfig): QueueName[] {
   if (config.queues.consume.length === 0) return [...QUEUE_NAMES];
   const unknown = config.queues.consume.filter((q) => !QUEUE_NAMES.includes(q as QueueName));
-  if (unknown.length > 0) throw new Error(`WORKER_QUEUES names unknown queues: ${unknown.join(', ')} (known: ${QUEUE_NAMES.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(
+      `WORKER_QUEUES names unknown queues: ${unknown.join(', ')} (known: ${QUEUE_NAMES.join(', ')})`,
+    );
   return config.queues.consume as QueueName[];
 }
 

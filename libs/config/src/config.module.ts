@@ -12,7 +12,10 @@ export function packageVersion(): string {
   if (cachedVersion) return cachedVersion;
   for (const up of ['../../..', '../../../..']) {
     try {
-      const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'herald' && pkg.version) return (cachedVersion = pkg.version);
     } catch {
       // try the next level up

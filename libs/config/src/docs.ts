@@ -13,11 +13,17 @@ function bySection(): Map<ConfigSection, EnvVar[]> {
 }
 
 export function renderEnvExample(): string {
-  const lines = [`# ${HEADER}`, '# Copy to .env and fill in the required values (those without a default).', ''];
+  const lines = [
+    `# ${HEADER}`,
+    '# Copy to .env and fill in the required values (those without a default).',
+    '',
+  ];
   for (const [section, variables] of bySection()) {
     lines.push(`# --- ${SECTION_TITLES[section]} ---`);
     for (const v of variables) {
-      lines.push(`# ${v.description}${v.default === undefined ? ' (required)' : ''}${v.secret ? ' (secret)' : ''}`);
+      lines.push(
+        `# ${v.description}${v.default === undefined ? ' (required)' : ''}${v.secret ? ' (secret)' : ''}`,
+      );
       const value = v.secret ? (v.default === undefined ? '' : v.default) : (v.default ?? v.example ?? '');
       lines.push(`${v.name}=${value}`);
     }
@@ -38,9 +44,15 @@ export function renderConfigurationMarkdown(): string {
     '',
   ];
   for (const [section, variables] of bySection()) {
-    lines.push(`## ${SECTION_TITLES[section]}`, '', '| variable | default | secret | description |', '| --- | --- | --- | --- |');
+    lines.push(
+      `## ${SECTION_TITLES[section]}`,
+      '',
+      '| variable | default | secret | description |',
+      '| --- | --- | --- | --- |',
+    );
     for (const v of variables) {
-      const def = v.default === undefined ? '**required**' : v.default === '' ? '(empty)' : `\`${v.default}\``;
+      const def =
+        v.default === undefined ? '**required**' : v.default === '' ? '(empty)' : `\`${v.default}\``;
       lines.push(`| \`${v.name}\` | ${def} | ${v.secret ? 'yes' : ''} | ${escape(v.description)} |`);
     }
     lines.push('');

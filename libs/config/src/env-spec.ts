@@ -18,7 +18,8 @@ export interface EnvVar {
   readonly example?: string;
 }
 
-export type ConfigSection = 'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat';
+export type ConfigSection =
+  'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat';
 
 export const SECTION_TITLES: Record<ConfigSection, string> = {
   app: 'Process',
@@ -35,19 +36,23 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const url = (protocols: readonly string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL with scheme ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`,
+  );
 
 export const ENV_VARS = [
   {
     name: 'ROLE',
     section: 'app',
-    description: 'Which process this is when started through the generic entry point: api, worker, beat or all.',
+    description:
+      'Which process this is when started through the generic entry point: api, worker, beat or all.',
     schema: z.enum(['api', 'worker', 'beat', 'all']),
     default: 'all',
   },
@@ -61,7 +66,8 @@ export const ENV_VARS = [
   {
     name: 'SHUTDOWN_GRACE_MS',
     section: 'app',
-    description: 'On SIGTERM, how long in-flight jobs and requests may take to finish before they are handed back.',
+    description:
+      'On SIGTERM, how long in-flight jobs and requests may take to finish before they are handed back.',
     schema: positiveInt.max(600_000),
     default: '10000',
   },
@@ -144,7 +150,9 @@ export const ENV_VARS = [
     section: 'redis',
     description:
       'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag) so the fleet also runs on Redis Cluster.',
-    schema: z.string().regex(/^[a-zA-Z0-9_.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -'),
+    schema: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -'),
     default: 'herald',
   },
   {
@@ -240,7 +248,8 @@ export const ENV_VARS = [
   {
     name: 'BEAT_LEASE_TTL_MS',
     section: 'beat',
-    description: 'Leader lease time-to-live. A standby beat takes over within this long after the leader dies.',
+    description:
+      'Leader lease time-to-live. A standby beat takes over within this long after the leader dies.',
     schema: positiveInt.min(1000).max(300_000),
     default: '10000',
   },

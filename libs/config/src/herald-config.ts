@@ -16,7 +16,13 @@ export interface HeraldConfig {
     version: string;
     shutdownGraceMs: number;
   }>;
-  readonly http: Readonly<{ port: number; opsPort: number; host: string; corsOrigins: readonly string[]; bodyLimit: string }>;
+  readonly http: Readonly<{
+    port: number;
+    opsPort: number;
+    host: string;
+    corsOrigins: readonly string[];
+    bodyLimit: string;
+  }>;
   readonly database: Readonly<{ url: Secret; poolMax: number; statementTimeoutMs: number }>;
   readonly redis: Readonly<{ url: Secret; prefix: string }>;
   readonly telemetry: Readonly<{
@@ -47,19 +53,30 @@ export function loadConfig(env: Environment = process.env, version = '0.0.0'): H
   const { values, problems } = parseVariables(ENV_VARS, env);
   const v = values as Parsed;
   if (problems.length === 0 && v.BEAT_LEASE_RENEW_MS * 2 > v.BEAT_LEASE_TTL_MS) {
-    problems.push('BEAT_LEASE_RENEW_MS must be at most half of BEAT_LEASE_TTL_MS so a renewal can fail once and still hold');
+    problems.push(
+      'BEAT_LEASE_RENEW_MS must be at most half of BEAT_LEASE_TTL_MS so a renewal can fail once and still hold',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const [keyId, keyMaterial] = v.HERALD_ENCRYPTION_KEY.includes(':')
-    ? [v.HERALD_ENCRYPTION_KEY.slice(0, v.HERALD_ENCRYPTION_KEY.indexOf(':')), v.HERALD_ENCRYPTION_KEY.slice(v.HERALD_ENCRYPTION_KEY.indexOf(':') + 1)]
+    ? [
+        v.HERALD_ENCRYPTION_KEY.slice(0, v.HERALD_ENCRYPTION_KEY.indexOf(':')),
+        v.HERALD_ENCRYPTION_KEY.slice(v.HERALD_ENCRYPTION_KEY.indexOf(':') + 1),
+      ]
     : ['default', v.HERALD_ENCRYPTION_KEY];
   const key = decodeKey(keyMaterial);
   if (!key) throw new ConfigError(['HERALD_ENCRYPTION_KEY could not be decoded']);
 
   return {
     app: { role: v.ROLE, env: v.NODE_ENV, version, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
-    http: { port: v.PORT, opsPort: v.OPS_PORT, host: v.HOST, corsOrigins: v.CORS_ORIGINS, bodyLimit: v.BODY_LIMIT },
+    http: {
+      port: v.PORT,
+      opsPort: v.OPS_PORT,
+      host: v.HOST,
+      corsOrigins: v.CORS_ORIGINS,
+      bodyLimit: v.BODY_LIMIT,
+    },
     database: {
       url: new Secret(v.DATABASE_URL),
       poolMax: v.DATABASE_POOL_MAX,
@@ -81,7 +98,11 @@ export function loadConfig(env: Environment = process.env, version = '0.0.0'): H
       },
       consume: v.WORKER_QUEUES,
     },
-    security: { adminKey: new Secret(v.HERALD_ADMIN_KEY), encryptionKey: new Secret(key), encryptionKeyId: keyId },
+    security: {
+      adminKey: new Secret(v.HERALD_ADMIN_KEY),
+      encryptionKey: new Secret(key),
+      encryptionKeyId: keyId,
+    },
     beat: { leaseTtlMs: v.BEAT_LEASE_TTL_MS, leaseRenewMs: v.BEAT_LEASE_RENEW_MS },
   };
 }
@@ -102,7 +123,10 @@ export function loadDatabaseConfig(env: Environment = process.env): HeraldConfig
 }
 
 /** Validates each variable on its own so one run reports every problem, not just the first. */
-function parseVariables(variables: readonly EnvVar[], env: Environment): { values: Record<string, unknown>; problems: string[] } {
+function parseVariables(
+  variables: readonly EnvVar[],
+  env: Environment,
+): { values: Record<string, unknown>; problems: string[] } {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const variable of variables) {

@@ -16,8 +16,14 @@ export class DatabaseHealth implements OnModuleInit {
       required: true,
       check: async () => {
         await this.dataSource.query('SELECT 1');
-        const pool = (this.dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
-        return pool ? { pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } } : {};
+        const pool = (
+          this.dataSource.driver as unknown as {
+            master?: { totalCount: number; idleCount: number; waitingCount: number };
+          }
+        ).master;
+        return pool
+          ? { pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } }
+          : {};
       },
     });
   }

@@ -8,7 +8,9 @@ export class SystemPingsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async create(id: string, requestId: string): Promise<SystemPing> {
-    return this.dataSource.getRepository(SystemPing).save({ id, requestId, processedBy: null, jobId: null, processedAt: null });
+    return this.dataSource
+      .getRepository(SystemPing)
+      .save({ id, requestId, processedBy: null, jobId: null, processedAt: null });
   }
 
   /** Idempotent: a replayed job leaves the first worker's mark in place. */

@@ -1,7 +1,16 @@
 export { OnJob, type JobHandlerFn } from './job-handler.decorator';
 export { HandlerRegistrationError, JobHandlerRegistry } from './job-handler.registry';
 export { JobProducer } from './job-producer';
-export { JOB_NAMES, JOBS, QUEUE_NAMES, QUEUES, type JobEnvelope, type JobName, type JobPayloads, type QueueName } from './jobs';
+export {
+  JOB_NAMES,
+  JOBS,
+  QUEUE_NAMES,
+  QUEUES,
+  type JobEnvelope,
+  type JobName,
+  type JobPayloads,
+  type QueueName,
+} from './jobs';
 export { QueueProcessor } from './queue-processor';
 export { QueuesModule, type QueuesModuleOptions } from './queues.module';
 export { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';

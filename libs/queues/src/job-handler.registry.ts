@@ -44,9 +44,13 @@ export class JobHandlerRegistry implements OnApplicationBootstrap {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const fn = instance[method];
         if (typeof fn !== 'function') continue;
-        const name = this.reflector.get<JobName | undefined>(JOB_HANDLER, fn as (...args: unknown[]) => unknown);
+        const name = this.reflector.get<JobName | undefined>(
+          JOB_HANDLER,
+          fn as (...args: unknown[]) => unknown,
+        );
         if (!name) continue;
-        if (!JOB_NAMES.includes(name)) throw new HandlerRegistrationError(`@OnJob("${name}") names no job in JOBS`);
+        if (!JOB_NAMES.includes(name))
+          throw new HandlerRegistrationError(`@OnJob("${name}") names no job in JOBS`);
         found.set(name, [...(found.get(name) ?? []), `${instance.constructor.name}.${method}`]);
         this.handlers.set(name, (fn as Handler).bind(instance));
       }
@@ -59,7 +63,8 @@ export class JobHandlerRegistry implements OnApplicationBootstrap {
         problems.push(`job "${name}" on consumed queue "${JOBS[name].queue}" has no @OnJob handler`);
       }
     }
-    if (problems.length > 0) throw new HandlerRegistrationError(`job handlers are wrong:\n  - ${problems.join('\n  - ')}`);
+    if (problems.length > 0)
+      throw new HandlerRegistrationError(`job handlers are wrong:\n  - ${problems.join('\n  - ')}`);
     this.validated = true;
   }
 

@@ -21,7 +21,9 @@ export class JobProducer implements OnModuleInit {
     for (const name of QUEUE_NAMES) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
       // An unhandled 'error' event would crash the process; a Redis outage must not.
-      queue.on('error', (error: Error) => this.logger.warn({ queue: name, err: { message: error.message } }, 'queue connection error'));
+      queue.on('error', (error: Error) =>
+        this.logger.warn({ queue: name, err: { message: error.message } }, 'queue connection error'),
+      );
       this.queues.set(name, queue);
     }
   }
@@ -31,7 +33,8 @@ export class JobProducer implements OnModuleInit {
     const definition = JOBS[name];
     const { request_id, tenant_id } = RequestContext.current();
     const envelope: JobEnvelope<N> = { payload, trace: { request_id, tenant_id } };
-    return this.queue(definition.queue).add(name, envelope, { ...definition.options, jobId: definition.jobId(payload) });
+    const queue = this.queue(definition.queue) as Queue<JobEnvelope<N>>;
+    return queue.add(name, envelope, { ...definition.options, jobId: definition.jobId(payload) });
   }
 
   queue(name: QueueName): Queue {

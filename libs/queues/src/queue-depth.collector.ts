@@ -4,7 +4,15 @@ import { Gauge } from 'prom-client';
 import { JobProducer } from './job-producer';
 import { QUEUE_NAMES } from './jobs';
 
-const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+const STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'failed',
+  'completed',
+] as const;
 
 /** `herald_queue_jobs{queue,state}`, read from Redis at scrape time (bounded by a timeout). */
 @Injectable()

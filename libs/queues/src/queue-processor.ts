@@ -14,7 +14,10 @@ import type { JobEnvelope, QueueName } from './jobs';
  * them back (a forced close leaves them to be picked up again as stalled).
  * Subclasses are registered with `@Processor(QUEUES.x, { autorun: false })`.
  */
-export abstract class QueueProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export abstract class QueueProcessor
+  extends WorkerHost
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   protected abstract readonly queueName: QueueName;
 
   constructor(
@@ -32,7 +35,9 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
     // Consume only once every handler is known to exist exactly once.
     this.registry.validate();
     this.worker.concurrency = this.concurrency();
-    this.worker.run().catch((error: unknown) => this.logger.error({ err: error, queue: this.queueName }, 'worker stopped'));
+    this.worker
+      .run()
+      .catch((error: unknown) => this.logger.error({ err: error, queue: this.queueName }, 'worker stopped'));
   }
 
   async process(job: Job<JobEnvelope>): Promise<unknown> {
@@ -79,7 +84,10 @@ export abstract class QueueProcessor extends WorkerHost implements OnApplication
     const finished = await Promise.race([closed, expired]);
     clearTimeout(timer);
     if (!finished) {
-      this.logger.warn({ queue: this.queueName, grace_ms: grace }, 'jobs still running after the grace: handing them back');
+      this.logger.warn(
+        { queue: this.queueName, grace_ms: grace },
+        'jobs still running after the grace: handing them back',
+      );
       await this.worker.close(true);
     }
   }

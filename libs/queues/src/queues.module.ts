@@ -55,7 +55,14 @@ export class QueuesModule implements OnModuleInit {
         HeartbeatPublisher,
         HeartbeatReader,
       ],
-      exports: [...redisProviders, JobProducer, JobHandlerRegistry, HeartbeatPublisher, HeartbeatReader, BullModule],
+      exports: [
+        ...redisProviders,
+        JobProducer,
+        JobHandlerRegistry,
+        HeartbeatPublisher,
+        HeartbeatReader,
+        BullModule,
+      ],
     };
   }
 

@@ -41,7 +41,11 @@ export const redisProviders: Provider[] = [
       return client;
     },
   },
-  { provide: RedisKeys, inject: [HERALD_CONFIG], useFactory: (config: HeraldConfig) => new RedisKeys(config.redis.prefix) },
+  {
+    provide: RedisKeys,
+    inject: [HERALD_CONFIG],
+    useFactory: (config: HeraldConfig) => new RedisKeys(config.redis.prefix),
+  },
 ];
 
 /** Registers the `redis` readiness component and closes the client last. */

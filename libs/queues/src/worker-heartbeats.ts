@@ -69,7 +69,10 @@ export class HeartbeatPublisher implements OnApplicationBootstrap, OnApplication
     const forgetBefore = now - 10 * this.config.telemetry.heartbeatMaxAgeMs;
     try {
       const stale = await this.redis.zrangebyscore(seen, '-inf', forgetBefore);
-      const pipeline = this.redis.multi().zadd(seen, now, this.id).hset(info, this.id, JSON.stringify(heartbeat));
+      const pipeline = this.redis
+        .multi()
+        .zadd(seen, now, this.id)
+        .hset(info, this.id, JSON.stringify(heartbeat));
       if (stale.length > 0) pipeline.zrem(seen, ...stale).hdel(info, ...stale);
       await pipeline.exec();
       this.metrics.workerHeartbeats.inc({ result: 'ok' });

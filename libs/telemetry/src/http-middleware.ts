@@ -51,7 +51,11 @@ export function httpMetrics(metrics: HeraldMetrics) {
       const routePath = (req.route as { path?: unknown } | undefined)?.path;
       const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequests.inc({ method: req.method, route, status: `${Math.floor(res.statusCode / 100)}xx` });
+      metrics.httpRequests.inc({
+        method: req.method,
+        route,
+        status: `${Math.floor(res.statusCode / 100)}xx`,
+      });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);
     });
     next();

@@ -2,7 +2,12 @@ export { HealthController } from './health.controller';
 export { httpMetrics, portGate, requestContext } from './http-middleware';
 export { loggerModule, REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
-export { ReadinessService, type ComponentStatus, type ReadinessCheck, type ReadinessReport } from './readiness.service';
+export {
+  ReadinessService,
+  type ComponentStatus,
+  type ReadinessCheck,
+  type ReadinessReport,
+} from './readiness.service';
 export { RequestContext, type TraceContext } from './request-context';
 export { TelemetryModule } from './telemetry.module';
 export { serve, type ServeOptions } from './serve';

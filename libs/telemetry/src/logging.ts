@@ -49,17 +49,29 @@ export function loggerModule(config: HeraldConfig): DynamicModule {
         return { request_id, job_id, queue, tenant_id };
       },
       // The request id middleware runs first and sets req.id; pino-http reuses it.
-      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? RequestContext.current().request_id ?? '',
+      genReqId: (req: IncomingMessage) =>
+        (req as IncomingMessage & { id?: string }).id ?? RequestContext.current().request_id ?? '',
       customProps: () => ({}),
       autoLogging: { ignore: (req) => isProbe(req.url) },
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
-      customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${req.url} ${res.statusCode}`,
-      customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${req.url} ${res.statusCode}`,
+      customSuccessMessage: (req: IncomingMessage, res: ServerResponse) =>
+        `${req.method} ${req.url} ${res.statusCode}`,
+      customErrorMessage: (req: IncomingMessage, res: ServerResponse) =>
+        `${req.method} ${req.url} ${res.statusCode}`,
       ...(pretty
-        ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,version' } } }
+        ? {
+            transport: {
+              target: 'pino-pretty',
+              options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,version' },
+            },
+          }
         : {}),
     },
     forRoutes: ['*path'],

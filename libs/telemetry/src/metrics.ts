@@ -15,7 +15,12 @@ const JOB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300];
 export class HeraldMetrics {
   readonly httpRequests = getOrCreate(
     'herald_http_requests_total',
-    () => new Counter({ name: 'herald_http_requests_total', help: 'HTTP requests by method, route and status class.', labelNames: ['method', 'route', 'status'] }),
+    () =>
+      new Counter({
+        name: 'herald_http_requests_total',
+        help: 'HTTP requests by method, route and status class.',
+        labelNames: ['method', 'route', 'status'],
+      }),
   );
   readonly httpDuration = getOrCreate(
     'herald_http_request_duration_seconds',
@@ -52,7 +57,12 @@ export class HeraldMetrics {
   );
   readonly jobsActive = getOrCreate(
     'herald_jobs_active',
-    () => new Gauge({ name: 'herald_jobs_active', help: 'Jobs being processed by this process now.', labelNames: ['queue'] }),
+    () =>
+      new Gauge({
+        name: 'herald_jobs_active',
+        help: 'Jobs being processed by this process now.',
+        labelNames: ['queue'],
+      }),
   );
   readonly componentUp = getOrCreate(
     'herald_component_up',
@@ -74,7 +84,11 @@ export class HeraldMetrics {
   );
   readonly beatLeader = getOrCreate(
     'herald_beat_leader',
-    () => new Gauge({ name: 'herald_beat_leader', help: '1 while this beat process holds the leader lease, else 0.' }),
+    () =>
+      new Gauge({
+        name: 'herald_beat_leader',
+        help: '1 while this beat process holds the leader lease, else 0.',
+      }),
   );
   readonly beatLeaderTransitions = getOrCreate(
     'herald_beat_leader_transitions_total',
@@ -87,7 +101,11 @@ export class HeraldMetrics {
   );
   readonly beatFencingToken = getOrCreate(
     'herald_beat_fencing_token',
-    () => new Gauge({ name: 'herald_beat_fencing_token', help: 'Fencing token of the lease this beat holds (0 when standby).' }),
+    () =>
+      new Gauge({
+        name: 'herald_beat_fencing_token',
+        help: 'Fencing token of the lease this beat holds (0 when standby).',
+      }),
   );
   readonly workerHeartbeats = getOrCreate(
     'herald_worker_heartbeats_total',
@@ -100,6 +118,10 @@ export class HeraldMetrics {
   );
   readonly workersAlive = getOrCreate(
     'herald_workers_alive',
-    () => new Gauge({ name: 'herald_workers_alive', help: 'Workers with a fresh heartbeat, as seen at the last readiness check.' }),
+    () =>
+      new Gauge({
+        name: 'herald_workers_alive',
+        help: 'Workers with a fresh heartbeat, as seen at the last readiness check.',
+      }),
   );
 }

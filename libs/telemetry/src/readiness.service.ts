@@ -50,7 +50,9 @@ export class ReadinessService {
       [...this.checks].map(async ([name, c]) => [name, await this.run(name, c)] as const),
     );
     const components = Object.fromEntries(entries);
-    const down = entries.some(([name, status]) => status.status === 'down' && this.checks.get(name)?.required);
+    const down = entries.some(
+      ([name, status]) => status.status === 'down' && this.checks.get(name)?.required,
+    );
     return {
       status: down ? 'down' : 'up',
       service: serviceName(this.config),
@@ -64,7 +66,10 @@ export class ReadinessService {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.config.telemetry.readyTimeoutMs} ms`)), this.config.telemetry.readyTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.config.telemetry.readyTimeoutMs} ms`)),
+        this.config.telemetry.readyTimeoutMs,
+      );
     });
     let status: ComponentStatus;
     try {

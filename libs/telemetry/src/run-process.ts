@@ -9,7 +9,9 @@ export function runProcess(name: string, boot: () => Promise<unknown>): void {
     if (error instanceof ConfigError) {
       process.stderr.write(`${name}: ${error.message}\n`);
     } else {
-      process.stderr.write(`${name}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `${name}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exit(1);
   });

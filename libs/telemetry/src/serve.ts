@@ -16,7 +16,11 @@ export interface ServeOptions {
  * accepting, lets Nest run its shutdown hooks (jobs finish or are handed back within the grace),
  * closes both servers and exits 0. A second signal, or a hang past the grace, exits 1.
  */
-export async function serve(app: INestApplication, config: HeraldConfig, options: ServeOptions): Promise<{ port?: number; opsPort: number }> {
+export async function serve(
+  app: INestApplication,
+  config: HeraldConfig,
+  options: ServeOptions,
+): Promise<{ port?: number; opsPort: number }> {
   const logger = await app.resolve(PinoLogger);
   const express = app.getHttpAdapter().getInstance() as Express;
   const metrics = app.get(HeraldMetrics);
@@ -75,6 +79,7 @@ export async function serve(app: INestApplication, config: HeraldConfig, options
 
 function addressPort(server: Server): number {
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server is not listening on a TCP port');
+  if (address === null || typeof address === 'string')
+    throw new Error('server is not listening on a TCP port');
   return address.port;
 }

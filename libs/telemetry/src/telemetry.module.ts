@@ -15,7 +15,10 @@ export class TelemetryModule {
       module: TelemetryModule,
       imports: [
         loggerModule(config),
-        PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true, config: { prefix: 'herald_' } } }),
+        PrometheusModule.register({
+          path: '/metrics',
+          defaultMetrics: { enabled: true, config: { prefix: 'herald_' } },
+        }),
       ],
       controllers: [HealthController],
       providers: [HeraldMetrics, ReadinessService],

@@ -55,14 +55,23 @@ export class HeraldProcess {
   }
 
   /** Starts the role and resolves once it is listening (its ports are then known). */
-  static async start(role: 'api' | 'worker' | 'beat' | 'all', env: Record<string, string>, timeoutMs = 30_000): Promise<HeraldProcess> {
+  static async start(
+    role: 'api' | 'worker' | 'beat' | 'all',
+    env: Record<string, string>,
+    timeoutMs = 30_000,
+  ): Promise<HeraldProcess> {
     const child = spawn(process.execPath, [entry(role)], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new HeraldProcess(role, child);
     const listening = await Promise.race([
-      proc.waitFor((l) => l.msg === `herald ${env.ROLE ?? role} listening` || (typeof l.msg === 'string' && l.msg.endsWith(' listening')), timeoutMs),
+      proc.waitFor(
+        (l) =>
+          l.msg === `herald ${env.ROLE ?? role} listening` ||
+          (typeof l.msg === 'string' && l.msg.endsWith(' listening')),
+        timeoutMs,
+      ),
       proc.exited.then(({ code }) => {
         throw new Error(`${role} exited with code ${code} before listening:\n${proc.stderr.join('\n')}`);
       }),
@@ -94,7 +103,9 @@ export class HeraldProcess {
       this.waiters.push(waiter);
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`${this.role}: no matching log line within ${timeoutMs} ms; last lines:\n${this.tail()}`));
+        reject(
+          new Error(`${this.role}: no matching log line within ${timeoutMs} ms; last lines:\n${this.tail()}`),
+        );
       }, timeoutMs);
       waiter.resolve = (line) => {
         clearTimeout(timer);

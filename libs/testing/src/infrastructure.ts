@@ -6,7 +6,11 @@ import { PostgresServer } from './postgres-server';
 import { RedisServer } from './redis-server';
 
 /** Environment variables through which the jest global setup hands the infrastructure to test files. */
-export const INFRA_ENV = { postgres: 'HERALD_TEST_POSTGRES_URL', redis: 'HERALD_TEST_REDIS_URL', mode: 'HERALD_TEST_INFRA' } as const;
+export const INFRA_ENV = {
+  postgres: 'HERALD_TEST_POSTGRES_URL',
+  redis: 'HERALD_TEST_REDIS_URL',
+  mode: 'HERALD_TEST_INFRA',
+} as const;
 export const TEMPLATE_DATABASE = 'herald_template';
 
 export interface Infrastructure {
@@ -24,11 +28,19 @@ export interface Infrastructure {
  */
 export async function startInfrastructure(env: NodeJS.ProcessEnv = process.env): Promise<Infrastructure> {
   if (env.DATABASE_URL && env.REDIS_URL) {
-    return { mode: 'env', postgresUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, stop: () => Promise.resolve() };
+    return {
+      mode: 'env',
+      postgresUrl: env.DATABASE_URL,
+      redisUrl: env.REDIS_URL,
+      stop: () => Promise.resolve(),
+    };
   }
   const containers = await startContainers();
   if (containers) return containers;
-  const [postgres, redis] = await Promise.all([PostgresServer.start({ persistent: false }), RedisServer.start()]);
+  const [postgres, redis] = await Promise.all([
+    PostgresServer.start({ persistent: false }),
+    RedisServer.start(),
+  ]);
   return {
     mode: 'local',
     postgresUrl: postgres.url(),
@@ -90,13 +102,20 @@ export interface TestDatabase {
 }
 
 /** A fresh, migrated database of its own for one test file (a copy of the template: milliseconds). */
-export async function createTestDatabase(postgresUrl = requiredEnv(INFRA_ENV.postgres)): Promise<TestDatabase> {
+export async function createTestDatabase(
+  postgresUrl = requiredEnv(INFRA_ENV.postgres),
+): Promise<TestDatabase> {
   const name = `herald_test_${randomBytes(6).toString('hex')}`;
-  await withClient(postgresUrl, (client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await withClient(postgresUrl, (client) =>
+    client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`),
+  );
   return {
     name,
     url: databaseUrl(postgresUrl, name),
-    drop: () => withClient(postgresUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withClient(postgresUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 
@@ -127,6 +146,9 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run tests through jest (its global setup starts Postgres and Redis)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run tests through jest (its global setup starts Postgres and Redis)`,
+    );
   return value;
 }

@@ -41,7 +41,16 @@ export class PostgresServer {
       createPostgresUser: true,
       onLog: () => undefined,
       onError: () => undefined,
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+      postgresFlags: [
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+      ],
     });
     const server = new PostgresServer(pg, port, parent, ownsDir);
     if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();

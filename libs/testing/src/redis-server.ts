@@ -38,8 +38,23 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction'];
-    args.push(...(this.options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no']));
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+    ];
+    args.push(
+      ...(this.options.appendOnly
+        ? ['--appendonly', 'yes', '--appendfsync', 'everysec']
+        : ['--appendonly', 'no']),
+    );
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;
     await waitUntilPingable(this.port, child);
@@ -77,15 +92,24 @@ export class RedisServer {
 function assertRedisInstalled(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error) {
-    throw new Error('redis-server is not installed: run `sudo apt-get install -y redis-server` (or set REDIS_URL)');
+    throw new Error(
+      'redis-server is not installed: run `sudo apt-get install -y redis-server` (or set REDIS_URL)',
+    );
   }
 }
 
 async function waitUntilPingable(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

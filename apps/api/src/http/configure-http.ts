@@ -6,7 +6,11 @@ import helmet from 'helmet';
 /** Public-port concerns: security headers, CORS allowlist, body limits and the OpenAPI docs. */
 export function configureHttp(app: NestExpressApplication, config: HeraldConfig): void {
   app.use(helmet({ contentSecurityPolicy: false }));
-  app.enableCors(config.http.corsOrigins.length > 0 ? { origin: [...config.http.corsOrigins], exposedHeaders: ['X-Request-Id'] } : { origin: false });
+  app.enableCors(
+    config.http.corsOrigins.length > 0
+      ? { origin: [...config.http.corsOrigins], exposedHeaders: ['X-Request-Id'] }
+      : { origin: false },
+  );
   app.useBodyParser('json', { limit: config.http.bodyLimit });
   app.disable('x-powered-by');
   const document = SwaggerModule.createDocument(

@@ -32,11 +32,31 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const detail =
-        typeof body === 'string' ? body : typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : exception.message;
-      const errors = typeof body === 'object' && body !== null && 'errors' in body ? (body as { errors: ProblemDetails['errors'] }).errors : undefined;
-      return { type: TYPE_BASE + slug(status), title: HttpStatus[status] ? title(status) : 'Error', status, detail, ...(errors ? { errors } : {}), request_id };
+        typeof body === 'string'
+          ? body
+          : typeof body === 'object' && body !== null && 'message' in body
+            ? String(body.message)
+            : exception.message;
+      const errors =
+        typeof body === 'object' && body !== null && 'errors' in body
+          ? (body.errors as ProblemDetails['errors'])
+          : undefined;
+      return {
+        type: TYPE_BASE + slug(status),
+        title: HttpStatus[status] ? title(status) : 'Error',
+        status,
+        detail,
+        ...(errors ? { errors } : {}),
+        request_id,
+      };
     }
-    return { type: TYPE_BASE + 'internal', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', request_id };
+    return {
+      type: TYPE_BASE + 'internal',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred.',
+      request_id,
+    };
   }
 }
 
@@ -49,5 +69,7 @@ function title(status: number): string {
 }
 
 function slug(status: number): string {
-  return String(HttpStatus[status] ?? 'error').toLowerCase().replace(/_/g, '-');
+  return String(HttpStatus[status] ?? 'error')
+    .toLowerCase()
+    .replace(/_/g, '-');
 }

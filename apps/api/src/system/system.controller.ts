@@ -1,4 +1,13 @@
-import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SystemPingsRepository } from '@herald/persistence';
 import { JobProducer } from '@herald/queues';
@@ -46,7 +55,14 @@ export class SystemController {
   }
 }
 
-function view(p: { id: string; requestId: string; processedBy: string | null; jobId: string | null; createdAt: Date; processedAt: Date | null }): PingView {
+function view(p: {
+  id: string;
+  requestId: string;
+  processedBy: string | null;
+  jobId: string | null;
+  createdAt: Date;
+  processedAt: Date | null;
+}): PingView {
   return {
     id: p.id,
     request_id: p.requestId,

@@ -12,14 +12,21 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, name] = argv;
   const database = loadDatabaseConfig();
   const dataSource = new DataSource(
-    dataSourceOptions({ url: database.url.reveal(), poolMax: 2, statementTimeoutMs: 0, applicationName: 'herald-migrate' }),
+    dataSourceOptions({
+      url: database.url.reveal(),
+      poolMax: 2,
+      statementTimeoutMs: 0,
+      applicationName: 'herald-migrate',
+    }),
   );
   await dataSource.initialize();
   try {
     switch (command) {
       case 'run': {
         const applied = await dataSource.runMigrations({ transaction: 'each' });
-        process.stdout.write(applied.length ? applied.map((m) => `applied ${m.name}\n`).join('') : 'schema is up to date\n');
+        process.stdout.write(
+          applied.length ? applied.map((m) => `applied ${m.name}\n`).join('') : 'schema is up to date\n',
+        );
         return 0;
       }
       case 'revert':
@@ -33,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       case 'generate':
         return generate(dataSource, name);
+      case undefined:
       default:
         process.stderr.write('usage: migrate run | revert | status | generate <PascalName>\n');
         return 2;
@@ -44,7 +52,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function generate(dataSource: DataSource, name: string | undefined): Promise<number> {
   if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
-    process.stderr.write('generate needs a PascalCase name, e.g. `npm run migration:generate -- AddContacts`\n');
+    process.stderr.write(
+      'generate needs a PascalCase name, e.g. `npm run migration:generate -- AddContacts`\n',
+    );
     return 2;
   }
   const sql = await dataSource.driver.createSchemaBuilder().log();
@@ -55,7 +65,10 @@ async function generate(dataSource: DataSource, name: string | undefined): Promi
   const timestamp = Date.now();
   const quote = (q: string) => '`' + q.replace(/`/g, '\\`') + '`';
   const up = sql.upQueries.map((q) => `    await q.query(${quote(q.query)});`).join('\n');
-  const down = [...sql.downQueries].reverse().map((q) => `    await q.query(${quote(q.query)});`).join('\n');
+  const down = [...sql.downQueries]
+    .reverse()
+    .map((q) => `    await q.query(${quote(q.query)});`)
+    .join('\n');
   const file = join(__dirname, '../../../../../libs/persistence/src/migrations', `${timestamp}-${name}.ts`);
   writeFileSync(
     file,
