@@ -1,9 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { REDIS, RedisKeys } from '@herald/queues';
-import { HeraldMetrics, ReadinessService } from '@herald/telemetry';
+import { HeraldLogger, HeraldMetrics, ReadinessService } from '@herald/telemetry';
 import type { Redis } from 'ioredis';
-import { PinoLogger } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -53,7 +52,7 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly keys: RedisKeys,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
-    private readonly logger: PinoLogger,
+    private readonly logger: HeraldLogger,
     readiness: ReadinessService,
   ) {
     readiness.register('leadership', { required: false, check: () => Promise.resolve({ ...this.state() }) });

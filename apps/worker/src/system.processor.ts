@@ -2,8 +2,7 @@ import { Processor } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { JobHandlerRegistry, QueueProcessor, QUEUES } from '@herald/queues';
-import { HeraldMetrics } from '@herald/telemetry';
-import { PinoLogger } from 'nestjs-pino';
+import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 
 @Processor(QUEUES.system, { autorun: false })
 export class SystemProcessor extends QueueProcessor {
@@ -13,7 +12,7 @@ export class SystemProcessor extends QueueProcessor {
     registry: JobHandlerRegistry,
     metrics: HeraldMetrics,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
-    logger: PinoLogger,
+    logger: HeraldLogger,
   ) {
     super(registry, metrics, config, logger);
   }

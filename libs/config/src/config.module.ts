@@ -42,7 +42,5 @@ export class ConfigModule {
 }
 
 export function loadHeraldConfig(options: { role?: Role; env?: Environment } = {}): HeraldConfig {
-  const env = { ...(options.env ?? process.env) };
-  if (options.role) env.ROLE = options.role;
-  return loadConfig(env, packageVersion());
+  return loadConfig(options.env ?? process.env, { role: options.role, version: packageVersion() });
 }

@@ -3,6 +3,7 @@ export {
   ConfigError,
   loadConfig,
   loadDatabaseConfig,
+  sizeInBytes,
   type Environment,
   type HeraldConfig,
   type QueueConcurrency,

@@ -1,9 +1,8 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { RequestContext } from '@herald/telemetry';
+import { HeraldLogger, RequestContext } from '@herald/telemetry';
 import type { Job, Queue } from 'bullmq';
-import { PinoLogger } from 'nestjs-pino';
 import { JOBS, QUEUE_NAMES, type JobEnvelope, type JobName, type JobPayloads, type QueueName } from './jobs';
 
 /** The one typed way to start work: `enqueue('system.ping', { ping_id })`. */
@@ -13,7 +12,7 @@ export class JobProducer implements OnModuleInit {
 
   constructor(
     private readonly moduleRef: ModuleRef,
-    private readonly logger: PinoLogger,
+    private readonly logger: HeraldLogger,
   ) {}
 
   /** Queue providers are asynchronous: they exist once modules are initialising, not at construction. */

@@ -12,7 +12,8 @@ export const QUEUE_NAMES = Object.values(QUEUES) as readonly QueueName[];
 
 /** Job name → payload. Payloads carry ids and primitives only (ISO strings, never Date). */
 export interface JobPayloads {
-  'system.ping': { ping_id: string };
+  /** hold_ms: how long the worker holds the job before finishing it (to observe shutdown and stalls). */
+  'system.ping': { ping_id: string; hold_ms: number };
 }
 export type JobName = keyof JobPayloads;
 

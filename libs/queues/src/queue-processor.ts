@@ -1,17 +1,16 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { HeraldConfig } from '@herald/config';
-import { HeraldMetrics, RequestContext } from '@herald/telemetry';
-import { UnrecoverableError, type Job } from 'bullmq';
-import type { PinoLogger } from 'nestjs-pino';
+import { HeraldLogger, HeraldMetrics, RequestContext } from '@herald/telemetry';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { JobHandlerRegistry } from './job-handler.registry';
 import type { JobEnvelope, QueueName } from './jobs';
 
 /**
  * The base of the one WorkerHost each queue has. It restores the trace context carried in the
  * job so worker log lines join the api's, times and counts every job, dispatches to the
- * @OnJob handler, and on shutdown lets in-flight jobs finish within the grace before handing
- * them back (a forced close leaves them to be picked up again as stalled).
+ * @OnJob handler, and on shutdown lets in-flight jobs finish within the grace, then hands the
+ * rest back to the queue (moved to wait, so another worker takes them at once).
  * Subclasses are registered with `@Processor(QUEUES.x, { autorun: false })`.
  */
 export abstract class QueueProcessor
@@ -19,12 +18,15 @@ export abstract class QueueProcessor
   implements OnApplicationBootstrap, BeforeApplicationShutdown
 {
   protected abstract readonly queueName: QueueName;
+  /** Resolved when the shutdown grace has run out: in-flight jobs then go back to the queue. */
+  private handBack: (() => void) | undefined;
+  private readonly handBackSignal = new Promise<'hand-back'>((resolve) => (this.handBack = () => resolve('hand-back')));
 
   constructor(
     protected readonly registry: JobHandlerRegistry,
     protected readonly metrics: HeraldMetrics,
     protected readonly config: HeraldConfig,
-    protected readonly logger: PinoLogger,
+    protected readonly logger: HeraldLogger,
   ) {
     super();
   }
@@ -40,7 +42,7 @@ export abstract class QueueProcessor
       .catch((error: unknown) => this.logger.error({ err: error, queue: this.queueName }, 'worker stopped'));
   }
 
-  async process(job: Job<JobEnvelope>): Promise<unknown> {
+  async process(job: Job<JobEnvelope>, token?: string): Promise<unknown> {
     const handler = this.registry.get(job.name);
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     const trace = { ...(job.data.trace ?? {}), job_id: job.id, queue: job.queueName };
@@ -49,11 +51,21 @@ export abstract class QueueProcessor
       this.metrics.jobsActive.inc({ queue: job.queueName });
       this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job started');
       try {
-        const result = await handler(job.data.payload, job);
+        const work = handler(job.data.payload, job);
+        const result = await Promise.race([work, this.handBackSignal]);
+        if (result === 'hand-back') {
+          // The handler may still be running; the job's idempotency makes a second run safe.
+          work.catch(() => undefined);
+          await job.moveToWait(token);
+          this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'handed_back' });
+          this.logger.warn({ job: job.name }, 'job handed back to the queue at shutdown');
+          throw new WaitingError();
+        }
         this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'completed' });
         this.logger.info({ job: job.name, attempt: job.attemptsMade + 1 }, 'job completed');
         return result;
       } catch (error) {
+        if (error instanceof WaitingError) throw error;
         const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: final ? 'failed' : 'retried' });
         this.logger.warn({ job: job.name, attempt: job.attemptsMade + 1, final, err: error }, 'job failed');
@@ -79,16 +91,15 @@ export abstract class QueueProcessor
   async beforeApplicationShutdown(): Promise<void> {
     const grace = this.config.app.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
+    // close() stops taking jobs at once and resolves when the active ones are done.
     const closed = this.worker.close().then(() => true);
     const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), grace)));
     const finished = await Promise.race([closed, expired]);
     clearTimeout(timer);
     if (!finished) {
-      this.logger.warn(
-        { queue: this.queueName, grace_ms: grace },
-        'jobs still running after the grace: handing them back',
-      );
-      await this.worker.close(true);
+      this.logger.warn({ queue: this.queueName, grace_ms: grace }, 'jobs still running after the grace: handing them back');
+      this.handBack?.();
+      await closed;
     }
   }
 }

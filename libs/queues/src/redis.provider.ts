@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { ReadinessService, serviceName } from '@herald/telemetry';
+import { HeraldLogger, ReadinessService, serviceName } from '@herald/telemetry';
 import { Redis } from 'ioredis';
-import { PinoLogger } from 'nestjs-pino';
 import { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
 
 /** The process's general-purpose Redis client (health, heartbeats, leases); BullMQ keeps its own. */
@@ -19,8 +18,8 @@ export class RedisKeys {
 export const redisProviders: Provider[] = [
   {
     provide: REDIS,
-    inject: [HERALD_CONFIG, PinoLogger],
-    useFactory: (config: HeraldConfig, logger: PinoLogger) => {
+    inject: [HERALD_CONFIG, HeraldLogger],
+    useFactory: (config: HeraldConfig, logger: HeraldLogger) => {
       const client = new Redis({
         ...redisOptionsFromUrl(config.redis.url.reveal()),
         connectionName: serviceName(config),

@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { HeraldMetrics, ReadinessService } from '@herald/telemetry';
+import { HeraldLogger, HeraldMetrics, ReadinessService } from '@herald/telemetry';
 import type { Redis } from 'ioredis';
-import { PinoLogger } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { REDIS, RedisKeys } from './redis.provider';
@@ -36,7 +35,7 @@ export class HeartbeatPublisher implements OnApplicationBootstrap, OnApplication
     private readonly keys: RedisKeys,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
-    private readonly logger: PinoLogger,
+    private readonly logger: HeraldLogger,
   ) {}
 
   consuming(queues: readonly string[]): void {

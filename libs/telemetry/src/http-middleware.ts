@@ -9,9 +9,10 @@ const BOTH = [/^\/health\/?$/, /^\/ready\/?$/];
 
 /**
  * One Express app can listen on a public port and an ops port; this keeps /metrics and
- * /internal/* off the public port and everything but probes off the ops port.
+ * /internal/* off the public port and everything but probes off the ops port. `ports` is read
+ * per request, so the caller may fill in the ports the servers actually bound (PORT=0).
  */
-export function portGate(ports: { publicPort?: number; opsPort: number }) {
+export function portGate(ports: Readonly<{ publicPort?: number; opsPort: number }>) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const path = req.path;
     const opsOnly = OPS_ONLY.some((r) => r.test(path));

@@ -1,6 +1,6 @@
+import { HeraldLogger } from './herald-logger';
 import type { INestApplication } from '@nestjs/common';
 import type { HeraldConfig } from '@herald/config';
-import { PinoLogger } from 'nestjs-pino';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { httpMetrics, portGate, requestContext } from './http-middleware';
@@ -21,13 +21,14 @@ export async function serve(
   config: HeraldConfig,
   options: ServeOptions,
 ): Promise<{ port?: number; opsPort: number }> {
-  const logger = await app.resolve(PinoLogger);
+  const logger = app.get(HeraldLogger);
   const express = app.getHttpAdapter().getInstance() as Express;
   const metrics = app.get(HeraldMetrics);
-  const publicPort = options.public ? config.http.port : undefined;
+  // The bound ports, filled in once listening (port 0 means "any free port").
+  const bound: { publicPort?: number; opsPort: number } = { opsPort: -1 };
   // Middleware order matters: context first so every later line carries the request id.
   express.use(requestContext());
-  express.use(portGate({ publicPort, opsPort: config.http.opsPort }));
+  express.use(portGate(bound));
   express.use(httpMetrics(metrics));
 
   let port: number | undefined;
@@ -35,6 +36,7 @@ export async function serve(
   if (options.public) {
     await app.listen(config.http.port, config.http.host);
     port = addressPort(app.getHttpServer() as Server);
+    bound.publicPort = port;
   } else {
     await app.init();
   }
@@ -45,6 +47,7 @@ export async function serve(
     ops.listen(config.http.opsPort, config.http.host, () => resolve());
   });
   const opsPort = addressPort(ops);
+  bound.opsPort = opsPort;
   logger.info({ port, ops_port: opsPort, role: config.app.role }, `herald ${config.app.role} listening`);
 
   let stopping = false;

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import type { HeraldConfig } from '@herald/config';
 import { HealthController } from './health.controller';
+import { HeraldLogger } from './herald-logger';
 import { loggerModule } from './logging';
 import { HeraldMetrics } from './metrics';
 import { ReadinessService } from './readiness.service';
@@ -21,8 +22,8 @@ export class TelemetryModule {
         }),
       ],
       controllers: [HealthController],
-      providers: [HeraldMetrics, ReadinessService],
-      exports: [HeraldMetrics, ReadinessService],
+      providers: [HeraldMetrics, ReadinessService, HeraldLogger],
+      exports: [HeraldMetrics, ReadinessService, HeraldLogger],
     };
   }
 }

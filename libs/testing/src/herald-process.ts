@@ -81,6 +81,10 @@ export class HeraldProcess {
     return proc;
   }
 
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get pid(): number {
     return this.child.pid ?? -1;
   }

@@ -13,3 +13,4 @@ export {
 export { PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { RedisServer, type RedisServerOptions } from './redis-server';
 export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './herald-process';
+export { eventually } from './eventually';

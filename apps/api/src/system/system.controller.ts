@@ -1,4 +1,6 @@
 import {
+  BadRequestException,
+  Body,
   Controller,
   Get,
   HttpCode,
@@ -8,7 +10,7 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SystemPingsRepository } from '@herald/persistence';
 import { JobProducer } from '@herald/queues';
 import { RequestContext } from '@herald/telemetry';
@@ -39,10 +41,12 @@ export class SystemController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Enqueue a system.ping job; a worker marks it processed in Postgres.' })
-  async create(): Promise<PingView> {
+  @ApiBody({ required: false, schema: { type: 'object', properties: { hold_ms: { type: 'integer', minimum: 0, maximum: 60000, example: 0 } }, additionalProperties: false } })
+  async create(@Body() body: unknown): Promise<PingView> {
+    const holdMs = parseHoldMs(body);
     const id = randomUUID();
     const ping = await this.pings.create(id, RequestContext.current().request_id ?? '');
-    await this.producer.enqueue('system.ping', { ping_id: id });
+    await this.producer.enqueue('system.ping', { ping_id: id, hold_ms: holdMs });
     return view(ping);
   }
 
@@ -72,4 +76,23 @@ function view(p: {
     created_at: p.createdAt.toISOString(),
     processed_at: p.processedAt?.toISOString() ?? null,
   };
+}
+
+/** The body is optional: `{}` or `{ "hold_ms": 0..60000 }`, nothing else. */
+function parseHoldMs(body: unknown): number {
+  if (body === undefined || body === null) return 0;
+  const fields = typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const unknown = fields ? Object.keys(fields).filter((k) => k !== 'hold_ms') : [];
+  const hold = fields?.hold_ms ?? 0;
+  if (!fields || unknown.length > 0 || typeof hold !== 'number' || !Number.isInteger(hold) || hold < 0 || hold > 60_000) {
+    throw new BadRequestException({
+      message: 'Invalid ping request',
+      errors: !fields
+        ? [{ field: '', message: 'must be a JSON object' }]
+        : unknown.length > 0
+          ? unknown.map((field) => ({ field, message: 'is not a known field' }))
+          : [{ field: 'hold_ms', message: 'must be an integer from 0 to 60000' }],
+    });
+  }
+  return hold;
 }
