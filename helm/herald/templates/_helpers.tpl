@@ -1,0 +1,133 @@
+{{/* Chart name, truncated to the 63 characters Kubernetes names allow. */}}
+{{- define "herald.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release-qualified name; role resources append -api, -worker, -beat. */}}
+{{- define "herald.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "herald.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "herald.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "herald.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "herald.labels" -}}
+helm.sh/chart: {{ include "herald.chart" . }}
+{{ include "herald.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: herald
+{{- end -}}
+
+{{/* Role-scoped labels. Call with (dict "root" $ "role" "api"). */}}
+{{- define "herald.roleSelectorLabels" -}}
+{{ include "herald.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .role }}
+{{- end -}}
+
+{{- define "herald.roleLabels" -}}
+{{ include "herald.labels" .root }}
+app.kubernetes.io/component: {{ .role }}
+{{- end -}}
+
+{{- define "herald.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "herald.secretName" -}}
+{{- default (printf "%s-secrets" (include "herald.fullname" .)) .Values.secret.existingSecret -}}
+{{- end -}}
+
+{{/* SHUTDOWN_GRACE_MS rounded up to seconds, plus the preStop sleep, plus 10 s of margin. */}}
+{{- define "herald.terminationGracePeriodSeconds" -}}
+{{- add (div (add (int64 .Values.shutdownGraceMs) 999) 1000) (int64 .Values.preStopSleepSeconds) 10 -}}
+{{- end -}}
+
+{{/* Pod-level settings shared by every role. Call with (dict "root" $ "role" "api"). */}}
+{{- define "herald.podSpec" -}}
+{{- $root := .root -}}
+automountServiceAccountToken: false
+terminationGracePeriodSeconds: {{ include "herald.terminationGracePeriodSeconds" $root }}
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "herald.roleSelectorLabels" . | nindent 8 }}
+volumes:
+  # readOnlyRootFilesystem: the only writable place is an in-memory /tmp.
+  - name: tmp
+    emptyDir:
+      medium: Memory
+      sizeLimit: 64Mi
+{{- end -}}
+
+{{/* Container settings shared by every role. Call with (dict "root" $ "role" "api"). */}}
+{{- define "herald.containerCommon" -}}
+{{- $root := .root -}}
+image: {{ include "herald.image" $root }}
+imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+args: [{{ .role | quote }}]
+envFrom:
+  - configMapRef:
+      name: {{ include "herald.fullname" $root }}
+  - secretRef:
+      name: {{ include "herald.secretName" $root }}
+{{- with (index $root.Values .role).env }}
+env:
+  {{- range $name, $value := . }}
+  - name: {{ $name }}
+    value: {{ $value | toString | quote }}
+  {{- end }}
+{{- end }}
+securityContext:
+  {{- toYaml $root.Values.securityContext | nindent 2 }}
+resources:
+  {{- toYaml (index $root.Values .role).resources | nindent 2 }}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+{{- end -}}
+
+{{/* Restart pods when their configuration changes. */}}
+{{- define "herald.podAnnotations" -}}
+checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
+checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256sum }}
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}

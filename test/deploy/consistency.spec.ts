@@ -1,0 +1,90 @@
+import { parse } from 'yaml';
+import { isObject, readRepoFile, type JsonObject } from './metric-names';
+
+/** Ports, roles and paths must agree across the image, compose, the chart and fly.toml. */
+
+function object(value: unknown, what: string): JsonObject {
+  if (!isObject(value)) throw new Error(`${what} is not a mapping`);
+  return value;
+}
+
+const entrypoint = readRepoFile('docker/entrypoint.sh');
+const dockerfile = readRepoFile('docker/Dockerfile');
+const compose = object(parse(readRepoFile('docker/compose.yml'), { merge: true }), 'docker/compose.yml');
+const services = object(compose.services, 'compose services');
+const prometheus = object(parse(readRepoFile('docker/prometheus/prometheus.yml')), 'prometheus.yml');
+const values = object(parse(readRepoFile('helm/herald/values.yaml')), 'values.yaml');
+const ports = object(values.ports, 'values.ports');
+const fly = readRepoFile('fly.toml');
+
+const ROLES = ['api', 'worker', 'beat', 'all'];
+const HERALD_SERVICES = { migrate: 'migrate', api: 'api', worker: 'worker', beat: 'beat' } as const;
+
+describe('deployment artifacts agree', () => {
+  it('the entrypoint starts every role and migrate through the built files', () => {
+    expect(entrypoint).toMatch(/^\s*api \| worker \| beat \| all\)$/m);
+    expect(entrypoint).toContain('exec node "/app/dist/apps/$role/src/main.js" "$@"');
+    expect(entrypoint).toMatch(/^\s*migrate\)$/m);
+    expect(entrypoint).toContain('exec node /app/dist/libs/persistence/src/cli/migrate.js "$@"');
+  });
+
+  it('the image is Node 24, builds with dev deps, runs with production deps as a numeric non-root user', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-/m);
+    expect(dockerfile).toContain('npm ci --no-audit');
+    expect(dockerfile).toContain('npm ci --omit=dev');
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*OPS_PORT.*\/health/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["herald-entrypoint"\]$/m);
+    expect(readRepoFile('.dockerignore')).toContain('!docker/entrypoint.sh');
+  });
+
+  it('compose runs each role through the entrypoint, on the chart ports, with a scalable worker', () => {
+    for (const [name, role] of Object.entries(HERALD_SERVICES)) {
+      const service = object(services[name], name);
+      expect(service.command).toEqual([role]);
+      const env = object(service.environment, `${name}.environment`);
+      expect(env.OPS_PORT).toBe(String(ports.ops));
+      expect(env.PORT).toBe(String(ports.http));
+    }
+    const worker = object(services.worker, 'worker');
+    expect(worker.container_name).toBeUndefined();
+    expect(worker.ports).toBeUndefined();
+    expect(object(services.api, 'api').depends_on).toMatchObject({
+      migrate: { condition: 'service_completed_successfully' },
+    });
+    expect(object(services.prometheus, 'prometheus').volumes).toContain(
+      '../deploy/prometheus/alerts.yml:/etc/prometheus/rules/alerts.yml:ro',
+    );
+    expect(object(services.grafana, 'grafana').volumes).toContain(
+      '../deploy/grafana/dashboards:/etc/herald/dashboards:ro',
+    );
+  });
+
+  it('Prometheus in compose discovers every replica of every role on the ops port', () => {
+    const jobs = (prometheus.scrape_configs as unknown[]).map((c) => object(c, 'scrape config'));
+    for (const [job, service] of [
+      ['herald-api', 'api'],
+      ['herald-worker', 'worker'],
+      ['herald-beat', 'beat'],
+    ] as const) {
+      const config = jobs.find((c) => c.job_name === job);
+      expect(config?.dns_sd_configs).toEqual([
+        { names: [service], type: 'A', port: ports.ops, refresh_interval: '15s' },
+      ]);
+    }
+  });
+
+  it('fly.toml runs the same roles, ports and migrations', () => {
+    for (const role of ['api', 'worker', 'beat']) {
+      expect(ROLES).toContain(role);
+      expect(fly).toMatch(new RegExp(`^\\s*${role} = "${role}"$`, 'm'));
+    }
+    expect(fly).toMatch(/^\s*release_command = "migrate"$/m);
+    expect(fly).toMatch(/^\s*internal_port = 3000$/m);
+    expect(fly).toMatch(/^\s*PORT = "3000"$/m);
+    expect(fly).toMatch(/^\s*OPS_PORT = "9464"$/m);
+    expect(fly).toMatch(/path = "\/health"/);
+    expect(fly).toMatch(/path = "\/ready"/);
+    expect(ports).toEqual({ http: 3000, ops: 9464 });
+  });
+});
