@@ -38,7 +38,7 @@ export async function startInfrastructure(env: NodeJS.ProcessEnv = process.env):
   const containers = await startContainers();
   if (containers) return containers;
   const [postgres, redis] = await Promise.all([
-    PostgresServer.start({ persistent: false }),
+    PostgresServer.start({ persistent: false, fast: true }),
     RedisServer.start(),
   ]);
   return {

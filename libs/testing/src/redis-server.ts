@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -9,17 +9,22 @@ export interface RedisServerOptions {
   port?: number;
   /** Persist with AOF (appendfsync everysec), so a restart keeps the data. */
   appendOnly?: boolean;
+  /** Data directory (kept on destroy); a temporary one (removed on destroy) when omitted. */
+  dir?: string;
 }
 
 /** A redis-server child process on loopback that tests may stop, kill and start again on the same port. */
 export class RedisServer {
   private child: ChildProcess | undefined;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'herald-redis-'));
+  private readonly dir: string;
 
   private constructor(
     readonly port: number,
     private readonly options: RedisServerOptions,
-  ) {}
+  ) {
+    this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'herald-redis-'));
+    mkdirSync(this.dir, { recursive: true });
+  }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     assertRedisInstalled();
@@ -77,7 +82,7 @@ export class RedisServer {
 
   async destroy(): Promise<void> {
     await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!this.options.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
