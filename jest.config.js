@@ -27,7 +27,7 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   maxWorkers: 2,
   testTimeout: 30_000,
-  reporters: ['default'],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['**/*.int-spec.ts'] },

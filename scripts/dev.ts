@@ -59,11 +59,17 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
 }
 
 async function migrate(url: string): Promise<void> {
-  const dataSource = new DataSource(dataSourceOptions({ url, poolMax: 2, statementTimeoutMs: 0, applicationName: 'herald-dev-migrate' }));
+  const dataSource = new DataSource(
+    dataSourceOptions({ url, poolMax: 2, statementTimeoutMs: 0, applicationName: 'herald-dev-migrate' }),
+  );
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
-    say(applied.length ? `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'schema is up to date');
+    say(
+      applied.length
+        ? `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`
+        : 'schema is up to date',
+    );
   } finally {
     await dataSource.destroy();
   }
@@ -89,7 +95,9 @@ async function main(): Promise<void> {
       redis = await RedisServer.start({ dir: join(DATA, 'redis'), appendOnly: true });
     } catch (error) {
       say(`${(error as Error).message}`);
-      say('Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`, macOS: `brew install redis`) or set REDIS_URL.');
+      say(
+        'Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`, macOS: `brew install redis`) or set REDIS_URL.',
+      );
       for (const stop of stops.reverse()) await stop();
       process.exit(1);
     }
@@ -117,7 +125,11 @@ async function main(): Promise<void> {
   ];
   const children: ChildProcess[] = roles.map(({ role, env: own }) =>
     // Detached: Ctrl-C reaches only this supervisor, which then stops each process once, in order.
-    spawn(process.execPath, [join(ROOT, 'dist/apps', role, 'src/main.js')], { env: { ...common, ...own }, stdio: 'inherit', detached: true }),
+    spawn(process.execPath, [join(ROOT, 'dist/apps', role, 'src/main.js')], {
+      env: { ...common, ...own },
+      stdio: 'inherit',
+      detached: true,
+    }),
   );
 
   const stopAll = async (code: number) => {
@@ -152,14 +164,24 @@ async function main(): Promise<void> {
   );
 
   const base = `http://127.0.0.1:${port}`;
-  await eventually(async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 60_000, intervalMs: 100, what: 'api /ready' });
+  await eventually(async () => (await fetch(`${base}/ready`)).status === 200, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: 'api /ready',
+  });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   say(`Herald is up in ${seconds} s — api, worker and beat are ready.`);
   say(`  API          ${base}/v1   (docs: ${base}/docs)`);
   say(`  readiness    ${base}/ready`);
-  say(`  metrics      api http://127.0.0.1:${opsPort}/metrics · worker :${opsPort + 1}/metrics · beat :${opsPort + 2}/metrics`);
-  say(`  admin key    ${env.HERALD_ADMIN_KEY ? 'your HERALD_ADMIN_KEY' : 'HERALD_ADMIN_KEY in .data/dev.env'}`);
-  say(`  try it       curl -X POST -H "Authorization: Bearer $(grep ADMIN .data/dev.env | cut -d= -f2)" ${base}/v1/system/pings`);
+  say(
+    `  metrics      api http://127.0.0.1:${opsPort}/metrics · worker :${opsPort + 1}/metrics · beat :${opsPort + 2}/metrics`,
+  );
+  say(
+    `  admin key    ${env.HERALD_ADMIN_KEY ? 'your HERALD_ADMIN_KEY' : 'HERALD_ADMIN_KEY in .data/dev.env'}`,
+  );
+  say(
+    `  try it       curl -X POST -H "Authorization: Bearer $(grep ADMIN .data/dev.env | cut -d= -f2)" ${base}/v1/system/pings`,
+  );
   say('Ctrl-C stops everything.');
 }
 

@@ -62,15 +62,25 @@ describe('the api, worker and beat fleet', () => {
   });
 
   it('is ready with every component up', async () => {
-    const { code, body } = await eventually(async () => {
-      const r = await ready(api.publicUrl);
-      return r.code === 200 ? r : undefined;
-    }, { what: 'api /ready 200' });
+    const { code, body } = await eventually(
+      async () => {
+        const r = await ready(api.publicUrl);
+        return r.code === 200 ? r : undefined;
+      },
+      { what: 'api /ready 200' },
+    );
     expect(code).toBe(200);
-    expect(body).toMatchObject({ status: 'up', service: 'herald-api', version: expect.any(String) as string });
+    expect(body).toMatchObject({
+      status: 'up',
+      service: 'herald-api',
+      version: expect.any(String) as string,
+    });
     expect(typeof body.duration_ms).toBe('number');
     for (const component of ['database', 'redis', 'workers']) {
-      expect(body.components[component]).toMatchObject({ status: 'up', duration_ms: expect.any(Number) as number });
+      expect(body.components[component]).toMatchObject({
+        status: 'up',
+        duration_ms: expect.any(Number) as number,
+      });
     }
     const workerReady = await ready(worker.opsUrl);
     expect(workerReady.code).toBe(200);
@@ -80,15 +90,29 @@ describe('the api, worker and beat fleet', () => {
   it('keeps metrics and internal routes on the ops port only', async () => {
     expect((await fetch(`${api.publicUrl}/metrics`)).status).toBe(404);
     expect((await fetch(`${api.publicUrl}/internal/worker/heartbeat`)).status).toBe(404);
-    const tenantish = await fetch(`${api.publicUrl}/internal/worker/heartbeat`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+    const tenantish = await fetch(`${api.publicUrl}/internal/worker/heartbeat`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
     expect(tenantish.status).toBe(404);
     const metrics = await (await fetch(`${api.opsUrl}/metrics`)).text();
     expect(metrics).toContain('herald_http_requests_total');
     expect(metrics).toContain('herald_process_resident_memory_bytes');
     expect(metrics).toMatch(/herald_queue_jobs\{queue="system",state="waiting"\} \d+/);
-    const heartbeat = (await (await fetch(`${api.opsUrl}/internal/worker/heartbeat`)).json()) as { workers: { queues: string[]; concurrency: Record<string, number>; started_at: string; host: string; id: string }[] };
+    const heartbeat = (await (await fetch(`${api.opsUrl}/internal/worker/heartbeat`)).json()) as {
+      workers: {
+        queues: string[];
+        concurrency: Record<string, number>;
+        started_at: string;
+        host: string;
+        id: string;
+      }[];
+    };
     expect(heartbeat.workers).toHaveLength(1);
-    expect(heartbeat.workers[0]).toMatchObject({ queues: ['system'], concurrency: { system: 4 }, host: expect.any(String) as string });
+    expect(heartbeat.workers[0]).toMatchObject({
+      queues: ['system'],
+      concurrency: { system: 4 },
+      host: expect.any(String) as string,
+    });
     expect((await fetch(`${worker.opsUrl}/v1/system/pings`)).status).toBe(404);
   });
 
@@ -102,24 +126,44 @@ describe('the api, worker and beat fleet', () => {
     expect(res.headers.get('x-request-id')).toBe(requestId);
     const { id } = (await res.json()) as { id: string };
 
-    const processed = await eventually(async () => {
-      const r = await fetch(`${api.publicUrl}/v1/system/pings/${id}`, { headers: { 'x-api-key': TEST_ADMIN_KEY } });
-      const body = (await r.json()) as { status: string; processed_by: string; request_id: string; job_id: string };
-      return body.status === 'processed' ? body : undefined;
-    }, { what: 'ping processed' });
+    const processed = await eventually(
+      async () => {
+        const r = await fetch(`${api.publicUrl}/v1/system/pings/${id}`, {
+          headers: { 'x-api-key': TEST_ADMIN_KEY },
+        });
+        const body = (await r.json()) as {
+          status: string;
+          processed_by: string;
+          request_id: string;
+          job_id: string;
+        };
+        return body.status === 'processed' ? body : undefined;
+      },
+      { what: 'ping processed' },
+    );
     expect(processed.request_id).toBe(requestId);
     expect(processed.job_id).toBe(`ping-${id}`);
 
     const client = new Client({ connectionString: db.url });
     await client.connect();
-    const row = await client.query<{ request_id: string; processed_by: string }>('SELECT request_id, processed_by FROM system_pings WHERE id = $1', [id]);
+    const row = await client.query<{ request_id: string; processed_by: string }>(
+      'SELECT request_id, processed_by FROM system_pings WHERE id = $1',
+      [id],
+    );
     await client.end();
     expect(row.rows[0]?.request_id).toBe(requestId);
 
-    const apiLine = await api.waitFor((l) => l.request_id === requestId && l.msg === `POST /v1/system/pings 202`);
+    const apiLine = await api.waitFor(
+      (l) => l.request_id === requestId && l.msg === `POST /v1/system/pings 202`,
+    );
     const workerLines = await worker.waitFor((l) => l.request_id === requestId && l.msg === 'ping processed');
     expect(apiLine.service).toBe('herald-api');
-    expect(workerLines).toMatchObject({ service: 'herald-worker', job_id: `ping-${id}`, queue: 'system', ping_id: id });
+    expect(workerLines).toMatchObject({
+      service: 'herald-worker',
+      job_id: `ping-${id}`,
+      queue: 'system',
+      ping_id: id,
+    });
   });
 
   it('never logs credentials', () => {
@@ -130,38 +174,60 @@ describe('the api, worker and beat fleet', () => {
 
   it('reports redis down within seconds when Redis stops, and recovers when it returns', async () => {
     await redis.stop();
-    const down = await eventually(async () => {
-      const r = await ready(api.publicUrl);
-      return r.code === 503 && r.body.components.redis?.status === 'down' ? r : undefined;
-    }, { timeoutMs: 5000, what: 'api /ready 503 with redis down' });
+    const down = await eventually(
+      async () => {
+        const r = await ready(api.publicUrl);
+        return r.code === 503 && r.body.components.redis?.status === 'down' ? r : undefined;
+      },
+      { timeoutMs: 5000, what: 'api /ready 503 with redis down' },
+    );
     expect(down.body.status).toBe('down');
     expect(down.body.components.database?.status).toBe('up');
     const workerDown = await ready(worker.opsUrl);
     expect(workerDown.code).toBe(503);
 
     await redis.start();
-    await eventually(async () => ((await ready(api.publicUrl)).code === 200 ? true : undefined), { timeoutMs: 15_000, what: 'api /ready 200 again' });
-    await eventually(async () => ((await ready(worker.opsUrl)).code === 200 ? true : undefined), { timeoutMs: 15_000, what: 'worker /ready 200 again' });
+    await eventually(async () => ((await ready(api.publicUrl)).code === 200 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'api /ready 200 again',
+    });
+    await eventually(async () => ((await ready(worker.opsUrl)).code === 200 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'worker /ready 200 again',
+    });
     // Nobody crashed along the way.
     expect(api.lines.some((l) => l.level === 'fatal')).toBe(false);
     await expect(Promise.race([api.exited, worker.exited, Promise.resolve('alive')])).resolves.toBe('alive');
 
     // And work flows again once Redis is back.
-    const res = await fetch(`${api.publicUrl}/v1/system/pings`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+    const res = await fetch(`${api.publicUrl}/v1/system/pings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
     const { id } = (await res.json()) as { id: string };
-    await eventually(async () => {
-      const body = (await (await fetch(`${api.publicUrl}/v1/system/pings/${id}`, { headers: { 'x-api-key': TEST_ADMIN_KEY } })).json()) as { status: string };
-      return body.status === 'processed' ? true : undefined;
-    }, { what: 'ping processed after Redis returned' });
+    await eventually(
+      async () => {
+        const body = (await (
+          await fetch(`${api.publicUrl}/v1/system/pings/${id}`, { headers: { 'x-api-key': TEST_ADMIN_KEY } })
+        ).json()) as { status: string };
+        return body.status === 'processed' ? true : undefined;
+      },
+      { what: 'ping processed after Redis returned' },
+    );
   });
 
   it('runs one beat leader among two, and the standby takes over within the lease TTL when the leader is killed', async () => {
     beats.push(...(await Promise.all([HeraldProcess.start('beat', env), HeraldProcess.start('beat', env)])));
     const leaders = async () => Promise.all(beats.map((b) => metric(b.opsUrl, 'herald_beat_leader')));
-    await eventually(async () => {
-      const flags = await leaders();
-      return flags.filter((f) => f === 1).length === 1 && flags.filter((f) => f === 0).length === 1 ? flags : undefined;
-    }, { what: 'exactly one beat leader' });
+    await eventually(
+      async () => {
+        const flags = await leaders();
+        return flags.filter((f) => f === 1).length === 1 && flags.filter((f) => f === 0).length === 1
+          ? flags
+          : undefined;
+      },
+      { what: 'exactly one beat leader' },
+    );
 
     const flags = await leaders();
     const leader = beats[flags.indexOf(1)]!;

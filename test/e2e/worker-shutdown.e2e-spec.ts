@@ -34,7 +34,9 @@ describe('worker graceful shutdown', () => {
     return ((await res.json()) as Ping).id;
   };
   const read = async (id: string): Promise<Ping> =>
-    (await (await fetch(`${api.publicUrl}/v1/system/pings/${id}`, { headers: { 'x-api-key': TEST_ADMIN_KEY } })).json()) as Ping;
+    (await (
+      await fetch(`${api.publicUrl}/v1/system/pings/${id}`, { headers: { 'x-api-key': TEST_ADMIN_KEY } })
+    ).json()) as Ping;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -77,15 +79,22 @@ describe('worker graceful shutdown', () => {
     const id = await ping(6000);
     await first.waitFor((l) => l.msg === 'job started' && l.job_id === `ping-${id}`);
     expect(await first.stop()).toEqual({ code: 0, signal: null });
-    expect(first.lines.some((l) => l.msg === 'job handed back to the queue at shutdown' && l.job_id === `ping-${id}`)).toBe(true);
+    expect(
+      first.lines.some(
+        (l) => l.msg === 'job handed back to the queue at shutdown' && l.job_id === `ping-${id}`,
+      ),
+    ).toBe(true);
     expect((await read(id)).status).toBe('queued');
 
     const second = await HeraldProcess.start('worker', env);
     workers.push(second);
-    const done = await eventually(async () => {
-      const p = await read(id);
-      return p.status === 'processed' ? p : undefined;
-    }, { timeoutMs: 20_000, what: 'handed-back ping processed by the second worker' });
+    const done = await eventually(
+      async () => {
+        const p = await read(id);
+        return p.status === 'processed' ? p : undefined;
+      },
+      { timeoutMs: 20_000, what: 'handed-back ping processed by the second worker' },
+    );
     const secondId = (await second.waitFor((l) => l.msg === 'ping processed' && l.ping_id === id)).job_id;
     expect(secondId).toBe(`ping-${id}`);
     expect(done.processed_by).not.toBeNull();

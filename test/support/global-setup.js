@@ -11,5 +11,7 @@ module.exports = async function globalSetup() {
   process.env[INFRA_ENV.redis] = infra.redisUrl;
   process.env[INFRA_ENV.mode] = infra.mode;
   globalThis.__heraldInfra = infra;
-  process.stderr.write(`\ntest infrastructure: ${infra.mode} (Postgres and Redis ready in ${Math.round(performance.now() - started)} ms)\n`);
+  process.stderr.write(
+    `\ntest infrastructure: ${infra.mode} (Postgres and Redis ready in ${Math.round(performance.now() - started)} ms)\n`,
+  );
 };

@@ -21,7 +21,12 @@ function problemsOf(env: Record<string, string>): string[] {
 
 describe('loadConfig', () => {
   it('builds a typed, nested config with defaults', () => {
-    const config = loadConfig({ ...valid, PORT: '8080', CORS_ORIGINS: 'https://a.example, https://b.example', LOG_FORMAT: 'pretty' });
+    const config = loadConfig({
+      ...valid,
+      PORT: '8080',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      LOG_FORMAT: 'pretty',
+    });
     expect(config.http.port).toBe(8080);
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.telemetry.logFormat).toBe('pretty');
@@ -32,7 +37,12 @@ describe('loadConfig', () => {
   });
 
   it('names every bad variable and why, in one error', () => {
-    const problems = problemsOf({ HERALD_ENCRYPTION_KEY: 'short', PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'http://x' });
+    const problems = problemsOf({
+      HERALD_ENCRYPTION_KEY: 'short',
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      REDIS_URL: 'http://x',
+    });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^HERALD_ADMIN_KEY is required/),
@@ -59,7 +69,9 @@ describe('loadConfig', () => {
 
   it('keeps secrets out of logs and JSON', () => {
     const config = loadConfig({ ...valid, DATABASE_URL: 'postgres://u:hunter2@db:5432/x' });
-    const printed = [JSON.stringify(config), inspect(config, { depth: 5 }), String(config.database.url)].join('\n');
+    const printed = [JSON.stringify(config), inspect(config, { depth: 5 }), String(config.database.url)].join(
+      '\n',
+    );
     expect(printed).not.toContain('hunter2');
     expect(printed).not.toContain(valid.HERALD_ADMIN_KEY);
     expect(config.database.url.reveal()).toBe('postgres://u:hunter2@db:5432/x');

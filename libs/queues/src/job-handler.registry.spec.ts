@@ -1,4 +1,4 @@
-import { Injectable, type Type } from "@nestjs/common";
+import { Injectable, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { OnJob } from './job-handler.decorator';
@@ -22,7 +22,10 @@ class SecondPingHandler {
 }
 
 async function boot(providers: Type[], consumed: QueueName[]): Promise<JobHandlerRegistry> {
-  const moduleRef = await Test.createTestingModule({ imports: [DiscoveryModule], providers: [JobHandlerRegistry, ...providers] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [DiscoveryModule],
+    providers: [JobHandlerRegistry, ...providers],
+  }).compile();
   const registry = moduleRef.get(JobHandlerRegistry);
   registry.expect(consumed);
   await moduleRef.init();
@@ -44,7 +47,9 @@ describe('JobHandlerRegistry', () => {
   });
 
   it('refuses to boot when a consumed queue has a job without a handler', async () => {
-    await expect(boot([], ['system'])).rejects.toThrow(/job "system.ping" on consumed queue "system" has no @OnJob handler/);
+    await expect(boot([], ['system'])).rejects.toThrow(
+      /job "system.ping" on consumed queue "system" has no @OnJob handler/,
+    );
   });
 
   it('does not require handlers for queues this process does not consume', async () => {

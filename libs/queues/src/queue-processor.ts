@@ -20,7 +20,9 @@ export abstract class QueueProcessor
   protected abstract readonly queueName: QueueName;
   /** Resolved when the shutdown grace has run out: in-flight jobs then go back to the queue. */
   private handBack: (() => void) | undefined;
-  private readonly handBackSignal = new Promise<'hand-back'>((resolve) => (this.handBack = () => resolve('hand-back')));
+  private readonly handBackSignal = new Promise<'hand-back'>(
+    (resolve) => (this.handBack = () => resolve('hand-back')),
+  );
 
   constructor(
     protected readonly registry: JobHandlerRegistry,
@@ -97,7 +99,10 @@ export abstract class QueueProcessor
     const finished = await Promise.race([closed, expired]);
     clearTimeout(timer);
     if (!finished) {
-      this.logger.warn({ queue: this.queueName, grace_ms: grace }, 'jobs still running after the grace: handing them back');
+      this.logger.warn(
+        { queue: this.queueName, grace_ms: grace },
+        'jobs still running after the grace: handing them back',
+      );
       this.handBack?.();
       await closed;
     }

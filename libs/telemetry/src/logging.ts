@@ -52,7 +52,9 @@ export function loggerModule(config: HeraldConfig): DynamicModule {
       genReqId: (req: IncomingMessage) =>
         (req as IncomingMessage & { id?: string }).id ?? RequestContext.current().request_id ?? '',
       customProps: () => ({}),
-      autoLogging: { ignore: (req) => isProbe((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) },
+      autoLogging: {
+        ignore: (req) => isProbe((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url),
+      },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,

@@ -2,7 +2,10 @@
  * Re-checks a condition until it holds or the deadline passes: for state observable only by
  * asking (an HTTP probe, a row in a table), where no event can be awaited.
  */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

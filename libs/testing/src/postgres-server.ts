@@ -47,7 +47,9 @@ export class PostgresServer {
       postgresFlags: [
         '-c',
         'max_connections=300',
-        ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+        ...(options.fast
+          ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+          : []),
       ],
     });
     const server = new PostgresServer(pg, port, parent, ownsDir);

@@ -41,7 +41,14 @@ export class SystemController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Enqueue a system.ping job; a worker marks it processed in Postgres.' })
-  @ApiBody({ required: false, schema: { type: 'object', properties: { hold_ms: { type: 'integer', minimum: 0, maximum: 60000, example: 0 } }, additionalProperties: false } })
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      properties: { hold_ms: { type: 'integer', minimum: 0, maximum: 60000, example: 0 } },
+      additionalProperties: false,
+    },
+  })
   async create(@Body() body: unknown): Promise<PingView> {
     const holdMs = parseHoldMs(body);
     const id = randomUUID();
@@ -81,10 +88,18 @@ function view(p: {
 /** The body is optional: `{}` or `{ "hold_ms": 0..60000 }`, nothing else. */
 function parseHoldMs(body: unknown): number {
   if (body === undefined || body === null) return 0;
-  const fields = typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const fields =
+    typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   const unknown = fields ? Object.keys(fields).filter((k) => k !== 'hold_ms') : [];
   const hold = fields?.hold_ms ?? 0;
-  if (!fields || unknown.length > 0 || typeof hold !== 'number' || !Number.isInteger(hold) || hold < 0 || hold > 60_000) {
+  if (
+    !fields ||
+    unknown.length > 0 ||
+    typeof hold !== 'number' ||
+    !Number.isInteger(hold) ||
+    hold < 0 ||
+    hold > 60_000
+  ) {
     throw new BadRequestException({
       message: 'Invalid ping request',
       errors: !fields
