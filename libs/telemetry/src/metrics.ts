@@ -124,4 +124,96 @@ export class HeraldMetrics {
         help: 'Workers with a fresh heartbeat, as seen at the last readiness check.',
       }),
   );
+  readonly quotaDecisions = getOrCreate(
+    'herald_quota_decisions_total',
+    () =>
+      new Counter({
+        name: 'herald_quota_decisions_total',
+        help: 'Quota decisions in units by decision (admitted, denied, committed, refunded) and backend (redis, postgres).',
+        labelNames: ['decision', 'backend'],
+      }),
+  );
+  readonly quotaRemaining = getOrCreate(
+    'herald_quota_remaining',
+    () =>
+      new Gauge({
+        name: 'herald_quota_remaining',
+        help: "Units left in the current window of a sender account, as seen at this process's last decision.",
+        labelNames: ['account', 'window'],
+      }),
+  );
+  readonly quotaLimit = getOrCreate(
+    'herald_quota_limit',
+    () =>
+      new Gauge({
+        name: 'herald_quota_limit',
+        help: 'Configured quota of a sender account per window (hour, day, week).',
+        labelNames: ['account', 'window'],
+      }),
+  );
+  readonly quotaBackend = getOrCreate(
+    'herald_quota_backend',
+    () =>
+      new Gauge({
+        name: 'herald_quota_backend',
+        help: '1 for the quota backend this process used last (redis, or postgres while Redis is unreachable), else 0.',
+        labelNames: ['backend'],
+      }),
+  );
+  readonly circuitState = getOrCreate(
+    'herald_circuit_state',
+    () =>
+      new Gauge({
+        name: 'herald_circuit_state',
+        help: 'Circuit breaker state per channel and sender account: 0 closed, 1 half-open, 2 open.',
+        labelNames: ['channel', 'account'],
+      }),
+  );
+  readonly circuitTransitions = getOrCreate(
+    'herald_circuit_transitions_total',
+    () =>
+      new Counter({
+        name: 'herald_circuit_transitions_total',
+        help: 'Circuit breaker transitions observed by this process, by channel and new state.',
+        labelNames: ['channel', 'to'],
+      }),
+  );
+  readonly channelRequests = getOrCreate(
+    'herald_channel_requests_total',
+    () =>
+      new Counter({
+        name: 'herald_channel_requests_total',
+        help: 'Provider calls by channel and result (ok, transient, permanent).',
+        labelNames: ['channel', 'result'],
+      }),
+  );
+  readonly channelDuration = getOrCreate(
+    'herald_channel_request_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'herald_channel_request_duration_seconds',
+        help: 'Provider call latency by channel.',
+        labelNames: ['channel'],
+        buckets: LATENCY_BUCKETS,
+      }),
+  );
+  readonly deliveries = getOrCreate(
+    'herald_deliveries_total',
+    () =>
+      new Counter({
+        name: 'herald_deliveries_total',
+        help: 'Delivery attempts by channel and outcome (sent, failed, skipped, noop, or the reason it waits: circuit_open, quota_exhausted, transient_error…).',
+        labelNames: ['channel', 'outcome'],
+      }),
+  );
+  readonly deliveryDuration = getOrCreate(
+    'herald_delivery_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'herald_delivery_duration_seconds',
+        help: 'Provider call time per delivery, by channel.',
+        labelNames: ['channel'],
+        buckets: LATENCY_BUCKETS,
+      }),
+  );
 }

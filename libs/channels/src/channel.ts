@@ -1,0 +1,48 @@
+/** Delivery channel names: the `channel` of a sender account. Never rename these values. */
+export const CHANNEL_NAMES = ['smtp', 'webhook', 'dry-run'] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+/** What one delivery sends, rendered already (subject and body are final text). */
+export interface OutboundMessage {
+  readonly deliveryId: string;
+  readonly campaignId: string;
+  readonly runId: string | null;
+  readonly contact: {
+    readonly id: string;
+    readonly email: string | null;
+    readonly firstName: string | null;
+    readonly lastName: string | null;
+    readonly externalRef: string | null;
+  };
+  readonly subject: string | null;
+  readonly body: string;
+}
+
+/** A sender account as the channel needs it: its id and its *decrypted* config. */
+export interface ChannelAccount {
+  readonly id: string;
+  /** Validated by the channel against its schema (see config-schemas.ts). */
+  readonly config: unknown;
+}
+
+export interface SendOptions {
+  /** The delivery key: what must never be sent twice. Providers see it (Message-ID, Idempotency-Key). */
+  readonly idempotencyKey: string;
+  readonly account: ChannelAccount;
+}
+
+export interface SendResult {
+  readonly providerMessageId: string;
+}
+
+/**
+ * One way to reach a contact. `send` resolves when the provider accepted the message and
+ * throws TransientChannelError (retry later; the breaker counts it) or PermanentChannelError
+ * (retrying cannot help) otherwise. Anything else thrown is a bug.
+ */
+export interface Channel {
+  readonly name: ChannelName;
+  send(message: OutboundMessage, options: SendOptions): Promise<SendResult>;
+  /** Releases pooled connections (on shutdown). */
+  close?(): Promise<void>;
+}

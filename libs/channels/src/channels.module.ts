@@ -1,0 +1,56 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { HeraldMetrics } from '@herald/telemetry';
+import { CLOCK, type Clock } from '@herald/time';
+import { ChannelRegistry } from './channel-registry';
+import { CredentialCipher } from './credentials';
+import { DryRunChannel } from './dry-run.channel';
+import { SmtpChannel } from './smtp.channel';
+import { WebhookChannel } from './webhook.channel';
+
+/**
+ * Provides the ChannelRegistry (smtp, webhook, dry-run) and the CredentialCipher. Needs
+ * HERALD_CONFIG, CLOCK (TimeModule) and HeraldMetrics (TelemetryModule). Closes SMTP pools
+ * on shutdown.
+ */
+@Module({})
+export class ChannelsModule implements OnApplicationShutdown {
+  constructor(@Inject(ChannelRegistry) private readonly registry: ChannelRegistry) {}
+
+  static forRoot(): DynamicModule {
+    return {
+      module: ChannelsModule,
+      global: true,
+      providers: [
+        {
+          provide: ChannelRegistry,
+          inject: [HERALD_CONFIG, CLOCK, HeraldMetrics],
+          useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) =>
+            new ChannelRegistry(
+              [
+                new SmtpChannel({ timeoutMs: config.delivery.smtpTimeoutMs }),
+                new WebhookChannel({
+                  allowPrivateNetworks: config.delivery.webhookAllowPrivateNetworks,
+                  timeoutMs: config.delivery.webhookTimeoutMs,
+                  userAgent: `Herald/${config.app.version} (+webhook)`,
+                  clock,
+                }),
+                new DryRunChannel(clock),
+              ],
+              metrics,
+            ),
+        },
+        {
+          provide: CredentialCipher,
+          inject: [HERALD_CONFIG],
+          useFactory: (config: HeraldConfig) => CredentialCipher.fromConfig(config.security),
+        },
+      ],
+      exports: [ChannelRegistry, CredentialCipher],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.registry.close();
+  }
+}

@@ -1,0 +1,29 @@
+export {
+  CHANNEL_NAMES,
+  type Channel,
+  type ChannelAccount,
+  type ChannelName,
+  type OutboundMessage,
+  type SendOptions,
+  type SendResult,
+} from './channel';
+export { ChannelError, PermanentChannelError, TransientChannelError } from './channel-errors';
+export { ChannelRegistry, UnknownChannelError } from './channel-registry';
+export { ChannelsModule } from './channels.module';
+export {
+  ACCOUNT_CONFIG_SCHEMAS,
+  dryRunAccountConfigSchema,
+  SECRET_CONFIG_FIELDS,
+  smtpAccountConfigSchema,
+  webhookAccountConfigSchema,
+  type DryRunAccountConfig,
+  type SmtpAccountConfig,
+  type WebhookAccountConfig,
+} from './config-schemas';
+export { CredentialCipher, CredentialError, type CredentialKey } from './credentials';
+export { DryRunChannel, type DryRunRecord } from './dry-run.channel';
+export { isNonPublicAddress, type HostResolver, type ResolvedAddress } from './address-guard';
+export { deliveryKeyDigest, messageIdFor } from './message-id';
+export { classifySmtpError, SmtpChannel, type SmtpChannelOptions } from './smtp.channel';
+export { parseRetryAfter, WebhookChannel, type WebhookChannelOptions } from './webhook.channel';
+export { signWebhook, verifyWebhookSignature } from './webhook-signature';

@@ -1,0 +1,253 @@
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import type { Clock } from '@herald/time';
+import { isNonPublicAddress, systemResolver, type HostResolver, type ResolvedAddress } from './address-guard';
+import type { Channel, OutboundMessage, SendOptions, SendResult } from './channel';
+import { PermanentChannelError, TransientChannelError } from './channel-errors';
+import { parseAccountConfig, webhookAccountConfigSchema } from './config-schemas';
+import { deliveryKeyDigest } from './message-id';
+import { signWebhook } from './webhook-signature';
+
+export interface WebhookChannelOptions {
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: development and tests only. */
+  readonly allowPrivateNetworks: boolean;
+  /** Whole-call budget: connect, send, answer. */
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+  /** Signs with this clock's time. */
+  readonly clock: Clock;
+  /** Hostname resolution (the system's by default); tests inject one to need no DNS. */
+  readonly resolve?: HostResolver;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * POSTs the delivery as signed JSON to the account's URL (DESIGN §6). SSRF guard: the URL must
+ * be http(s); its hostname is resolved once and refused if any address is not public (unless
+ * private networks are allowed), and the connection is pinned to the checked address, so a
+ * DNS answer that changes between check and connect (rebinding) cannot redirect it. Redirects
+ * are never followed.
+ */
+export class WebhookChannel implements Channel {
+  readonly name = 'webhook' as const;
+  private readonly resolve: HostResolver;
+  /**
+   * Keep-alive pools per destination and vetted address: a burst of deliveries to one endpoint
+   * reuses connections instead of paying a TCP (and TLS) handshake per call. Keyed by the pinned
+   * address too, so a DNS change gets a fresh pool (and a fresh SSRF check).
+   */
+  private readonly agents = new Map<string, HttpAgent>();
+
+  constructor(private readonly options: WebhookChannelOptions) {
+    this.resolve = options.resolve ?? systemResolver;
+  }
+
+  async send(message: OutboundMessage, { idempotencyKey, account }: SendOptions): Promise<SendResult> {
+    const config = parseAccountConfig(webhookAccountConfigSchema, 'webhook', account.config);
+    const url = new URL(config.url);
+    const target = await this.destination(url);
+    const body = JSON.stringify({
+      delivery_id: message.deliveryId,
+      idempotency_key: idempotencyKey,
+      campaign_id: message.campaignId,
+      run_id: message.runId,
+      contact: {
+        id: message.contact.id,
+        email: message.contact.email,
+        first_name: message.contact.firstName,
+        last_name: message.contact.lastName,
+        external_ref: message.contact.externalRef,
+      },
+      subject: message.subject,
+      body: message.body,
+    });
+    const timestamp = Math.floor(this.options.clock.nowMs() / 1000);
+    const response = await this.post(url, target, body, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'user-agent': this.options.userAgent,
+      'idempotency-key': idempotencyKey,
+      'x-herald-signature': signWebhook(config.secret, body, timestamp),
+    });
+    return this.interpret(response, idempotencyKey);
+  }
+
+  /** Resolves and vets the destination before any connection is made. */
+  private async destination(url: URL): Promise<ResolvedAddress> {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new PermanentChannelError(`webhook URL scheme ${url.protocol} is not allowed`, 'ssrf_refused');
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    let addresses: ResolvedAddress[];
+    const literal = isIP(host);
+    if (literal !== 0) {
+      addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
+    } else {
+      try {
+        addresses = await this.resolve(host);
+      } catch (error) {
+        throw new TransientChannelError(`webhook host ${host} did not resolve`, 'dns_error', {
+          cause: error,
+        });
+      }
+    }
+    const first = addresses[0];
+    if (!first) throw new TransientChannelError(`webhook host ${host} has no address`, 'dns_error');
+    if (!this.options.allowPrivateNetworks) {
+      const refused = addresses.find((a) => isNonPublicAddress(a.address));
+      if (refused) {
+        throw new PermanentChannelError(
+          `webhook destination ${host} (${refused.address}) is not a public address; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only in development`,
+          'ssrf_refused',
+        );
+      }
+    }
+    return first;
+  }
+
+  async close(): Promise<void> {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+    return Promise.resolve();
+  }
+
+  private agentFor(https: boolean, host: string, port: string | number, target: ResolvedAddress): HttpAgent {
+    const key = `${https ? 'https' : 'http'}://${host}:${port}@${target.address}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const options = {
+        keepAlive: true,
+        maxSockets: 128,
+        maxFreeSockets: 32,
+        timeout: this.options.timeoutMs,
+      };
+      agent = https ? new HttpsAgent(options) : new HttpAgent(options);
+      if (this.agents.size >= MAX_AGENTS) {
+        const [oldestKey, oldest] = this.agents.entries().next().value as [string, HttpAgent];
+        oldest.destroy();
+        this.agents.delete(oldestKey);
+      }
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private post(
+    url: URL,
+    target: ResolvedAddress,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+    // Pin the connection to the address that was vetted: never resolve the name again.
+    const pinned: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+      else callback(null, target.address, target.family);
+    };
+    const https = url.protocol === 'https:';
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const options: RequestOptions & { servername?: string } = {
+      method: 'POST',
+      host,
+      port: destinationPort(url, https),
+      path: `${url.pathname}${url.search}`,
+      headers,
+      lookup: pinned,
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+      agent: this.agentFor(https, host, destinationPort(url, https), target),
+      // TLS still verifies the certificate against the hostname, not the pinned address.
+      ...(https && isIP(host) === 0 ? { servername: host } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const fail = (error: unknown) => reject(networkError(error, this.options.timeoutMs));
+      const req = (https ? httpsRequest : httpRequest)(options, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', fail);
+      });
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
+
+  private interpret(
+    response: { status: number; headers: IncomingMessage['headers']; body: string },
+    idempotencyKey: string,
+  ): SendResult {
+    const { status } = response;
+    if (status >= 200 && status < 300) {
+      return {
+        providerMessageId: providerId(response.body) ?? `webhook:${deliveryKeyDigest(idempotencyKey)}`,
+      };
+    }
+    const detail = `webhook answered ${status}`;
+    if (status === 408 || status === 429 || (status >= 500 && status < 600)) {
+      const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.options.clock.nowMs());
+      throw new TransientChannelError(
+        detail,
+        `http_${status}`,
+        retryAfterMs === undefined ? {} : { retryAfterMs },
+      );
+    }
+    if (status >= 300 && status < 400) {
+      throw new PermanentChannelError(`${detail}: redirects are not followed`, `http_${status}`);
+    }
+    throw new PermanentChannelError(detail, `http_${status}`);
+  }
+}
+
+/** `Retry-After`: delay-seconds or an HTTP-date, as milliseconds from now. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+function providerId(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; message_id?: unknown };
+    const id = parsed.message_id ?? parsed.id;
+    return typeof id === 'string' && id.length > 0 && id.length <= 256 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function networkError(error: unknown, timeoutMs: number): TransientChannelError {
+  const e = error as { name?: string; code?: string; message?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'ABORT_ERR') {
+    return new TransientChannelError(`webhook timed out after ${timeoutMs} ms`, 'timeout', { cause: error });
+  }
+  return new TransientChannelError(
+    `webhook request failed: ${e.message ?? String(error)}`,
+    (e.code ?? 'network').toLowerCase(),
+    {
+      cause: error,
+    },
+  );
+}
+
+const MAX_AGENTS = 1000;
+
+function destinationPort(url: URL, https: boolean): string | number {
+  return url.port || (https ? 443 : 80);
+}

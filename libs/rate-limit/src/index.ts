@@ -1,0 +1,18 @@
+export { QuotaService, type QuotaServiceOptions } from './quota.service';
+export { RateLimitModule, type RateLimitModuleOptions } from './rate-limit.module';
+export {
+  ReservationConflictError,
+  type BatchReserveResult,
+  type CommitOutcome,
+  type Denial,
+  type PendingReservation,
+  type QuotaAccount,
+  type QuotaBackend,
+  type QuotaLimits,
+  type RefundOutcome,
+  type Reservation,
+  type ReservationRef,
+  type ReserveResult,
+  type RunCap,
+  type WindowUsage,
+} from './quota.types';

@@ -1,0 +1,4 @@
+export { CLOCK, ManualClock, SystemClock, type Clock } from './clock';
+export { TimeModule } from './time.module';
+export { canonicalTimeZone, isValidTimeZone, timeZoneSchema } from './time-zone';
+export { nextWindow, WINDOW_UNITS, windowAt, windowsAt, type TimeWindow, type WindowUnit } from './windows';
