@@ -14,6 +14,7 @@ import {
 import type { Express } from 'express';
 import type { Server } from 'node:http';
 import { Client } from 'pg';
+import { register } from 'prom-client';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureHttp } from '../../apps/api/src/http/configure-http';
 
@@ -47,6 +48,8 @@ export class TestApi {
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<TestApi> {
+    // prom-client keeps one process-wide registry; a second app in the same test file re-registers.
+    register.clear();
     const database = await createTestDatabase();
     const config = loadConfig(
       testEnvironment({
@@ -66,11 +69,12 @@ export class TestApi {
       bodyParser: false,
     });
     configureHttp(app, config);
-    const express = app.getHttpAdapter().getInstance() as Express;
+    const express: Express = app.getHttpAdapter().getInstance();
     express.use(requestContext());
     express.use(httpMetrics(app.get(HeraldMetrics)));
     await app.listen(0, '127.0.0.1');
-    const address = (app.getHttpServer() as Server).address();
+    const server: Server = app.getHttpServer();
+    const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const db = new Client({ connectionString: database.url });
     await db.connect();
@@ -99,13 +103,7 @@ export class TestApi {
     }
     const res = await fetch(this.url + path, { method, headers, body });
     const text = await res.text();
-    let parsed: unknown = undefined;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = text;
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T, text };
+    return { status: res.status, headers: res.headers, body: parseBody(text) as T, text };
   }
 
   /** A new tenant and its first (admin) key. */
@@ -126,5 +124,14 @@ export class TestApi {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.db.query(sql, params)).rows as T[];
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }

@@ -1,13 +1,48 @@
-import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { ContactsModule } from '@herald/contacts';
+import { TenantsModule } from '@herald/tenants';
+import { ContactsController } from './contacts/contacts.controller';
+import { InteractionsController } from './contacts/interactions.controller';
+import { SuppressionsController } from './contacts/suppressions.controller';
+import { AccessGuard } from './http/access';
 import { AdminKeyGuard } from './http/admin-key.guard';
+import { AuthenticationMiddleware } from './http/authentication.middleware';
+import { IdempotencyService } from './http/idempotency.service';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
+import { RateLimitMiddleware } from './http/rate-limit.middleware';
+import { RouteTable } from './http/route-table';
 import { InternalController } from './system/internal.controller';
 import { SystemController } from './system/system.controller';
+import { ApiKeysController } from './tenants/api-keys.controller';
+import { TenantsController } from './tenants/tenants.controller';
 
 /** The api's transport: controllers, guards and the error shape. Infrastructure comes from the root. */
 @Module({
-  controllers: [SystemController, InternalController],
-  providers: [AdminKeyGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+  imports: [DiscoveryModule, TenantsModule, ContactsModule],
+  controllers: [
+    SystemController,
+    InternalController,
+    TenantsController,
+    ApiKeysController,
+    ContactsController,
+    InteractionsController,
+    SuppressionsController,
+  ],
+  providers: [
+    AdminKeyGuard,
+    IdempotencyService,
+    RouteTable,
+    { provide: APP_FILTER, useClass: ProblemFilter },
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
 })
-export class ApiModule {}
+export class ApiModule implements NestModule {
+  /** Every /v1 request: who is calling (401), how fast (429), then its JSON body (415/413/400). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(AuthenticationMiddleware, RateLimitMiddleware, JsonBodyMiddleware)
+      .forRoutes({ path: 'v1', method: RequestMethod.ALL }, { path: 'v1/*path', method: RequestMethod.ALL });
+  }
+}

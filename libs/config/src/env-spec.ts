@@ -19,7 +19,7 @@ export interface EnvVar {
 }
 
 export type ConfigSection =
-  'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat';
+  'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat' | 'api' | 'delivery';
 
 export const SECTION_TITLES: Record<ConfigSection, string> = {
   app: 'Process',
@@ -30,6 +30,8 @@ export const SECTION_TITLES: Record<ConfigSection, string> = {
   queues: 'Queues and workers (libs/queues)',
   security: 'Secrets and access',
   beat: 'Beat (schedules and leadership)',
+  api: 'Public API (keys, limits, idempotency, imports)',
+  delivery: 'Delivery channels (libs/channels)',
 };
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -49,17 +51,9 @@ const url = (protocols: readonly string[]) =>
 
 export const ENV_VARS = [
   {
-    name: 'ROLE',
-    section: 'app',
-    description:
-      'Which process this is when started through the generic entry point: api, worker, beat or all.',
-    schema: z.enum(['api', 'worker', 'beat', 'all']),
-    default: 'all',
-  },
-  {
     name: 'NODE_ENV',
     section: 'app',
-    description: 'development, test or production. Production refuses development-only settings.',
+    description: 'development, test or production.',
     schema: z.enum(['development', 'test', 'production']),
     default: 'production',
   },
@@ -212,6 +206,46 @@ export const ENV_VARS = [
     default: '4',
   },
   {
+    name: 'QUEUE_CONCURRENCY_RUNS',
+    section: 'queues',
+    description:
+      'Concurrent jobs per worker process on the `runs` queue (campaign fan-out, a page of 5,000 contacts at a time).',
+    schema: positiveInt.max(100),
+    default: '2',
+  },
+  {
+    name: 'QUEUE_CONCURRENCY_DELIVERIES',
+    section: 'queues',
+    description:
+      'Concurrent jobs per worker process on the `deliveries` queue. Jobs in flight together are sent as one batch (one database and Redis round trip per step), so higher means more throughput.',
+    schema: positiveInt.max(5000),
+    default: '200',
+  },
+  {
+    name: 'QUEUE_LOCK_DURATION_MS',
+    section: 'queues',
+    description:
+      'How long a worker holds a job without renewing its lock. A worker that dies (kill -9) gives its jobs back after this, when another worker finds them stalled.',
+    schema: positiveInt.min(1000).max(600_000),
+    default: '30000',
+  },
+  {
+    name: 'QUEUE_STALLED_INTERVAL_MS',
+    section: 'queues',
+    description:
+      'How often each worker looks for stalled jobs (those whose worker stopped renewing their lock).',
+    schema: positiveInt.min(1000).max(600_000),
+    default: '30000',
+  },
+  {
+    name: 'DELIVERY_SEND_LEASE_MS',
+    section: 'delivery',
+    description:
+      'How long one send attempt owns a delivery in `sending`. A delivery found in `sending` past it (its worker died) is sent again with the same idempotency key. Keep it above the channel timeouts.',
+    schema: positiveInt.min(1000).max(3_600_000),
+    default: '60000',
+  },
+  {
     name: 'WORKER_QUEUES',
     section: 'queues',
     description: 'Comma-separated queues this worker consumes; empty means all.',
@@ -259,6 +293,86 @@ export const ENV_VARS = [
     description: 'How often the leader renews (and a standby retries) the lease. Must be well below the TTL.',
     schema: positiveInt.min(100),
     default: '3000',
+  },
+  {
+    name: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+    section: 'delivery',
+    description:
+      'Lets the webhook channel call loopback, private, link-local and CGNAT addresses. Development and tests only: in production it opens the door to SSRF.',
+    schema: bool,
+    default: 'false',
+  },
+  {
+    name: 'WEBHOOK_TIMEOUT_MS',
+    section: 'delivery',
+    description:
+      'How long one webhook call may take (connect, send, answer) before it counts as a transient failure.',
+    schema: positiveInt.max(120_000),
+    default: '10000',
+  },
+  {
+    name: 'SMTP_TIMEOUT_MS',
+    section: 'delivery',
+    description:
+      'Connection, greeting and socket timeout of SMTP transports; past it the send is a transient failure.',
+    schema: positiveInt.max(300_000),
+    default: '30000',
+  },
+  {
+    name: 'API_KEY_PEPPER',
+    section: 'api',
+    description:
+      'Secret mixed into every stored API key hash (HMAC-SHA256), at least 32 characters. Empty derives one from HERALD_ENCRYPTION_KEY; set it explicitly so rotating that key does not invalidate every API key.',
+    schema: z.union([z.literal(''), z.string().min(32, 'must be empty or at least 32 characters')]),
+    default: '',
+    secret: true,
+  },
+  {
+    name: 'API_KEY_CACHE_TTL_MS',
+    section: 'api',
+    description:
+      'How long an api process may reuse a verified key lookup before asking Postgres again (0 disables the cache). Revocation reaches every replica at once through Redis; this bounds it when Redis is down.',
+    schema: z.coerce.number().int().min(0).max(300_000),
+    default: '5000',
+  },
+  {
+    name: 'API_KEY_LAST_USED_FLUSH_MS',
+    section: 'api',
+    description:
+      'How often each api process writes the keys it saw to `api_keys.last_used_at` (one batched UPDATE, never a write per request).',
+    schema: positiveInt.min(100).max(3_600_000),
+    default: '30000',
+  },
+  {
+    name: 'API_RATE_LIMIT_PER_SECOND',
+    section: 'api',
+    description:
+      'Sustained requests per second allowed per API key (token bucket kept in Redis, shared by all api replicas). 0 disables the limit.',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: '100',
+  },
+  {
+    name: 'API_RATE_LIMIT_BURST',
+    section: 'api',
+    description: 'Requests a key may make at once before the per-second rate applies (bucket size).',
+    schema: positiveInt.max(10_000_000),
+    default: '200',
+  },
+  {
+    name: 'IDEMPOTENCY_TTL_SECONDS',
+    section: 'api',
+    description:
+      'How long an `Idempotency-Key` and its stored response are kept (replays after that run again).',
+    schema: positiveInt.min(60).max(30 * 24 * 3600),
+    default: '86400',
+  },
+  {
+    name: 'IMPORT_BODY_LIMIT',
+    section: 'api',
+    description:
+      'Largest body `POST /v1/contacts/import` accepts (bytes, or units like 64mb). The body is streamed, never held whole in memory.',
+    schema: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'must be bytes or a size like 512kb or 64mb'),
+    default: '64mb',
   },
 ] as const satisfies readonly EnvVar[];
 

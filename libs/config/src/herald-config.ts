@@ -1,12 +1,13 @@
 import { decodeKey, ENV_VARS, type EnvVar } from './env-spec';
 import { Secret } from './secret';
+import { hkdfSync } from 'node:crypto';
 import type { z } from 'zod';
 
 type Vars = (typeof ENV_VARS)[number];
 type Parsed = { [V in Vars as V['name']]: z.output<V['schema']> };
 
-export type Role = Parsed['ROLE'];
-export type QueueConcurrency = Readonly<{ system: number }>;
+export type Role = 'api' | 'worker' | 'beat' | 'all';
+export type QueueConcurrency = Readonly<{ system: number; runs: number; deliveries: number }>;
 
 /** The whole process configuration: validated once at boot, typed, nested by lib. */
 export interface HeraldConfig {
@@ -34,9 +35,30 @@ export interface HeraldConfig {
     heartbeatMaxAgeMs: number;
     readyRequireWorkers: boolean;
   }>;
-  readonly queues: Readonly<{ concurrency: QueueConcurrency; consume: readonly string[] }>;
+  readonly queues: Readonly<{
+    concurrency: QueueConcurrency;
+    consume: readonly string[];
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+  }>;
   readonly security: Readonly<{ adminKey: Secret; encryptionKey: Secret<Buffer>; encryptionKeyId: string }>;
   readonly beat: Readonly<{ leaseTtlMs: number; leaseRenewMs: number }>;
+  readonly delivery: Readonly<{
+    webhookAllowPrivateNetworks: boolean;
+    webhookTimeoutMs: number;
+    smtpTimeoutMs: number;
+    sendLeaseMs: number;
+  }>;
+  readonly api: Readonly<{
+    /** HMAC key for stored API key hashes. */
+    keyPepper: Secret<Buffer>;
+    keyCacheTtlMs: number;
+    keyLastUsedFlushMs: number;
+    /** perSecond 0 disables the per-key limit. */
+    rateLimit: Readonly<{ perSecond: number; burst: number }>;
+    idempotencyTtlSeconds: number;
+    importBodyLimitBytes: number;
+  }>;
 }
 
 export class ConfigError extends Error {
@@ -48,8 +70,11 @@ export class ConfigError extends Error {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** Reads and validates every variable; throws one ConfigError naming each bad variable and why. */
-export function loadConfig(env: Environment = process.env, version = '0.0.0'): HeraldConfig {
+/** Reads and validates every variable; throws one ConfigError naming each bad variable and why. The role comes from the entry point. */
+export function loadConfig(
+  env: Environment = process.env,
+  options: { role?: Role; version?: string } = {},
+): HeraldConfig {
   const { values, problems } = parseVariables(ENV_VARS, env);
   const v = values as Parsed;
   if (problems.length === 0 && v.BEAT_LEASE_RENEW_MS * 2 > v.BEAT_LEASE_TTL_MS) {
@@ -69,7 +94,12 @@ export function loadConfig(env: Environment = process.env, version = '0.0.0'): H
   if (!key) throw new ConfigError(['HERALD_ENCRYPTION_KEY could not be decoded']);
 
   return {
-    app: { role: v.ROLE, env: v.NODE_ENV, version, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
+    app: {
+      role: options.role ?? 'all',
+      env: v.NODE_ENV,
+      version: options.version ?? '0.0.0',
+      shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    },
     http: {
       port: v.PORT,
       opsPort: v.OPS_PORT,
@@ -95,8 +125,12 @@ export function loadConfig(env: Environment = process.env, version = '0.0.0'): H
     queues: {
       concurrency: {
         system: v.QUEUE_CONCURRENCY_SYSTEM,
+        runs: v.QUEUE_CONCURRENCY_RUNS,
+        deliveries: v.QUEUE_CONCURRENCY_DELIVERIES,
       },
       consume: v.WORKER_QUEUES,
+      lockDurationMs: v.QUEUE_LOCK_DURATION_MS,
+      stalledIntervalMs: v.QUEUE_STALLED_INTERVAL_MS,
     },
     security: {
       adminKey: new Secret(v.HERALD_ADMIN_KEY),
@@ -104,7 +138,34 @@ export function loadConfig(env: Environment = process.env, version = '0.0.0'): H
       encryptionKeyId: keyId,
     },
     beat: { leaseTtlMs: v.BEAT_LEASE_TTL_MS, leaseRenewMs: v.BEAT_LEASE_RENEW_MS },
+    delivery: {
+      webhookAllowPrivateNetworks: v.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
+      smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
+      sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
+    },
+    api: {
+      keyPepper: new Secret(
+        v.API_KEY_PEPPER
+          ? Buffer.from(v.API_KEY_PEPPER, 'utf8')
+          : Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'herald api key pepper v1', 32)),
+      ),
+      keyCacheTtlMs: v.API_KEY_CACHE_TTL_MS,
+      keyLastUsedFlushMs: v.API_KEY_LAST_USED_FLUSH_MS,
+      rateLimit: { perSecond: v.API_RATE_LIMIT_PER_SECOND, burst: v.API_RATE_LIMIT_BURST },
+      idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS,
+      importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
+    },
   };
+}
+
+/** `64mb` → 67108864 (the units body-parser understands: b, kb, mb, gb; powers of 1024). */
+export function sizeInBytes(size: string): number {
+  const match = /^(\d+)(b|kb|mb|gb)?$/i.exec(size.trim());
+  if (!match) throw new RangeError(`not a size: ${size}`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  const factor = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+  return Number(match[1]) * factor;
 }
 
 /** Only the Postgres variables: for tools (migrations) that need nothing else. */

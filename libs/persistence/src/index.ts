@@ -4,3 +4,22 @@ export { MIGRATIONS } from './migrations';
 export { PersistenceModule } from './persistence.module';
 export { SystemPingsRepository } from './system-pings.repository';
 export { TransactionRunner } from './transaction-runner';
+export {
+  ApiKey,
+  Contact,
+  IdempotencyKey,
+  Interaction,
+  Suppression,
+  type ApiKeyScope,
+  type ContactStatus,
+  type InteractionType,
+  type SuppressionReason,
+} from './entities';
+export {
+  decodeCursor,
+  encodeCursor,
+  InvalidCursorError,
+  keysetPage,
+  type KeysetPosition,
+} from './keyset-cursor';
+export { queryRows } from './query-rows';

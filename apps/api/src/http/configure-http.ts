@@ -1,27 +1,37 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { HeraldConfig } from '@herald/config';
 import helmet from 'helmet';
+import { buildOpenApiDocument } from './openapi';
 
-/** Public-port concerns: security headers, CORS allowlist, body limits and the OpenAPI docs. */
+/**
+ * Public-port concerns: security headers, the CORS allowlist and the OpenAPI docs (/docs,
+ * /docs-json). Authentication, rate limits and bodies are the ApiModule's /v1 middleware.
+ */
 export function configureHttp(app: NestExpressApplication, config: HeraldConfig): void {
   app.use(helmet({ contentSecurityPolicy: false }));
   app.enableCors(
     config.http.corsOrigins.length > 0
-      ? { origin: [...config.http.corsOrigins], exposedHeaders: ['X-Request-Id'] }
+      ? {
+          origin: [...config.http.corsOrigins],
+          methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+          allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+          exposedHeaders: [
+            'X-Request-Id',
+            'Retry-After',
+            'RateLimit-Limit',
+            'RateLimit-Remaining',
+            'RateLimit-Reset',
+            'Idempotent-Replayed',
+            'Allow',
+          ],
+          maxAge: 600,
+        }
       : { origin: false },
   );
-  app.useBodyParser('json', { limit: config.http.bodyLimit });
   app.disable('x-powered-by');
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Herald API')
-      .setDescription('Multi-tenant outreach automation: contacts, campaigns, deliveries.')
-      .setVersion(config.app.version)
-      .addBearerAuth()
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
-      .build(),
-  );
+  // Hashing every JSON body for a weak ETag costs more than it saves: no route serves conditional GETs.
+  app.set('etag', false);
+  const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

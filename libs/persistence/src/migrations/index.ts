@@ -1,4 +1,12 @@
 import { Foundation1763820000000 } from './1763820000000-Foundation';
+import { TenantsAndContacts1763830000000 } from './1763830000000-TenantsAndContacts';
+import { QuotaFallback1763840000000 } from './1763840000000-QuotaFallback';
+import { DeliveryEngine1763850000000 } from './1763850000000-DeliveryEngine';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
-export const MIGRATIONS = [Foundation1763820000000];
+export const MIGRATIONS = [
+  Foundation1763820000000,
+  TenantsAndContacts1763830000000,
+  QuotaFallback1763840000000,
+  DeliveryEngine1763850000000,
+];

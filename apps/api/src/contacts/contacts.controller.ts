@@ -1,0 +1,285 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import {
+  birthdayKeys,
+  ContactImporter,
+  ContactsService,
+  readCsv,
+  readJsonArray,
+  type ContactFilter,
+} from '@herald/contacts';
+import { keysetPage } from '@herald/persistence';
+import type { TenantPrincipal } from '@herald/tenants';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream';
+import type { z } from 'zod';
+import { RequireAccess, TenantKey } from '../http/access';
+import { IdempotencyService } from '../http/idempotency.service';
+import { ApiRoute } from '../http/openapi';
+import { ProblemException } from '../http/problem';
+import { checkDeclaredLength, MeteredBody, requireMediaType } from '../http/request-body';
+import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import {
+  contactBody,
+  contactIdParams,
+  contactListQuery,
+  contactPatchBody,
+  contactView,
+  EXAMPLE_CONTACT,
+  importView,
+} from './contacts.schemas';
+
+const {
+  id: _id,
+  score: _s,
+  tier: _t,
+  created_at: _c,
+  updated_at: _u,
+  archived_at: _a,
+  ...EXAMPLE_INPUT
+} = EXAMPLE_CONTACT;
+
+@Controller('v1/contacts')
+export class ContactsController {
+  constructor(
+    private readonly contacts: ContactsService,
+    private readonly importer: ContactImporter,
+    private readonly idempotency: IdempotencyService,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  @Post()
+  @RequireAccess('write')
+  @ApiRoute({
+    id: 'contacts.create',
+    tag: 'contacts',
+    access: 'write',
+    summary: 'Create a contact',
+    description:
+      'A contact needs an email or an external_ref; each is unique within the tenant (409 when taken). Emails are stored lower-cased. Unknown fields are refused.',
+    body: { schema: contactBody, example: EXAMPLE_INPUT },
+    idempotent: true,
+    success: { status: 201, description: 'The new contact.', schema: 'Contact', example: EXAMPLE_CONTACT },
+    problems: ['conflict'],
+  })
+  create(
+    @TenantKey() principal: TenantPrincipal,
+    @Body(new ZodPipe(contactBody, 'body')) body: z.output<typeof contactBody>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.idempotency.run(req, res, principal.tenantId, async (manager) => ({
+      status: 201,
+      body: contactView(await this.contacts.create(manager, principal.tenantId, body)),
+    }));
+  }
+
+  @Get()
+  @RequireAccess('read')
+  @ApiRoute({
+    id: 'contacts.list',
+    tag: 'contacts',
+    access: 'read',
+    summary: 'List contacts',
+    description:
+      'Keyset pages in creation order (oldest first); filters combine with AND. Archived contacts only when asked for by status.',
+    query: contactListQuery,
+    success: {
+      status: 200,
+      description: 'A page of contacts.',
+      schema: 'ContactList',
+      example: {
+        data: [EXAMPLE_CONTACT],
+        next_cursor: 'WzEsMTc2MzgwNjUwMDAwMCwiMDE5MGY1ZTQtNmEyYi03YzNkLThlNGYtNWE2YjdjOGQ5ZTBmIl0',
+      },
+    },
+  })
+  async list(
+    @TenantKey() principal: TenantPrincipal,
+    @Query(new ZodPipe(contactListQuery, 'query')) query: z.output<typeof contactListQuery>,
+  ) {
+    const filter: ContactFilter = {};
+    if (query.status) filter.statuses = query.status;
+    if (query.tag) filter.tags = query.tag;
+    if (query.birthday) {
+      const keys = birthdayKeys(query.birthday, principal.tenantTimeZone);
+      if (!keys) {
+        throw ProblemException.of('validation-failed', 'The query string is invalid.', [
+          { field: 'birthday', message: 'is not a real month-day' },
+        ]);
+      }
+      filter.birthMonthDays = keys;
+    }
+    if (query.created_after) filter.createdAfter = new Date(query.created_after);
+    if (query.created_before) filter.createdBefore = new Date(query.created_before);
+    if (query.q) filter.q = query.q;
+    const limit = query.limit ?? 50;
+    const rows = await this.contacts.page(
+      principal.tenantId,
+      filter,
+      cursorPosition(query.cursor),
+      limit + 1,
+    );
+    const page = keysetPage(rows, limit);
+    return { data: page.rows.map(contactView), next_cursor: page.nextCursor };
+  }
+
+  @Post('import')
+  @HttpCode(200)
+  @RequireAccess('write')
+  @ApiRoute({
+    id: 'contacts.import',
+    tag: 'contacts',
+    access: 'write',
+    summary: 'Import contacts in bulk (JSON array or CSV)',
+    description: [
+      'Upserts by email, then external_ref: a row naming an existing contact updates it; later rows win within a body.',
+      'A field a row leaves out (or an empty CSV cell) keeps the stored value; attributes merge key by key.',
+      'Bad rows are reported (row, field, message) and skipped; the good ones are kept. The body is streamed (up to IMPORT_BODY_LIMIT).',
+      'CSV: a header row naming columns among email, external_ref, profile_url, first_name, last_name, birth_date, time_zone, status, tags (";"-separated), attributes (a JSON object) and attributes.<name>.',
+    ].join(' '),
+    body: {
+      schema: contactBody.array(),
+      example: [
+        EXAMPLE_INPUT,
+        { email: 'grace@example.com', first_name: 'Grace', last_name: 'Hopper', tags: ['navy'] },
+      ],
+      csvExample:
+        'email,first_name,last_name,birth_date,tags,attributes.plan\r\nada@example.com,Ada,Lovelace,1985-12-10,vip;newsletter,pro\r\n',
+      description: 'application/json (an array of contacts) or text/csv (with a header row).',
+    },
+    idempotent: true,
+    success: {
+      status: 200,
+      description: 'What was imported, and why rows failed.',
+      schema: 'ImportResult',
+      example: {
+        created: 1,
+        updated: 0,
+        failed: 1,
+        errors: [{ row: 2, field: 'email', message: 'must be an email address' }],
+        errors_truncated: false,
+      },
+    },
+  })
+  async import(
+    @TenantKey() principal: TenantPrincipal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const media = requireMediaType(req, ['application/json', 'text/csv']);
+    const limit = this.config.api.importBodyLimitBytes;
+    checkDeclaredLength(req, limit);
+    const seed = `POST /v1/contacts/import\n${media.type}\n`;
+    const metered = () => {
+      const body = new MeteredBody(limit, seed);
+      pipeline(req, body, () => undefined);
+      return body;
+    };
+    return this.idempotency.runStreamed(
+      req,
+      res,
+      principal.tenantId,
+      async (manager) => {
+        const body = metered();
+        const rows = media.type === 'text/csv' ? readCsv(body) : readJsonArray(body);
+        const summary = await this.importer.import(manager, principal.tenantId, rows);
+        return { status: 200, body: importView(summary), fingerprint: body.digest() };
+      },
+      async () => {
+        const body = metered();
+        for await (const _chunk of body) {
+          // read to the end: only the hash matters
+        }
+        return body.digest();
+      },
+    );
+  }
+
+  @Get(':id')
+  @RequireAccess('read')
+  @ApiRoute({
+    id: 'contacts.get',
+    tag: 'contacts',
+    access: 'read',
+    summary: 'Get a contact',
+    description: 'Archived contacts are still returned (status archived).',
+    params: contactIdParams,
+    success: { status: 200, description: 'The contact.', schema: 'Contact', example: EXAMPLE_CONTACT },
+  })
+  async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('contact')) id: string) {
+    const contact = await this.contacts.get(principal.tenantId, id);
+    if (!contact) throw notFound('contact', id);
+    return contactView(contact);
+  }
+
+  @Patch(':id')
+  @RequireAccess('write')
+  @ApiRoute({
+    id: 'contacts.update',
+    tag: 'contacts',
+    access: 'write',
+    summary: 'Change a contact',
+    description:
+      'Changes only the fields given; null clears a field. `attributes` merges key by key (a null value removes that key). A contact keeps an email or an external_ref.',
+    params: contactIdParams,
+    body: {
+      schema: contactPatchBody,
+      example: { last_name: 'King', tags: ['vip'], attributes: { plan: 'enterprise', seats: null } },
+    },
+    success: {
+      status: 200,
+      description: 'The changed contact.',
+      schema: 'Contact',
+      example: { ...EXAMPLE_CONTACT, last_name: 'King' },
+    },
+    problems: ['conflict'],
+  })
+  async update(
+    @TenantKey() principal: TenantPrincipal,
+    @Param('id', new IdPipe('contact')) id: string,
+    @Body(new ZodPipe(contactPatchBody, 'body')) body: z.output<typeof contactPatchBody>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const updated = await this.idempotency.run(req, res, principal.tenantId, async (manager) => {
+      const contact = await this.contacts.patch(manager, principal.tenantId, id, body);
+      if (!contact) throw notFound('contact', id);
+      return { status: 200, body: contactView(contact) };
+    });
+    return updated;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireAccess('write')
+  @ApiRoute({
+    id: 'contacts.archive',
+    tag: 'contacts',
+    access: 'write',
+    summary: 'Archive a contact',
+    description:
+      'Soft delete: the contact gets status archived, leaves default lists and campaign audiences, and keeps its history. Archiving twice is fine; PATCH status back to active to restore it.',
+    params: contactIdParams,
+    success: { status: 204, description: 'Archived.' },
+  })
+  async archive(
+    @TenantKey() principal: TenantPrincipal,
+    @Param('id', new IdPipe('contact')) id: string,
+  ): Promise<void> {
+    if (!(await this.contacts.archive(principal.tenantId, id))) throw notFound('contact', id);
+  }
+}

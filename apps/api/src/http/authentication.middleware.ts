@@ -1,0 +1,90 @@
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { ApiKeyAuthenticator } from '@herald/tenants';
+import { RequestContext } from '@herald/telemetry';
+import type { NextFunction, Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AuthenticatedRequest } from './access';
+import { ProblemException } from './problem';
+
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="herald"' };
+
+/**
+ * Every /v1 request must carry a key (`Authorization: Bearer <key>` or `X-API-Key: <key>`):
+ * the platform admin key or a tenant key. Runs before the body is read, so an unauthenticated
+ * client cannot make the api parse anything; 401 for missing, malformed, unknown or revoked keys.
+ */
+@Injectable()
+export class AuthenticationMiddleware implements NestMiddleware {
+  private readonly adminDigest: Buffer;
+
+  constructor(
+    private readonly authenticator: ApiKeyAuthenticator,
+    @Inject(HERALD_CONFIG) config: HeraldConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    this.adminDigest = digest(config.security.adminKey.reveal());
+  }
+
+  async use(req: AuthenticatedRequest, _res: Response, next: NextFunction): Promise<void> {
+    const presented = presentedCredential(req);
+    if (presented === undefined) {
+      throw ProblemException.of(
+        'unauthorized',
+        'An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
+        [],
+        CHALLENGE,
+      );
+    }
+    if (presented.length > 512)
+      throw ProblemException.of('unauthorized', 'This is not a Herald API key.', [], CHALLENGE);
+    if (timingSafeEqual(digest(presented), this.adminDigest)) {
+      req.principal = { kind: 'platform' };
+      next();
+      return;
+    }
+    let result: Awaited<ReturnType<ApiKeyAuthenticator['authenticate']>>;
+    try {
+      result = await this.authenticator.authenticate(presented);
+    } catch (error) {
+      this.logger.error({ err: { message: (error as Error).message } }, 'api key lookup failed');
+      throw ProblemException.of(
+        'unavailable',
+        'Authentication is unavailable right now; retry shortly.',
+        [],
+        {
+          'Retry-After': '1',
+        },
+      );
+    }
+    if (!result.ok) {
+      const detail =
+        result.reason === 'malformed'
+          ? 'This is not a Herald API key.'
+          : result.reason === 'revoked'
+            ? 'This API key was revoked.'
+            : 'Unknown API key.';
+      throw ProblemException.of('unauthorized', detail, [], CHALLENGE);
+    }
+    req.principal = result.principal;
+    RequestContext.assign({ tenant_id: result.principal.tenantId });
+    next();
+  }
+}
+
+/** The key from `Authorization: Bearer …` or `X-API-Key`; a present but unusable header counts as a bad key. */
+export function presentedCredential(req: AuthenticatedRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.length > 0) {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(auth);
+    return match ? match[1]! : '';
+  }
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header.length > 0) return header.trim();
+  return undefined;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

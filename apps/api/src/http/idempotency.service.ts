@@ -1,0 +1,227 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { queryRows } from '@herald/persistence';
+import type { Request, Response } from 'express';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ProblemException } from './problem';
+
+export interface StoredResponse<T> {
+  status: number;
+  body: T;
+}
+
+/** Visible ASCII, 1..255 characters (UUIDs, ULIDs, anything a client generates). */
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+type Claim =
+  | { kind: 'fresh'; rowId: string | null }
+  | { kind: 'existing'; fingerprint: string; status: number; body: Buffer };
+
+/**
+ * `Idempotency-Key` for POSTs that create. The key row is inserted in the same transaction as
+ * the work and updated with the response before commit, so the work and its recorded response
+ * commit together or not at all. A concurrent duplicate blocks on the unique index until the
+ * first commits, then replays its response (or runs, if the first rolled back): no polling.
+ * Same key, different request → 422. Failed requests store nothing. Keys expire after
+ * IDEMPOTENCY_TTL_SECONDS. Stored bodies are sealed (AES-256-GCM): they may hold a new API key.
+ */
+@Injectable()
+export class IdempotencyService {
+  private readonly sealKey: Buffer;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+  ) {
+    this.sealKey = createHash('sha256')
+      .update('herald idempotency v1')
+      .update(config.security.encryptionKey.reveal())
+      .digest();
+  }
+
+  /** The request's Idempotency-Key, or undefined; 400 when present but unusable. */
+  keyOf(req: Request): string | undefined {
+    const raw = req.headers['idempotency-key'];
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'string' || !KEY_PATTERN.test(raw)) {
+      throw ProblemException.of('validation-failed', 'The Idempotency-Key header is malformed.', [
+        { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+      ]);
+    }
+    return raw;
+  }
+
+  /**
+   * Runs `work` in a transaction. With a key: replays the stored response of an earlier identical
+   * request instead, or answers 422 when the key was used for a different request.
+   */
+  async run<T>(
+    req: Request,
+    res: Response,
+    tenantId: string | null,
+    work: (manager: EntityManager) => Promise<StoredResponse<T>>,
+  ): Promise<T> {
+    const key = this.keyOf(req);
+    const fingerprint = requestFingerprint(req);
+    const outcome = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const claim =
+        key === undefined
+          ? ({ kind: 'fresh', rowId: null } as const)
+          : await this.claim(manager, tenantId, key, fingerprint);
+      if (claim.kind === 'existing') return claim;
+      const result = await work(manager);
+      if (claim.rowId !== null) await this.record(manager, claim.rowId, fingerprint, result);
+      return { kind: 'done' as const, result };
+    });
+    if (outcome.kind === 'done') {
+      res.status(outcome.result.status);
+      return outcome.result.body;
+    }
+    return this.replay<T>(res, outcome, fingerprint);
+  }
+
+  /**
+   * For a streamed body whose fingerprint is known only once it has been read: `work` reads the
+   * body and returns its fingerprint with the response; `fingerprintOnly` reads and hashes the
+   * body without acting on it (for a key that was used before).
+   */
+  async runStreamed<T>(
+    req: Request,
+    res: Response,
+    tenantId: string,
+    work: (manager: EntityManager) => Promise<StoredResponse<T> & { fingerprint: string }>,
+    fingerprintOnly: () => Promise<string>,
+  ): Promise<T> {
+    const key = this.keyOf(req);
+    const outcome = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const claim =
+        key === undefined
+          ? ({ kind: 'fresh', rowId: null } as const)
+          : await this.claim(manager, tenantId, key, '');
+      if (claim.kind === 'existing') return claim;
+      const result = await work(manager);
+      if (claim.rowId !== null) await this.record(manager, claim.rowId, result.fingerprint, result);
+      return { kind: 'done' as const, result };
+    });
+    if (outcome.kind === 'done') {
+      res.status(outcome.result.status);
+      return outcome.result.body;
+    }
+    return this.replay<T>(res, outcome, await fingerprintOnly());
+  }
+
+  /** Removes expired keys (for housekeeping); returns how many. */
+  async deleteExpired(limit = 10_000): Promise<number> {
+    const result = await this.dataSource.query<unknown>(
+      `DELETE FROM idempotency_keys WHERE id IN
+         (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT $1) RETURNING 1`,
+      [limit],
+    );
+    return queryRows(result).length;
+  }
+
+  private async claim(
+    manager: EntityManager,
+    tenantId: string | null,
+    key: string,
+    fingerprint: string,
+  ): Promise<Claim> {
+    const ttl = this.config.api.idempotencyTtlSeconds;
+    // Takes the key when it is new or expired; blocks while another transaction holds it uncommitted.
+    const inserted = await manager.query<{ id: string }[]>(
+      `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, expires_at)
+       VALUES ($1, $2, $3, 0, '\\x', now() + make_interval(secs => $4))
+       ON CONFLICT (tenant_id, key) DO UPDATE
+         SET fingerprint = EXCLUDED.fingerprint, response_status = 0, response_body = '\\x',
+             created_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE idempotency_keys.expires_at <= now()
+       RETURNING id`,
+      [tenantId, key, fingerprint, ttl],
+    );
+    if (inserted[0]) return { kind: 'fresh', rowId: inserted[0].id };
+    const rows = await manager.query<
+      { fingerprint: string; response_status: number; response_body: Buffer }[]
+    >(
+      tenantId === null
+        ? `SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE tenant_id IS NULL AND key = $1`
+        : `SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE tenant_id = $2 AND key = $1`,
+      tenantId === null ? [key] : [key, tenantId],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('idempotency key vanished between insert and select');
+    return {
+      kind: 'existing',
+      fingerprint: row.fingerprint,
+      status: row.response_status,
+      body: row.response_body,
+    };
+  }
+
+  private async record(
+    manager: EntityManager,
+    rowId: string,
+    fingerprint: string,
+    result: StoredResponse<unknown>,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE idempotency_keys SET fingerprint = $2, response_status = $3, response_body = $4 WHERE id = $1`,
+      [rowId, fingerprint, result.status, this.seal(JSON.stringify(result.body))],
+    );
+  }
+
+  private replay<T>(res: Response, stored: Extract<Claim, { kind: 'existing' }>, fingerprint: string): T {
+    if (stored.fingerprint !== fingerprint) {
+      throw ProblemException.of(
+        'idempotency-key-reused',
+        'This Idempotency-Key was used for a different request; use a new key for a new request.',
+        [{ field: 'Idempotency-Key', message: 'was used with a different request body' }],
+      );
+    }
+    let body: T;
+    try {
+      body = JSON.parse(this.unseal(stored.body)) as T;
+    } catch {
+      throw ProblemException.of(
+        'conflict',
+        'The response stored for this Idempotency-Key cannot be read; use a new key.',
+      );
+    }
+    res.setHeader('Idempotent-Replayed', 'true');
+    res.status(stored.status);
+    return body;
+  }
+
+  private seal(plain: string): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
+    const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.from([1]), iv, cipher.getAuthTag(), data]);
+  }
+
+  private unseal(sealed: Buffer): string {
+    if (sealed[0] !== 1) throw new Error('unknown seal version');
+    const decipher = createDecipheriv('aes-256-gcm', this.sealKey, sealed.subarray(1, 13));
+    decipher.setAuthTag(sealed.subarray(13, 29));
+    return Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString('utf8');
+  }
+}
+
+/** Method, path (with query) and the body as canonical JSON (key order does not matter). */
+export function requestFingerprint(req: Request): string {
+  return createHash('sha256')
+    .update(`${req.method} ${req.originalUrl}\n`)
+    .update(canonicalJson(req.body))
+    .digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === undefined) return '';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}

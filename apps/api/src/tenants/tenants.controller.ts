@@ -1,0 +1,60 @@
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { TenantsService } from '@herald/tenants';
+import type { Request, Response } from 'express';
+import { RequireAccess } from '../http/access';
+import { IdempotencyService } from '../http/idempotency.service';
+import { ApiRoute } from '../http/openapi';
+import { ZodPipe } from '../http/validation.pipes';
+import { createTenantBody, EXAMPLE_FULL_KEY, EXAMPLE_KEY, tenantCreatedView } from './tenants.schemas';
+import type { z } from 'zod';
+
+@Controller('v1/tenants')
+export class TenantsController {
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  @RequireAccess('platform')
+  @ApiRoute({
+    id: 'tenants.create',
+    tag: 'tenants',
+    access: 'platform',
+    summary: 'Create a tenant and its first admin key',
+    description:
+      'Creates a tenant with its IANA time zone and returns its first API key (scopes read, write, admin). The key is shown once.',
+    body: { schema: createTenantBody, example: { name: 'Acme Outreach', time_zone: 'Europe/Paris' } },
+    idempotent: true,
+    success: {
+      status: 201,
+      description: 'The tenant, with its first API key (shown once).',
+      schema: 'TenantCreated',
+      example: {
+        id: '0190f5e4-1111-7c3d-8e4f-5a6b7c8d9e0f',
+        name: 'Acme Outreach',
+        time_zone: 'Europe/Paris',
+        created_at: '2026-11-22T10:15:00.000Z',
+        api_key: {
+          ...EXAMPLE_KEY,
+          name: 'initial admin key',
+          scopes: ['read', 'write', 'admin'],
+          key: EXAMPLE_FULL_KEY,
+        },
+      },
+    },
+  })
+  create(
+    @Body(new ZodPipe(createTenantBody, 'body')) body: z.output<typeof createTenantBody>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.idempotency.run(req, res, null, async (manager) => {
+      const { tenant, apiKey } = await this.tenants.create(manager, {
+        name: body.name,
+        timeZone: body.time_zone,
+      });
+      return { status: 201, body: tenantCreatedView(tenant, apiKey) };
+    });
+  }
+}

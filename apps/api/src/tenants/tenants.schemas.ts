@@ -1,0 +1,122 @@
+import { plainText } from '@herald/contacts';
+import { API_KEY_SCOPES, type CreatedApiKey, type TenantRecord } from '@herald/tenants';
+import type { ApiKeyRecord } from '@herald/tenants';
+import { timeZoneSchema } from '@herald/time';
+import { z } from 'zod';
+import { component, named } from '../http/openapi';
+
+export const createTenantBody = z.strictObject({
+  name: plainText(200).meta({ description: 'Display name of the tenant.', examples: ['Acme Outreach'] }),
+  time_zone: timeZoneSchema.meta({
+    description: 'IANA time zone: schedules and "today" are in it.',
+    examples: ['Europe/Paris'],
+  }),
+});
+
+const scopes = z
+  .array(z.enum(API_KEY_SCOPES, { error: 'must be read, write or admin' }))
+  .min(1, 'give at least one scope')
+  .max(3)
+  .meta({
+    description: 'read < write < admin: each scope includes the ones before it.',
+    examples: [['read', 'write']],
+  });
+
+export const createApiKeyBody = z.strictObject({
+  name: plainText(100).meta({ description: 'What the key is for.', examples: ['CRM sync'] }),
+  scopes,
+});
+
+const iso = z.string().meta({ format: 'date-time' });
+
+export const ApiKeySchema = named(
+  'ApiKey',
+  z.object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The public part of the key (hk_<prefix>_…), to recognise it.' }),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    created_at: iso,
+    last_used_at: iso
+      .nullable()
+      .meta({ description: 'Updated in batches (within a minute or so), not on every request.' }),
+    revoked_at: iso.nullable(),
+  }),
+);
+
+export const CreatedApiKeySchema = named(
+  'CreatedApiKey',
+  ApiKeySchema.extend({
+    key: z
+      .string()
+      .meta({ description: 'The whole key. Shown once: store it now; Herald keeps only a keyed hash.' }),
+  }),
+);
+
+export const TenantCreatedSchema = named(
+  'TenantCreated',
+  z.object({
+    id: z.uuid(),
+    name: z.string(),
+    time_zone: z.string(),
+    created_at: iso,
+    api_key: CreatedApiKeySchema,
+  }),
+);
+
+export const ApiKeyListSchema = component(
+  'ApiKeyList',
+  z.object({ data: z.array(ApiKeySchema), next_cursor: z.string().nullable() }),
+);
+
+export const pageQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number from 1 to 1000')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
+    .optional()
+    .meta({ description: 'Page size, 1 to 1000 (default 50).', examples: ['50'] }),
+  cursor: z.string().max(200).optional().meta({ description: '`next_cursor` of the previous page.' }),
+});
+
+export const keyIdParams = z.object({
+  id: z.uuid().meta({ examples: ['0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f'] }),
+});
+
+export function apiKeyView(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes,
+    created_at: k.createdAt.toISOString(),
+    last_used_at: k.lastUsedAt?.toISOString() ?? null,
+    revoked_at: k.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export function createdApiKeyView(k: CreatedApiKey) {
+  return { ...apiKeyView(k), key: k.key };
+}
+
+export function tenantCreatedView(tenant: TenantRecord, key: CreatedApiKey) {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    time_zone: tenant.timeZone,
+    created_at: tenant.createdAt.toISOString(),
+    api_key: createdApiKeyView(key),
+  };
+}
+
+export const EXAMPLE_KEY = {
+  id: '0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f',
+  name: 'CRM sync',
+  prefix: 'Zk3q9TmV2xLp',
+  scopes: ['read', 'write'],
+  created_at: '2026-11-22T10:15:00.000Z',
+  last_used_at: null,
+  revoked_at: null,
+};
+export const EXAMPLE_FULL_KEY = 'hk_Zk3q9TmV2xLp_4fR8sT1uV6wX0yZ2aB5cD7eF9gH3iJ1k0L9mN2';

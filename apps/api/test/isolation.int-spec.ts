@@ -1,0 +1,179 @@
+import { TEST_ADMIN_KEY } from '@herald/testing';
+import { TestApi } from '../../../test/support/api-app';
+import { fillPath, operationsOf, type Operation } from '../../../test/support/openapi-walk';
+
+/**
+ * Promise 5, walked over every route the OpenAPI document lists: tenant B's key never reaches
+ * tenant A's data (another tenant's id is a 404), and no route answers without a valid key.
+ */
+describe('tenant isolation over every documented route', () => {
+  let api: TestApi;
+  let operations: Operation[];
+  const a = {
+    id: '',
+    key: '',
+    keyId: '',
+    contact: '',
+    suppression: '',
+    extraKey: '',
+    email: 'ada@a.example',
+  };
+  let b: { id: string; key: string; keyId: string };
+  let revokedKey: string;
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    Object.assign(a, await api.createTenant('A'));
+    b = await api.createTenant('B');
+    const req = <T>(method: string, path: string, body?: unknown, key = a.key) =>
+      api.request<T>(method, path, { key, body });
+    a.contact = (
+      await req<{ id: string }>('POST', '/v1/contacts', {
+        email: a.email,
+        external_ref: 'a-ref',
+        tags: ['a'],
+      })
+    ).body.id;
+    a.suppression = (
+      await req<{ id: string }>('POST', '/v1/suppressions', { email: 'blocked@a.example', reason: 'manual' })
+    ).body.id;
+    a.extraKey = (
+      await req<{ id: string }>('POST', '/v1/api-keys', { name: 'extra', scopes: ['read'] })
+    ).body.id;
+    await req('POST', '/v1/interactions', {
+      contact_id: a.contact,
+      type: 'note',
+      payload: { text: 'secret note' },
+    });
+    const victim = await req<{ id: string; key: string }>(
+      'POST',
+      '/v1/api-keys',
+      { name: 'to revoke', scopes: ['admin'] },
+      b.key,
+    );
+    await api.request('DELETE', `/v1/api-keys/${victim.body.id}`, { key: b.key });
+    revokedKey = victim.body.key;
+    operations = operationsOf(
+      (await api.request<Parameters<typeof operationsOf>[0]>('GET', '/docs-json', { key: null })).body,
+    );
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  /** Everything tenant A owns, as text: it must not change while B walks the API. */
+  const snapshotOfA = async () =>
+    JSON.stringify(
+      await api.query(
+        `SELECT (SELECT json_agg(c ORDER BY id) FROM contacts c WHERE tenant_id = $1) AS contacts,
+                (SELECT json_agg(s ORDER BY id) FROM suppressions s WHERE tenant_id = $1) AS suppressions,
+                (SELECT json_agg(i ORDER BY id) FROM interactions i WHERE tenant_id = $1) AS interactions,
+                (SELECT json_agg(json_build_object('id', k.id, 'revoked_at', k.revoked_at, 'scopes', k.scopes) ORDER BY id) FROM api_keys k WHERE tenant_id = $1) AS keys`,
+        [a.id],
+      ),
+    );
+
+  /** A's id for each path parameter, by the resource the path names. */
+  const aIdFor = (op: Operation) =>
+    op.path.startsWith('/v1/contacts')
+      ? a.contact
+      : op.path.startsWith('/v1/suppressions')
+        ? a.suppression
+        : op.path.startsWith('/v1/api-keys')
+          ? a.extraKey
+          : undefined;
+
+  /** Bodies and queries that name A's things from B's side. */
+  const crossTenantBody = (op: Operation): unknown => {
+    switch (op.name) {
+      case 'POST /v1/interactions':
+        return { contact_id: a.contact, type: 'note', payload: { text: 'from B' } };
+      case 'POST /v1/suppressions':
+        return { contact_id: a.contact, reason: 'manual' };
+      case 'PATCH /v1/contacts/{id}':
+        return { first_name: 'Hijacked' };
+      default:
+        return op.bodyExample;
+    }
+  };
+  const crossTenantQuery = (op: Operation): string => {
+    const q = new URLSearchParams();
+    if (op.queryParams.includes('contact_id')) q.set('contact_id', a.contact);
+    if (op.queryParams.includes('email')) q.set('email', a.email);
+    return q.size ? `?${q.toString()}` : '';
+  };
+
+  it('walks every route: A’s ids are 404 to B, lists show B none of A’s data, A’s rows never change', async () => {
+    expect(operations.length).toBeGreaterThanOrEqual(16);
+    const before = await snapshotOfA();
+    const seen: string[] = [];
+    for (const op of operations) {
+      const id = aIdFor(op);
+      const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, id ?? ''])));
+      const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : crossTenantBody(op);
+      const res = await api.request<{ data?: { id: string }[] }>(
+        op.method,
+        path + (op.method === 'GET' ? crossTenantQuery(op) : ''),
+        { key: b.key, body },
+      );
+      seen.push(`${op.name} → ${res.status}`);
+      if (
+        op.pathParams.length > 0 ||
+        op.name === 'POST /v1/interactions' ||
+        op.name === 'POST /v1/suppressions'
+      ) {
+        expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 404 });
+      } else if (op.access === 'platform') {
+        expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
+      } else if (op.method === 'GET') {
+        expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 200 });
+        const text = JSON.stringify(res.body);
+        for (const secret of [a.contact, a.suppression, a.extraKey, a.keyId, a.email, 'secret note']) {
+          expect({ op: op.name, leaks: text.includes(secret) }).toEqual({ op: op.name, leaks: false });
+        }
+      } else {
+        // Creating B's own things is fine; it must not touch A's.
+        expect({ op: op.name, ok: res.status < 500 }).toEqual({ op: op.name, ok: true });
+      }
+    }
+    expect(await snapshotOfA()).toBe(before);
+    // B imported A's email: that made B's own contact, not a change to A's.
+    expect((await api.query('SELECT 1 FROM contacts WHERE tenant_id = $1', [b.id])).length).toBeGreaterThan(
+      0,
+    );
+    expect(seen.length).toBe(operations.length);
+  });
+
+  it.each([
+    ['no key', null, {}],
+    ['a malformed key', null, { authorization: 'Bearer hk_not_a_key' }],
+    ['a revoked key', 'revoked', {}],
+    [
+      'an unknown key (X-API-Key)',
+      null,
+      { 'x-api-key': 'hk_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB000000' },
+    ],
+  ])('walks every route with %s: 401 each, nothing changes', async (_label, which, headers) => {
+    const before = await snapshotOfA();
+    for (const op of operations) {
+      const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, aIdFor(op) ?? ''])));
+      const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : op.bodyExample;
+      const res = await api.request(op.method, path, {
+        key: which === 'revoked' ? revokedKey : null,
+        headers,
+        body,
+      });
+      expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 401 });
+    }
+    expect(await snapshotOfA()).toBe(before);
+  });
+
+  it('the platform key creates tenants but reads no tenant’s data', async () => {
+    for (const op of operations.filter((o) => o.access !== 'platform')) {
+      const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, aIdFor(op) ?? ''])));
+      const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : op.bodyExample;
+      const res = await api.request(op.method, path, { key: TEST_ADMIN_KEY, body });
+      expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
+    }
+  });
+});

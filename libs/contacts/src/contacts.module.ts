@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { ContactsRepository } from './contacts.repository';
+import { ContactsService } from './contacts.service';
+import { ContactImporter } from './import/contact-importer';
+import { InteractionsRepository } from './interactions';
+import { SuppressionsRepository } from './suppressions';
+
+/** Contacts, their import, interactions and suppressions. Needs the persistence module from the root. */
+@Module({
+  providers: [
+    ContactsRepository,
+    ContactsService,
+    ContactImporter,
+    InteractionsRepository,
+    SuppressionsRepository,
+  ],
+  exports: [
+    ContactsRepository,
+    ContactsService,
+    ContactImporter,
+    InteractionsRepository,
+    SuppressionsRepository,
+  ],
+})
+export class ContactsModule {}

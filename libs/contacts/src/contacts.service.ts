@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import type { KeysetPosition } from '@herald/persistence';
+import type { EntityManager } from 'typeorm';
+import {
+  LIMITS,
+  toChanges,
+  type ContactCreateInput,
+  type ContactFields,
+  type ContactPatchInput,
+} from './contact-fields';
+import type { ContactFilter } from './contact-filter';
+import { applyChanges, ContactsRepository, type ContactRecord } from './contacts.repository';
+import { ContactValidationError } from './errors';
+
+@Injectable()
+export class ContactsService {
+  constructor(private readonly contacts: ContactsRepository) {}
+
+  create(manager: EntityManager, tenantId: string, input: ContactCreateInput): Promise<ContactRecord> {
+    const fields: ContactFields = {
+      email: null,
+      externalRef: null,
+      profileUrl: null,
+      firstName: null,
+      lastName: null,
+      birthDate: null,
+      timeZone: null,
+      status: 'active',
+      tags: [],
+      attributes: {},
+      ...toChanges(input),
+    };
+    return this.contacts.create(manager, tenantId, fields);
+  }
+
+  get(tenantId: string, id: string): Promise<ContactRecord | null> {
+    return this.contacts.findById(tenantId, id);
+  }
+
+  /** Read, merge and write under a row lock, so concurrent patches of one contact never lose a change. */
+  async patch(
+    manager: EntityManager,
+    tenantId: string,
+    id: string,
+    input: ContactPatchInput,
+  ): Promise<ContactRecord | null> {
+    const current = await this.contacts.lockById(manager, tenantId, id);
+    if (!current) return null;
+    const { attributes, ...rest } = input;
+    const next = applyChanges(current, { ...toChanges(rest), ...(attributes ? { attributes } : {}) });
+    if (next.email === null && next.externalRef === null) {
+      throw new ContactValidationError('email', 'a contact needs an email or an external_ref');
+    }
+    if (Object.keys(next.attributes).length > LIMITS.attributeKeys) {
+      throw new ContactValidationError('attributes', `must have at most ${LIMITS.attributeKeys} attributes`);
+    }
+    if (Buffer.byteLength(JSON.stringify(next.attributes)) > LIMITS.attributesBytes) {
+      throw new ContactValidationError(
+        'attributes',
+        `must be at most ${LIMITS.attributesBytes} bytes as JSON`,
+      );
+    }
+    return this.contacts.update(manager, tenantId, id, next);
+  }
+
+  archive(tenantId: string, id: string): Promise<boolean> {
+    return this.contacts.archive(tenantId, id);
+  }
+
+  page(
+    tenantId: string,
+    filter: ContactFilter,
+    after: KeysetPosition | null,
+    limit: number,
+  ): Promise<ContactRecord[]> {
+    return this.contacts.page(tenantId, filter, after, limit);
+  }
+}

@@ -1,0 +1,68 @@
+import { Readable } from 'node:stream';
+import { ImportFormatError } from '../errors';
+import { readCsv } from './csv-reader';
+import type { RawImportRow } from './import-row';
+
+async function read(text: string | Buffer): Promise<RawImportRow[]> {
+  const rows: RawImportRow[] = [];
+  for await (const row of readCsv(Readable.from([Buffer.from(text)]))) rows.push(row);
+  return rows;
+}
+
+describe('readCsv', () => {
+  it('maps the header to fields, leaving empty cells out; tags split on ";", attributes.<name> columns', async () => {
+    const rows = await read('email,First_Name,tags,attributes.Plan,birth_date\na@x.io,Ada,vip; news ,pro,\n');
+    expect(rows).toEqual([
+      {
+        row: 1,
+        value: { email: 'a@x.io', first_name: 'Ada', tags: ['vip', 'news'], attributes: { Plan: 'pro' } },
+      },
+    ]);
+  });
+
+  it('handles a BOM, CRLF line ends and quoted cells with commas, quotes and newlines', async () => {
+    const rows = await read(
+      '\ufeffemail,last_name\r\n"a@x.io","O\'Brien, ""Jr"""\r\nb@x.io,"two\r\nlines"\r\n',
+    );
+    expect(rows).toEqual([
+      { row: 1, value: { email: 'a@x.io', last_name: 'O\'Brien, "Jr"' } },
+      { row: 2, value: { email: 'b@x.io', last_name: 'two\r\nlines' } },
+    ]);
+  });
+
+  it('reads a JSON attributes cell; keeps a bad one as text for validation to report', async () => {
+    const rows = await read('email,attributes\na@x.io,"{""a"":1}"\nb@x.io,{oops\n');
+    expect(rows[0]).toEqual({ row: 1, value: { email: 'a@x.io', attributes: { a: 1 } } });
+    expect(rows[1]).toEqual({ row: 2, value: { email: 'b@x.io', attributes: '{oops' } });
+  });
+
+  it('reports rows with the wrong number of cells and goes on; keeps a stray quote as text', async () => {
+    const rows = await read('email,first_name\na@x.io,A\nb@x.io\nc@x.io,"C"x\nd@x.io,D\n');
+    expect(rows).toEqual([
+      { row: 1, value: { email: 'a@x.io', first_name: 'A' } },
+      { row: 2, error: { field: '', message: 'has 1 cells where the header has 2' } },
+      { row: 3, value: { email: 'c@x.io', first_name: '"C"x' } },
+      { row: 4, value: { email: 'd@x.io', first_name: 'D' } },
+    ]);
+  });
+
+  it('reports a quote never closed as the last row', async () => {
+    const rows = await read('email,first_name\na@x.io,A\nb@x.io,"B\nc@x.io,C\n');
+    expect(rows).toEqual([
+      { row: 1, value: { email: 'a@x.io', first_name: 'A' } },
+      { row: 2, error: { field: '', message: expect.stringContaining('badly quoted') as string } },
+    ]);
+  });
+
+  it('reads an empty file, and a header without rows, as no rows', async () => {
+    expect(await read('')).toEqual([]);
+    expect(await read('\ufeff')).toEqual([]);
+    expect(await read('email,first_name\r\n')).toEqual([]);
+  });
+
+  it('refuses a header with unknown or repeated columns, or without an identifier column', async () => {
+    await expect(read('email,colour\n')).rejects.toBeInstanceOf(ImportFormatError);
+    await expect(read('email,email\n')).rejects.toBeInstanceOf(ImportFormatError);
+    await expect(read('first_name\nAda\n')).rejects.toBeInstanceOf(ImportFormatError);
+  });
+});

@@ -1,0 +1,50 @@
+/** The operations of the served OpenAPI document, for tests that walk every route. */
+export interface Operation {
+  method: string;
+  path: string;
+  name: string;
+  pathParams: string[];
+  queryParams: string[];
+  bodyExample: unknown;
+  csvExample: string | undefined;
+  access: string;
+}
+
+interface OpenApiDoc {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string }[];
+        requestBody?: { content: Record<string, { example?: unknown }> };
+        description?: string;
+      }
+    >
+  >;
+}
+
+export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!path.startsWith(prefix) || path.startsWith('/v1/system/')) continue;
+    for (const [method, op] of Object.entries(item)) {
+      const params = op.parameters ?? [];
+      out.push({
+        method: method.toUpperCase(),
+        path,
+        name: `${method.toUpperCase()} ${path}`,
+        pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
+        bodyExample: op.requestBody?.content['application/json']?.example,
+        csvExample: op.requestBody?.content['text/csv']?.example as string | undefined,
+        access: /platform admin key/.test(op.description ?? '') ? 'platform' : 'tenant',
+      });
+    }
+  }
+  return out;
+}
+
+export function fillPath(path: string, values: Record<string, string>): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+}
