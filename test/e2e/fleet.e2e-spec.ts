@@ -109,8 +109,8 @@ describe('the api, worker and beat fleet', () => {
     };
     expect(heartbeat.workers).toHaveLength(1);
     expect(heartbeat.workers[0]).toMatchObject({
-      queues: ['system'],
-      concurrency: { system: 4 },
+      queues: ['system', 'runs', 'deliveries'],
+      concurrency: { system: 4, runs: 2, deliveries: 200 },
       host: expect.any(String) as string,
     });
     expect((await fetch(`${worker.opsUrl}/v1/system/pings`)).status).toBe(404);

@@ -1,12 +1,17 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
 import { QUEUE_NAMES, type QueueName, type QueueProcessor } from '@herald/queues';
+import { DeliveryHandlers } from './delivery.handlers';
+import { DeliveriesProcessor, RunsProcessor } from './delivery.processors';
 import { SystemHandlers } from './system.handlers';
 import { SystemProcessor } from './system.processor';
 
 /** One processor per queue; the type makes a queue without a processor a compile error. */
 const PROCESSORS: Record<QueueName, Type<QueueProcessor>> = {
   system: SystemProcessor,
+  runs: RunsProcessor,
+  deliveries: DeliveriesProcessor,
 };
 
 /** The queues this worker consumes: WORKER_QUEUES, or all. Unknown names fail the boot. */
@@ -23,6 +28,10 @@ export function consumedQueues(config: HeraldConfig): QueueName[] {
 @Module({})
 export class WorkerModule {
   static register(queues: readonly QueueName[]): DynamicModule {
-    return { module: WorkerModule, providers: [SystemHandlers, ...queues.map((q) => PROCESSORS[q])] };
+    return {
+      module: WorkerModule,
+      imports: [DeliveriesModule],
+      providers: [SystemHandlers, DeliveryHandlers, ...queues.map((q) => PROCESSORS[q])],
+    };
   }
 }

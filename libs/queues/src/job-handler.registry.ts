@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { JOB_HANDLER } from './job-handler.decorator';
 import { JOB_NAMES, JOBS, type JobName, type QueueName } from './jobs';
 
-type Handler = (payload: unknown, job: Job) => Promise<unknown>;
+type Handler = (payload: unknown, job: Job, token?: string) => Promise<unknown>;
 
 export class HandlerRegistrationError extends Error {
   override name = 'HandlerRegistrationError';

@@ -36,6 +36,21 @@ export class JobProducer implements OnModuleInit {
     return queue.add(name, envelope, { ...definition.options, jobId: definition.jobId(payload) });
   }
 
+  /** Adds many jobs of one name in one round trip (each with its deterministic id). */
+  async enqueueBulk<N extends JobName>(name: N, payloads: readonly JobPayloads[N][]): Promise<void> {
+    if (payloads.length === 0) return;
+    const definition = JOBS[name];
+    const { request_id, tenant_id } = RequestContext.current();
+    const queue = this.queue(definition.queue) as Queue<JobEnvelope<N>>;
+    await queue.addBulk(
+      payloads.map((payload) => ({
+        name,
+        data: { payload, trace: { request_id, tenant_id } },
+        opts: { ...definition.options, jobId: definition.jobId(payload) },
+      })),
+    );
+  }
+
   queue(name: QueueName): Queue {
     const queue = this.queues.get(name);
     if (!queue) throw new Error(`unknown queue ${name}`);

@@ -6,6 +6,8 @@ import type { TraceContext } from '@herald/telemetry';
  */
 export const QUEUES = {
   system: 'system',
+  runs: 'runs',
+  deliveries: 'deliveries',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const QUEUE_NAMES = Object.values(QUEUES) as readonly QueueName[];
@@ -14,6 +16,10 @@ export const QUEUE_NAMES = Object.values(QUEUES) as readonly QueueName[];
 export interface JobPayloads {
   /** hold_ms: how long the worker holds the job before finishing it (to observe shutdown and stalls). */
   'system.ping': { ping_id: string; hold_ms: number };
+  /** Turn a campaign run into ledger rows and delivery jobs. */
+  'runs.fanout': { tenant_id: string; run_id: string };
+  /** Send one delivery of the ledger. */
+  'deliveries.send': { tenant_id: string; delivery_id: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -40,6 +46,28 @@ export const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
       backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  },
+  'runs.fanout': {
+    queue: QUEUES.runs,
+    jobId: (p) => p.run_id,
+    options: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // Provider errors are retried by the delivery pipeline itself (attempts live in the ledger);
+  // BullMQ's attempts only cover unexpected errors (database down, bugs).
+  'deliveries.send': {
+    queue: QUEUES.deliveries,
+    jobId: (p) => p.delivery_id,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
     },
   },
 };

@@ -2,7 +2,7 @@ import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics, RequestContext } from '@herald/telemetry';
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { JobHandlerRegistry } from './job-handler.registry';
 import type { JobEnvelope, QueueName } from './jobs';
 
@@ -18,11 +18,13 @@ export abstract class QueueProcessor
   implements OnApplicationBootstrap, BeforeApplicationShutdown
 {
   protected abstract readonly queueName: QueueName;
-  /** Resolved when the shutdown grace has run out: in-flight jobs then go back to the queue. */
-  private handBack: (() => void) | undefined;
-  private readonly handBackSignal = new Promise<'hand-back'>(
-    (resolve) => (this.handBack = () => resolve('hand-back')),
-  );
+  /**
+   * One callback per job in flight, called when the shutdown grace has run out: the job then
+   * goes back to the queue. (A per-job entry, removed when the job ends: racing every job against
+   * one long-lived promise would keep every job's result reachable until shutdown.)
+   */
+  private readonly handBacks = new Set<() => void>();
+  private handingBack = false;
 
   constructor(
     protected readonly registry: JobHandlerRegistry,
@@ -39,6 +41,15 @@ export abstract class QueueProcessor
     // Consume only once every handler is known to exist exactly once.
     this.registry.validate();
     this.worker.concurrency = this.concurrency();
+    // Lock timing comes from config; the lock manager is built from it, so rebuild it before running.
+    const { lockDurationMs, stalledIntervalMs } = this.config.queues;
+    Object.assign(this.worker.opts, {
+      lockDuration: lockDurationMs,
+      lockRenewTime: lockDurationMs / 2,
+      stalledInterval: stalledIntervalMs,
+    });
+    // createLockManager is protected (meant for subclasses): the lock timing is ours to set.
+    (this.worker as unknown as { createLockManager(): void }).createLockManager();
     this.worker
       .run()
       .catch((error: unknown) => this.logger.error({ err: error, queue: this.queueName }, 'worker stopped'));
@@ -53,8 +64,14 @@ export abstract class QueueProcessor
       this.metrics.jobsActive.inc({ queue: job.queueName });
       this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job started');
       try {
-        const work = handler(job.data.payload, job);
-        const result = await Promise.race([work, this.handBackSignal]);
+        const work = handler(job.data.payload, job, token);
+        let handBack: (() => void) | undefined;
+        const handedBack = new Promise<'hand-back'>((resolve) => {
+          handBack = () => resolve('hand-back');
+          if (this.handingBack) handBack();
+          else this.handBacks.add(handBack);
+        });
+        const result = await Promise.race([work, handedBack]).finally(() => this.handBacks.delete(handBack!));
         if (result === 'hand-back') {
           // The handler may still be running; the job's idempotency makes a second run safe.
           work.catch(() => undefined);
@@ -64,10 +81,11 @@ export abstract class QueueProcessor
           throw new WaitingError();
         }
         this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'completed' });
-        this.logger.info({ job: job.name, attempt: job.attemptsMade + 1 }, 'job completed');
+        this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job completed');
         return result;
       } catch (error) {
-        if (error instanceof WaitingError) throw error;
+        // Moved back to the queue (hand-back) or to later (a wait that is not an attempt).
+        if (error instanceof WaitingError || error instanceof DelayedError) throw error;
         const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: final ? 'failed' : 'retried' });
         this.logger.warn({ job: job.name, attempt: job.attemptsMade + 1, final, err: error }, 'job failed');
@@ -103,7 +121,8 @@ export abstract class QueueProcessor
         { queue: this.queueName, grace_ms: grace },
         'jobs still running after the grace: handing them back',
       );
-      this.handBack?.();
+      this.handingBack = true;
+      for (const handBack of this.handBacks) handBack();
       await closed;
     }
   }

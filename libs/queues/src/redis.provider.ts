@@ -25,6 +25,8 @@ export const redisProviders: Provider[] = [
         connectionName: serviceName(config),
         // Fail fast while disconnected: callers (health, heartbeats, leases) retry on their own schedule.
         enableOfflineQueue: false,
+        // Commands issued in the same tick (a batch's quota commits, breaker calls) go out in one write.
+        enableAutoPipelining: true,
         maxRetriesPerRequest: 1,
         commandTimeout: 5000,
       });

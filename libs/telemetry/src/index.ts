@@ -12,3 +12,4 @@ export { RequestContext, type TraceContext } from './request-context';
 export { TelemetryModule } from './telemetry.module';
 export { serve, type ServeOptions } from './serve';
 export { runProcess } from './run-process';
+export { HeraldLogger } from './herald-logger';

@@ -60,22 +60,27 @@ export class HeraldProcess {
     env: Record<string, string>,
     timeoutMs = 30_000,
   ): Promise<HeraldProcess> {
-    const child = spawn(process.execPath, [entry(role)], {
+    // The same V8 flags as the production entry points (package.json start scripts, the image).
+    const child = spawn(process.execPath, ['--max-semi-space-size=8', entry(role)], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new HeraldProcess(role, child);
-    const listening = await Promise.race([
-      proc.waitFor(
-        (l) =>
-          l.msg === `herald ${env.ROLE ?? role} listening` ||
-          (typeof l.msg === 'string' && l.msg.endsWith(' listening')),
-        timeoutMs,
-      ),
-      proc.exited.then(({ code }) => {
-        throw new Error(`${role} exited with code ${code} before listening:\n${proc.stderr.join('\n')}`);
-      }),
-    ]);
+    let listening: LogLine;
+    try {
+      listening = await Promise.race([
+        proc.waitFor(
+          (l) => typeof l.msg === 'string' && l.msg.endsWith(' listening') && 'ops_port' in l,
+          timeoutMs,
+        ),
+        proc.exited.then(({ code }) => {
+          throw new Error(`${role} exited with code ${code} before listening:\n${proc.stderr.join('\n')}`);
+        }),
+      ]);
+    } catch (error) {
+      proc.signal('SIGKILL'); // never leave a half-started process behind (it would keep jest alive)
+      throw error;
+    }
     proc.port = typeof listening.port === 'number' ? listening.port : undefined;
     proc.opsPort = listening.ops_port as number;
     return proc;

@@ -14,3 +14,5 @@ export { PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { RedisServer, type RedisServerOptions } from './redis-server';
 export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './herald-process';
 export { eventually } from './eventually';
+export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-sink';
+export { seedBroadcast } from './seed';

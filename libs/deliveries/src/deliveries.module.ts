@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { DeliveryPipeline } from './delivery-pipeline';
+import { FanoutService } from './fanout.service';
+import { LedgerRepository } from './ledger.repository';
+import { SenderAccountsRepository } from './sender-accounts.repository';
+
+/**
+ * The delivery engine: ledger, sender accounts, fan-out and the send pipeline. Needs the
+ * persistence, queues, telemetry, time, rate-limit, resilience and channels modules.
+ */
+@Module({
+  providers: [LedgerRepository, SenderAccountsRepository, FanoutService, DeliveryPipeline],
+  exports: [LedgerRepository, SenderAccountsRepository, FanoutService, DeliveryPipeline],
+})
+export class DeliveriesModule {}

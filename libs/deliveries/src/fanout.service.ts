@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { buildContactPageQuery, type ContactFilter } from '@herald/contacts';
+import { JobProducer } from '@herald/queues';
+import { HeraldLogger } from '@herald/telemetry';
+import { queryRows } from '@herald/persistence';
+import type { DataSource } from 'typeorm';
+import { LedgerRepository } from './ledger.repository';
+
+/** Contacts per page: one statement writes a page of ledger rows; memory stays flat with audience size. */
+export const FANOUT_PAGE = 5000;
+
+interface RunRow {
+  status: string;
+  cursor: string | null;
+  kind: string;
+  audience: ContactFilterJson;
+  sender_account_id: string;
+  channel: string;
+  campaign_id: string;
+}
+
+/** The audience as stored on a campaign (the contact list's filters, in wire form). */
+export interface ContactFilterJson {
+  status?: string[];
+  tags?: string[];
+  created_after?: string;
+  created_before?: string;
+  q?: string;
+}
+
+interface PageResult {
+  n: string;
+  last_id: string | null;
+  inserted: string[];
+  existing: string[];
+}
+
+/**
+ * Turns a run into ledger rows and delivery jobs, a keyset page at a time: one statement per
+ * page inserts the rows (`ON CONFLICT DO NOTHING`: a key already in the ledger is never sent
+ * again) and returns every still-pending delivery of the page, which is enqueued in bulk with
+ * the delivery id as job id. The cursor is saved after the enqueue, so a crash anywhere repeats
+ * at most one page, and repeating it neither duplicates a row nor a job.
+ */
+@Injectable()
+export class FanoutService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly producer: JobProducer,
+    private readonly ledger: LedgerRepository,
+    private readonly logger: HeraldLogger,
+  ) {}
+
+  async fanout(tenantId: string, runId: string): Promise<{ targeted: number; enqueued: number }> {
+    const [run] = queryRows<RunRow>(
+      await this.dataSource.query(
+        `UPDATE campaign_runs r SET status = 'running', started_at = coalesce(r.started_at, now())
+         FROM campaigns g JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
+        WHERE r.tenant_id = $1 AND r.id = $2 AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
+          AND r.status IN ('queued', 'running')
+        RETURNING r.status, r.cursor, g.kind, g.audience, g.sender_account_id, s.channel, g.id AS campaign_id`,
+        [tenantId, runId],
+      ),
+    );
+    if (!run) return { targeted: 0, enqueued: 0 }; // cancelled, finished or gone: nothing to do
+    let cursor = run.cursor ? position(run.cursor) : null;
+    const filter = audienceFilter(run.audience);
+    let targeted = 0;
+    let enqueued = 0;
+    for (;;) {
+      const page = buildContactPageQuery(tenantId, filter, cursor, FANOUT_PAGE, 'id');
+      const base = page.params.length;
+      const [result] = queryRows<PageResult>(
+        await this.dataSource.query(
+          `WITH page AS (${page.sql}),
+              ins AS (
+                INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel, step)
+                SELECT $1, gen_random_uuid(), 'bc:' || $${base + 1}::text || ':' || p.id, $${base + 2}::uuid, $${base + 1}::uuid, p.id,
+                       $${base + 3}::uuid, $${base + 4}::text, 0
+                  FROM page p
+                ON CONFLICT (tenant_id, delivery_key) DO NOTHING
+                RETURNING id)
+         SELECT (SELECT count(*) FROM page) AS n,
+                                (SELECT id FROM page ORDER BY id DESC LIMIT 1) AS last_id,
+                ARRAY(SELECT id FROM ins) AS inserted,
+                ARRAY(SELECT d.id FROM deliveries d JOIN page p ON d.contact_id = p.id
+                       WHERE d.tenant_id = $1 AND d.run_id = $${base + 1}::uuid AND d.status = 'pending') AS existing`,
+          [...page.params, runId, run.campaign_id, run.sender_account_id, run.channel],
+        ),
+      );
+      if (!result) break;
+      const ids = [...result.inserted, ...result.existing];
+      if (ids.length > 0) {
+        await this.producer.enqueueBulk(
+          'deliveries.send',
+          ids.map((id) => ({ tenant_id: tenantId, delivery_id: id })),
+        );
+      }
+      targeted += result.inserted.length;
+      enqueued += ids.length;
+      const done = Number(result.n) < FANOUT_PAGE || !result.last_id;
+      if (!done) cursor = position(result.last_id!);
+      // Still running? A cancel between pages stops the fan-out here.
+      const [state] = queryRows<{ status: string }>(
+        await this.dataSource.query(
+          `UPDATE campaign_runs SET cursor = $3, targeted = targeted + $4, fanout_done = $5
+          WHERE tenant_id = $1 AND id = $2 RETURNING status`,
+          [tenantId, runId, cursor?.id ?? null, result.inserted.length, done],
+        ),
+      );
+      if (done || state?.status !== 'running') break;
+    }
+    await this.ledger.completeRuns([{ tenantId, id: runId }]);
+    this.logger.info({ run_id: runId, targeted, enqueued }, 'run fan-out finished');
+    return { targeted, enqueued };
+  }
+}
+
+export function audienceFilter(audience: ContactFilterJson): ContactFilter {
+  return {
+    statuses: ['active'],
+    ...(audience.tags?.length ? { tags: audience.tags } : {}),
+    ...(audience.created_after ? { createdAfter: new Date(audience.created_after) } : {}),
+    ...(audience.created_before ? { createdBefore: new Date(audience.created_before) } : {}),
+    ...(audience.q ? { q: audience.q } : {}),
+  };
+}
+
+/** Contact pages are ordered by id alone (UUIDv7, creation order): the cursor is the last id. */
+function position(lastId: string): { createdAt: Date; id: string } {
+  return { createdAt: new Date(0), id: lastId };
+}

@@ -1,0 +1,20 @@
+export { DeliveriesModule } from './deliveries.module';
+export { DeliveryKeys } from './delivery-keys';
+export { DeliveryPipeline, type DeliveryJob, type DeliveryOutcome } from './delivery-pipeline';
+export { audienceFilter, FANOUT_PAGE, FanoutService, type ContactFilterJson } from './fanout.service';
+export {
+  DELIVERY_STATUSES,
+  FINAL_STATUSES,
+  LedgerRepository,
+  type CampaignStep,
+  type DeliveryContext,
+  type DeliveryRef,
+  type DeliveryStatus,
+} from './ledger.repository';
+export { MicroBatcher } from './micro-batcher';
+export {
+  SenderAccountsRepository,
+  type SenderAccountRecord,
+  type SendingAccount,
+} from './sender-accounts.repository';
+export { escapeHtml, renderSubject, renderTemplate, TemplateError, templateProblems } from './template';

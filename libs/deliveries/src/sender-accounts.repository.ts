@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { CredentialCipher, SECRET_CONFIG_FIELDS, type ChannelName } from '@herald/channels';
+import type { QuotaAccount } from '@herald/rate-limit';
+import type { DataSource } from 'typeorm';
+
+export interface SenderAccountRecord {
+  tenantId: string;
+  id: string;
+  name: string;
+  channel: ChannelName;
+  /** The config without its secret fields: safe to return and log. */
+  settings: Record<string, unknown>;
+  quotas: { hourly: number | null; daily: number | null; weekly: number | null };
+  timeZone: string;
+  status: 'active' | 'paused' | 'disabled';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An account as the delivery pipeline uses it: with its decrypted config. */
+export interface SendingAccount extends SenderAccountRecord {
+  config: Record<string, unknown>;
+  quota: QuotaAccount;
+}
+
+interface Row {
+  tenant_id: string;
+  id: string;
+  name: string;
+  channel: ChannelName;
+  settings: Record<string, unknown>;
+  credentials: string;
+  quota_hourly: number | null;
+  quota_daily: number | null;
+  quota_weekly: number | null;
+  time_zone: string;
+  status: SenderAccountRecord['status'];
+  created_at: Date;
+  updated_at: Date;
+}
+
+const CACHE_MS = 5000;
+
+/**
+ * Sender accounts. The full channel config is sealed with AES-256-GCM (bound to the tenant and
+ * account ids, so a sealed blob cannot be moved to another account); the non-secret fields are
+ * kept in clear for display. Decrypted configs are cached briefly for the hot send path.
+ */
+@Injectable()
+export class SenderAccountsRepository {
+  private readonly cache = new Map<string, { account: SendingAccount; until: number }>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cipher: CredentialCipher,
+  ) {}
+
+  async create(input: {
+    tenantId: string;
+    id: string;
+    name: string;
+    channel: ChannelName;
+    config: Record<string, unknown>;
+    quotas: SenderAccountRecord['quotas'];
+    timeZone: string;
+  }): Promise<SenderAccountRecord> {
+    const secretFields = SECRET_CONFIG_FIELDS[input.channel];
+    const settings = Object.fromEntries(
+      Object.entries(input.config).filter(([k]) => !secretFields.includes(k)),
+    );
+    const sealed = this.cipher.encryptJson(input.config, context(input.tenantId, input.id));
+    const rows = await this.dataSource.query<Row[]>(
+      `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+      [
+        input.tenantId,
+        input.id,
+        input.name,
+        input.channel,
+        JSON.stringify(settings),
+        sealed,
+        input.quotas.hourly,
+        input.quotas.daily,
+        input.quotas.weekly,
+        input.timeZone,
+      ],
+    );
+    return toRecord(rows[0]!);
+  }
+
+  async find(tenantId: string, id: string): Promise<SenderAccountRecord | undefined> {
+    const rows = await this.dataSource.query<Row[]>(
+      `SELECT * FROM sender_accounts WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async list(
+    tenantId: string,
+    after: { createdAt: Date; id: string } | null,
+    limit: number,
+  ): Promise<SenderAccountRecord[]> {
+    const rows = await this.dataSource.query<Row[]>(
+      `SELECT * FROM sender_accounts WHERE tenant_id = $1
+          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+        ORDER BY created_at, id LIMIT $4`,
+      [tenantId, after?.createdAt.toISOString() ?? null, after?.id ?? null, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** The account with its decrypted config, cached for a few seconds. */
+  async forSending(tenantId: string, id: string, now = Date.now()): Promise<SendingAccount | undefined> {
+    const cacheKey = `${tenantId}:${id}`;
+    const hit = this.cache.get(cacheKey);
+    if (hit && hit.until > now) return hit.account;
+    const rows = await this.dataSource.query<Row[]>(
+      `SELECT * FROM sender_accounts WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const record = toRecord(row);
+    const account: SendingAccount = {
+      ...record,
+      config: JSON.parse(this.cipher.decrypt(row.credentials, context(tenantId, id))) as Record<
+        string,
+        unknown
+      >,
+      quota: {
+        id: `${tenantId}:${id}`,
+        timeZone: row.time_zone,
+        limits: {
+          ...(row.quota_hourly !== null ? { hour: row.quota_hourly } : {}),
+          ...(row.quota_daily !== null ? { day: row.quota_daily } : {}),
+          ...(row.quota_weekly !== null ? { week: row.quota_weekly } : {}),
+        },
+      },
+    };
+    this.cache.set(cacheKey, { account, until: now + CACHE_MS });
+    return account;
+  }
+}
+
+function context(tenantId: string, accountId: string): string {
+  return `sender_account:${tenantId}:${accountId}`;
+}
+
+function toRecord(row: Row): SenderAccountRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    name: row.name,
+    channel: row.channel,
+    settings: row.settings,
+    quotas: { hourly: row.quota_hourly, daily: row.quota_daily, weekly: row.quota_weekly },
+    timeZone: row.time_zone,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
