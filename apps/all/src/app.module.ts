@@ -3,6 +3,10 @@ import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
+import { ChannelsModule } from '@herald/channels';
+import { RateLimitModule } from '@herald/rate-limit';
+import { ResilienceModule } from '@herald/resilience';
+import { TimeModule } from '@herald/time';
 import { ApiModule } from '../../api/src/api.module';
 import { BeatModule } from '../../beat/src/beat.module';
 import { consumedQueues, WorkerModule } from '../../worker/src/worker.module';
@@ -19,6 +23,10 @@ export class AppModule {
         TelemetryModule.forRoot(config),
         PersistenceModule.forRoot(),
         QueuesModule.forRoot({ consume: queues, workersComponent: true }),
+        TimeModule.forRoot(),
+        RateLimitModule.forRoot(),
+        ResilienceModule.forRoot(),
+        ChannelsModule.forRoot(),
         ApiModule,
         WorkerModule.register(queues),
         BeatModule,

@@ -3,6 +3,10 @@ import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
+import { ChannelsModule } from '@herald/channels';
+import { RateLimitModule } from '@herald/rate-limit';
+import { ResilienceModule } from '@herald/resilience';
+import { TimeModule } from '@herald/time';
 import { BeatModule } from './beat.module';
 
 @Module({})
@@ -15,6 +19,10 @@ export class AppModule {
         TelemetryModule.forRoot(config),
         PersistenceModule.forRoot(),
         QueuesModule.forRoot({ consume: [], workersComponent: false }),
+        TimeModule.forRoot(),
+        RateLimitModule.forRoot(),
+        ResilienceModule.forRoot(),
+        ChannelsModule.forRoot(),
         BeatModule,
       ],
     };

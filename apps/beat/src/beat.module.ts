@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { DeliveriesModule } from '@herald/deliveries';
+import { BeatDuties } from './beat-duties';
 import { LeaderLease } from './leader-lease';
 
-/** Beat's duties run only while it holds the leader lease; later duties subscribe to LeaderLease. */
-@Module({ providers: [LeaderLease], exports: [LeaderLease] })
+/** Beat's duties run only while it holds the leader lease. */
+@Module({ imports: [DeliveriesModule], providers: [LeaderLease, BeatDuties], exports: [LeaderLease] })
 export class BeatModule {}

@@ -295,6 +295,21 @@ export const ENV_VARS = [
     default: '3000',
   },
   {
+    name: 'BEAT_SWEEP_INTERVAL_MS',
+    section: 'beat',
+    description: 'How often the leading beat sweeps for stalled deliveries and unsettled quota reservations.',
+    schema: positiveInt.min(100).max(3_600_000),
+    default: '15000',
+  },
+  {
+    name: 'DELIVERY_STALL_MS',
+    section: 'beat',
+    description:
+      'A delivery unfinished and untouched this long past its due time is enqueued again by the beat sweep (its job may have been lost with Redis data).',
+    schema: positiveInt.min(1000).max(86_400_000),
+    default: '120000',
+  },
+  {
     name: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
     section: 'delivery',
     description:

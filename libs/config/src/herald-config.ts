@@ -42,7 +42,12 @@ export interface HeraldConfig {
     stalledIntervalMs: number;
   }>;
   readonly security: Readonly<{ adminKey: Secret; encryptionKey: Secret<Buffer>; encryptionKeyId: string }>;
-  readonly beat: Readonly<{ leaseTtlMs: number; leaseRenewMs: number }>;
+  readonly beat: Readonly<{
+    leaseTtlMs: number;
+    leaseRenewMs: number;
+    sweepIntervalMs: number;
+    deliveryStallMs: number;
+  }>;
   readonly delivery: Readonly<{
     webhookAllowPrivateNetworks: boolean;
     webhookTimeoutMs: number;
@@ -137,7 +142,12 @@ export function loadConfig(
       encryptionKey: new Secret(key),
       encryptionKeyId: keyId,
     },
-    beat: { leaseTtlMs: v.BEAT_LEASE_TTL_MS, leaseRenewMs: v.BEAT_LEASE_RENEW_MS },
+    beat: {
+      leaseTtlMs: v.BEAT_LEASE_TTL_MS,
+      leaseRenewMs: v.BEAT_LEASE_RENEW_MS,
+      sweepIntervalMs: v.BEAT_SWEEP_INTERVAL_MS,
+      deliveryStallMs: v.DELIVERY_STALL_MS,
+    },
     delivery: {
       webhookAllowPrivateNetworks: v.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,

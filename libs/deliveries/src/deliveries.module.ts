@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeliveryPipeline } from './delivery-pipeline';
+import { DeliveryReconciler } from './delivery-reconciler';
 import { FanoutService } from './fanout.service';
 import { LedgerRepository } from './ledger.repository';
 import { SenderAccountsRepository } from './sender-accounts.repository';
@@ -9,7 +10,13 @@ import { SenderAccountsRepository } from './sender-accounts.repository';
  * persistence, queues, telemetry, time, rate-limit, resilience and channels modules.
  */
 @Module({
-  providers: [LedgerRepository, SenderAccountsRepository, FanoutService, DeliveryPipeline],
-  exports: [LedgerRepository, SenderAccountsRepository, FanoutService, DeliveryPipeline],
+  providers: [
+    LedgerRepository,
+    SenderAccountsRepository,
+    FanoutService,
+    DeliveryPipeline,
+    DeliveryReconciler,
+  ],
+  exports: [LedgerRepository, SenderAccountsRepository, FanoutService, DeliveryPipeline, DeliveryReconciler],
 })
 export class DeliveriesModule {}

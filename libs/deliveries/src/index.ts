@@ -1,6 +1,7 @@
 export { DeliveriesModule } from './deliveries.module';
 export { DeliveryKeys } from './delivery-keys';
 export { DeliveryPipeline, type DeliveryJob, type DeliveryOutcome } from './delivery-pipeline';
+export { DeliveryReconciler } from './delivery-reconciler';
 export { audienceFilter, FANOUT_PAGE, FanoutService, type ContactFilterJson } from './fanout.service';
 export {
   DELIVERY_STATUSES,

@@ -266,4 +266,37 @@ export class LedgerRepository {
     );
     return rows.map((r) => r.id);
   }
+
+  /**
+   * Deliveries that should be moving but may have lost their job (Redis lost data, a job was
+   * removed): pending or deferred ones past due and quiet for `quietMs`, and `sending` ones
+   * whose attempt's lease ran out. Runs that were cancelled are left alone.
+   */
+  async findStalled(quietMs: number, limit: number): Promise<DeliveryRef[]> {
+    const rows = queryRows<{ tenant_id: string; id: string }>(
+      await this.dataSource.query(
+        `SELECT d.tenant_id, d.id
+           FROM deliveries d
+          WHERE d.status IN ('pending', 'sending', 'deferred')
+            AND d.updated_at < now() - make_interval(secs => $1::double precision / 1000)
+            AND d.due_at <= now()
+            AND (d.status <> 'sending' OR d.lease_until < now())
+          ORDER BY d.updated_at
+          LIMIT $2`,
+        [quietMs, limit],
+      ),
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
+  }
+
+  /** Marks deliveries as looked at, so the next sweep moves on to others. */
+  async touch(refs: readonly DeliveryRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE deliveries d SET updated_at = now()
+         FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id)
+        WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status IN ('pending', 'sending', 'deferred')`,
+      keys(refs),
+    );
+  }
 }

@@ -216,4 +216,22 @@ export class HeraldMetrics {
         buckets: LATENCY_BUCKETS,
       }),
   );
+  readonly beatDutyRuns = getOrCreate(
+    'herald_beat_duty_runs_total',
+    () =>
+      new Counter({
+        name: 'herald_beat_duty_runs_total',
+        help: "Runs of the leading beat's periodic duties, by duty and outcome (ok, error).",
+        labelNames: ['duty', 'outcome'],
+      }),
+  );
+  readonly beatDutyItems = getOrCreate(
+    'herald_beat_duty_items_total',
+    () =>
+      new Counter({
+        name: 'herald_beat_duty_items_total',
+        help: 'Items a beat duty acted on (deliveries enqueued again, reservations settled…).',
+        labelNames: ['duty'],
+      }),
+  );
 }

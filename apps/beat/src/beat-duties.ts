@@ -1,0 +1,89 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { DeliveryReconciler } from '@herald/deliveries';
+import { QuotaService } from '@herald/rate-limit';
+import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
+import { LeaderLease } from './leader-lease';
+
+interface Duty {
+  name: string;
+  intervalMs: number;
+  /** Returns how many items it acted on. */
+  run(): Promise<number>;
+}
+
+/** Stale quota reservations are settled once no attempt can still be deciding them. */
+const RESERVATION_STALE_MS = 10 * 60_000;
+
+/**
+ * The leading beat's periodic duties. Every replica keeps the timers, but a tick does work only
+ * while this process holds the leader lease, so the fleet runs each duty once, and a standby
+ * that takes over carries on at its next tick. A duty never overlaps itself.
+ */
+@Injectable()
+export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly running = new Set<string>();
+  private readonly duties: Duty[];
+
+  constructor(
+    private readonly lease: LeaderLease,
+    reconciler: DeliveryReconciler,
+    quota: QuotaService,
+    @Inject(HERALD_CONFIG) config: HeraldConfig,
+    private readonly metrics: HeraldMetrics,
+    private readonly logger: HeraldLogger,
+  ) {
+    const every = config.beat.sweepIntervalMs;
+    this.duties = [
+      {
+        name: 'stalled-deliveries',
+        intervalMs: every,
+        run: () => reconciler.sweep({ quietMs: config.beat.deliveryStallMs, limit: 5000 }),
+      },
+      {
+        name: 'quota-reservations',
+        intervalMs: every,
+        run: async () => {
+          const { committed, refunded } = await reconciler.settleReservations({
+            olderThanMs: RESERVATION_STALE_MS,
+            limit: 1000,
+          });
+          return committed + refunded;
+        },
+      },
+      { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },
+    ];
+  }
+
+  onApplicationBootstrap(): void {
+    for (const duty of this.duties) {
+      const timer = setInterval(() => void this.tick(duty), duty.intervalMs);
+      timer.unref();
+      this.timers.push(timer);
+    }
+    // Take over promptly: a new leader runs its duties as soon as it leads.
+    this.lease.onChange((leader) => {
+      if (leader) for (const duty of this.duties) void this.tick(duty);
+    });
+  }
+
+  onApplicationShutdown(): void {
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  private async tick(duty: Duty): Promise<void> {
+    if (!this.lease.isLeader() || this.running.has(duty.name)) return;
+    this.running.add(duty.name);
+    try {
+      const items = await duty.run();
+      this.metrics.beatDutyRuns.inc({ duty: duty.name, outcome: 'ok' });
+      if (items > 0) this.metrics.beatDutyItems.inc({ duty: duty.name }, items);
+    } catch (error) {
+      this.metrics.beatDutyRuns.inc({ duty: duty.name, outcome: 'error' });
+      this.logger.warn({ duty: duty.name, err: { message: (error as Error).message } }, 'beat duty failed');
+    } finally {
+      this.running.delete(duty.name);
+    }
+  }
+}
