@@ -56,7 +56,6 @@ describe('deploy/grafana/dashboards', () => {
 describe('metric names', () => {
   it('keeps planned names apart from the current ones', () => {
     const planned = plannedMetrics();
-    expect(planned.length).toBeGreaterThan(0);
     for (const name of planned) expect(name).toMatch(/^herald_[a-z0-9_]+$/);
     expect(planned.filter((name) => CURRENT_METRICS.includes(name))).toEqual([]);
   });

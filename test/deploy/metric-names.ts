@@ -15,8 +15,9 @@ export const DASHBOARDS_DIR = 'deploy/grafana/dashboards';
 export const PLANNED_METRICS_FILE = 'deploy/planned-metrics.txt';
 
 /**
- * Metric names the fleet exports today: libs/telemetry (HeraldMetrics), libs/queues
- * (herald_queue_jobs) and the prom-client default metrics registered with the herald_ prefix.
+ * Metric names the fleet exports today: libs/telemetry (HeraldMetrics), the collectors in
+ * libs/queues, libs/persistence and libs/deliveries, and the prom-client default metrics
+ * registered with the herald_ prefix.
  * Histograms are listed by their base name.
  */
 export const CURRENT_METRICS: readonly string[] = [
@@ -34,6 +35,25 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_beat_fencing_token',
   'herald_worker_heartbeats_total',
   'herald_workers_alive',
+  'herald_deliveries_total',
+  'herald_delivery_duration_seconds',
+  'herald_quota_remaining',
+  'herald_quota_limit',
+  'herald_quota_decisions_total',
+  'herald_circuit_state',
+  'herald_circuit_transitions_total',
+  'herald_outbox_pending',
+  'herald_outbox_lag_seconds',
+  'herald_db_errors_total',
+  'herald_redis_errors_total',
+  'herald_redis_memory_used_bytes',
+  'herald_redis_memory_max_bytes',
+  'herald_db_pool_connections',
+  'herald_beat_duty_runs_total',
+  'herald_beat_duty_items_total',
+  'herald_quota_backend',
+  'herald_channel_requests_total',
+  'herald_channel_request_duration_seconds',
   'herald_process_cpu_user_seconds_total',
   'herald_process_cpu_system_seconds_total',
   'herald_process_cpu_seconds_total',

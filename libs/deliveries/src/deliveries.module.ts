@@ -3,6 +3,8 @@ import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
 import { FanoutService } from './fanout.service';
 import { LedgerRepository } from './ledger.repository';
+import { OutboxMetrics } from './outbox-metrics';
+import { OutboxRelay } from './outbox-relay';
 import { SenderAccountsRepository } from './sender-accounts.repository';
 
 /**
@@ -16,7 +18,16 @@ import { SenderAccountsRepository } from './sender-accounts.repository';
     FanoutService,
     DeliveryPipeline,
     DeliveryReconciler,
+    OutboxMetrics,
+    OutboxRelay,
   ],
-  exports: [LedgerRepository, SenderAccountsRepository, FanoutService, DeliveryPipeline, DeliveryReconciler],
+  exports: [
+    LedgerRepository,
+    SenderAccountsRepository,
+    FanoutService,
+    DeliveryPipeline,
+    DeliveryReconciler,
+    OutboxRelay,
+  ],
 })
 export class DeliveriesModule {}

@@ -13,7 +13,9 @@ export {
   type DeliveryStatus,
 } from './ledger.repository';
 export { MicroBatcher } from './micro-batcher';
+export { OutboxRelay } from './outbox-relay';
 export {
+  quotaAccountOf,
   SenderAccountsRepository,
   type SenderAccountRecord,
   type SendingAccount,

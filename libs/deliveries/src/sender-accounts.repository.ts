@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { CredentialCipher, SECRET_CONFIG_FIELDS, type ChannelName } from '@herald/channels';
 import type { QuotaAccount } from '@herald/rate-limit';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 export interface SenderAccountRecord {
   tenantId: string;
@@ -56,21 +56,25 @@ export class SenderAccountsRepository {
     private readonly cipher: CredentialCipher,
   ) {}
 
-  async create(input: {
-    tenantId: string;
-    id: string;
-    name: string;
-    channel: ChannelName;
-    config: Record<string, unknown>;
-    quotas: SenderAccountRecord['quotas'];
-    timeZone: string;
-  }): Promise<SenderAccountRecord> {
+  /** Creates the account; pass `manager` to write in the caller's transaction. */
+  async create(
+    input: {
+      tenantId: string;
+      id: string;
+      name: string;
+      channel: ChannelName;
+      config: Record<string, unknown>;
+      quotas: SenderAccountRecord['quotas'];
+      timeZone: string;
+    },
+    manager: Pick<EntityManager, 'query'> = this.dataSource,
+  ): Promise<SenderAccountRecord> {
     const secretFields = SECRET_CONFIG_FIELDS[input.channel];
     const settings = Object.fromEntries(
       Object.entries(input.config).filter(([k]) => !secretFields.includes(k)),
     );
     const sealed = this.cipher.encryptJson(input.config, context(input.tenantId, input.id));
-    const rows = await this.dataSource.query<Row[]>(
+    const rows = await manager.query<Row[]>(
       `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
       [
@@ -111,6 +115,22 @@ export class SenderAccountsRepository {
     return rows.map(toRecord);
   }
 
+  /** An account of any tenant, for the platform admin (who has no tenant). */
+  async findInAnyTenant(id: string): Promise<SenderAccountRecord | undefined> {
+    const rows = await this.dataSource.query<Row[]>(`SELECT * FROM sender_accounts WHERE id = $1 LIMIT 1`, [
+      id,
+    ]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** Every account of the tenant as (channel, id): what its circuits are keyed by. */
+  async channelsOf(tenantId: string): Promise<{ id: string; channel: ChannelName }[]> {
+    return this.dataSource.query<{ id: string; channel: ChannelName }[]>(
+      `SELECT id, channel FROM sender_accounts WHERE tenant_id = $1`,
+      [tenantId],
+    );
+  }
+
   /** The account with its decrypted config, cached for a few seconds. */
   async forSending(tenantId: string, id: string, now = Date.now()): Promise<SendingAccount | undefined> {
     const cacheKey = `${tenantId}:${id}`;
@@ -129,19 +149,25 @@ export class SenderAccountsRepository {
         string,
         unknown
       >,
-      quota: {
-        id: `${tenantId}:${id}`,
-        timeZone: row.time_zone,
-        limits: {
-          ...(row.quota_hourly !== null ? { hour: row.quota_hourly } : {}),
-          ...(row.quota_daily !== null ? { day: row.quota_daily } : {}),
-          ...(row.quota_weekly !== null ? { week: row.quota_weekly } : {}),
-        },
-      },
+      quota: quotaAccountOf(record),
     };
     this.cache.set(cacheKey, { account, until: now + CACHE_MS });
     return account;
   }
+}
+
+/** The account as the quota counts it: its windows in its time zone (an absent limit is unlimited). */
+export function quotaAccountOf(account: SenderAccountRecord): QuotaAccount {
+  const { hourly, daily, weekly } = account.quotas;
+  return {
+    id: `${account.tenantId}:${account.id}`,
+    timeZone: account.timeZone,
+    limits: {
+      ...(hourly !== null ? { hour: hourly } : {}),
+      ...(daily !== null ? { day: daily } : {}),
+      ...(weekly !== null ? { week: weekly } : {}),
+    },
+  };
 }
 
 function context(tenantId: string, accountId: string): string {

@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HeraldLogger, RequestContext } from '@herald/telemetry';
+import { HeraldLogger, HeraldMetrics, RequestContext } from '@herald/telemetry';
 import type { Job, Queue } from 'bullmq';
 import { JOBS, QUEUE_NAMES, type JobEnvelope, type JobName, type JobPayloads, type QueueName } from './jobs';
 
@@ -13,6 +13,7 @@ export class JobProducer implements OnModuleInit {
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly logger: HeraldLogger,
+    private readonly metrics: HeraldMetrics,
   ) {}
 
   /** Queue providers are asynchronous: they exist once modules are initialising, not at construction. */
@@ -20,9 +21,10 @@ export class JobProducer implements OnModuleInit {
     for (const name of QUEUE_NAMES) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
       // An unhandled 'error' event would crash the process; a Redis outage must not.
-      queue.on('error', (error: Error) =>
-        this.logger.warn({ queue: name, err: { message: error.message } }, 'queue connection error'),
-      );
+      queue.on('error', (error: Error) => {
+        this.metrics.redisErrors.inc({ client: 'queue' });
+        this.logger.warn({ queue: name, err: { message: error.message } }, 'queue connection error');
+      });
       this.queues.set(name, queue);
     }
   }

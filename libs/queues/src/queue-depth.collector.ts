@@ -1,7 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { getOrCreateMetric } from '@herald/telemetry';
 import { Gauge } from 'prom-client';
+import { Inject } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { JobProducer } from './job-producer';
+import { REDIS } from './redis.provider';
 import { QUEUE_NAMES } from './jobs';
 
 const STATES = [
@@ -14,13 +17,47 @@ const STATES = [
   'completed',
 ] as const;
 
-/** `herald_queue_jobs{queue,state}`, read from Redis at scrape time (bounded by a timeout). */
+/** `herald_queue_jobs{queue,state}` and Redis memory, read from Redis at scrape time (bounded by a timeout). */
 @Injectable()
 export class QueueDepthCollector implements OnModuleInit {
-  constructor(private readonly producer: JobProducer) {}
+  constructor(
+    private readonly producer: JobProducer,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
 
   onModuleInit(): void {
     const producer = this.producer;
+    const redis = this.redis;
+    // Redis memory against its limit: a full Redis with noeviction refuses new jobs.
+    const memory = async (field: 'used_memory' | 'maxmemory'): Promise<number | undefined> => {
+      const info = await withTimeout(redis.info('memory'), 1000);
+      const match = info ? new RegExp(`^${field}:(\\d+)`, 'm').exec(info) : null;
+      return match ? Number(match[1]) : undefined;
+    };
+    getOrCreateMetric(
+      'herald_redis_memory_used_bytes',
+      () =>
+        new Gauge({
+          name: 'herald_redis_memory_used_bytes',
+          help: 'Memory Redis uses (INFO used_memory), read at scrape time.',
+          async collect() {
+            const value = await memory('used_memory');
+            if (value !== undefined) this.set(value);
+          },
+        }),
+    );
+    getOrCreateMetric(
+      'herald_redis_memory_max_bytes',
+      () =>
+        new Gauge({
+          name: 'herald_redis_memory_max_bytes',
+          help: 'Redis maxmemory (0: no limit), read at scrape time.',
+          async collect() {
+            const value = await memory('maxmemory');
+            if (value !== undefined) this.set(value);
+          },
+        }),
+    );
     getOrCreateMetric(
       'herald_queue_jobs',
       () =>

@@ -99,6 +99,7 @@ export abstract class QueueProcessor
 
   @OnWorkerEvent('error')
   onWorkerError(error: Error): void {
+    this.metrics.redisErrors.inc({ client: 'worker' });
     this.logger.warn({ queue: this.queueName, err: { message: error.message } }, 'worker connection error');
   }
 

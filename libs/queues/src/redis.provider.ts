@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { HeraldLogger, ReadinessService, serviceName } from '@herald/telemetry';
+import { HeraldLogger, HeraldMetrics, ReadinessService, serviceName } from '@herald/telemetry';
 import { Redis } from 'ioredis';
 import { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
 
@@ -18,8 +18,8 @@ export class RedisKeys {
 export const redisProviders: Provider[] = [
   {
     provide: REDIS,
-    inject: [HERALD_CONFIG, HeraldLogger],
-    useFactory: (config: HeraldConfig, logger: HeraldLogger) => {
+    inject: [HERALD_CONFIG, HeraldLogger, HeraldMetrics],
+    useFactory: (config: HeraldConfig, logger: HeraldLogger, metrics: HeraldMetrics) => {
       const client = new Redis({
         ...redisOptionsFromUrl(config.redis.url.reveal()),
         connectionName: serviceName(config),
@@ -32,6 +32,7 @@ export const redisProviders: Provider[] = [
       });
       let down = false;
       client.on('error', (error: Error) => {
+        metrics.redisErrors.inc({ client: 'shared' });
         if (!down) logger.warn({ err: { message: error.message } }, 'redis connection error');
         down = true;
       });

@@ -234,4 +234,22 @@ export class HeraldMetrics {
         labelNames: ['duty'],
       }),
   );
+  readonly dbErrors = getOrCreate(
+    'herald_db_errors_total',
+    () =>
+      new Counter({
+        name: 'herald_db_errors_total',
+        help: 'Postgres errors seen by this process: failed readiness checks and pool connection errors.',
+        labelNames: ['kind'],
+      }),
+  );
+  readonly redisErrors = getOrCreate(
+    'herald_redis_errors_total',
+    () =>
+      new Counter({
+        name: 'herald_redis_errors_total',
+        help: 'Redis connection errors seen by this process, by client (shared, queue, worker).',
+        labelNames: ['client'],
+      }),
+  );
 }
