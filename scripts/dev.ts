@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   ];
   const children: ChildProcess[] = roles.map(({ role, env: own }) =>
     // Detached: Ctrl-C reaches only this supervisor, which then stops each process once, in order.
-    spawn(process.execPath, ['--max-semi-space-size=8', join(ROOT, 'dist/apps', role, 'src/main.js')], {
+    spawn(process.execPath, ['--max-semi-space-size=4', join(ROOT, 'dist/apps', role, 'src/main.js')], {
       env: { ...common, ...own },
       stdio: 'inherit',
       detached: true,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Channel, OutboundMessage, SendOptions, SendResult } from './channel';
 import { PermanentChannelError, TransientChannelError, type ChannelError } from './channel-errors';
@@ -48,7 +48,9 @@ export class SmtpChannel implements Channel {
     if (!to) throw new PermanentChannelError('contact has no email address', 'no_recipient');
     const messageId = messageIdFor(idempotencyKey);
     try {
-      const info = await this.poolFor(account.id, config).sendMail({
+      const info = await (
+        await this.poolFor(account.id, config)
+      ).sendMail({
         from: config.from,
         to,
         subject: message.subject ?? '',
@@ -68,11 +70,13 @@ export class SmtpChannel implements Channel {
     return Promise.resolve();
   }
 
-  private poolFor(accountId: string, config: SmtpAccountConfig): Pool {
+  private async poolFor(accountId: string, config: SmtpAccountConfig): Promise<Pool> {
     const fingerprint = createHash('sha256').update(JSON.stringify(config)).digest('hex');
     const cached = this.pools.get(accountId);
     if (cached?.fingerprint === fingerprint) return cached.pool;
     cached?.pool.close();
+    // Loaded on first use: processes that never send mail do not carry nodemailer (~20 MB).
+    const { createTransport } = await import('nodemailer');
     const pool = createTransport({
       pool: true,
       maxConnections: this.options.maxConnections ?? 3,

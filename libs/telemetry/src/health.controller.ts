@@ -1,10 +1,11 @@
-import { Controller, Get, HttpCode, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Res, SetMetadata } from '@nestjs/common';
 import type { Response } from 'express';
 import { ReadinessService, type ReadinessReport } from './readiness.service';
 
 /** Liveness and readiness, served by every role on its ops port (and by the api on its public port). */
-@ApiExcludeController()
+// Kept out of the OpenAPI document (the key @nestjs/swagger's ApiExcludeController sets), without
+// loading @nestjs/swagger into worker and beat, which serve no API docs.
+@SetMetadata('swagger/apiExcludeController', [true])
 @Controller()
 export class HealthController {
   constructor(private readonly readiness: ReadinessService) {}

@@ -61,7 +61,7 @@ export class HeraldProcess {
     timeoutMs = 30_000,
   ): Promise<HeraldProcess> {
     // The same V8 flags as the production entry points (package.json start scripts, the image).
-    const child = spawn(process.execPath, ['--max-semi-space-size=8', entry(role)], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=4', entry(role)], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
