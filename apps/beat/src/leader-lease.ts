@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { REDIS, RedisKeys } from '@herald/queues';
+import { REDIS, RedisKeys, RedisScript } from '@herald/queues';
 import { HeraldLogger, HeraldMetrics, ReadinessService } from '@herald/telemetry';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -10,19 +10,19 @@ import { hostname } from 'node:os';
  * Acquire: set-if-absent with expiry, and a fresh fencing token from a counter that only grows.
  * Returns the token, or minus the lease's remaining ms (so a standby knows when to try again).
  */
-const ACQUIRE = `
+const ACQUIRE = new RedisScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl ~= -2 then return -math.max(ttl, 1) end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '#' .. token, 'PX', ARGV[2])
-return token`;
+return token`);
 /** Renew only a lease we still hold (same holder and token). */
-const RENEW = `
+const RENEW = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-const RELEASE = `
+return 0`);
+const RELEASE = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`);
 
 export interface Leadership {
   leader: boolean;
@@ -82,7 +82,7 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
     clearTimeout(this.timer);
     if (this.token > 0) {
       const value = `${this.holder}#${this.token}`;
-      await this.redis.eval(RELEASE, 1, this.leaseKey(), value).catch(() => undefined);
+      await RELEASE.run(this.redis, [this.leaseKey()], [value]).catch(() => undefined);
       this.setLeader(0, 'released');
     }
   }
@@ -101,12 +101,10 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
     const started = Date.now();
     try {
       if (this.token > 0) {
-        const renewed = (await this.redis.eval(
-          RENEW,
-          1,
-          this.leaseKey(),
-          `${this.holder}#${this.token}`,
-          ttl,
+        const renewed = (await RENEW.run(
+          this.redis,
+          [this.leaseKey()],
+          [`${this.holder}#${this.token}`, ttl],
         )) as number;
         if (renewed === 1) {
           this.validUntil = started + ttl - renew; // a margin for clock drift and the next renewal
@@ -116,13 +114,10 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
         this.schedule(renew);
         return;
       }
-      const result = (await this.redis.eval(
-        ACQUIRE,
-        2,
-        this.leaseKey(),
-        this.keys.key('beat', 'fence'),
-        this.holder,
-        ttl,
+      const result = (await ACQUIRE.run(
+        this.redis,
+        [this.leaseKey(), this.keys.key('beat', 'fence')],
+        [this.holder, ttl],
       )) as number;
       if (result > 0) {
         this.validUntil = started + ttl - renew;

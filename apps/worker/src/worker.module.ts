@@ -3,9 +3,8 @@ import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
 import { QUEUE_NAMES, type QueueName, type QueueProcessor } from '@herald/queues';
 import { DeliveryHandlers } from './delivery.handlers';
-import { DeliveriesProcessor, RunsProcessor } from './delivery.processors';
 import { SystemHandlers } from './system.handlers';
-import { SystemProcessor } from './system.processor';
+import { DeliveriesProcessor, RunsProcessor, SystemProcessor } from './processors';
 
 /** One processor per queue; the type makes a queue without a processor a compile error. */
 const PROCESSORS: Record<QueueName, Type<QueueProcessor>> = {

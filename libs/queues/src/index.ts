@@ -16,3 +16,4 @@ export { QueuesModule, type QueuesModuleOptions } from './queues.module';
 export { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
 export { REDIS, RedisKeys } from './redis.provider';
 export { HeartbeatPublisher, HeartbeatReader, type WorkerHeartbeat } from './worker-heartbeats';
+export { isRedisUnavailable, RedisScript } from './redis-script';

@@ -1,9 +1,9 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import type { HeraldConfig } from '@herald/config';
+import { Inject, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics, RequestContext } from '@herald/telemetry';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { JobHandlerRegistry } from './job-handler.registry';
+import { JobHandlerRegistry } from './job-handler.registry';
 import type { JobEnvelope, QueueName } from './jobs';
 
 /**
@@ -11,7 +11,7 @@ import type { JobEnvelope, QueueName } from './jobs';
  * job so worker log lines join the api's, times and counts every job, dispatches to the
  * @OnJob handler, and on shutdown lets in-flight jobs finish within the grace, then hands the
  * rest back to the queue (moved to wait, so another worker takes them at once).
- * Subclasses are registered with `@Processor(QUEUES.x, { autorun: false })`.
+ * Subclasses only name their queue and are registered with `@Processor(QUEUES.x, { autorun: false })`.
  */
 export abstract class QueueProcessor
   extends WorkerHost
@@ -26,16 +26,20 @@ export abstract class QueueProcessor
   private readonly handBacks = new Set<() => void>();
   private handingBack = false;
 
+  // Subclasses declare no constructor: Nest resolves these parameters from this one's metadata.
   constructor(
     protected readonly registry: JobHandlerRegistry,
     protected readonly metrics: HeraldMetrics,
-    protected readonly config: HeraldConfig,
+    @Inject(HERALD_CONFIG) protected readonly config: HeraldConfig,
     protected readonly logger: HeraldLogger,
   ) {
     super();
   }
 
-  protected abstract concurrency(): number;
+  /** QUEUE_CONCURRENCY_<QUEUE>: how many of this queue's jobs one process runs at once. */
+  protected concurrency(): number {
+    return this.config.queues.concurrency[this.queueName];
+  }
 
   onApplicationBootstrap(): void {
     // Consume only once every handler is known to exist exactly once.

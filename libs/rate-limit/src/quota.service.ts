@@ -22,7 +22,7 @@ import {
 } from './quota.types';
 import { RedisQuotaStore, type ItemCode, type ReserveItem } from './redis-quota.store';
 import { LeaseBatcher, type LeaseAsk } from './lease-batcher';
-import { isRedisUnavailable } from './redis-script';
+import { isRedisUnavailable } from '@herald/queues';
 
 export interface QuotaServiceOptions {
   readonly redis: Redis;

@@ -2,7 +2,7 @@ import type { RedisKeys } from '@herald/queues';
 import type { Redis } from 'ioredis';
 import type { Bucket } from './buckets';
 import type { CommitOutcome, PendingReservation, RefundOutcome } from './quota.types';
-import { RedisScript } from './redis-script';
+import { RedisScript } from '@herald/queues';
 
 /**
  * The fast path. Each window is a Redis hash `{prefix}:quota:<scope>:<window id>` with

@@ -15,7 +15,7 @@ import {
   type CircuitSettings,
   type CircuitStateName,
 } from './circuit-state';
-import { isRedisUnavailable, RedisScript } from './redis-script';
+import { isRedisUnavailable, RedisScript } from '@herald/queues';
 
 /** A breaker is per (channel, sender account): one provider endpoint with one set of credentials. */
 export interface CircuitKey {
