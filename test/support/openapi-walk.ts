@@ -7,7 +7,8 @@ export interface Operation {
   queryParams: string[];
   bodyExample: unknown;
   csvExample: string | undefined;
-  access: string;
+  /** platform: the admin key only; operator: a tenant admin key or the platform key; tenant: tenant keys only. */
+  access: 'platform' | 'operator' | 'tenant';
 }
 
 interface OpenApiDoc {
@@ -38,7 +39,7 @@ export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         bodyExample: op.requestBody?.content['application/json']?.example,
         csvExample: op.requestBody?.content['text/csv']?.example as string | undefined,
-        access: /platform admin key/.test(op.description ?? '') ? 'platform' : 'tenant',
+        access: accessOf(op.description ?? ''),
       });
     }
   }
@@ -47,4 +48,9 @@ export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
 
 export function fillPath(path: string, values: Record<string, string>): string {
   return path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+}
+
+function accessOf(description: string): Operation['access'] {
+  if (/or the platform admin key/.test(description)) return 'operator';
+  return /platform admin key/.test(description) ? 'platform' : 'tenant';
 }

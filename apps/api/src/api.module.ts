@@ -1,10 +1,17 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
+import { DeliveriesModule } from '@herald/deliveries';
 import { TenantsModule } from '@herald/tenants';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
 import { SuppressionsController } from './contacts/suppressions.controller';
+import { AdminController } from './engine/admin.controller';
+import { BullBoardMount } from './engine/bull-board';
+import { CampaignsController } from './engine/campaigns.controller';
+import { RunsController } from './engine/runs.controller';
+import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
 import { AdminKeyGuard } from './http/admin-key.guard';
 import { AuthenticationMiddleware } from './http/authentication.middleware';
@@ -18,9 +25,13 @@ import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
 import { TenantsController } from './tenants/tenants.controller';
 
-/** The api's transport: controllers, guards and the error shape. Infrastructure comes from the root. */
+/**
+ * The api's transport: controllers, guards and the error shape (and Bull Board at /admin/queues).
+ * Infrastructure comes from the root, which must also provide what the delivery engine needs:
+ * time, rate-limit, resilience and channels.
+ */
 @Module({
-  imports: [DiscoveryModule, TenantsModule, ContactsModule],
+  imports: [DiscoveryModule, TenantsModule, ContactsModule, DeliveriesModule, CampaignsModule],
   controllers: [
     SystemController,
     InternalController,
@@ -29,9 +40,14 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactsController,
     InteractionsController,
     SuppressionsController,
+    SenderAccountsController,
+    CampaignsController,
+    RunsController,
+    AdminController,
   ],
   providers: [
     AdminKeyGuard,
+    BullBoardMount,
     IdempotencyService,
     RouteTable,
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -15,6 +15,8 @@ describe('fuzzing every documented route', () => {
   let key: string;
   let operations: Operation[];
   const ids: string[] = [];
+  /** A real id for each resource's path parameter, so fuzzing reaches past the 404. */
+  const seeds = new Map<string, string>();
 
   beforeAll(async () => {
     api = await TestApi.start({ API_KEY_LAST_USED_FLUSH_MS: '3600000' });
@@ -31,6 +33,29 @@ describe('fuzzing every documented route', () => {
         })
       ).body.id,
     );
+    const account = (
+      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
+        key,
+        body: {
+          name: 'Seed',
+          channel: 'webhook',
+          config: { url: 'https://s.example/h', secret: 'x'.repeat(32) },
+        },
+      })
+    ).body.id;
+    const campaign = (
+      await api.request<{ id: string }>('POST', '/v1/campaigns', {
+        key,
+        body: { name: 'Seed', kind: 'broadcast', sender_account_id: account, steps: [{ body: 'Hi' }] },
+      })
+    ).body.id;
+    const run = (await api.request<{ id: string }>('POST', `/v1/campaigns/${campaign}/runs`, { key })).body
+      .id;
+    seeds.set('/v1/sender-accounts', account);
+    seeds.set('/v1/campaigns', campaign);
+    seeds.set('/v1/runs', run);
+    seeds.set('/v1/admin/circuits', `webhook:${account}`);
+    seeds.set('/v1/admin/queues', 'system');
     operations = operationsOf(
       (await api.request<Parameters<typeof operationsOf>[0]>('GET', '/docs-json', { key: null })).body,
     );
@@ -49,7 +74,12 @@ describe('fuzzing every documented route', () => {
            (SELECT string_agg(c::text, ',' ORDER BY c::text) FROM contacts c),
            (SELECT string_agg(i::text, ',' ORDER BY i::text) FROM interactions i),
            (SELECT string_agg(s::text, ',' ORDER BY s::text) FROM suppressions s),
-           (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM idempotency_keys x))) AS digest`,
+           (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM idempotency_keys x),
+           (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM sender_accounts a),
+           (SELECT string_agg(g::text, ',' ORDER BY g::text) FROM campaigns g),
+           (SELECT string_agg(r::text, ',' ORDER BY r::text) FROM campaign_runs r),
+           (SELECT string_agg(d::text, ',' ORDER BY d::text) FROM deliveries d),
+           (SELECT string_agg(o::text, ',' ORDER BY o::text) FROM outbox o))) AS digest`,
       )
     )[0]!.digest;
 
@@ -182,7 +212,8 @@ describe('fuzzing every documented route', () => {
             pathValue,
             headersArb,
             async (body, query, idValue, headers) => {
-              const value = idValue === '__seed__' ? ids[0]! : idValue;
+              const seed = [...seeds].find(([prefix]) => op.path.startsWith(prefix))?.[1] ?? ids[0]!;
+              const value = idValue === '__seed__' ? seed : idValue;
               const path =
                 fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, value]))) + query;
               const before = await databaseDigest();

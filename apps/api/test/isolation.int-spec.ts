@@ -1,3 +1,4 @@
+import { CircuitBreaker } from '@herald/resilience';
 import { TEST_ADMIN_KEY } from '@herald/testing';
 import { TestApi } from '../../../test/support/api-app';
 import { fillPath, operationsOf, type Operation } from '../../../test/support/openapi-walk';
@@ -17,6 +18,9 @@ describe('tenant isolation over every documented route', () => {
     suppression: '',
     extraKey: '',
     email: 'ada@a.example',
+    account: '',
+    campaign: '',
+    run: '',
   };
   let b: { id: string; key: string; keyId: string };
   let revokedKey: string;
@@ -45,6 +49,24 @@ describe('tenant isolation over every documented route', () => {
       type: 'note',
       payload: { text: 'secret note' },
     });
+    // The delivery engine's resources: a sender account, a campaign, a queued run, an open circuit.
+    a.account = (
+      await req<{ id: string }>('POST', '/v1/sender-accounts', {
+        name: 'A hook',
+        channel: 'webhook',
+        config: { url: 'https://a.example/hook', secret: 'a-secret-0123456789abcdef' },
+      })
+    ).body.id;
+    a.campaign = (
+      await req<{ id: string }>('POST', '/v1/campaigns', {
+        name: 'A broadcast',
+        kind: 'broadcast',
+        sender_account_id: a.account,
+        steps: [{ body: 'Hi' }],
+      })
+    ).body.id;
+    a.run = (await req<{ id: string }>('POST', `/v1/campaigns/${a.campaign}/runs`, {})).body.id;
+    await req('POST', `/v1/admin/circuits/webhook:${a.account}/open`, {});
     const victim = await req<{ id: string; key: string }>(
       'POST',
       '/v1/api-keys',
@@ -68,20 +90,29 @@ describe('tenant isolation over every documented route', () => {
         `SELECT (SELECT json_agg(c ORDER BY id) FROM contacts c WHERE tenant_id = $1) AS contacts,
                 (SELECT json_agg(s ORDER BY id) FROM suppressions s WHERE tenant_id = $1) AS suppressions,
                 (SELECT json_agg(i ORDER BY id) FROM interactions i WHERE tenant_id = $1) AS interactions,
-                (SELECT json_agg(json_build_object('id', k.id, 'revoked_at', k.revoked_at, 'scopes', k.scopes) ORDER BY id) FROM api_keys k WHERE tenant_id = $1) AS keys`,
+                (SELECT json_agg(json_build_object('id', k.id, 'revoked_at', k.revoked_at, 'scopes', k.scopes) ORDER BY id) FROM api_keys k WHERE tenant_id = $1) AS keys,
+                (SELECT json_agg(s ORDER BY id) FROM sender_accounts s WHERE tenant_id = $1) AS sender_accounts,
+                (SELECT json_agg(g ORDER BY id) FROM campaigns g WHERE tenant_id = $1) AS campaigns,
+                (SELECT json_agg(r ORDER BY id) FROM campaign_runs r WHERE tenant_id = $1) AS runs,
+                (SELECT json_agg(d ORDER BY id) FROM deliveries d WHERE tenant_id = $1) AS deliveries`,
         [a.id],
       ),
     );
 
   /** A's id for each path parameter, by the resource the path names. */
-  const aIdFor = (op: Operation) =>
-    op.path.startsWith('/v1/contacts')
-      ? a.contact
-      : op.path.startsWith('/v1/suppressions')
-        ? a.suppression
-        : op.path.startsWith('/v1/api-keys')
-          ? a.extraKey
-          : undefined;
+  const aIdFor = (op: Operation): string | undefined => {
+    const ids: [string, string][] = [
+      ['/v1/contacts', a.contact],
+      ['/v1/suppressions', a.suppression],
+      ['/v1/api-keys', a.extraKey],
+      ['/v1/sender-accounts', a.account],
+      ['/v1/campaigns', a.campaign],
+      ['/v1/runs', a.run],
+      ['/v1/admin/circuits', `webhook:${a.account}`],
+      ['/v1/admin/queues', 'deliveries'],
+    ];
+    return ids.find(([prefix]) => op.path.startsWith(prefix))?.[1];
+  };
 
   /** Bodies and queries that name A's things from B's side. */
   const crossTenantBody = (op: Operation): unknown => {
@@ -92,6 +123,10 @@ describe('tenant isolation over every documented route', () => {
         return { contact_id: a.contact, reason: 'manual' };
       case 'PATCH /v1/contacts/{id}':
         return { first_name: 'Hijacked' };
+      case 'POST /v1/campaigns':
+        return { ...(op.bodyExample as object), sender_account_id: a.account };
+      case 'PATCH /v1/campaigns/{id}':
+        return { name: 'Hijacked', status: 'paused' };
       default:
         return op.bodyExample;
     }
@@ -117,18 +152,29 @@ describe('tenant isolation over every documented route', () => {
         { key: b.key, body },
       );
       seen.push(`${op.name} → ${res.status}`);
-      if (
+      if (op.access === 'platform') {
+        expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
+      } else if (
         op.pathParams.length > 0 ||
         op.name === 'POST /v1/interactions' ||
-        op.name === 'POST /v1/suppressions'
+        op.name === 'POST /v1/suppressions' ||
+        op.name === 'POST /v1/campaigns'
       ) {
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 404 });
-      } else if (op.access === 'platform') {
-        expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
       } else if (op.method === 'GET') {
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 200 });
         const text = JSON.stringify(res.body);
-        for (const secret of [a.contact, a.suppression, a.extraKey, a.keyId, a.email, 'secret note']) {
+        for (const secret of [
+          a.contact,
+          a.suppression,
+          a.extraKey,
+          a.keyId,
+          a.email,
+          'secret note',
+          a.account,
+          a.campaign,
+          a.run,
+        ]) {
           expect({ op: op.name, leaks: text.includes(secret) }).toEqual({ op: op.name, leaks: false });
         }
       } else {
@@ -137,6 +183,9 @@ describe('tenant isolation over every documented route', () => {
       }
     }
     expect(await snapshotOfA()).toBe(before);
+    // B could not close A's circuit.
+    const circuit = await api.app.get(CircuitBreaker).get({ channel: 'webhook', account: a.account });
+    expect(circuit.state).toBe('open');
     // B imported A's email: that made B's own contact, not a change to A's.
     expect((await api.query('SELECT 1 FROM contacts WHERE tenant_id = $1', [b.id])).length).toBeGreaterThan(
       0,
@@ -169,11 +218,18 @@ describe('tenant isolation over every documented route', () => {
   });
 
   it('the platform key creates tenants but reads no tenant’s data', async () => {
-    for (const op of operations.filter((o) => o.access !== 'platform')) {
+    for (const op of operations.filter((o) => o.access === 'tenant')) {
       const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, aIdFor(op) ?? ''])));
       const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : op.bodyExample;
       const res = await api.request(op.method, path, { key: TEST_ADMIN_KEY, body });
       expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
+    }
+    // Fleet operations (queues, circuits) are the platform's too.
+    const operatorReads = operations.filter((o) => o.access === 'operator' && o.method === 'GET');
+    expect(operatorReads.length).toBeGreaterThan(0);
+    for (const op of operatorReads) {
+      const res = await api.request(op.method, op.path, { key: TEST_ADMIN_KEY });
+      expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 200 });
     }
   });
 });

@@ -14,8 +14,12 @@ import { ProblemException } from './problem';
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
-/** Who may call a route: the platform admin key, or a tenant key with at least this scope. */
-export type Access = 'platform' | ApiKeyScope;
+/**
+ * Who may call a route: the platform admin key, a tenant key with at least this scope, or
+ * `operator`: a tenant key with the admin scope (for its own tenant) or the platform admin key
+ * (for the whole fleet) — the handler reads which with `@Caller()`.
+ */
+export type Access = 'platform' | 'operator' | ApiKeyScope;
 const ACCESS = Symbol('herald:access');
 
 export const RequireAccess = (access: Access) => SetMetadata(ACCESS, access);
@@ -44,11 +48,13 @@ export class AccessGuard implements CanActivate {
       if (principal.kind === 'platform') return true;
       throw ProblemException.of('forbidden', 'This route needs the platform admin key.');
     }
+    if (access === 'operator' && principal.kind === 'platform') return true;
     if (principal.kind === 'platform') {
       throw ProblemException.of('forbidden', 'The platform admin key has no tenant: use a tenant API key.');
     }
-    if (!hasScope(principal.scopes, access)) {
-      throw ProblemException.of('forbidden', `This API key lacks the "${access}" scope this route needs.`);
+    const scope = access === 'operator' ? 'admin' : access;
+    if (!hasScope(principal.scopes, scope)) {
+      throw ProblemException.of('forbidden', `This API key lacks the "${scope}" scope this route needs.`);
     }
     return true;
   }
@@ -59,5 +65,12 @@ export const TenantKey = createParamDecorator((_: unknown, context: ExecutionCon
   const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
   if (principal?.kind !== 'tenant')
     throw ProblemException.of('unauthorized', 'A tenant API key is required.');
+  return principal;
+});
+
+/** The caller of an `operator` route: a tenant key (admin scope) or the platform admin key. */
+export const Caller = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (!principal) throw ProblemException.of('unauthorized', 'An API key is required.');
   return principal;
 });

@@ -309,7 +309,7 @@ function operationFor(
   const operation: Record<string, unknown> = {
     operationId: doc.id,
     summary: doc.summary,
-    description: `${doc.description}\n\n**Access:** ${doc.access === 'platform' ? 'the platform admin key (HERALD_ADMIN_KEY).' : `a tenant key with the \`${doc.access}\` scope (or higher).`}`,
+    description: `${doc.description}\n\n**Access:** ${accessText(doc.access)}`,
     tags: [doc.tag],
     security: [{ bearer: [] }, { 'api-key': [] }],
     parameters,
@@ -335,6 +335,13 @@ function operationFor(
   }
   void path;
   return operation;
+}
+
+function accessText(access: Access): string {
+  if (access === 'platform') return 'the platform admin key (HERALD_ADMIN_KEY).';
+  if (access === 'operator')
+    return 'a tenant key with the `admin` scope (what concerns its own tenant), or the platform admin key (the whole fleet).';
+  return `a tenant key with the \`${access}\` scope (or higher).`;
 }
 
 /** The RouteDocs known (for tests that walk every route). */

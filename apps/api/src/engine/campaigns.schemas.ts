@@ -1,0 +1,150 @@
+import {
+  CAMPAIGN_KINDS,
+  CAMPAIGN_STATUSES,
+  campaignCreateSchema,
+  campaignPatchSchema,
+  QUOTA_POLICIES,
+  WEEKDAYS,
+  type CampaignRecord,
+} from '@herald/campaigns';
+import { z } from 'zod';
+import { component, named } from '../http/openapi';
+import { pageQuery } from '../tenants/tenants.schemas';
+
+const iso = z.string().meta({ format: 'date-time' });
+
+export const campaignBody = campaignCreateSchema;
+export const campaignPatchBody = campaignPatchSchema;
+
+export const campaignIdParams = z.object({
+  id: z.uuid().meta({ examples: ['0190f5e4-8888-7c3d-8e4f-5a6b7c8d9e0f'] }),
+});
+
+export const campaignListQuery = pageQuery.extend({
+  kind: z
+    .enum(CAMPAIGN_KINDS, { error: `must be one of ${CAMPAIGN_KINDS.join(', ')}` })
+    .optional()
+    .meta({ description: 'Only campaigns of this kind.', examples: ['broadcast'] }),
+  status: z
+    .enum(CAMPAIGN_STATUSES, { error: `must be one of ${CAMPAIGN_STATUSES.join(', ')}` })
+    .optional()
+    .meta({ description: 'Only this status. Default: every status but archived.', examples: ['active'] }),
+});
+
+const localTime = z.string().meta({ description: 'Local time of day, HH:MM.', examples: ['09:00'] });
+const days = z.array(z.enum(WEEKDAYS)).meta({ description: 'Days of the week; absent: every day.' });
+
+export const CampaignSchema = named(
+  'Campaign',
+  z.object({
+    id: z.uuid(),
+    name: z.string(),
+    kind: z.enum([...CAMPAIGN_KINDS, 'sourcing']),
+    status: z.enum(CAMPAIGN_STATUSES),
+    sender_account_id: z.uuid(),
+    steps: z.array(
+      z.object({
+        delay: z
+          .number()
+          .int()
+          .nullable()
+          .meta({ description: 'Sequences: seconds after the previous step (or the enrollment).' }),
+        subject: z.string().nullable(),
+        body: z.string(),
+        html: z.boolean(),
+      }),
+    ),
+    audience: z
+      .object({
+        tags: z.array(z.string()).optional(),
+        created_after: iso.optional(),
+        created_before: iso.optional(),
+        q: z.string().optional(),
+      })
+      .meta({
+        description: 'Which active contacts a run reaches (the contact list’s filters); {} is all of them.',
+      }),
+    schedule: z
+      .object({ at: localTime, days: days.optional(), time_zone: z.string().optional() })
+      .nullable()
+      .meta({
+        description:
+          'When runs start by themselves (carried out by the scheduler, a later release): at `at` on `days`, in `time_zone` (default the tenant’s). At most one run a day.',
+      }),
+    send_window: z
+      .object({ start: localTime, end: localTime, days: days.optional(), time_zone: z.string().optional() })
+      .nullable()
+      .meta({
+        description:
+          'When deliveries may go out: from `start` to `end` (an end before the start runs past midnight) on `days`, in `time_zone` (default the sender account’s).',
+      }),
+    run_cap: z.number().int().nullable().meta({ description: 'At most this many sends per run.' }),
+    quota_policy: z.enum(QUOTA_POLICIES).meta({
+      description:
+        'When the sender account’s quota is spent: `defer` waits for the window to reset, `skip` gives the delivery up.',
+    }),
+    created_at: iso,
+    updated_at: iso,
+  }),
+);
+export const CampaignListSchema = component(
+  'CampaignList',
+  z.object({ data: z.array(CampaignSchema), next_cursor: z.string().nullable() }),
+);
+
+export const EXAMPLE_CAMPAIGN = {
+  id: '0190f5e4-8888-7c3d-8e4f-5a6b7c8d9e0f',
+  name: 'November newsletter',
+  kind: 'broadcast',
+  status: 'active',
+  sender_account_id: '0190f5e4-7777-7c3d-8e4f-5a6b7c8d9e0f',
+  steps: [
+    {
+      delay: null,
+      subject: 'News for {{ first_name | "you" }}',
+      body: 'Hello {{ first_name | "there" }}, here is what changed this month.',
+      html: false,
+    },
+  ],
+  audience: { tags: ['newsletter'] },
+  schedule: null,
+  send_window: { start: '09:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+  run_cap: 10000,
+  quota_policy: 'defer',
+  created_at: '2026-11-22T10:15:00.000Z',
+  updated_at: '2026-11-22T10:15:00.000Z',
+};
+
+export const EXAMPLE_CAMPAIGN_INPUT = {
+  name: EXAMPLE_CAMPAIGN.name,
+  kind: 'broadcast',
+  sender_account_id: EXAMPLE_CAMPAIGN.sender_account_id,
+  steps: [{ subject: EXAMPLE_CAMPAIGN.steps[0]!.subject, body: EXAMPLE_CAMPAIGN.steps[0]!.body }],
+  audience: { tags: ['newsletter'] },
+  send_window: EXAMPLE_CAMPAIGN.send_window,
+  run_cap: 10000,
+  quota_policy: 'defer',
+};
+
+export function campaignView(c: CampaignRecord) {
+  return {
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    status: c.status,
+    sender_account_id: c.senderAccountId,
+    steps: c.steps.map((s) => ({
+      delay: s.delay_seconds ?? null,
+      subject: s.subject ?? null,
+      body: s.body,
+      html: s.html === true,
+    })),
+    audience: c.audience,
+    schedule: c.schedule,
+    send_window: c.sendWindow,
+    run_cap: c.runCap,
+    quota_policy: c.quotaPolicy,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}

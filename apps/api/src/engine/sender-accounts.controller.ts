@@ -1,0 +1,164 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { uuidv7 } from '@herald/contacts';
+import { quotaAccountOf, SenderAccountsRepository } from '@herald/deliveries';
+import { keysetPage } from '@herald/persistence';
+import { QuotaService } from '@herald/rate-limit';
+import type { TenantPrincipal } from '@herald/tenants';
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import { RequireAccess, TenantKey } from '../http/access';
+import { IdempotencyService } from '../http/idempotency.service';
+import { ApiRoute } from '../http/openapi';
+import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { pageQuery } from '../tenants/tenants.schemas';
+import { IndexedZodPipe } from './engine-http';
+import {
+  createSenderAccountBody,
+  EXAMPLE_SENDER_ACCOUNT,
+  EXAMPLE_SENDER_ACCOUNT_INPUT,
+  quotaUsageView,
+  senderAccountIdParams,
+  senderAccountView,
+  type CreateSenderAccountBody,
+} from './sender-accounts.schemas';
+
+@Controller('v1/sender-accounts')
+export class SenderAccountsController {
+  constructor(
+    private readonly accounts: SenderAccountsRepository,
+    private readonly quota: QuotaService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  @RequireAccess('admin')
+  @ApiRoute({
+    id: 'senderAccounts.create',
+    tag: 'sender-accounts',
+    access: 'admin',
+    summary: 'Create a sender account',
+    description: [
+      'A channel (smtp or webhook) with its config, quotas and time zone. The config is checked against the channel’s schema (errors name `config.<field>`).',
+      'The whole config is sealed (AES-256-GCM) at rest; responses show it without its secret fields (smtp `password`, webhook `secret`), which are never returned or logged.',
+      'Webhook destinations on loopback or private networks are refused at send time unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set.',
+    ].join(' '),
+    body: { schema: createSenderAccountBody, example: EXAMPLE_SENDER_ACCOUNT_INPUT },
+    idempotent: true,
+    success: {
+      status: 201,
+      description: 'The new account (without secrets).',
+      schema: 'SenderAccount',
+      example: EXAMPLE_SENDER_ACCOUNT,
+    },
+  })
+  create(
+    @TenantKey() principal: TenantPrincipal,
+    @Body(new IndexedZodPipe(createSenderAccountBody, 'body')) body: CreateSenderAccountBody,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.idempotency.run(req, res, principal.tenantId, async (manager) => {
+      const account = await this.accounts.create(
+        {
+          tenantId: principal.tenantId,
+          id: uuidv7(),
+          name: body.name,
+          channel: body.channel,
+          config: body.config,
+          quotas: {
+            hourly: body.quotas?.hourly ?? null,
+            daily: body.quotas?.daily ?? null,
+            weekly: body.quotas?.weekly ?? null,
+          },
+          timeZone: body.time_zone ?? principal.tenantTimeZone,
+        },
+        manager,
+      );
+      return { status: 201, body: senderAccountView(account) };
+    });
+  }
+
+  @Get()
+  @RequireAccess('read')
+  @ApiRoute({
+    id: 'senderAccounts.list',
+    tag: 'sender-accounts',
+    access: 'read',
+    summary: 'List sender accounts',
+    description: 'Oldest first, in keyset pages. Secrets are never returned.',
+    query: pageQuery,
+    success: {
+      status: 200,
+      description: 'A page of sender accounts.',
+      schema: 'SenderAccountList',
+      example: { data: [EXAMPLE_SENDER_ACCOUNT], next_cursor: null },
+    },
+  })
+  async list(
+    @TenantKey() principal: TenantPrincipal,
+    @Query(new ZodPipe(pageQuery, 'query')) query: z.output<typeof pageQuery>,
+  ) {
+    const limit = query.limit ?? 50;
+    const rows = await this.accounts.list(principal.tenantId, cursorPosition(query.cursor), limit + 1);
+    const page = keysetPage(rows, limit);
+    return { data: page.rows.map(senderAccountView), next_cursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @RequireAccess('read')
+  @ApiRoute({
+    id: 'senderAccounts.get',
+    tag: 'sender-accounts',
+    access: 'read',
+    summary: 'Get a sender account',
+    description: 'One account, without its secrets.',
+    params: senderAccountIdParams,
+    success: {
+      status: 200,
+      description: 'The account.',
+      schema: 'SenderAccount',
+      example: EXAMPLE_SENDER_ACCOUNT,
+    },
+  })
+  async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('sender account')) id: string) {
+    const account = await this.accounts.find(principal.tenantId, id);
+    if (!account) throw notFound('sender account', id);
+    return senderAccountView(account);
+  }
+
+  @Get(':id/quota')
+  @RequireAccess('read')
+  @ApiRoute({
+    id: 'senderAccounts.quota',
+    tag: 'sender-accounts',
+    access: 'read',
+    summary: 'Quota usage of a sender account',
+    description:
+      'Each configured window (hourly, daily, weekly) with its limit, what is used and left, and when it resets. While Redis is unreachable the numbers are conservative (units Redis held may show as used).',
+    params: senderAccountIdParams,
+    success: {
+      status: 200,
+      description: 'The account’s windows.',
+      schema: 'QuotaUsage',
+      example: {
+        windows: [
+          {
+            window: 'daily',
+            limit: 5000,
+            used: 1200,
+            remaining: 3800,
+            resets_at: '2026-11-22T23:00:00.000Z',
+          },
+        ],
+      },
+    },
+  })
+  async usage(
+    @TenantKey() principal: TenantPrincipal,
+    @Param('id', new IdPipe('sender account')) id: string,
+  ) {
+    const account = await this.accounts.find(principal.tenantId, id);
+    if (!account) throw notFound('sender account', id);
+    return quotaUsageView(await this.quota.usage(quotaAccountOf(account)));
+  }
+}
