@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { DeliveryReconciler } from '@herald/deliveries';
+import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { QuotaService } from '@herald/rate-limit';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { LeaderLease } from './leader-lease';
@@ -29,6 +29,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly lease: LeaderLease,
     reconciler: DeliveryReconciler,
+    outbox: OutboxRelay,
     quota: QuotaService,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
@@ -36,6 +37,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
   ) {
     const every = config.beat.sweepIntervalMs;
     this.duties = [
+      // Accepted work (a 202 answered) whose enqueue failed, Redis being down at that moment.
+      { name: 'outbox-relay', intervalMs: every, run: () => outbox.dispatchPending(500) },
       {
         name: 'stalled-deliveries',
         intervalMs: every,
