@@ -63,21 +63,7 @@ export class ContactsRepository {
            birth_date, time_zone, status, tags, attributes, archived_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $10 = 'archived' THEN now() END, $13)
          RETURNING ${CONTACT_COLUMNS}`,
-        [
-          tenantId,
-          id,
-          fields.email,
-          fields.externalRef,
-          fields.profileUrl,
-          fields.firstName,
-          fields.lastName,
-          fields.birthDate,
-          fields.timeZone,
-          fields.status,
-          fields.tags,
-          JSON.stringify(fields.attributes),
-          new Date(uuidv7Time(id)).toISOString(),
-        ],
+        [tenantId, id, ...fieldParams(fields), new Date(uuidv7Time(id)).toISOString()],
       ),
     );
     return toContact(rows[0]!);
@@ -113,20 +99,7 @@ export class ContactsRepository {
            archived_at = CASE WHEN $10 = 'archived' THEN coalesce(archived_at, now()) END
          WHERE tenant_id = $1 AND id = $2
          RETURNING ${CONTACT_COLUMNS}`,
-        [
-          tenantId,
-          id,
-          fields.email,
-          fields.externalRef,
-          fields.profileUrl,
-          fields.firstName,
-          fields.lastName,
-          fields.birthDate,
-          fields.timeZone,
-          fields.status,
-          fields.tags,
-          JSON.stringify(fields.attributes),
-        ],
+        [tenantId, id, ...fieldParams(fields)],
       ),
     );
     return toContact(queryRows<ContactRow>(rows)[0]!);
@@ -281,4 +254,20 @@ async function uniqueViolationsAsConflicts<T>(query: Promise<T>): Promise<T> {
     if (field) throw new ContactConflictError(field);
     throw error;
   }
+}
+
+/** The contact columns $3…$12 of the insert and the update, in their order. */
+function fieldParams(fields: ContactFields): unknown[] {
+  return [
+    fields.email,
+    fields.externalRef,
+    fields.profileUrl,
+    fields.firstName,
+    fields.lastName,
+    fields.birthDate,
+    fields.timeZone,
+    fields.status,
+    fields.tags,
+    JSON.stringify(fields.attributes),
+  ];
 }
