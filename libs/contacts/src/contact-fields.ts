@@ -165,32 +165,15 @@ const IDENTITY_MESSAGE = 'a contact needs an email or an external_ref';
 
 /** POST /v1/contacts and each import row: unknown fields are refused; email or external_ref is required. */
 export const contactCreateSchema = z
-  .strictObject({
-    email: wireShape.email.optional(),
-    external_ref: wireShape.external_ref.optional(),
-    profile_url: wireShape.profile_url.optional(),
-    first_name: wireShape.first_name.optional(),
-    last_name: wireShape.last_name.optional(),
-    birth_date: wireShape.birth_date.optional(),
-    time_zone: wireShape.time_zone.optional(),
-    status: wireShape.status.optional(),
-    tags: wireShape.tags.optional(),
-    attributes: wireShape.attributes.optional(),
-  })
+  .strictObject(wireShape)
+  .partial()
   .refine(identified, { message: IDENTITY_MESSAGE, path: ['email'] });
 
 /** PATCH /v1/contacts/:id: any subset of the fields; null clears a nullable field. */
 export const contactPatchSchema = z
-  .strictObject({
-    email: wireShape.email.optional(),
-    external_ref: wireShape.external_ref.optional(),
-    profile_url: wireShape.profile_url.optional(),
-    first_name: wireShape.first_name.optional(),
-    last_name: wireShape.last_name.optional(),
-    birth_date: wireShape.birth_date.optional(),
-    time_zone: wireShape.time_zone.optional(),
-    status: wireShape.status.optional(),
-    tags: wireShape.tags.optional(),
+  .strictObject(wireShape)
+  .partial()
+  .extend({
     attributes: z
       .record(z.string().min(1).max(LIMITS.attributeKey), z.json().nullable())
       .refine((value) => Object.keys(value).length <= LIMITS.attributeKeys, {
