@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { QuotaService } from '@herald/rate-limit';
+import { EnrollmentTicker } from '@herald/sequences';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { LeaderLease } from './leader-lease';
 
@@ -31,6 +32,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     reconciler: DeliveryReconciler,
     outbox: OutboxRelay,
     quota: QuotaService,
+    ticker: EnrollmentTicker,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
     private readonly logger: HeraldLogger,
@@ -55,6 +57,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
           return committed + refunded;
         },
       },
+      // Sequence steps that are due become deliveries.
+      { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
       { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },
     ];
   }

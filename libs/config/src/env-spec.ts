@@ -302,6 +302,22 @@ export const ENV_VARS = [
     default: '15000',
   },
   {
+    name: 'BEAT_TICK_INTERVAL_MS',
+    section: 'beat',
+    description:
+      'How often the leading beat turns due sequence steps into deliveries (the enrollment ticker) and reconciles campaign schedules into BullMQ job schedulers.',
+    schema: positiveInt.min(50).max(60_000),
+    default: '1000',
+  },
+  {
+    name: 'SCHEDULE_LATE_AFTER_MS',
+    section: 'beat',
+    description:
+      'A schedule fire handled this long after its slot is late: a campaign with `catch_up: skip` lets it pass, one with `fire_once` (the default) still runs it, once.',
+    schema: positiveInt.min(1000).max(7 * 86_400_000),
+    default: '3600000',
+  },
+  {
     name: 'DELIVERY_STALL_MS',
     section: 'beat',
     description:

@@ -46,6 +46,8 @@ export interface HeraldConfig {
     leaseTtlMs: number;
     leaseRenewMs: number;
     sweepIntervalMs: number;
+    tickIntervalMs: number;
+    scheduleLateAfterMs: number;
     deliveryStallMs: number;
   }>;
   readonly delivery: Readonly<{
@@ -146,6 +148,8 @@ export function loadConfig(
       leaseTtlMs: v.BEAT_LEASE_TTL_MS,
       leaseRenewMs: v.BEAT_LEASE_RENEW_MS,
       sweepIntervalMs: v.BEAT_SWEEP_INTERVAL_MS,
+      tickIntervalMs: v.BEAT_TICK_INTERVAL_MS,
+      scheduleLateAfterMs: v.SCHEDULE_LATE_AFTER_MS,
       deliveryStallMs: v.DELIVERY_STALL_MS,
     },
     delivery: {

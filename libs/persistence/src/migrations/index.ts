@@ -2,6 +2,8 @@ import { Foundation1763820000000 } from './1763820000000-Foundation';
 import { TenantsAndContacts1763830000000 } from './1763830000000-TenantsAndContacts';
 import { QuotaFallback1763840000000 } from './1763840000000-QuotaFallback';
 import { DeliveryEngine1763850000000 } from './1763850000000-DeliveryEngine';
+import { Sequences1763860000000 } from './1763860000000-Sequences';
+import { Schedules1763870000000 } from './1763870000000-Schedules';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -9,4 +11,6 @@ export const MIGRATIONS = [
   TenantsAndContacts1763830000000,
   QuotaFallback1763840000000,
   DeliveryEngine1763850000000,
+  Sequences1763860000000,
+  Schedules1763870000000,
 ];

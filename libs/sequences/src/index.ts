@@ -1,0 +1,2 @@
+export { EnrollmentTicker } from './enrollment-ticker';
+export { SequencesModule } from './sequences.module';
