@@ -250,16 +250,16 @@ describe('runs API', () => {
     expect((await start(vip)).status).toBe(202);
   });
 
-  it('runs only broadcast campaigns by hand, and checks the body', async () => {
-    const birthday = await campaign({ kind: 'birthday' });
-    const res = await start(birthday);
+  it('has no runs for sequences (they send to enrollments), and checks the body', async () => {
+    const sequence = await campaign({ kind: 'sequence' });
+    const res = await start(sequence);
     expect(res.status).toBe(409);
-    expect(res.body.detail).toContain('Only broadcast campaigns');
+    expect(res.body.detail).toContain('/enrollments');
     const bad = await start(await campaign(), { dry_run: 'yes', now: true });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['dry_run', 'now']);
     expect((await start('0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f')).status).toBe(404);
-    expect(await api.query('SELECT 1 FROM campaign_runs WHERE campaign_id = $1', [birthday])).toEqual([]);
+    expect(await api.query('SELECT 1 FROM campaign_runs WHERE campaign_id = $1', [sequence])).toEqual([]);
   });
 
   it('is a 404 to another tenant: no reading, cancelling or starting', async () => {

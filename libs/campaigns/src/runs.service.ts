@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { buildContactPageQuery, uuidv7 } from '@herald/contacts';
-import { audienceFilter, DELIVERY_STATUSES, OutboxRelay, type DeliveryStatus } from '@herald/deliveries';
+import { uuidv7 } from '@herald/contacts';
+import {
+  audiencePage,
+  DELIVERY_STATUSES,
+  OutboxRelay,
+  type AudienceSpec,
+  type DeliveryStatus,
+} from '@herald/deliveries';
 import { queryRows } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Audience, CampaignKind, CampaignStatus } from './campaign-fields';
@@ -68,21 +74,31 @@ export class RunsService {
   ): Promise<RunRecord | undefined> {
     // Locks the campaign: two concurrent starts see each other's run.
     const [campaign] = await manager.query<
-      { kind: CampaignKind; status: CampaignStatus; audience: Audience }[]
-    >(`SELECT kind, status, audience FROM campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
-      tenantId,
-      campaignId,
-    ]);
+      { kind: CampaignKind; status: CampaignStatus; audience: Audience; tenant_zone: string }[]
+    >(
+      `SELECT g.kind, g.status, g.audience, t.time_zone AS tenant_zone
+         FROM campaigns g JOIN tenants t ON t.id = g.tenant_id
+        WHERE g.tenant_id = $1 AND g.id = $2 FOR UPDATE OF g`,
+      [tenantId, campaignId],
+    );
     if (!campaign) return undefined;
     if (campaign.status === 'archived') throw new CampaignStateError('This campaign is archived.');
-    if (campaign.kind !== 'broadcast') {
+    if (campaign.kind !== 'broadcast' && campaign.kind !== 'birthday') {
       throw new CampaignStateError(
-        `Only broadcast campaigns can be run by hand; a ${campaign.kind} campaign runs on its schedule.`,
+        `A ${campaign.kind} campaign has no runs: it sends to its enrollments (POST /v1/campaigns/${campaignId}/enrollments).`,
       );
     }
     const id = uuidv7();
     if (options.dryRun) {
-      const targeted = await this.countAudience(manager, tenantId, campaign.audience);
+      const targeted = await this.countAudience(manager, {
+        tenantId,
+        kind: campaign.kind,
+        audience: campaign.audience,
+        campaignId,
+        runId: id,
+        tenantZone: campaign.tenant_zone,
+        at: new Date(),
+      });
       await manager.query(
         `INSERT INTO campaign_runs (tenant_id, id, campaign_id, trigger, dry_run, status, targeted, fanout_done, started_at, finished_at)
          VALUES ($1, $2, $3, 'manual', true, 'completed', $4, true, now(), now())`,
@@ -147,10 +163,10 @@ export class RunsService {
   }
 
   /** How many contacts a run of this audience would target (what the fan-out selects). */
-  private async countAudience(manager: EntityManager, tenantId: string, audience: Audience): Promise<number> {
-    const page = buildContactPageQuery(tenantId, audienceFilter(audience), null, WHOLE_AUDIENCE, 'id');
+  private async countAudience(manager: EntityManager, spec: AudienceSpec): Promise<number> {
+    const page = audiencePage(spec, null, WHOLE_AUDIENCE);
     const [row] = await manager.query<{ n: string }[]>(
-      `SELECT count(*) AS n FROM (${page.sql}) audience`,
+      `WITH raw AS (${page.raw}), page AS (${page.select}) SELECT count(*) AS n FROM page`,
       page.params,
     );
     return Number(row?.n ?? 0);

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { buildContactPageQuery, type ContactFilter } from '@herald/contacts';
 import { JobProducer } from '@herald/queues';
 import { HeraldLogger } from '@herald/telemetry';
 import { queryRows } from '@herald/persistence';
 import type { DataSource } from 'typeorm';
+import { audiencePage, type ContactFilterJson } from './audience';
 import { LedgerRepository } from './ledger.repository';
 
 /** Contacts per page: one statement writes a page of ledger rows; memory stays flat with audience size. */
@@ -18,15 +18,8 @@ interface RunRow {
   sender_account_id: string;
   channel: string;
   campaign_id: string;
-}
-
-/** The audience as stored on a campaign (the contact list's filters, in wire form). */
-export interface ContactFilterJson {
-  status?: string[];
-  tags?: string[];
-  created_after?: string;
-  created_before?: string;
-  q?: string;
+  tenant_zone: string;
+  at: Date;
 }
 
 interface PageResult {
@@ -41,7 +34,8 @@ interface PageResult {
  * page inserts the rows (`ON CONFLICT DO NOTHING`: a key already in the ledger is never sent
  * again) and returns every still-pending delivery of the page, which is enqueued in bulk with
  * the delivery id as job id. The cursor is saved after the enqueue, so a crash anywhere repeats
- * at most one page, and repeating it neither duplicates a row nor a job.
+ * at most one page, and repeating it neither duplicates a row nor a job. Who a page reaches and
+ * under which key (broadcast, birthday) is `audiencePage`'s.
  */
 @Injectable()
 export class FanoutService {
@@ -56,33 +50,45 @@ export class FanoutService {
     const [run] = queryRows<RunRow>(
       await this.dataSource.query(
         `UPDATE campaign_runs r SET status = 'running', started_at = coalesce(r.started_at, now())
-         FROM campaigns g JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
-        WHERE r.tenant_id = $1 AND r.id = $2 AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
-          AND r.status IN ('queued', 'running')
-        RETURNING r.status, r.cursor, g.kind, g.audience, g.sender_account_id, s.channel, g.id AS campaign_id`,
+           FROM campaigns g
+           JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
+           JOIN tenants t ON t.id = g.tenant_id
+          WHERE r.tenant_id = $1 AND r.id = $2 AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
+            AND r.status IN ('queued', 'running')
+          RETURNING r.status, r.cursor, g.kind, g.audience, g.sender_account_id, s.channel, g.id AS campaign_id,
+                    t.time_zone AS tenant_zone, coalesce(r.slot_at, r.created_at) AS at`,
         [tenantId, runId],
       ),
     );
     if (!run) return { targeted: 0, enqueued: 0 }; // cancelled, finished or gone: nothing to do
+    const spec = {
+      tenantId,
+      kind: run.kind,
+      audience: run.audience,
+      campaignId: run.campaign_id,
+      runId,
+      tenantZone: run.tenant_zone,
+      at: run.at,
+    };
     let cursor = run.cursor ? position(run.cursor) : null;
-    const filter = audienceFilter(run.audience);
     let targeted = 0;
     let enqueued = 0;
     for (;;) {
-      const page = buildContactPageQuery(tenantId, filter, cursor, FANOUT_PAGE, 'id');
+      const page = audiencePage(spec, cursor, FANOUT_PAGE);
       const base = page.params.length;
       const [result] = queryRows<PageResult>(
         await this.dataSource.query(
-          `WITH page AS (${page.sql}),
+          `WITH raw AS (${page.raw}),
+              page AS (${page.select}),
               ins AS (
                 INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel, step)
-                SELECT $1, gen_random_uuid(), 'bc:' || $${base + 1}::text || ':' || p.id, $${base + 2}::uuid, $${base + 1}::uuid, p.id,
+                SELECT $1, gen_random_uuid(), p.delivery_key, $${base + 2}::uuid, $${base + 1}::uuid, p.id,
                        $${base + 3}::uuid, $${base + 4}::text, 0
                   FROM page p
                 ON CONFLICT (tenant_id, delivery_key) DO NOTHING
                 RETURNING id)
-         SELECT (SELECT count(*) FROM page) AS n,
-                                (SELECT id FROM page ORDER BY id DESC LIMIT 1) AS last_id,
+         SELECT (SELECT count(*) FROM raw) AS n,
+                (SELECT id FROM raw ORDER BY id DESC LIMIT 1) AS last_id,
                 ARRAY(SELECT id FROM ins) AS inserted,
                 ARRAY(SELECT d.id FROM deliveries d JOIN page p ON d.contact_id = p.id
                        WHERE d.tenant_id = $1 AND d.run_id = $${base + 1}::uuid AND d.status = 'pending') AS existing`,
@@ -112,19 +118,9 @@ export class FanoutService {
       if (done || state?.status !== 'running') break;
     }
     await this.ledger.completeRuns([{ tenantId, id: runId }]);
-    this.logger.info({ run_id: runId, targeted, enqueued }, 'run fan-out finished');
+    this.logger.info({ run_id: runId, kind: run.kind, targeted, enqueued }, 'run fan-out finished');
     return { targeted, enqueued };
   }
-}
-
-export function audienceFilter(audience: ContactFilterJson): ContactFilter {
-  return {
-    statuses: ['active'],
-    ...(audience.tags?.length ? { tags: audience.tags } : {}),
-    ...(audience.created_after ? { createdAfter: new Date(audience.created_after) } : {}),
-    ...(audience.created_before ? { createdBefore: new Date(audience.created_before) } : {}),
-    ...(audience.q ? { q: audience.q } : {}),
-  };
 }
 
 /** Contact pages are ordered by id alone (UUIDv7, creation order): the cursor is the last id. */

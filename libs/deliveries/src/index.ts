@@ -2,7 +2,14 @@ export { DeliveriesModule } from './deliveries.module';
 export { DeliveryKeys } from './delivery-keys';
 export { DeliveryPipeline, type DeliveryJob, type DeliveryOutcome } from './delivery-pipeline';
 export { DeliveryReconciler } from './delivery-reconciler';
-export { audienceFilter, FANOUT_PAGE, FanoutService, type ContactFilterJson } from './fanout.service';
+export {
+  audienceFilter,
+  audiencePage,
+  birthdayCandidates,
+  type AudienceSpec,
+  type ContactFilterJson,
+} from './audience';
+export { FANOUT_PAGE, FanoutService } from './fanout.service';
 export {
   DELIVERY_STATUSES,
   FINAL_STATUSES,
