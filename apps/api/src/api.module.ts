@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { SequencesModule } from '@herald/sequences';
 import { TenantsModule } from '@herald/tenants';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
@@ -10,6 +11,8 @@ import { SuppressionsController } from './contacts/suppressions.controller';
 import { AdminController } from './engine/admin.controller';
 import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
+import { EnrollmentsController } from './engine/enrollments.controller';
+import { EventsController } from './engine/events.controller';
 import { RunsController } from './engine/runs.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
@@ -31,7 +34,14 @@ import { TenantsController } from './tenants/tenants.controller';
  * time, rate-limit, resilience and channels.
  */
 @Module({
-  imports: [DiscoveryModule, TenantsModule, ContactsModule, DeliveriesModule, CampaignsModule],
+  imports: [
+    DiscoveryModule,
+    TenantsModule,
+    ContactsModule,
+    DeliveriesModule,
+    CampaignsModule,
+    SequencesModule,
+  ],
   controllers: [
     SystemController,
     InternalController,
@@ -43,6 +53,8 @@ import { TenantsController } from './tenants/tenants.controller';
     SenderAccountsController,
     CampaignsController,
     RunsController,
+    EnrollmentsController,
+    EventsController,
     AdminController,
   ],
   providers: [

@@ -1,11 +1,17 @@
 import { Module } from '@nestjs/common';
-import { DeliveriesModule } from '@herald/deliveries';
+import { ContactsModule } from '@herald/contacts';
 import { EnrollmentTicker } from './enrollment-ticker';
+import { EnrollmentsRepository } from './enrollments.repository';
+import { EventsService } from './events.service';
 
-/** Sequences: enrollments, their ticker, and the events (reply, bounce, unsubscribe) that stop them. */
+/**
+ * Sequences: enrollments, their ticker, and the events (reply, bounce, unsubscribe) that stop
+ * them. Needs the persistence, queues and telemetry modules from the root. Sending a step is the
+ * delivery pipeline's work; moving on after it is the ledger trigger's (migration Sequences).
+ */
 @Module({
-  imports: [DeliveriesModule],
-  providers: [EnrollmentTicker],
-  exports: [EnrollmentTicker],
+  imports: [ContactsModule],
+  providers: [EnrollmentsRepository, EnrollmentTicker, EventsService],
+  exports: [EnrollmentsRepository, EnrollmentTicker, EventsService],
 })
 export class SequencesModule {}
