@@ -89,6 +89,11 @@ export class EventsService {
         if (!(error instanceof SuppressionExistsError)) throw error;
       }
       suppressed = true;
+      // The contact says so too (an archived contact stays archived).
+      await manager.query(
+        `UPDATE contacts SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+        [tenantId, contact.id, event.type === 'bounce' ? 'bounced' : 'unsubscribed'],
+      );
     }
 
     const onlyCampaign = event.type === 'reply' ? event.campaignId : null;

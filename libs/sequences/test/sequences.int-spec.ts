@@ -330,12 +330,12 @@ describe('sequences (Postgres)', () => {
   });
 
   it.each([
-    ['reply', 'replied', false],
-    ['bounce', 'stopped', true],
-    ['unsubscribe', 'stopped', true],
+    ['reply', 'replied', false, 'active'],
+    ['bounce', 'stopped', true, 'bounced'],
+    ['unsubscribe', 'stopped', true, 'unsubscribed'],
   ] as const)(
     'a %s stops the contact’s sequences and cancels their waiting steps',
-    async (type, status, suppressed) => {
+    async (type, status, suppressed, contactStatus) => {
       const t = await tenant({ contacts: 2, delays: [undefined, 60] });
       const second = randomUUID();
       await sql(
@@ -381,6 +381,12 @@ describe('sequences (Postgres)', () => {
         [t.id],
       );
       expect(suppressions).toEqual(suppressed ? [{ email: 'c0@example.test', reason: type }] : []);
+      const contactRows = await sql<{ id: string; status: string }>(
+        `SELECT id, status FROM contacts WHERE tenant_id = $1 ORDER BY id`,
+        [t.id],
+      );
+      expect(contactRows.find((c) => c.id === target)?.status).toBe(contactStatus);
+      expect(contactRows.filter((c) => c.id !== target).every((c) => c.status === 'active')).toBe(true);
       // Again: nothing left to stop; the suppression is not duplicated.
       expect(await events.record(t.id, event({ type, contact_id: target }))).toMatchObject({
         suppressed,
