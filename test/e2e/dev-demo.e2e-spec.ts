@@ -1,0 +1,302 @@
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  TEST_ADMIN_KEY,
+  testRedisPrefix,
+  testRedisUrl,
+  type TestDatabase,
+} from '@herald/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client } from 'pg';
+
+jest.setTimeout(240_000);
+
+const ROOT = join(__dirname, '../..');
+const CONTACTS = 500;
+
+interface DemoState {
+  tenant: { id: string; api_key: string };
+  accounts: { smtp: string; webhook: string };
+  campaigns: { broadcast: string; birthday: string; sequence: string };
+  runs: { broadcast: string; birthday?: string };
+  enrollments?: { enrolled: number; already_enrolled: number };
+  completed_at?: string;
+}
+
+interface Run {
+  status: string;
+  counts: Record<'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled', number>;
+}
+
+interface WebhookLine {
+  idempotency_key: string;
+  campaign_id: string | null;
+  run_id: string | null;
+  subject: string | null;
+}
+
+/** `npm run dev` as a real child process (`node dist/scripts/dev.js`), its stdout kept line by line. */
+class DevScript {
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    createInterface({ input: child.stdout! }).on('line', (l) => this.lines.push(l));
+    createInterface({ input: child.stderr! }).on('line', (l) => this.lines.push(`stderr: ${l}`));
+  }
+
+  static start(args: string[], env: Record<string, string>): DevScript {
+    return new DevScript(
+      spawn(process.execPath, [join(ROOT, 'dist/scripts/dev.js'), ...args], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+  }
+
+  has(text: string): boolean {
+    return this.lines.some((l) => l.includes(text));
+  }
+
+  async waitForLine(text: string, timeoutMs = 90_000): Promise<void> {
+    await eventually(() => Promise.resolve(this.has(text) || !this.running), {
+      timeoutMs,
+      intervalMs: 100,
+      what: `dev script line "${text}"\n${this.lines.slice(-30).join('\n')}`,
+    });
+    if (!this.has(text)) throw new Error(`dev script exited early:\n${this.lines.join('\n')}`);
+  }
+
+  /** SIGINT (Ctrl-C) and the exit it leads to; SIGKILL after 60 s so nothing outlives the test. */
+  async interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.kill('SIGINT');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 60_000);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+}
+
+/** A base port whose next two are free too (the worker and beat take OPS_PORT + 1 and + 2). */
+async function freePortRun(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (;;) {
+    const base = await freePort();
+    if (base < 65_000 && (await free(base + 1)) && (await free(base + 2))) return base;
+  }
+}
+
+async function scalar(db: TestDatabase, sql: string, params: unknown[] = []): Promise<number> {
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(sql, params);
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The first five minutes: `npm run dev` starts the fleet and the dev sinks, seeds a demo tenant
+ * through the public API, and the demo's runs reach the sinks — every SMTP delivery an .eml file,
+ * every webhook delivery a line of the webhook log, as many as the ledger says. A restart on the
+ * same data creates nothing again. `--no-demo` is the bare fleet.
+ */
+describe('npm run dev (the dev script and its demo)', () => {
+  let db: TestDatabase;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let dev: DevScript | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'herald-dev-demo-'));
+    env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: testRedisPrefix(),
+      PORT: String(await freePort()),
+      OPS_PORT: String(await freePortRun()),
+      HERALD_ADMIN_KEY: TEST_ADMIN_KEY,
+      SHUTDOWN_GRACE_MS: '5000',
+    };
+  });
+
+  afterEach(async () => {
+    if (dev) await dev.interrupt();
+    dev = undefined;
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const api = async <T>(key: string, path: string): Promise<T> => {
+    const res = await fetch(`http://127.0.0.1:${env.PORT}${path}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+    return (await res.json()) as T;
+  };
+  const state = () => JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as DemoState;
+  const emlFiles = () => readdirSync(join(dataDir, 'mail')).filter((f) => f.endsWith('.eml'));
+  const webhookLines = (): WebhookLine[] => {
+    const file = join(dataDir, 'webhooks.ndjson');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WebhookLine);
+  };
+  const completedRun = (key: string, id: string) =>
+    eventually(
+      async () => {
+        const run = await api<Run>(key, `/v1/runs/${id}`);
+        return run.status === 'completed' && run;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, what: `run ${id} completed` },
+    );
+  /** What a restart must not add to: rows the demo creates, and deliveries already made. */
+  const snapshot = async (s: DemoState) => ({
+    tenants: await scalar(db, 'SELECT count(*) AS n FROM tenants'),
+    contacts: await scalar(db, 'SELECT count(*) AS n FROM contacts'),
+    senderAccounts: await scalar(db, 'SELECT count(*) AS n FROM sender_accounts'),
+    campaigns: await scalar(db, 'SELECT count(*) AS n FROM campaigns'),
+    broadcastRuns: await scalar(db, 'SELECT count(*) AS n FROM campaign_runs WHERE campaign_id = $1', [
+      s.campaigns.broadcast,
+    ]),
+    birthdayRuns: await scalar(db, 'SELECT count(*) AS n FROM campaign_runs WHERE campaign_id = $1', [
+      s.campaigns.birthday,
+    ]),
+    birthdayDeliveries: await scalar(db, 'SELECT count(*) AS n FROM deliveries WHERE campaign_id = $1', [
+      s.campaigns.birthday,
+    ]),
+    emails: emlFiles().length,
+    greetings: webhookLines().filter((l) => l.campaign_id === s.campaigns.birthday).length,
+  });
+
+  it('seeds the demo through the API, runs reach the dev sinks, and a restart duplicates nothing', async () => {
+    const firstStart = Date.now();
+    dev = DevScript.start(['--contacts', String(CONTACTS), '--data-dir', dataDir], env);
+    await dev.waitForLine('Where to look', 150_000);
+    const s = state();
+    expect(s.completed_at).toBeDefined();
+    const key = s.tenant.api_key;
+
+    // The broadcast goes through the SMTP sink: one .eml per delivery the ledger counts as sent.
+    const broadcast = await completedRun(key, s.runs.broadcast);
+    expect(broadcast.counts.sent).toBeGreaterThan(CONTACTS / 2); // the audience is the `newsletter` tag
+    expect(broadcast.counts).toMatchObject({
+      failed: 0,
+      pending: 0,
+      deferred: 0,
+      targeted: broadcast.counts.sent,
+    });
+    await eventually(() => Promise.resolve(emlFiles().length === broadcast.counts.sent), {
+      what: 'one .eml per email',
+    });
+    const index = readFileSync(join(dataDir, 'mail', 'index.ndjson'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    expect(index).toHaveLength(broadcast.counts.sent);
+
+    // The birthday greetings (a manual run right away) go through the webhook sink, which checked
+    // every signature: one logged delivery per greeting the ledger counts as sent.
+    expect(s.runs.birthday).toBeDefined();
+    const birthday = await completedRun(key, s.runs.birthday!);
+    expect(birthday.counts.sent).toBeGreaterThan(0);
+    expect(birthday.counts.failed).toBe(0);
+    const greetings = webhookLines().filter((l) => l.run_id === s.runs.birthday);
+    expect(greetings).toHaveLength(birthday.counts.sent);
+    expect(new Set(greetings.map((g) => g.idempotency_key)).size).toBe(greetings.length);
+
+    // The sequence's first step reaches every enrolled contact.
+    expect(s.enrollments).toBeDefined();
+    const enrolled = s.enrollments!.enrolled + s.enrollments!.already_enrolled;
+    expect(enrolled).toBeGreaterThan(0);
+    const stepOneSent = () =>
+      webhookLines().filter((l) => l.campaign_id === s.campaigns.sequence && l.subject?.includes('(1/3)'))
+        .length;
+    await eventually(() => Promise.resolve(stepOneSent() === enrolled), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'sequence step 1 sent to every enrolled contact',
+    });
+    const firstDelivery = dev.lines.find((l) => l.includes('first delivery'));
+    expect(firstDelivery).toBeDefined();
+    process.stderr.write(
+      `dev demo: first start to settled runs in ${((Date.now() - firstStart) / 1000).toFixed(1)} s; ${firstDelivery}\n`,
+    );
+
+    const before = await snapshot(s);
+    expect(before).toMatchObject({
+      tenants: 1,
+      contacts: CONTACTS,
+      senderAccounts: 2,
+      campaigns: 3,
+      broadcastRuns: 1,
+    });
+    expect(before.birthdayRuns).toBe(1);
+    expect(before.greetings).toBe(before.birthdayDeliveries);
+
+    // Ctrl-C: everything stops, exit 0.
+    const stopped = await dev.interrupt();
+    expect(stopped).toEqual({ code: 0, signal: null });
+    expect(dev.has('[dev] stopped')).toBe(true);
+
+    // Again on the same data: the demo is recognised, nothing is created or sent twice.
+    dev = DevScript.start(['--contacts', String(CONTACTS), '--data-dir', dataDir], env);
+    await dev.waitForLine('Where to look', 120_000);
+    expect(dev.has('already seeded')).toBe(true);
+    expect(state()).toEqual(s);
+    expect(await snapshot(s)).toEqual(before);
+    const restopped = await dev.interrupt();
+    expect(restopped).toEqual({ code: 0, signal: null });
+    dev = undefined;
+    expect(await snapshot(s)).toEqual(before);
+  });
+
+  it('--no-demo starts the bare fleet: no sinks, no seed', async () => {
+    const bare = await createTestDatabase();
+    const bareDir = mkdtempSync(join(tmpdir(), 'herald-dev-bare-'));
+    try {
+      dev = DevScript.start(['--no-demo', '--data-dir', bareDir], {
+        ...env,
+        DATABASE_URL: bare.url,
+        QUEUE_PREFIX: testRedisPrefix(),
+      });
+      await dev.waitForLine('Ctrl-C stops everything.');
+      expect((await fetch(`http://127.0.0.1:${env.PORT}/ready`)).status).toBe(200);
+      expect(dev.has('sink')).toBe(false);
+      expect(dev.has('demo')).toBe(false);
+      expect(existsSync(join(bareDir, 'demo.json'))).toBe(false);
+      expect(existsSync(join(bareDir, 'mail'))).toBe(false);
+      expect(await scalar(bare, 'SELECT count(*) AS n FROM tenants')).toBe(0);
+      expect(await dev.interrupt()).toEqual({ code: 0, signal: null });
+      dev = undefined;
+    } finally {
+      await bare.drop();
+      rmSync(bareDir, { recursive: true, force: true });
+    }
+  });
+});
