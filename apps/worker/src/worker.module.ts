@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
 import { QUEUE_NAMES, type QueueName, type QueueProcessor } from '@herald/queues';
@@ -29,7 +30,7 @@ export class WorkerModule {
   static register(queues: readonly QueueName[]): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [DeliveriesModule],
+      imports: [DeliveriesModule, CampaignsModule],
       providers: [SystemHandlers, DeliveryHandlers, ...queues.map((q) => PROCESSORS[q])],
     };
   }

@@ -14,6 +14,9 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const QUOTA_POLICIES = ['defer', 'skip'] as const;
 export type QuotaPolicy = (typeof QUOTA_POLICIES)[number];
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+/** A schedule slot missed (fleet down, Redis lost): run it once late (`fire_once`) or let it pass (`skip`). */
+export const CATCH_UP_POLICIES = ['fire_once', 'skip'] as const;
+export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
 
 export const CAMPAIGN_LIMITS = {
   steps: 20,
@@ -85,8 +88,9 @@ const weekdays = z
   .transform((days) => WEEKDAYS.filter((d) => days.includes(d)));
 
 /**
- * When runs start by themselves (the scheduler is a later issue): at `at` local time on `days`
- * (default every day), in `time_zone` (default the tenant's). At most one run a day.
+ * When runs start by themselves: at `at` local time on `days` (default every day), in
+ * `time_zone` (default the tenant's). At most one run a day (the beat turns it into a BullMQ
+ * job scheduler in that zone).
  */
 export const scheduleSchema = z.strictObject({
   at: localTime,
@@ -115,6 +119,7 @@ const runCap = z
   .min(1, 'must be at least 1')
   .max(CAMPAIGN_LIMITS.runCap, `must be at most ${CAMPAIGN_LIMITS.runCap}`);
 const quotaPolicy = z.enum(QUOTA_POLICIES, { error: 'must be defer or skip' });
+const catchUp = z.enum(CATCH_UP_POLICIES, { error: 'must be fire_once or skip' });
 const steps = z
   .array(stepSchema)
   .min(1, 'give at least one step')
@@ -131,9 +136,11 @@ export const campaignCreateSchema = z
     send_window: sendWindowSchema.optional(),
     run_cap: runCap.optional(),
     quota_policy: quotaPolicy.optional(),
+    catch_up: catchUp.optional(),
   })
   .superRefine((campaign, ctx) => {
     for (const problem of stepRuleProblems(campaign.kind, campaign.steps)) ctx.addIssue(problem);
+    for (const problem of scheduleRuleProblems(campaign.kind, campaign.schedule)) ctx.addIssue(problem);
   });
 export type CampaignCreateInput = z.output<typeof campaignCreateSchema>;
 
@@ -150,6 +157,7 @@ export const campaignPatchSchema = z.strictObject({
   send_window: sendWindowSchema.nullable().optional(),
   run_cap: runCap.nullable().optional(),
   quota_policy: quotaPolicy.optional(),
+  catch_up: catchUp.optional(),
   status: z.enum(['active', 'paused'], { error: 'must be active or paused (DELETE archives)' }).optional(),
 });
 export type CampaignPatchInput = z.output<typeof campaignPatchSchema>;
@@ -171,4 +179,19 @@ export function stepRuleProblems(
       problems.push({ code: 'custom', path: ['steps', i, 'delay'], message: 'only sequence steps wait' });
   });
   return problems;
+}
+
+/** Sequences send to their enrollments, each step at its delay: they have no schedule. */
+export function scheduleRuleProblems(
+  kind: CampaignKind,
+  schedule: Schedule | null | undefined,
+): { code: 'custom'; path: (string | number)[]; message: string }[] {
+  if (kind !== 'sequence' || !schedule) return [];
+  return [
+    {
+      code: 'custom',
+      path: ['schedule'],
+      message: 'a sequence has no schedule: it sends to its enrollments, each step at its delay',
+    },
+  ];
 }

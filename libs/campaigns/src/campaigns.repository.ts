@@ -5,8 +5,10 @@ import type { CampaignStep } from '@herald/deliveries';
 import { queryRows, type KeysetPosition } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
+  scheduleRuleProblems,
   stepRuleProblems,
   type Audience,
+  type CatchUpPolicy,
   type CampaignCreateInput,
   type CampaignKind,
   type CampaignPatchInput,
@@ -31,6 +33,7 @@ export interface CampaignRecord {
   sendWindow: SendWindow | null;
   runCap: number | null;
   quotaPolicy: QuotaPolicy;
+  catchUp: CatchUpPolicy;
   status: CampaignStatus;
   createdAt: Date;
   updatedAt: Date;
@@ -54,6 +57,7 @@ interface Row {
   send_window: SendWindow | null;
   run_cap: number | null;
   quota_policy: QuotaPolicy;
+  catch_up: CatchUpPolicy;
   status: CampaignStatus;
   created_at: Date;
   updated_at: Date;
@@ -77,8 +81,8 @@ export class CampaignsRepository {
   ): Promise<CampaignRecord> {
     await assertSenderAccount(manager, tenantId, input.sender_account_id);
     const rows = await manager.query<Row[]>(
-      `INSERT INTO campaigns (tenant_id, id, name, kind, sender_account_id, steps, audience, schedule, send_window, run_cap, quota_policy)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      `INSERT INTO campaigns (tenant_id, id, name, kind, sender_account_id, steps, audience, schedule, send_window, run_cap, quota_policy, catch_up)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
       [
         tenantId,
         uuidv7(),
@@ -91,6 +95,7 @@ export class CampaignsRepository {
         input.send_window ? JSON.stringify(input.send_window) : null,
         input.run_cap ?? null,
         input.quota_policy ?? 'defer',
+        input.catch_up ?? 'fire_once',
       ],
     );
     return toRecord(rows[0]!);
@@ -151,6 +156,11 @@ export class CampaignsRepository {
           problems.map((p) => ({ field: p.path.join('.'), message: p.message })),
         );
     }
+    const scheduleProblems = scheduleRuleProblems(row.kind, input.schedule);
+    if (scheduleProblems.length > 0)
+      throw new CampaignValidationError(
+        scheduleProblems.map((p) => ({ field: p.path.join('.'), message: p.message })),
+      );
     if (input.sender_account_id) await assertSenderAccount(manager, tenantId, input.sender_account_id);
     const sets: string[] = [];
     const params: unknown[] = [tenantId, id];
@@ -167,6 +177,7 @@ export class CampaignsRepository {
     if (input.send_window !== undefined) set('send_window', json(input.send_window));
     if (input.run_cap !== undefined) set('run_cap', input.run_cap);
     if (input.quota_policy !== undefined) set('quota_policy', input.quota_policy);
+    if (input.catch_up !== undefined) set('catch_up', input.catch_up);
     if (input.status !== undefined) set('status', input.status);
     if (sets.length === 0) return toRecord(row);
     const rows = queryRows<Row>(
@@ -239,6 +250,7 @@ function toRecord(row: Row): CampaignRecord {
     sendWindow: row.send_window,
     runCap: row.run_cap,
     quotaPolicy: row.quota_policy,
+    catchUp: row.catch_up,
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -297,7 +297,8 @@ export const ENV_VARS = [
   {
     name: 'BEAT_SWEEP_INTERVAL_MS',
     section: 'beat',
-    description: 'How often the leading beat sweeps for stalled deliveries and unsettled quota reservations.',
+    description:
+      'How often the leading beat sweeps: stalled deliveries, unsettled quota reservations, undispatched outbox rows, and campaign schedules (reconciled into BullMQ job schedulers, missed slots caught up).',
     schema: positiveInt.min(100).max(3_600_000),
     default: '15000',
   },
@@ -305,7 +306,7 @@ export const ENV_VARS = [
     name: 'BEAT_TICK_INTERVAL_MS',
     section: 'beat',
     description:
-      'How often the leading beat turns due sequence steps into deliveries (the enrollment ticker) and reconciles campaign schedules into BullMQ job schedulers.',
+      'How often the leading beat turns due sequence steps into deliveries (the enrollment ticker).',
     schema: positiveInt.min(50).max(60_000),
     default: '1000',
   },

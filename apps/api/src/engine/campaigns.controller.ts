@@ -49,7 +49,7 @@ export class CampaignsController {
     summary: 'Create a campaign',
     description: [
       'What to send (steps: templates such as `Hello {{ first_name | "there" }}`, checked here: errors name `steps[i].body`), to whom (`audience`, the contact list’s filters; only active contacts are reached), through which of the tenant’s sender accounts (404 naming `sender_account_id` otherwise), and within which limits.',
-      'A broadcast or birthday campaign has exactly one step; sequence steps may wait (`delay`, seconds). `schedule` and `send_window` are stored for the scheduler (a later release).',
+      'A broadcast or birthday campaign has exactly one step; sequence steps may wait (`delay`, seconds). A `schedule` (broadcast, birthday) starts a run every day at its local time; a `send_window` holds deliveries until it opens.',
     ].join(' '),
     body: { schema: campaignBody, example: EXAMPLE_CAMPAIGN_INPUT },
     idempotent: true,

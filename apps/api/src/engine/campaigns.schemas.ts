@@ -3,6 +3,7 @@ import {
   CAMPAIGN_STATUSES,
   campaignCreateSchema,
   campaignPatchSchema,
+  CATCH_UP_POLICIES,
   QUOTA_POLICIES,
   WEEKDAYS,
   type CampaignRecord,
@@ -69,7 +70,7 @@ export const CampaignSchema = named(
       .nullable()
       .meta({
         description:
-          'When runs start by themselves (carried out by the scheduler, a later release): at `at` on `days`, in `time_zone` (default the tenant’s). At most one run a day.',
+          'When runs start by themselves: at `at` on `days`, in `time_zone` (default the tenant’s); at most one run a day. A birthday run greets the contacts whose birthday it is in their own time zone (or the tenant’s). Sequences have none.',
       }),
     send_window: z
       .object({ start: localTime, end: localTime, days: days.optional(), time_zone: z.string().optional() })
@@ -82,6 +83,10 @@ export const CampaignSchema = named(
     quota_policy: z.enum(QUOTA_POLICIES).meta({
       description:
         'When the sender account’s quota is spent: `defer` waits for the window to reset, `skip` gives the delivery up.',
+    }),
+    catch_up: z.enum(CATCH_UP_POLICIES).meta({
+      description:
+        'A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.',
     }),
     created_at: iso,
     updated_at: iso,
@@ -111,6 +116,7 @@ export const EXAMPLE_CAMPAIGN = {
   send_window: { start: '09:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
   run_cap: 10000,
   quota_policy: 'defer',
+  catch_up: 'fire_once',
   created_at: '2026-11-22T10:15:00.000Z',
   updated_at: '2026-11-22T10:15:00.000Z',
 };
@@ -144,6 +150,7 @@ export function campaignView(c: CampaignRecord) {
     send_window: c.sendWindow,
     run_cap: c.runCap,
     quota_policy: c.quotaPolicy,
+    catch_up: c.catchUp,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };
