@@ -9,7 +9,7 @@ import { QuotaService, type Reservation } from '@herald/rate-limit';
 import { CircuitBreaker, DEFAULT_RETRY_POLICY, retryDelay, type CircuitKey } from '@herald/resilience';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
-import { CLOCK, type Clock } from '@herald/time';
+import { CLOCK, isInsideWindow, nextOpening, type Clock } from '@herald/time';
 import { randomBytes } from 'node:crypto';
 import { LedgerRepository, type DeliveryContext, type DeliveryRef } from './ledger.repository';
 import { MicroBatcher } from './micro-batcher';
@@ -122,6 +122,7 @@ export class DeliveryPipeline {
       }
     }
 
+    const defers: (DeliveryRef & { dueAt: Date; reason: string })[] = [];
     // Sender accounts, breakers and quotas work per account (and run, for the run cap).
     const groups = new Map<string, Ready[]>();
     for (const ctx of candidates) {
@@ -143,12 +144,27 @@ export class DeliveryPipeline {
         });
         continue;
       }
+      // Outside the campaign's send window (in its zone, else the account's): wait for the opening.
+      const window = ctx.campaign.sendWindow;
+      if (window) {
+        const spec = {
+          start: window.start,
+          end: window.end,
+          ...(window.days ? { days: window.days } : {}),
+          timeZone: window.time_zone ?? account.quota.timeZone,
+        };
+        if (!isInsideWindow(spec, now)) {
+          const opening = nextOpening(spec, now);
+          defers.push({ ...ref(ctx), dueAt: opening, reason: 'outside the send window' });
+          outcomes.set(ctx.id, { kind: 'delay', until: opening.getTime(), reason: 'send window closed' });
+          continue;
+        }
+      }
       const key = `${account.tenantId}:${account.id}:${ctx.runId ?? ''}`;
       groups.set(key, [...(groups.get(key) ?? []), { ctx, account }]);
     }
 
     const admitted: Ready[] = [];
-    const defers: (DeliveryRef & { dueAt: Date; reason: string })[] = [];
     await Promise.all(
       [...groups.values()].map(async (group) => {
         const first = group[0]!;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows } from '@herald/persistence';
+import { HeraldMetrics } from '@herald/telemetry';
 import type { DataSource } from 'typeorm';
 
 export interface DeliveryRef {
@@ -29,7 +30,13 @@ export interface DeliveryContext {
     status: string;
     attributes: Record<string, unknown>;
   };
-  campaign: { steps: CampaignStep[]; quotaPolicy: 'defer' | 'skip'; runCap: number | null; status: string };
+  campaign: {
+    steps: CampaignStep[];
+    quotaPolicy: 'defer' | 'skip';
+    runCap: number | null;
+    status: string;
+    sendWindow: StoredSendWindow | null;
+  };
   runStatus: string | null;
   suppressed: boolean;
 }
@@ -39,6 +46,14 @@ export interface CampaignStep {
   body: string;
   html?: boolean;
   delay_seconds?: number;
+}
+
+/** A campaign's send window as stored (wire form); its zone defaults to the sender account's. */
+export interface StoredSendWindow {
+  start: string;
+  end: string;
+  days?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[];
+  time_zone?: string;
 }
 
 export const DELIVERY_STATUSES = [
@@ -74,6 +89,7 @@ interface ContextRow {
   steps: CampaignStep[];
   quota_policy: 'defer' | 'skip';
   run_cap: number | null;
+  send_window: StoredSendWindow | null;
   campaign_status: string;
   run_status: string | null;
   suppressed: boolean;
@@ -88,7 +104,10 @@ const keys = (refs: readonly DeliveryRef[]) => [refs.map((r) => r.tenantId), ref
  */
 @Injectable()
 export class LedgerRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: HeraldMetrics,
+  ) {}
 
   async load(refs: readonly DeliveryRef[]): Promise<DeliveryContext[]> {
     if (refs.length === 0) return [];
@@ -97,7 +116,7 @@ export class LedgerRepository {
         `SELECT d.tenant_id, d.id, d.delivery_key, d.status, d.lease_until, d.campaign_id, d.run_id, d.step,
               d.sender_account_id, d.channel, d.contact_id,
               c.email, c.first_name, c.last_name, c.external_ref, c.status AS contact_status, c.attributes,
-              g.steps, g.quota_policy, g.run_cap, g.status AS campaign_status,
+              g.steps, g.quota_policy, g.run_cap, g.send_window, g.status AS campaign_status,
               r.status AS run_status,
               EXISTS (SELECT 1 FROM suppressions s
                        WHERE s.tenant_id = d.tenant_id
@@ -130,7 +149,13 @@ export class LedgerRepository {
         status: r.contact_status,
         attributes: r.attributes,
       },
-      campaign: { steps: r.steps, quotaPolicy: r.quota_policy, runCap: r.run_cap, status: r.campaign_status },
+      campaign: {
+        steps: r.steps,
+        quotaPolicy: r.quota_policy,
+        runCap: r.run_cap,
+        status: r.campaign_status,
+        sendWindow: r.send_window,
+      },
       runStatus: r.run_status,
       suppressed: r.suppressed,
     }));
@@ -252,18 +277,21 @@ export class LedgerRepository {
   /** Marks runs completed once their fan-out is done and no delivery is left to finish. */
   async completeRuns(runs: readonly DeliveryRef[]): Promise<string[]> {
     if (runs.length === 0) return [];
-    const rows = queryRows<{ id: string }>(
+    const rows = queryRows<{ id: string; kind: string; trigger: string }>(
       await this.dataSource.query(
         `UPDATE campaign_runs r SET status = 'completed', finished_at = now()
-         FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id)
+         FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id), campaigns g
         WHERE r.tenant_id = k.tenant_id AND r.id = k.id AND r.status = 'running' AND r.fanout_done
+          AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
           AND NOT EXISTS (SELECT 1 FROM deliveries d
                            WHERE d.tenant_id = r.tenant_id AND d.run_id = r.id
                              AND d.status IN ('pending', 'sending', 'deferred'))
-        RETURNING r.id`,
+        RETURNING r.id, g.kind, r.trigger`,
         keys(runs),
       ),
     );
+    for (const r of rows)
+      this.metrics.campaignRuns.inc({ kind: r.kind, trigger: r.trigger, outcome: 'completed' });
     return rows.map((r) => r.id);
   }
 

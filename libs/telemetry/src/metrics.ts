@@ -234,6 +234,24 @@ export class HeraldMetrics {
         labelNames: ['duty'],
       }),
   );
+  readonly campaignRuns = getOrCreate(
+    'herald_campaign_runs_total',
+    () =>
+      new Counter({
+        name: 'herald_campaign_runs_total',
+        help: 'Campaign runs finished, by campaign kind, trigger (schedule, manual) and outcome (completed, cancelled).',
+        labelNames: ['kind', 'trigger', 'outcome'],
+      }),
+  );
+  readonly scheduleFires = getOrCreate(
+    'herald_schedule_fires_total',
+    () =>
+      new Counter({
+        name: 'herald_schedule_fires_total',
+        help: 'Campaign schedule fires by kind and outcome: fired (a run started), duplicate (the slot already had its run), skipped_late (catch_up skip), superseded (a later slot was also missed: only the latest runs), inactive (paused, archived, unscheduled), stale (the schedule changed).',
+        labelNames: ['kind', 'outcome'],
+      }),
+  );
   readonly dbErrors = getOrCreate(
     'herald_db_errors_total',
     () =>
