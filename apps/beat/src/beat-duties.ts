@@ -1,9 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { CampaignSchedules } from '@herald/campaigns';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
+import { Housekeeping } from './housekeeping';
 import { LeaderLease } from './leader-lease';
 
 interface Duty {
@@ -33,6 +35,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     outbox: OutboxRelay,
     quota: QuotaService,
     ticker: EnrollmentTicker,
+    schedules: CampaignSchedules,
+    housekeeping: Housekeeping,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
     private readonly logger: HeraldLogger,
@@ -57,9 +61,22 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
           return committed + refunded;
         },
       },
+      // Campaign schedules → BullMQ job schedulers, and a fire for any slot left without its run.
+      { name: 'schedules', intervalMs: every, run: () => schedules.reconcile() },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
       { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },
+      {
+        name: 'idempotency-purge',
+        intervalMs: Math.max(every, 60_000),
+        run: () => housekeeping.expiredIdempotencyKeys(),
+      },
+      {
+        name: 'outbox-purge',
+        intervalMs: Math.max(every, 600_000),
+        run: () => housekeeping.dispatchedOutbox(),
+      },
+      { name: 'job-retention', intervalMs: Math.max(every, 600_000), run: () => housekeeping.finishedJobs() },
     ];
   }
 

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
+import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
 import { SequencesModule } from '@herald/sequences';
 import { BeatDuties } from './beat-duties';
+import { Housekeeping } from './housekeeping';
 import { LeaderLease } from './leader-lease';
+import { SequenceMetrics } from './sequence-metrics';
 
 /** Beat's duties run only while it holds the leader lease. */
-@Module({ imports: [DeliveriesModule, SequencesModule], providers: [LeaderLease, BeatDuties], exports: [LeaderLease] })
+@Module({
+  imports: [DeliveriesModule, CampaignsModule, SequencesModule],
+  providers: [LeaderLease, BeatDuties, Housekeeping, SequenceMetrics],
+  exports: [LeaderLease],
+})
 export class BeatModule {}

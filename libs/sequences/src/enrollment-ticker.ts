@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows } from '@herald/persistence';
 import { JobProducer } from '@herald/queues';
 import { HeraldLogger } from '@herald/telemetry';
+import { CLOCK, type Clock } from '@herald/time';
 import type { DataSource } from 'typeorm';
 import { ENROLLMENT_STATUSES, type EnrollmentStatus } from './sequence-fields';
 
@@ -27,7 +28,7 @@ WITH due AS (
     FROM enrollments e
     JOIN campaigns g ON g.tenant_id = e.tenant_id AND g.id = e.campaign_id
     JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
-   WHERE e.status = 'active' AND e.next_due_at IS NOT NULL AND e.next_due_at <= now()
+   WHERE e.status = 'active' AND e.next_due_at IS NOT NULL AND e.next_due_at <= $2
      AND g.status <> 'paused'
    ORDER BY e.next_due_at
    LIMIT $1
@@ -73,11 +74,17 @@ export class EnrollmentTicker {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly producer: JobProducer,
     private readonly logger: HeraldLogger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Turns up to `limit` due steps into deliveries and enqueues them; returns how many were enqueued. */
+  /**
+   * Turns up to `limit` steps due by the injected clock into deliveries and enqueues them;
+   * returns how many were enqueued.
+   */
   async tick(limit = 1000): Promise<number> {
-    const rows = queryRows<{ tenant_id: string; id: string }>(await this.dataSource.query(TICK_SQL, [limit]));
+    const rows = queryRows<{ tenant_id: string; id: string }>(
+      await this.dataSource.query(TICK_SQL, [limit, this.clock.now().toISOString()]),
+    );
     if (rows.length === 0) return 0;
     // After the commit. A crash (or a Redis outage) between the commit and this enqueue loses no
     // step: the rows are pending in the ledger, and the beat's stalled-delivery sweep re-enqueues

@@ -4,6 +4,7 @@ import { DeliveryKeys } from '@herald/deliveries';
 import type { JobProducer } from '@herald/queues';
 import type { HeraldLogger } from '@herald/telemetry';
 import { createTestDatabase, type TestDatabase } from '@herald/testing';
+import type { Clock } from '@herald/time';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
@@ -36,6 +37,9 @@ describe('sequences (Postgres)', () => {
   let repo: EnrollmentsRepository;
   let ticker: EnrollmentTicker;
   let events: EventsService;
+  /** The ticker's clock: real time, moved ahead by `ahead` ms when a test says so. */
+  let ahead = 0;
+  const clock: Clock = { now: () => new Date(Date.now() + ahead), nowMs: () => Date.now() + ahead };
   const enqueued: { tenant_id: string; delivery_id: string }[] = [];
 
   beforeAll(async () => {
@@ -50,7 +54,7 @@ describe('sequences (Postgres)', () => {
       },
     } as unknown as JobProducer;
     const logger = { debug: () => undefined, info: () => undefined } as unknown as HeraldLogger;
-    ticker = new EnrollmentTicker(ds, producer, logger);
+    ticker = new EnrollmentTicker(ds, producer, logger, clock);
     events = new EventsService(ds, new SuppressionsRepository(ds));
   });
   afterAll(async () => {
@@ -59,6 +63,7 @@ describe('sequences (Postgres)', () => {
   });
   beforeEach(() => {
     enqueued.length = 0;
+    ahead = 0;
   });
 
   const sql = <T>(text: string, params: unknown[] = []) => ds.query<T[]>(text, params);
@@ -243,6 +248,15 @@ describe('sequences (Postgres)', () => {
     }
     expect(await tick(t.id)).toBe(0); // not due for a minute
     expect(await ticker.lagSeconds()).toBe(0);
+    // By the ticker's clock a minute later, the steps are due.
+    ahead = 61_000;
+    expect(await tick(t.id)).toBe(2);
+    await sql(`DELETE FROM deliveries WHERE tenant_id = $1 AND step = 1`, [t.id]);
+    await sql(`UPDATE enrollments SET next_due_at = $2 WHERE tenant_id = $1`, [
+      t.id,
+      new Date(sent!.sent_at.getTime() + 60_000),
+    ]);
+    ahead = 0;
 
     await makeDue(t.id);
     expect(await ticker.lagSeconds()).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { queryRows } from '@herald/persistence';
 import type { Request, Response } from 'express';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -110,16 +109,6 @@ export class IdempotencyService {
       return outcome.result.body;
     }
     return this.replay<T>(res, outcome, await fingerprintOnly());
-  }
-
-  /** Removes expired keys (for housekeeping); returns how many. */
-  async deleteExpired(limit = 10_000): Promise<number> {
-    const result = await this.dataSource.query<unknown>(
-      `DELETE FROM idempotency_keys WHERE id IN
-         (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT $1) RETURNING 1`,
-      [limit],
-    );
-    return queryRows(result).length;
   }
 
   private async claim(
