@@ -73,6 +73,9 @@ export class FanoutService {
     let cursor = run.cursor ? position(run.cursor) : null;
     let targeted = 0;
     let enqueued = 0;
+    // The previous page's enqueue and cursor save, overlapping this page's insert. Resolves to
+    // whether the fan-out must stop (done, or no longer running).
+    let previous: Promise<boolean> | undefined;
     for (;;) {
       const page = audiencePage(spec, cursor, FANOUT_PAGE);
       const base = page.params.length;
@@ -85,6 +88,9 @@ export class FanoutService {
                 SELECT $1, gen_random_uuid(), p.delivery_key, $${base + 2}::uuid, $${base + 1}::uuid, p.id,
                        $${base + 3}::uuid, $${base + 4}::text, 0
                   FROM page p
+                 -- A cancel committed while the previous page was being enqueued inserts nothing more.
+                 WHERE EXISTS (SELECT 1 FROM campaign_runs r
+                                WHERE r.tenant_id = $1 AND r.id = $${base + 1}::uuid AND r.status = 'running')
                 ON CONFLICT (tenant_id, delivery_key) DO NOTHING
                 RETURNING id)
          SELECT (SELECT count(*) FROM raw) AS n,
@@ -95,33 +101,58 @@ export class FanoutService {
           [...page.params, runId, run.campaign_id, run.sender_account_id, run.channel],
         ),
       );
+      if (previous && (await previous)) {
+        previous = undefined;
+        break;
+      }
       if (!result) break;
       const ids = [...result.inserted, ...result.existing];
-      if (ids.length > 0) {
-        await this.producer.enqueueBulk(
-          'deliveries.send',
-          ids.map((id) => ({ tenant_id: tenantId, delivery_id: id })),
-        );
-      }
       targeted += result.inserted.length;
       enqueued += ids.length;
       const done = Number(result.n) < FANOUT_PAGE || !result.last_id;
       if (!done) cursor = position(result.last_id!);
-      // Still running? A cancel between pages stops the fan-out here.
-      const [state] = queryRows<{ status: string }>(
-        await this.dataSource.query(
-          `UPDATE campaign_runs SET cursor = $3, targeted = targeted + $4, fanout_done = $5
-          WHERE tenant_id = $1 AND id = $2 RETURNING status`,
-          [tenantId, runId, cursor?.id ?? null, result.inserted.length, done],
-        ),
-      );
-      if (done || state?.status !== 'running') break;
+      const saved = cursor?.id ?? null;
+      previous = this.enqueueThenSave(tenantId, runId, ids, saved, result.inserted.length, done);
+      // Awaited below; until then a failure must not count as unhandled (it fails the job there).
+      previous.catch(() => undefined);
+      if (done) break;
     }
+    if (previous) await previous;
     await this.ledger.completeRuns([{ tenantId, id: runId }]);
     this.logger.info({ run_id: runId, kind: run.kind, targeted, enqueued }, 'run fan-out finished');
     return { targeted, enqueued };
   }
+
+  /**
+   * Enqueues a page's deliveries, then saves the cursor past it (so a crash repeats at most this
+   * page). Resolves to whether the fan-out stops: the last page, or the run is no longer running
+   * (a cancel between pages).
+   */
+  private async enqueueThenSave(
+    tenantId: string,
+    runId: string,
+    ids: readonly string[],
+    cursor: string | null,
+    inserted: number,
+    done: boolean,
+  ): Promise<boolean> {
+    const pages: { tenant_id: string; run_id: string; delivery_ids: string[] }[] = [];
+    for (let i = 0; i < ids.length; i += SEND_PAGE)
+      pages.push({ tenant_id: tenantId, run_id: runId, delivery_ids: ids.slice(i, i + SEND_PAGE) });
+    await this.producer.enqueueBulk('deliveries.page', pages);
+    const [state] = queryRows<{ status: string }>(
+      await this.dataSource.query(
+        `UPDATE campaign_runs SET cursor = $3, targeted = targeted + $4, fanout_done = $5
+          WHERE tenant_id = $1 AND id = $2 RETURNING status`,
+        [tenantId, runId, cursor, inserted, done],
+      ),
+    );
+    return done || state?.status !== 'running';
+  }
 }
+
+/** Deliveries per `deliveries.page` job: a fan-out page becomes a few jobs, spread over workers. */
+export const SEND_PAGE = 250;
 
 /** Contact pages are ordered by id alone (UUIDv7, creation order): the cursor is the last id. */
 function position(lastId: string): { createdAt: Date; id: string } {

@@ -9,7 +9,7 @@ export {
   type AudienceSpec,
   type ContactFilterJson,
 } from './audience';
-export { FANOUT_PAGE, FanoutService } from './fanout.service';
+export { FANOUT_PAGE, FanoutService, SEND_PAGE } from './fanout.service';
 export {
   DELIVERY_STATUSES,
   FINAL_STATUSES,

@@ -38,8 +38,15 @@ export class JobProducer implements OnModuleInit {
     return queue.add(name, envelope, { ...definition.options, jobId: definition.jobId(payload) });
   }
 
-  /** Adds many jobs of one name in one round trip (each with its deterministic id). */
-  async enqueueBulk<N extends JobName>(name: N, payloads: readonly JobPayloads[N][]): Promise<void> {
+  /**
+   * Adds many jobs of one name in one round trip (each with its deterministic id), each delayed
+   * by `delayMs(payload)` when given.
+   */
+  async enqueueBulk<N extends JobName>(
+    name: N,
+    payloads: readonly JobPayloads[N][],
+    delayMs?: (payload: JobPayloads[N]) => number,
+  ): Promise<void> {
     if (payloads.length === 0) return;
     const definition = JOBS[name];
     const { request_id, tenant_id } = RequestContext.current();
@@ -48,7 +55,11 @@ export class JobProducer implements OnModuleInit {
       payloads.map((payload) => ({
         name,
         data: { payload, trace: { request_id, tenant_id } },
-        opts: { ...definition.options, jobId: definition.jobId(payload) },
+        opts: {
+          ...definition.options,
+          jobId: definition.jobId(payload),
+          ...(delayMs ? { delay: Math.max(0, Math.round(delayMs(payload))) } : {}),
+        },
       })),
     );
   }

@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import { createHash } from 'node:crypto';
 import type { TraceContext } from '@herald/telemetry';
 
 /**
@@ -18,6 +19,17 @@ export interface JobPayloads {
   'system.ping': { ping_id: string; hold_ms: number };
   /** Turn a campaign run into ledger rows and delivery jobs. */
   'runs.fanout': { tenant_id: string; run_id: string };
+  /**
+   * A campaign schedule's slot: start its run for that local day. Fired by the campaign's BullMQ
+   * job scheduler (the slot is then the job's `prevMillis`) or by the beat's catch-up (`slot`).
+   */
+  'campaigns.fire': { tenant_id: string; campaign_id: string; slot?: string };
+  /**
+   * Send a page of a run's deliveries: the fan-out's unit of work, so a run of 100,000 contacts
+   * is 200 jobs, not 100,000. A delivery of the page that must wait (quota, breaker, window)
+   * continues as its own `deliveries.send` job, delayed.
+   */
+  'deliveries.page': { tenant_id: string; run_id: string; delivery_ids: string[] };
   /** Send one delivery of the ledger. */
   'deliveries.send': { tenant_id: string; delivery_id: string };
 }
@@ -55,6 +67,30 @@ export const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
       attempts: 20,
       backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // Job schedulers add their own ids (`repeat:…`); this id is the beat's catch-up for one slot.
+  'campaigns.fire': {
+    queue: QUEUES.runs,
+    jobId: (p) => `fire-${p.campaign_id}-${p.slot ? Date.parse(p.slot) : 'now'}`,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+      removeOnComplete: { age: 2 * 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // The id names the page's content: enqueueing the same page again (a repeated fan-out page)
+  // is a no-op while its job exists, and the ledger makes a second pass harmless anyway.
+  'deliveries.page': {
+    queue: QUEUES.deliveries,
+    jobId: (p) =>
+      `page-${p.run_id}-${createHash('sha256').update(p.delivery_ids.join(',')).digest('hex').slice(0, 24)}`,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 30 * 24 * 3600 },
     },
   },
