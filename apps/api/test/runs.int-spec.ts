@@ -11,6 +11,30 @@ type Run = {
   counts: Record<'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled', number>;
   started_at: string | null;
   finished_at: string | null;
+  progress: { done: number; total: number; ratio: number; fanout_done: boolean };
+  rate_per_second: number;
+  eta: string | null;
+  eta_reason: 'rate' | 'quota' | null;
+  forecast: {
+    audience: number;
+    targeted: number;
+    already_sent_keys: number;
+    skipped: { suppressed: number; run_cap: number; quota: number };
+    by_day: { date: string; count: number }[];
+    finishes_at: string | null;
+    summary: string;
+  } | null;
+};
+type Recipients = {
+  data: {
+    contact_id: string;
+    email: string | null;
+    delivery_key: string;
+    subject: string | null;
+    render_error: string | null;
+    due_at: string | null;
+  }[];
+  next_cursor: string | null;
 };
 type Problem = { type: string; status: number; errors: { field: string; message: string }[]; detail: string };
 
@@ -75,6 +99,26 @@ describe('runs API', () => {
   ) => api.request<Started & Problem>('POST', `/v1/campaigns/${campaignId}/runs`, { key, body, headers });
   const getRun = (id: string, key = tenant.key) =>
     api.request<Run & Problem>('GET', `/v1/runs/${id}`, { key });
+  const recipients = (id: string, query = '', key = tenant.key) =>
+    api.request<Recipients & Problem>('GET', `/v1/runs/${id}/recipients${query}`, { key });
+  /** A sender account with quotas, counted in UTC (so the test can tell where days start). */
+  const quotaAccount = async (quotas: Record<string, number>, key = tenant.key) =>
+    (
+      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
+        key,
+        body: {
+          name: 'Limited',
+          channel: 'webhook',
+          config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
+          quotas,
+          time_zone: 'UTC',
+        },
+      })
+    ).body.id;
+  const utcDay = (offsetDays: number) => {
+    const d = new Date();
+    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + offsetDays));
+  };
   const cancel = (id: string, key = tenant.key) =>
     api.request<Run & Problem>('POST', `/v1/runs/${id}/cancel`, { key });
   const outboxOf = (runId: string) =>
@@ -140,6 +184,11 @@ describe('runs API', () => {
       counts: { targeted: 0, pending: 0, sent: 0, failed: 0, skipped: 0, deferred: 0, cancelled: 0 },
       started_at: null,
       finished_at: null,
+      progress: { done: 0, total: 0, ratio: 0, fanout_done: false },
+      rate_per_second: 0,
+      eta: null,
+      eta_reason: null,
+      forecast: null,
     });
 
     // One run at a time: a second start while this one is queued is a conflict, and writes nothing.
@@ -248,6 +297,205 @@ describe('runs API', () => {
     expect((await getRun(everyone.body.id)).body.counts.targeted).toBe(7);
     // A dry run does not hold the campaign: a real run may start right after.
     expect((await start(vip)).status).toBe(202);
+  });
+
+  it('shows progress, the recent send rate and an eta from the rate when the quota does not bind', async () => {
+    const id = await campaign();
+    const runId = (await start(id)).body.id;
+    await seedDeliveries(runId, id, ['pending', 'pending', 'pending', 'sent', 'sent', 'failed']);
+    await api.query(
+      `UPDATE deliveries SET sent_at = now() - interval '10 seconds' WHERE run_id = $1 AND status = 'sent'`,
+      [runId],
+    );
+    await api.query(
+      `UPDATE campaign_runs SET fanout_done = true, started_at = now() - interval '2 minutes' WHERE id = $1`,
+      [runId],
+    );
+    const before = Date.now();
+    const run = (await getRun(runId)).body;
+    expect(run.progress).toEqual({ done: 3, total: 6, ratio: 0.5, fanout_done: true });
+    // 2 sends in the last minute: 2/60 per second; 3 left → 90 s from now.
+    expect(run.rate_per_second).toBeCloseTo(2 / 60, 2);
+    expect(run.eta_reason).toBe('rate');
+    const eta = Date.parse(run.eta!);
+    expect(eta).toBeGreaterThanOrEqual(before + 85_000);
+    expect(eta).toBeLessThanOrEqual(Date.now() + 95_000);
+    expect(run.forecast).toBeNull();
+  });
+
+  it('gives the eta from the quota when the windows hold deliveries back (daily 2: 5 left → two days on)', async () => {
+    const limited = await quotaAccount({ daily: 2 });
+    const id = await campaign({ sender_account_id: limited });
+    const runId = (await start(id)).body.id;
+    await seedDeliveries(runId, id, ['pending', 'pending', 'deferred', 'deferred', 'pending', 'sent']);
+    await api.query(
+      `UPDATE deliveries SET sender_account_id = $2, sent_at = now() WHERE run_id = $1 AND status = 'sent'`,
+      [runId, limited],
+    );
+    await api.query(`UPDATE campaign_runs SET fanout_done = true WHERE id = $1`, [runId]);
+    const run = (await getRun(runId)).body;
+    // 2 today, 2 at tomorrow's UTC midnight, the last at the midnight after.
+    expect(run).toMatchObject({ eta: utcDay(2).toISOString(), eta_reason: 'quota' });
+    expect(run.progress).toMatchObject({ done: 1, total: 6, fanout_done: true });
+  });
+
+  it('a dry run forecasts who, what and when under the quota, the run cap and suppressions, and sends nothing', async () => {
+    const limited = await quotaAccount({ daily: 3 });
+    const vip = await campaign({
+      audience: { tags: ['vip'] },
+      sender_account_id: limited,
+      steps: [{ subject: 'News for {{ email }}', body: 'Hello {{ first_name | "there" }}' }],
+    });
+    const res = await start(vip, { dry_run: true });
+    expect(res.status).toBe(202);
+    const run = (await getRun(res.body.id)).body;
+    const today = utcDay(0).toISOString().slice(0, 10);
+    const tomorrow = utcDay(1).toISOString().slice(0, 10);
+    expect(run).toMatchObject({
+      status: 'completed',
+      dry_run: true,
+      counts: { targeted: 6, sent: 0 },
+      progress: { done: 0, total: 6, ratio: 1, fanout_done: true },
+      eta: null,
+      forecast: {
+        audience: 6,
+        targeted: 6,
+        already_sent_keys: 0,
+        skipped: { suppressed: 0, run_cap: 0, quota: 0 },
+        by_day: [
+          { date: today, count: 3 },
+          { date: tomorrow, count: 3 },
+        ],
+        finishes_at: utcDay(1).toISOString(),
+        summary: '6 targeted, 3 today, the rest over 1 day',
+      },
+    });
+    expect(await api.query('SELECT 1 FROM deliveries WHERE run_id = $1', [res.body.id])).toEqual([]);
+    expect(await outboxOf(res.body.id)).toEqual([]);
+
+    // The run cap, the skip policy and a suppression each leave contacts out.
+    const [first] = await api.query<{ id: string; email: string }>(
+      `SELECT id, email FROM contacts WHERE tenant_id = $1 AND 'vip' = ANY (tags) AND status = 'active' ORDER BY id LIMIT 1`,
+      [tenant.id],
+    );
+    await api.query(
+      `INSERT INTO suppressions (tenant_id, id, email, reason) VALUES ($1, gen_random_uuid(), $2, 'manual')`,
+      [tenant.id, first!.email],
+    );
+    try {
+      const capped = await campaign({ audience: { tags: ['vip'] }, sender_account_id: limited, run_cap: 4 });
+      const cappedRun = (await getRun((await start(capped, { dry_run: true })).body.id)).body;
+      expect(cappedRun.forecast).toMatchObject({
+        audience: 6,
+        targeted: 4,
+        skipped: { suppressed: 1, run_cap: 1, quota: 0 },
+      });
+      expect(cappedRun.counts.targeted).toBe(4);
+      const skip = await campaign({
+        audience: { tags: ['vip'] },
+        sender_account_id: limited,
+        quota_policy: 'skip',
+      });
+      const skipRun = (await getRun((await start(skip, { dry_run: true })).body.id)).body;
+      expect(skipRun.forecast).toMatchObject({
+        targeted: 3,
+        skipped: { suppressed: 1, run_cap: 0, quota: 2 },
+        by_day: [{ date: today, count: 3 }],
+        summary: '3 targeted, all today; skipped: 1 suppressed, 2 without quota room',
+      });
+      const page = (await recipients(skipRun.id, '?limit=10')).body;
+      expect(page.data.map((r) => r.contact_id)).not.toContain(first!.id);
+      expect(page.data).toHaveLength(3);
+    } finally {
+      await api.query(`DELETE FROM suppressions WHERE tenant_id = $1`, [tenant.id]);
+    }
+  });
+
+  it('pages a dry run’s recipients: keys, rendered subjects and due times in send order', async () => {
+    const limited = await quotaAccount({ daily: 3 });
+    const vip = await campaign({
+      audience: { tags: ['vip'] },
+      sender_account_id: limited,
+      steps: [{ subject: 'News for {{ email }}', body: 'Hello {{ first_name }}' }],
+    });
+    const runId = (await start(vip, { dry_run: true })).body.id;
+    const first = await recipients(runId, '?limit=4');
+    expect(first.status).toBe(200);
+    expect(first.body.data).toHaveLength(4);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await recipients(runId, `?limit=4&cursor=${first.body.next_cursor}`);
+    expect(second.body.data).toHaveLength(2);
+    expect(second.body.next_cursor).toBeNull();
+    const all = [...first.body.data, ...second.body.data];
+    const vips = await api.query<{ id: string; email: string }>(
+      `SELECT id, email FROM contacts WHERE tenant_id = $1 AND 'vip' = ANY (tags) AND status = 'active' ORDER BY id`,
+      [tenant.id],
+    );
+    expect(all.map((r) => r.contact_id)).toEqual(vips.map((c) => c.id));
+    expect(all[0]).toEqual({
+      contact_id: vips[0]!.id,
+      email: vips[0]!.email,
+      delivery_key: `bc:${runId}:${vips[0]!.id}`,
+      subject: `News for ${vips[0]!.email}`,
+      // No first_name and no fallback: the pipeline would fail this delivery, and says why here.
+      render_error: 'template variable "first_name" has no value and no fallback',
+      due_at: expect.any(String) as string,
+    });
+    // Three go now (the forecast's instant), three at the next UTC midnight.
+    const due = all.map((r) => r.due_at);
+    expect(new Set(due.slice(0, 3)).size).toBe(1);
+    expect(Date.parse(due[0]!)).toBeLessThanOrEqual(Date.now());
+    expect(due.slice(3)).toEqual(Array(3).fill(utcDay(1).toISOString()));
+
+    // A whole page at once; a bad cursor; a real run (409) and another tenant (404).
+    expect((await recipients(runId, '?limit=1000')).body.data).toHaveLength(6);
+    expect((await recipients(runId, '?cursor=nope')).status).toBe(400);
+    const real = (await start(await campaign())).body.id;
+    const conflict = await recipients(real);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.type).toBe('https://herald.dev/problems/conflict');
+    expect((await recipients(runId, '', other.key)).status).toBe(404);
+  });
+
+  it('a birthday dry run leaves out contacts already greeted this year (their key is in the ledger)', async () => {
+    const account = await quotaAccount({}, other.key);
+    const today = new Date().toLocaleDateString('en-CA', { timeZone: 'Europe/Paris' });
+    const greeted = await api.request<{ id: string }>('POST', '/v1/contacts', {
+      key: other.key,
+      body: { email: 'bday1@example.com', first_name: 'Ada', birth_date: `1990-${today.slice(5)}` },
+    });
+    await api.request('POST', '/v1/contacts', {
+      key: other.key,
+      body: { email: 'bday2@example.com', first_name: 'Bob', birth_date: `1991-${today.slice(5)}` },
+    });
+    const bday = (
+      await api.request<{ id: string }>('POST', '/v1/campaigns', {
+        key: other.key,
+        body: {
+          name: 'Birthdays',
+          kind: 'birthday',
+          sender_account_id: account,
+          steps: [{ subject: 'Happy birthday {{ first_name }}', body: 'Hi' }],
+        },
+      })
+    ).body.id;
+    await api.query(
+      `INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, contact_id, sender_account_id, channel, status)
+       VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, 'webhook', 'sent')`,
+      [other.id, `bd:${bday}:${greeted.body.id}:${today.slice(0, 4)}`, bday, greeted.body.id, account],
+    );
+    const res = await start(bday, { dry_run: true }, {}, other.key);
+    const run = (await getRun(res.body.id, other.key)).body;
+    expect(run.forecast).toMatchObject({ audience: 2, targeted: 1, already_sent_keys: 1 });
+    const page = (await recipients(res.body.id, '', other.key)).body;
+    expect(page.data).toEqual([
+      expect.objectContaining({
+        email: 'bday2@example.com',
+        subject: 'Happy birthday Bob',
+        render_error: null,
+      }),
+    ]);
+    expect(page.data[0]!.delivery_key).toMatch(new RegExp(`^bd:${bday}:[0-9a-f-]{36}:${today.slice(0, 4)}$`));
   });
 
   it('has no runs for sequences (they send to enrollments), and checks the body', async () => {

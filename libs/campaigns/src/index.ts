@@ -5,7 +5,9 @@ export {
   CAMPAIGN_STATUSES,
   campaignCreateSchema,
   campaignPatchSchema,
+  CATCH_UP_POLICIES,
   QUOTA_POLICIES,
+  scheduleRuleProblems,
   scheduleSchema,
   sendWindowSchema,
   stepRuleProblems,
@@ -16,6 +18,7 @@ export {
   type CampaignKind,
   type CampaignPatchInput,
   type CampaignStatus,
+  type CatchUpPolicy,
   type QuotaPolicy,
   type Schedule,
   type SendWindow,
@@ -24,4 +27,24 @@ export {
 export { CampaignsModule } from './campaigns.module';
 export { CampaignsRepository, type CampaignFilter, type CampaignRecord } from './campaigns.repository';
 export { CampaignStateError, CampaignValidationError, UnknownSenderAccountError } from './errors';
-export { RUN_STATUSES, RunsService, type RunRecord, type RunStatus } from './runs.service';
+export {
+  countByDay,
+  estimateCompletion,
+  planQuota,
+  slotsFrom,
+  summarise,
+  type EtaReason,
+  type QuotaPlan,
+  type QuotaPlanInput,
+  type QuotaSlot,
+} from './forecast';
+export {
+  RUN_STATUSES,
+  RunsService,
+  type Recipient,
+  type RecipientPosition,
+  type RunForecast,
+  type RunRecord,
+  type RunStatus,
+} from './runs.service';
+export { CampaignSchedules, dailySchedule, schedulerId, type FireOutcome } from './schedules';

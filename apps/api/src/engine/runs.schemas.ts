@@ -1,6 +1,7 @@
-import { RUN_STATUSES, type RunRecord } from '@herald/campaigns';
+import { RUN_STATUSES, type Recipient, type RunRecord } from '@herald/campaigns';
 import { z } from 'zod';
 import { named } from '../http/openapi';
+import { pageQuery } from '../tenants/tenants.schemas';
 
 const iso = z.string().meta({ format: 'date-time' });
 
@@ -8,7 +9,7 @@ export const startRunBody = z
   .strictObject({
     dry_run: z.boolean('must be true or false').optional().meta({
       description:
-        'Count the audience only: the run completes at once with `counts.targeted` and sends nothing.',
+        'Forecast only: the run completes at once with its `forecast` (who would receive what, and when, under the sender account’s quotas) and sends nothing. Its recipients: GET /v1/runs/{id}/recipients.',
     }),
   })
   .optional();
@@ -23,6 +24,29 @@ export const noBody = z.strictObject({}).optional();
 export const RunStartedSchema = named(
   'RunStarted',
   z.object({ id: z.uuid(), status: z.enum(RUN_STATUSES), dry_run: z.boolean() }),
+);
+
+export const ForecastSchema = named(
+  'RunForecast',
+  z.object({
+    audience: z.number().int().meta({ description: 'Contacts the audience matched.' }),
+    targeted: z.number().int().meta({ description: 'Contacts that would be sent to.' }),
+    already_sent_keys: z.number().int().meta({
+      description:
+        'Contacts left out because their delivery key is already in the ledger (a birthday greeted this year).',
+    }),
+    skipped: z
+      .object({ suppressed: z.number().int(), run_cap: z.number().int(), quota: z.number().int() })
+      .meta({
+        description:
+          'Contacts left out: suppressed, beyond the run cap, or without room in the quota windows (the skip policy).',
+      }),
+    by_day: z
+      .array(z.object({ date: z.string().meta({ format: 'date' }), count: z.number().int() }))
+      .meta({ description: 'Deliveries per local date of the sender account’s zone.' }),
+    finishes_at: iso.nullable(),
+    summary: z.string(),
+  }),
 );
 
 export const RunSchema = named(
@@ -52,7 +76,53 @@ export const RunSchema = named(
     created_at: iso,
     started_at: iso.nullable(),
     finished_at: iso.nullable(),
+    progress: z
+      .object({
+        done: z.number().int().meta({ description: 'Deliveries sent, failed, skipped or cancelled.' }),
+        total: z.number().int().meta({ description: '`counts.targeted`.' }),
+        ratio: z.number().min(0).max(1).meta({ description: '`done / total`, 1 once the run is completed.' }),
+        fanout_done: z.boolean().meta({
+          description: 'False while the run is still writing its deliveries: `total` is still growing.',
+        }),
+      })
+      .meta({ description: 'How far the run is.' }),
+    rate_per_second: z.number().min(0).meta({
+      description: 'Sends per second over the last minute of the run (since it started, if that is shorter).',
+    }),
+    eta: iso.nullable().meta({
+      description:
+        'When the last remaining delivery (pending, sending or deferred) should go out: the later of what the sender account’s quota windows allow (what is left in the current hourly/daily/weekly windows, then their full limits) and the recent send rate. Null while fanning out, when nothing is left, or with no basis for a guess.',
+    }),
+    eta_reason: z
+      .enum(['rate', 'quota'])
+      .nullable()
+      .meta({ description: 'What decides the `eta`: the send rate or a quota window.' }),
+    forecast: ForecastSchema.nullable().meta({ description: 'A dry run’s forecast; null for real runs.' }),
   }),
+);
+
+export const recipientsQuery = pageQuery;
+
+export const RecipientSchema = named(
+  'RunRecipient',
+  z.object({
+    contact_id: z.uuid(),
+    email: z.string().nullable(),
+    delivery_key: z.string().meta({ description: 'The key its delivery would have in the ledger.' }),
+    subject: z.string().nullable().meta({ description: 'The subject, rendered for this contact.' }),
+    render_error: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why its message cannot be rendered: the real run would fail this delivery.' }),
+    due_at: iso.nullable().meta({
+      description: 'The earliest the sender account’s quota (and the send window) lets it go out.',
+    }),
+  }),
+);
+
+export const RecipientPageSchema = named(
+  'RunRecipientPage',
+  z.object({ data: z.array(RecipientSchema), next_cursor: z.string().nullable() }),
 );
 
 export const EXAMPLE_RUN = {
@@ -65,6 +135,25 @@ export const EXAMPLE_RUN = {
   created_at: '2026-11-22T10:20:00.000Z',
   started_at: '2026-11-22T10:20:00.150Z',
   finished_at: null,
+  progress: { done: 380, total: 500, ratio: 0.76, fanout_done: true },
+  rate_per_second: 2.5,
+  eta: '2026-11-22T10:20:48.000Z',
+  eta_reason: 'rate',
+  forecast: null,
+};
+
+export const EXAMPLE_RECIPIENTS = {
+  data: [
+    {
+      contact_id: '0190f5e4-7777-7c3d-8e4f-5a6b7c8d9e0f',
+      email: 'ada@example.com',
+      delivery_key: 'bc:0190f5e4-9999-7c3d-8e4f-5a6b7c8d9e0f:0190f5e4-7777-7c3d-8e4f-5a6b7c8d9e0f',
+      subject: 'Hello Ada',
+      render_error: null,
+      due_at: '2026-11-22T10:20:00.000Z',
+    },
+  ],
+  next_cursor: 'WzEsMSwiMDE5MGY1ZTQtNzc3Ny03YzNkLThlNGYtNWE2YjdjOGQ5ZTBmIl0',
 };
 
 export function runStartedView(r: RunRecord) {
@@ -73,6 +162,7 @@ export function runStartedView(r: RunRecord) {
 
 export function runView(r: RunRecord) {
   const d = r.deliveries;
+  const done = d.sent + d.failed + d.skipped + d.cancelled;
   return {
     id: r.id,
     campaign_id: r.campaignId,
@@ -91,5 +181,44 @@ export function runView(r: RunRecord) {
     created_at: r.createdAt.toISOString(),
     started_at: r.startedAt?.toISOString() ?? null,
     finished_at: r.finishedAt?.toISOString() ?? null,
+    progress: {
+      done,
+      total: r.targeted,
+      ratio:
+        r.status === 'completed'
+          ? 1
+          : r.targeted > 0
+            ? Math.round(Math.min(1, done / r.targeted) * 10_000) / 10_000
+            : 0,
+      fanout_done: r.fanoutDone,
+    },
+    rate_per_second: Math.round(r.ratePerSecond * 100) / 100,
+    eta: r.eta?.toISOString() ?? null,
+    eta_reason: r.etaReason,
+    forecast: forecastView(r.forecast),
+  };
+}
+
+function forecastView(f: RunRecord['forecast']) {
+  if (!f) return null;
+  return {
+    audience: f.audience,
+    targeted: f.targeted,
+    already_sent_keys: f.already_sent_keys,
+    skipped: f.skipped,
+    by_day: f.by_day,
+    finishes_at: f.finishes_at,
+    summary: f.summary,
+  };
+}
+
+export function recipientView(r: Recipient) {
+  return {
+    contact_id: r.contactId,
+    email: r.email,
+    delivery_key: r.deliveryKey,
+    subject: r.subject,
+    render_error: r.renderError,
+    due_at: r.dueAt?.toISOString() ?? null,
   };
 }

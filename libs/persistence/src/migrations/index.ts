@@ -4,6 +4,7 @@ import { QuotaFallback1763840000000 } from './1763840000000-QuotaFallback';
 import { DeliveryEngine1763850000000 } from './1763850000000-DeliveryEngine';
 import { Sequences1763860000000 } from './1763860000000-Sequences';
 import { Schedules1763870000000 } from './1763870000000-Schedules';
+import { RunProgress1763880000000 } from './1763880000000-RunProgress';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   DeliveryEngine1763850000000,
   Sequences1763860000000,
   Schedules1763870000000,
+  RunProgress1763880000000,
 ];
