@@ -12,9 +12,10 @@ describe('deploy/grafana/dashboards', () => {
   const dashboards = dashboardFiles().map(readDashboard);
   const known = new Set([...CURRENT_METRICS, ...plannedMetrics()]);
 
-  it('ships the five dashboards with unique uids and titles', () => {
+  it('ships the six dashboards with unique uids and titles', () => {
     expect(dashboards.map((d) => d.json.uid)).toEqual([
       'herald-beat-outbox',
+      'herald-campaigns',
       'herald-circuits',
       'herald-deliveries',
       'herald-overview',
@@ -43,6 +44,19 @@ describe('deploy/grafana/dashboards', () => {
       expect(Array.isArray(panel.targets) && panel.targets.length > 0).toBe(true);
     }
     expect(new Set(d.panels.map((p) => p.id)).size).toBe(d.panels.length);
+  });
+
+  it.each(dashboardFiles())('%s is tagged for the dashboards menu and gives its numbers a unit', (file) => {
+    const d = readDashboard(file);
+    expect(d.json.tags).toEqual(['herald']);
+    const untyped = d.panels
+      .filter((p) => p.type === 'stat' || p.type === 'timeseries')
+      .filter((p) => {
+        const defaults = isObject(p.fieldConfig) ? p.fieldConfig.defaults : undefined;
+        return !isObject(defaults) || typeof defaults.unit !== 'string';
+      })
+      .map((p) => p.title);
+    expect(untyped).toEqual([]);
   });
 
   it.each(dashboardFiles())('%s only queries metrics that exist or are planned', (file) => {
@@ -76,6 +90,8 @@ describe('metric names', () => {
         'herald_queue_jobs',
         'herald_beat_leader',
         'herald_circuit_state',
+        'herald_schedule_fires_total',
+        'herald_enrollment_ticker_lag_seconds',
       ]),
     );
     const known = new Set([...CURRENT_METRICS, ...plannedMetrics()]);

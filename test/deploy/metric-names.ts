@@ -16,8 +16,8 @@ export const PLANNED_METRICS_FILE = 'deploy/planned-metrics.txt';
 
 /**
  * Metric names the fleet exports today: libs/telemetry (HeraldMetrics), the collectors in
- * libs/queues, libs/persistence and libs/deliveries, and the prom-client default metrics
- * registered with the herald_ prefix.
+ * libs/queues, libs/persistence, libs/deliveries and apps/beat (sequence metrics), and the
+ * prom-client default metrics registered with the herald_ prefix.
  * Histograms are listed by their base name.
  */
 export const CURRENT_METRICS: readonly string[] = [
@@ -51,6 +51,10 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_db_pool_connections',
   'herald_beat_duty_runs_total',
   'herald_beat_duty_items_total',
+  'herald_schedule_fires_total',
+  'herald_campaign_runs_total',
+  'herald_enrollments',
+  'herald_enrollment_ticker_lag_seconds',
   'herald_quota_backend',
   'herald_channel_requests_total',
   'herald_channel_request_duration_seconds',
