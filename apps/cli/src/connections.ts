@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { CliError, EXIT } from './exit-codes';
+
+// The libraries are loaded when a command first needs them: `herald runs watch` never pays for
+// TypeORM, and `herald --help` answers at once.
+
+const CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * A small pool on the fleet's own TypeORM settings (libs/persistence), connected or failing
+ * within the pool's connect timeout. `statementTimeoutMs` 0 lets migrations run as long as they must.
+ */
+export async function openDatabase(url: string, statementTimeoutMs = 30_000): Promise<DataSource> {
+  const [{ DataSource }, { dataSourceOptions }] = await Promise.all([
+    import('typeorm'),
+    import('@herald/persistence'),
+  ]);
+  const dataSource = new DataSource(
+    dataSourceOptions({ url, poolMax: 2, statementTimeoutMs, applicationName: 'herald-cli' }),
+  );
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    throw new CliError(EXIT.unreachable, `cannot connect to Postgres (DATABASE_URL): ${errorMessage(error)}`);
+  }
+  return dataSource;
+}
+
+/**
+ * One Redis connection for the whole command, on the fleet's URL parsing (libs/queues) but
+ * failing fast: the fleet's clients reconnect forever, an operator's command must not hang.
+ */
+export async function openRedis(url: string): Promise<Redis> {
+  const [{ Redis }, { redisOptionsFromUrl }] = await Promise.all([
+    import('ioredis'),
+    import('@herald/queues'),
+  ]);
+  const client = new Redis({
+    ...redisOptionsFromUrl(url),
+    connectionName: 'herald-cli',
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout: 15_000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  // The socket's error says why ("Connection is closed" is all `connect()` rejects with).
+  let socketError: unknown;
+  client.on('error', (error) => (socketError = error));
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    const why = errorMessage(socketError ?? error);
+    throw new CliError(EXIT.unreachable, `cannot connect to Redis (REDIS_URL): ${why}`);
+  }
+  return client;
+}
+
+/** A driver error in words, never the connection string (which may hold a password). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return [...new Set(error.errors.map(errorMessage))].join('; ');
+  }
+  if (error instanceof Error) {
+    return error.message || (error as NodeJS.ErrnoException).code || error.name;
+  }
+  return String(error);
+}
