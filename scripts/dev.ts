@@ -215,6 +215,21 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
   };
+  // What the `herald` CLI needs to reach this fleet: `set -a; . .data/cli.env; set +a`.
+  const cliEnv = join(DATA, 'cli.env');
+  writeFileSync(
+    cliEnv,
+    [
+      `DATABASE_URL=${databaseUrl}`,
+      `REDIS_URL=${redisUrl}`,
+      ...(env.QUEUE_PREFIX ? [`QUEUE_PREFIX=${env.QUEUE_PREFIX}`] : []),
+      `HERALD_API_URL=http://127.0.0.1:${port}`,
+      ...Object.entries(secrets).map(([k, v]) => `${k}=${v}`),
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  say(`herald CLI: set -a; . ${shown(cliEnv)}; set +a; npm run herald -- queues`);
   const roles = [
     { role: 'api', env: { PORT: String(port), OPS_PORT: String(opsPort) } },
     { role: 'worker', env: { OPS_PORT: String(opsPort + 1) } },
