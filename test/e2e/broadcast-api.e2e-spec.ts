@@ -1,4 +1,5 @@
 import {
+  callApi,
   createTestDatabase,
   eventually,
   HeraldProcess,
@@ -52,25 +53,13 @@ describe('a broadcast through the API (api + worker processes)', () => {
     await db?.drop();
   });
 
-  const call = async <T>(
+  const call = <T>(
     method: string,
     path: string,
     key: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  ) => callApi<T>(api.publicUrl, method, path, key, body, headers);
 
   it('creates everything through the API, runs the broadcast and reaches each contact once', async () => {
     const tenant = await call<{ id: string; api_key: { key: string } }>(

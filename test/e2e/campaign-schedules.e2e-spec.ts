@@ -1,5 +1,6 @@
 import { hashTaggedPrefix } from '@herald/queues';
 import {
+  callApi,
   createTestDatabase,
   eventually,
   HeraldProcess,
@@ -94,18 +95,8 @@ describe('scheduled campaigns (api + worker + two beats)', () => {
     await db?.drop();
   });
 
-  const call = async <T>(method: string, path: string, key: string, body?: unknown) => {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const call = <T>(method: string, path: string, key: string, body?: unknown) =>
+    callApi<T>(api.publicUrl, method, path, key, body);
   const runsOf = (campaignId: string) =>
     pg
       .query<{ id: string; trigger: string; status: string; targeted: number }>(

@@ -1,6 +1,7 @@
 import { MIGRATIONS } from '@herald/persistence';
 import { hashTaggedPrefix } from '@herald/queues';
 import {
+  callApi,
   createTestDatabase,
   eventually,
   freePort,
@@ -116,18 +117,8 @@ describe('the herald CLI against a running fleet', () => {
     rmSync(files, { recursive: true, force: true });
   });
 
-  const call = async <T>(method: string, path: string, key: string, body?: unknown) => {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const call = <T>(method: string, path: string, key: string, body?: unknown) =>
+    callApi<T>(api.publicUrl, method, path, key, body);
 
   it('migrate status: every migration of the build applied (and migrate run has nothing to do)', async () => {
     const [status, human, run] = await Promise.all([

@@ -1,5 +1,6 @@
 import { hashTaggedPrefix } from '@herald/queues';
 import {
+  callApi,
   createTestDatabase,
   eventually,
   HeraldProcess,
@@ -85,18 +86,8 @@ describe('dashboards and alert rules match what the fleet exports', () => {
     await db?.drop();
   });
 
-  const call = async <T>(method: string, path: string, key: string, body?: unknown) => {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const call = <T>(method: string, path: string, key: string, body?: unknown) =>
+    callApi<T>(api.publicUrl, method, path, key, body);
   const scrape = async (p: HeraldProcess) => (await fetch(`${p.opsUrl}/metrics`)).text();
 
   it('exports every herald_* metric the dashboards and alerts use', async () => {

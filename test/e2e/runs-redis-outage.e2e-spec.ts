@@ -1,4 +1,5 @@
 import {
+  callApi,
   createTestDatabase,
   eventually,
   HeraldProcess,
@@ -70,18 +71,8 @@ describe('runs started while Redis is down (api + worker + beat processes)', () 
     await db?.drop();
   });
 
-  const call = async <T>(method: string, path: string, key: string, body?: unknown) => {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const call = <T>(method: string, path: string, key: string, body?: unknown) =>
+    callApi<T>(api.publicUrl, method, path, key, body);
 
   const query = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => {
     const client = new Client({ connectionString: db.url });

@@ -1,4 +1,5 @@
 import {
+  callApi,
   createTestDatabase,
   eventually,
   HeraldProcess,
@@ -70,18 +71,8 @@ describe('send windows (api + worker)', () => {
     await db?.drop();
   });
 
-  async function call<T>(method: string, path: string, apiKey: string, body?: unknown) {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  }
+  const call = <T>(method: string, path: string, key: string, body?: unknown) =>
+    callApi<T>(api.publicUrl, method, path, key, body);
 
   const broadcast = async (tag: string, window: { start: string; end: string }) => {
     const campaign = await call<{ id: string }>('POST', '/v1/campaigns', key, {

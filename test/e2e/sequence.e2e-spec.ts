@@ -1,4 +1,5 @@
 import {
+  callApi,
   createTestDatabase,
   eventually,
   HeraldProcess,
@@ -63,25 +64,13 @@ describe('a sequence through the API (api + worker + beat processes)', () => {
     await db?.drop();
   });
 
-  const call = async <T>(
+  const call = <T>(
     method: string,
     path: string,
     key: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(api.publicUrl + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  ) => callApi<T>(api.publicUrl, method, path, key, body, headers);
 
   it('sends every step in order after its delay, and a reply stops the rest', async () => {
     const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {

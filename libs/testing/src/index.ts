@@ -16,3 +16,4 @@ export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './
 export { eventually } from './eventually';
 export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-sink';
 export { seedBroadcast } from './seed';
+export { callApi, type ApiAnswer } from './api-call';
