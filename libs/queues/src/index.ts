@@ -3,11 +3,13 @@ export { HandlerRegistrationError, JobHandlerRegistry } from './job-handler.regi
 export { JobProducer } from './job-producer';
 export {
   JOB_NAMES,
+  JOB_STATES,
   JOBS,
   QUEUE_NAMES,
   QUEUES,
   type JobEnvelope,
   type JobName,
+  type JobState,
   type JobPayloads,
   type QueueName,
 } from './jobs';

@@ -13,6 +13,18 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const QUEUE_NAMES = Object.values(QUEUES) as readonly QueueName[];
 
+/** The states a queue's jobs are counted in, as BullMQ names them (`paused` is a state of the queue). */
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'failed',
+  'completed',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 /** Job name → payload. Payloads carry ids and primitives only (ISO strings, never Date). */
 export interface JobPayloads {
   /** hold_ms: how long the worker holds the job before finishing it (to observe shutdown and stalls). */

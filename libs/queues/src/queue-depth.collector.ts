@@ -5,17 +5,7 @@ import { Inject } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { JobProducer } from './job-producer';
 import { REDIS } from './redis.provider';
-import { QUEUE_NAMES } from './jobs';
-
-const STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'failed',
-  'completed',
-] as const;
+import { JOB_STATES as STATES, QUEUE_NAMES } from './jobs';
 
 /** `herald_queue_jobs{queue,state}` and Redis memory, read from Redis at scrape time (bounded by a timeout). */
 @Injectable()

@@ -1,4 +1,4 @@
-import type { QueueName } from '@herald/queues';
+import { JOB_STATES as STATES, type QueueName } from '@herald/queues';
 import type { Job, Queue } from 'bullmq';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context';
@@ -7,16 +7,6 @@ import { parseCount } from '../input';
 import { table } from '../output';
 import type { Run } from '../program';
 
-/** The job states a queue is counted in, as BullMQ names them (`paused` is a state of the queue itself). */
-const STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'failed',
-  'completed',
-] as const;
 /** A state as the API shows it (snake_case). */
 const shown = (state: string) => state.replace('-', '_');
 const REASON_WIDTH = 100;
