@@ -1,4 +1,5 @@
 import { JobProducer } from '@herald/queues';
+import { register } from 'prom-client';
 import { TestApi } from '../../../test/support/api-app';
 
 type Started = { id: string; status: string; dry_run: boolean };
@@ -229,9 +230,16 @@ describe('runs API', () => {
     expect(run.body.started_at).toEqual(expect.any(String));
   });
 
+  /** herald_campaign_runs_total for manual broadcast runs that ended `outcome`. */
+  const runsEnded = async (outcome: string) =>
+    (await register.getSingleMetric('herald_campaign_runs_total')?.get())?.values.find(
+      (v) => v.labels.kind === 'broadcast' && v.labels.trigger === 'manual' && v.labels.outcome === outcome,
+    )?.value ?? 0;
+
   it('cancels a run: pending and deferred deliveries are cancelled, sent and in-flight ones are left alone', async () => {
     const id = await campaign();
     const runId = (await start(id)).body.id;
+    const cancelledBefore = await runsEnded('cancelled');
     await seedDeliveries(runId, id, ['pending', 'pending', 'deferred', 'sending', 'sent']);
     const res = await cancel(runId);
     expect(res.status).toBe(200);
@@ -247,6 +255,8 @@ describe('runs API', () => {
     const again = await cancel(runId);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(res.body);
+    // Counted once, though cancelled twice.
+    expect(await runsEnded('cancelled')).toBe(cancelledBefore + 1);
     // Cancelled: the campaign may run again.
     expect((await start(id)).status).toBe(202);
   });
@@ -268,7 +278,9 @@ describe('runs API', () => {
     const id = await campaign();
     const runId = (await start(id)).body.id;
     await seedDeliveries(runId, id, ['pending', 'sent']);
+    const cancelledBefore = await runsEnded('cancelled');
     expect((await api.request('DELETE', `/v1/campaigns/${id}`, { key: tenant.key })).status).toBe(204);
+    expect(await runsEnded('cancelled')).toBe(cancelledBefore + 1);
     const run = await getRun(runId);
     expect(run.body).toMatchObject({ status: 'cancelled', counts: { pending: 0, sent: 1, cancelled: 1 } });
     const archived = await start(id);

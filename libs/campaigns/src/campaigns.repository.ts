@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { uuidv7 } from '@herald/contacts';
 import type { CampaignStep } from '@herald/deliveries';
 import { queryRows, type KeysetPosition } from '@herald/persistence';
+import { HeraldMetrics } from '@herald/telemetry';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   scheduleRuleProblems,
@@ -19,7 +20,7 @@ import {
   type StepInput,
 } from './campaign-fields';
 import { CampaignValidationError, UnknownSenderAccountError } from './errors';
-import { cancelRuns } from './runs.service';
+import { cancelRuns, countCancelled } from './runs.service';
 
 export interface CampaignRecord {
   tenantId: string;
@@ -72,7 +73,10 @@ type Queryable = Pick<EntityManager, 'query'>;
  */
 @Injectable()
 export class CampaignsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: HeraldMetrics,
+  ) {}
 
   async create(
     manager: EntityManager,
@@ -195,7 +199,8 @@ export class CampaignsRepository {
    * campaign is not the tenant's.
    */
   async archive(tenantId: string, id: string): Promise<boolean> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    let cancelled: { kind: string; trigger: string }[] = [];
+    const archivedOne = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const archived = queryRows<{ id: string }>(
         await manager.query(
           `UPDATE campaigns SET status = 'archived', updated_at = CASE WHEN status = 'archived' THEN updated_at ELSE now() END
@@ -208,7 +213,7 @@ export class CampaignsRepository {
         `SELECT id FROM campaign_runs WHERE tenant_id = $1 AND campaign_id = $2 AND status IN ('queued', 'running')`,
         [tenantId, id],
       );
-      await cancelRuns(
+      cancelled = await cancelRuns(
         manager,
         tenantId,
         active.map((r) => r.id),
@@ -216,6 +221,8 @@ export class CampaignsRepository {
       );
       return true;
     });
+    countCancelled(this.metrics, cancelled);
+    return archivedOne;
   }
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@herald/deliveries';
 import { queryRows } from '@herald/persistence';
 import { QuotaService } from '@herald/rate-limit';
+import { HeraldMetrics } from '@herald/telemetry';
 import { CLOCK, type Clock, type SendWindowSpec, type WindowUnit } from '@herald/time';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Audience, CampaignKind, CampaignStatus, QuotaPolicy, SendWindow } from './campaign-fields';
@@ -160,6 +161,7 @@ export class RunsService {
     private readonly accounts: SenderAccountsRepository,
     private readonly quota: QuotaService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: HeraldMetrics,
   ) {}
 
   /**
@@ -344,7 +346,8 @@ export class RunsService {
    * come back). Cancelling a cancelled run is fine; a finished one is a CampaignStateError.
    */
   async cancel(tenantId: string, id: string): Promise<RunRecord | undefined> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    let cancelled: { kind: string; trigger: string }[] = [];
+    const result = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const [run] = await manager.query<{ status: RunStatus }[]>(
         `SELECT status FROM campaign_runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
         [tenantId, id],
@@ -352,9 +355,11 @@ export class RunsService {
       if (!run) return undefined;
       if (run.status === 'completed' || run.status === 'failed')
         throw new CampaignStateError(`This run is ${run.status}: there is nothing left to cancel.`);
-      await cancelRuns(manager, tenantId, [id], 'run cancelled');
+      cancelled = await cancelRuns(manager, tenantId, [id], 'run cancelled');
       return this.find(tenantId, id, manager);
     });
+    countCancelled(this.metrics, cancelled);
+    return result;
   }
 
   /**
@@ -557,27 +562,42 @@ function renderFor(
   return { subject: subject.text, error: subject.error ?? body.error };
 }
 
-/** Marks queued or running runs cancelled, and their deliveries that wait for a send. */
+/**
+ * Marks queued or running runs cancelled, and their deliveries that wait for a send. Returns the
+ * runs it cancelled (kind and trigger, for herald_campaign_runs_total once the caller commits).
+ */
 export async function cancelRuns(
   manager: EntityManager,
   tenantId: string,
   runIds: readonly string[],
   reason: string,
-): Promise<void> {
-  if (runIds.length === 0) return;
-  const cancelled = queryRows<{ id: string }>(
+): Promise<{ id: string; kind: string; trigger: string }[]> {
+  if (runIds.length === 0) return [];
+  const cancelled = queryRows<{ id: string; kind: string; trigger: string }>(
     await manager.query(
-      `UPDATE campaign_runs SET status = 'cancelled', finished_at = now()
-        WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status IN ('queued', 'running') RETURNING id`,
+      `UPDATE campaign_runs r SET status = 'cancelled', finished_at = now()
+         FROM campaigns g
+        WHERE r.tenant_id = $1 AND r.id = ANY ($2::uuid[]) AND r.status IN ('queued', 'running')
+          AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
+        RETURNING r.id, g.kind, r.trigger`,
       [tenantId, runIds],
     ),
   );
-  if (cancelled.length === 0) return;
+  if (cancelled.length === 0) return [];
   await manager.query(
     `UPDATE deliveries SET status = 'cancelled', last_error = $3, lease_until = NULL, updated_at = now()
       WHERE tenant_id = $1 AND run_id = ANY ($2::uuid[]) AND status IN ('pending', 'deferred')`,
     [tenantId, cancelled.map((r) => r.id), reason],
   );
+  return cancelled;
+}
+
+/** Counts cancelled runs (after their transaction committed). */
+export function countCancelled(
+  metrics: HeraldMetrics,
+  runs: readonly { kind: string; trigger: string }[],
+): void {
+  for (const r of runs) metrics.campaignRuns.inc({ kind: r.kind, trigger: r.trigger, outcome: 'cancelled' });
 }
 
 function toRecord(row: RunRow): RunRecord {
