@@ -137,6 +137,8 @@ export class CampaignSchedules {
         .filter((s) => s.key.startsWith(SCHEDULER_PREFIX))
         .map((s) => [s.key, s]),
     );
+    const now = this.clock.nowMs();
+    const missingAfterMs = this.missingAfterMs();
     let changes = 0;
     const wanted = new Set<string>();
     for (const campaign of campaigns) {
@@ -145,8 +147,13 @@ export class CampaignSchedules {
       wanted.add(id);
       const pattern = cronPattern(schedule);
       const current = existing.get(id);
-      if (current?.pattern === pattern && current.tz === schedule.timeZone) continue;
+      // Upserted again when changed, or stuck: a `next` long past means no job is coming (BullMQ
+      // drops a scheduler's next job when cron-parser throws, e.g. around Lord Howe's half-hour DST).
+      const stuck = current?.next !== undefined && current.next < now - missingAfterMs;
+      if (current?.pattern === pattern && current.tz === schedule.timeZone && !stuck) continue;
       const payload = { tenant_id: campaign.tenant_id, campaign_id: campaign.id };
+      // A stuck scheduler's overdue job may still exist under the id an upsert would pick again.
+      if (stuck) await queue.removeJobScheduler(id);
       await queue.upsertJobScheduler(
         id,
         { pattern, tz: schedule.timeZone },
@@ -173,9 +180,7 @@ export class CampaignSchedules {
   /** Fires the latest slot of every campaign whose run for it is missing. */
   private async catchUp(campaigns: readonly ScheduledCampaign[]): Promise<number> {
     const now = this.clock.nowMs();
-    // A slot with no run two sweeps after it is missing (its scheduler job was lost with Redis
-    // data, or no worker took it): the beat fires it itself.
-    const missingAfterMs = Math.max(2 * this.config.beat.sweepIntervalMs, 10_000);
+    const missingAfterMs = this.missingAfterMs();
     const due = campaigns
       .map((campaign) => {
         const schedule = dailySchedule(campaign.schedule, campaign.tenant_zone);
@@ -203,5 +208,13 @@ export class CampaignSchedules {
       })),
     );
     return missing.length;
+  }
+
+  /**
+   * A slot with no run two sweeps after it is missing (its scheduler job was lost with Redis
+   * data, or no worker took it): the beat fires it itself.
+   */
+  private missingAfterMs(): number {
+    return Math.max(2 * this.config.beat.sweepIntervalMs, 10_000);
   }
 }

@@ -1,5 +1,6 @@
 import { CampaignSchedules, schedulerId } from '@herald/campaigns';
-import { JobProducer, QUEUES } from '@herald/queues';
+import { JobProducer, QUEUES, REDIS } from '@herald/queues';
+import type { Redis } from 'ioredis';
 import { previousSlot } from '@herald/time';
 import { TestApi } from '../../../test/support/api-app';
 
@@ -86,6 +87,22 @@ describe('campaign schedules', () => {
     expect(Object.keys(await schedulers())).not.toContain(schedulerId(unscheduled));
     // Idempotent: nothing changes on a second pass.
     expect(await schedules.reconcile()).toBe(0);
+    // A scheduler whose next fire is long past and has no job (BullMQ could not plan it) is
+    // stuck: upserted again.
+    const runsQueue = api.app.get(JobProducer).queue(QUEUES.runs);
+    const [planned] = (await runsQueue.getJobSchedulers(0, -1)).filter(
+      (s) => s.key === schedulerId(tenantZone),
+    );
+    const redis = api.app.get<Redis>(REDIS);
+    const plannedJob = `repeat:${schedulerId(tenantZone)}:${planned!.next}`;
+    await redis.zrem(runsQueue.toKey('delayed'), plannedJob);
+    await redis.del(runsQueue.toKey(plannedJob));
+    await redis.zadd(runsQueue.toKey('repeat'), Date.now() - 3_600_000, schedulerId(tenantZone));
+    expect(await schedules.reconcile()).toBe(1);
+    const [again] = (await runsQueue.getJobSchedulers(0, -1)).filter(
+      (s) => s.key === schedulerId(tenantZone),
+    );
+    expect(again?.next).toBeGreaterThan(Date.now());
 
     // A changed schedule is upserted; pausing, unscheduling or archiving removes it.
     await patch(paris, { schedule: { at: '10:00', time_zone: 'America/New_York' } });
