@@ -36,11 +36,13 @@ export async function serve(
   if (options.public) {
     await app.listen(config.http.port, config.http.host);
     port = addressPort(app.getHttpServer() as Server);
+    keepAliveLongerThanClients(app.getHttpServer() as Server);
     bound.publicPort = port;
   } else {
     await app.init();
   }
   const ops = createServer(express);
+  keepAliveLongerThanClients(ops);
   servers.push(ops);
   await new Promise<void>((resolve, reject) => {
     ops.once('error', reject);
@@ -85,4 +87,14 @@ function addressPort(server: Server): number {
   if (address === null || typeof address === 'string')
     throw new Error('server is not listening on a TCP port');
   return address.port;
+}
+
+/**
+ * Idle keep-alive connections stay open longer than clients and load balancers keep theirs
+ * (undici 4 s, AWS ALB 60 s): the side that closes an idle connection must be the client, or a
+ * request sent on it just as the server closes it fails ("other side closed", a 502 at the LB).
+ */
+function keepAliveLongerThanClients(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 }
