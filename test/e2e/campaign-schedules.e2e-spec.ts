@@ -33,13 +33,15 @@ const ZONES = [
   'Pacific/Auckland',
 ];
 
-/** The local MM-DD of an instant in a zone. */
+/** The local MM-DD of an instant in a zone (one formatter per zone: building them is slow). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
 function monthDay(instant: number, zone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(instant);
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, month: '2-digit', day: '2-digit' });
+    formatters.set(zone, format);
+  }
+  const parts = format.formatToParts(instant);
   return `${parts.find((p) => p.type === 'month')!.value}-${parts.find((p) => p.type === 'day')!.value}`;
 }
 
