@@ -217,7 +217,7 @@ export const ENV_VARS = [
     name: 'QUEUE_CONCURRENCY_DELIVERIES',
     section: 'queues',
     description:
-      'Concurrent jobs per worker process on the `deliveries` queue. Jobs in flight together are sent as one batch (one database and Redis round trip per step), so higher means more throughput.',
+      'Concurrent jobs per worker process on the `deliveries` queue, and the most deliveries one process has in flight (single jobs and the deliveries of page jobs together). Deliveries in flight together are sent as one batch (one database and Redis round trip per step), so higher means more throughput; lower bounds memory and what a crash can leave sent but unrecorded.',
     schema: positiveInt.max(5000),
     default: '200',
   },

@@ -83,11 +83,39 @@ export class DeliveryPipeline {
   /** Per circuit (channel and account): how many sends the next batch may make. */
   private readonly windows = new Map<string, number>();
 
+  /**
+   * Deliveries in this process's pipeline right now, at most QUEUE_CONCURRENCY_DELIVERIES
+   * whether they come one per job or by the page: it bounds memory, and what a crash can leave
+   * sent but unrecorded (a provider without idempotency would see those again).
+   */
+  private inFlight = 0;
+  private readonly queued: (() => void)[] = [];
+
   async handle(job: DeliveryJob): Promise<Exclude<DeliveryOutcome, { kind: 'again' }>> {
-    for (;;) {
-      const outcome = await this.batcher.submit(job);
-      if (outcome.kind !== 'again') return outcome;
+    await this.enter();
+    try {
+      for (;;) {
+        const outcome = await this.batcher.submit(job);
+        if (outcome.kind !== 'again') return outcome;
+      }
+    } finally {
+      this.leave();
     }
+  }
+
+  private async enter(): Promise<void> {
+    if (this.inFlight < this.config.queues.concurrency.deliveries) {
+      this.inFlight += 1;
+      return;
+    }
+    // The slot is handed over by `leave`, so the count stays the same.
+    await new Promise<void>((resolve) => this.queued.push(resolve));
+  }
+
+  private leave(): void {
+    const next = this.queued.shift();
+    if (next) next();
+    else this.inFlight -= 1;
   }
 
   private async processBatch(jobs: DeliveryJob[]): Promise<DeliveryOutcome[]> {
