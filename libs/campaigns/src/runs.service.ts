@@ -9,6 +9,7 @@ import {
   renderSubject,
   renderTemplate,
   SenderAccountsRepository,
+  sendWindowSpec,
   TemplateError,
   type AudienceSpec,
   type CampaignStep,
@@ -464,21 +465,13 @@ export class RunsService {
         remaining[w.unit] = w.remaining;
       }
     }
-    const sendWindow = campaign.send_window;
     return {
       at: new Date(nowMs).toISOString(),
       zone,
       limits,
       remaining,
       policy: campaign.quota_policy,
-      send_window: sendWindow
-        ? {
-            start: sendWindow.start,
-            end: sendWindow.end,
-            ...(sendWindow.days ? { days: sendWindow.days } : {}),
-            timeZone: sendWindow.time_zone ?? zone,
-          }
-        : null,
+      send_window: campaign.send_window ? sendWindowSpec(campaign.send_window, zone) : null,
     };
   }
 

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { LedgerRepository, type DeliveryContext, type DeliveryRef } from './ledger.repository';
 import { MicroBatcher } from './micro-batcher';
 import { SenderAccountsRepository, type SendingAccount } from './sender-accounts.repository';
+import { sendWindowSpec } from './send-window';
 import { renderSubject, renderTemplate, TemplateError } from './template';
 
 export interface DeliveryJob {
@@ -175,12 +176,7 @@ export class DeliveryPipeline {
       // Outside the campaign's send window (in its zone, else the account's): wait for the opening.
       const window = ctx.campaign.sendWindow;
       if (window) {
-        const spec = {
-          start: window.start,
-          end: window.end,
-          ...(window.days ? { days: window.days } : {}),
-          timeZone: window.time_zone ?? account.quota.timeZone,
-        };
+        const spec = sendWindowSpec(window, account.quota.timeZone);
         if (!isInsideWindow(spec, now)) {
           const opening = nextOpening(spec, now);
           defers.push({ ...ref(ctx), dueAt: opening, reason: 'outside the send window' });

@@ -20,6 +20,7 @@ export {
   type DeliveryStatus,
 } from './ledger.repository';
 export { MicroBatcher } from './micro-batcher';
+export { sendWindowSpec, type StoredSendWindow } from './send-window';
 export { OutboxRelay } from './outbox-relay';
 export {
   quotaAccountOf,

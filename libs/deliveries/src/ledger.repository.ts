@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows } from '@herald/persistence';
 import { HeraldMetrics } from '@herald/telemetry';
+import type { StoredSendWindow } from './send-window';
 import type { DataSource } from 'typeorm';
 
 export interface DeliveryRef {
@@ -46,14 +47,6 @@ export interface CampaignStep {
   body: string;
   html?: boolean;
   delay_seconds?: number;
-}
-
-/** A campaign's send window as stored (wire form); its zone defaults to the sender account's. */
-export interface StoredSendWindow {
-  start: string;
-  end: string;
-  days?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[];
-  time_zone?: string;
 }
 
 export const DELIVERY_STATUSES = [
