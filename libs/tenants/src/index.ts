@@ -13,3 +13,4 @@ export { API_KEY_SCOPES, hasScope, type Principal, type TenantPrincipal } from '
 export { TenantsModule } from './tenants.module';
 export { TenantsRepository, type TenantRecord } from './tenants.repository';
 export { TenantsService } from './tenants.service';
+export { apiKeyView, createdApiKeyView, tenantCreatedView } from './views';

@@ -1,6 +1,5 @@
 import { plainText } from '@herald/contacts';
-import { API_KEY_SCOPES, type CreatedApiKey, type TenantRecord } from '@herald/tenants';
-import type { ApiKeyRecord } from '@herald/tenants';
+import { API_KEY_SCOPES } from '@herald/tenants';
 import { timeZoneSchema } from '@herald/time';
 import { z } from 'zod';
 import { component, named } from '../http/openapi';
@@ -84,31 +83,7 @@ export const keyIdParams = z.object({
   id: z.uuid().meta({ examples: ['0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f'] }),
 });
 
-export function apiKeyView(k: ApiKeyRecord) {
-  return {
-    id: k.id,
-    name: k.name,
-    prefix: k.prefix,
-    scopes: k.scopes,
-    created_at: k.createdAt.toISOString(),
-    last_used_at: k.lastUsedAt?.toISOString() ?? null,
-    revoked_at: k.revokedAt?.toISOString() ?? null,
-  };
-}
-
-export function createdApiKeyView(k: CreatedApiKey) {
-  return { ...apiKeyView(k), key: k.key };
-}
-
-export function tenantCreatedView(tenant: TenantRecord, key: CreatedApiKey) {
-  return {
-    id: tenant.id,
-    name: tenant.name,
-    time_zone: tenant.timeZone,
-    created_at: tenant.createdAt.toISOString(),
-    api_key: createdApiKeyView(key),
-  };
-}
+export { apiKeyView, createdApiKeyView, tenantCreatedView } from '@herald/tenants';
 
 export const EXAMPLE_KEY = {
   id: '0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f',

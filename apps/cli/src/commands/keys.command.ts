@@ -62,13 +62,16 @@ async function createKey(ctx: CliContext, options: TenantOption & { scopes: stri
       `--scopes must list read, write or admin (got ${JSON.stringify(options.scopes)})`,
     );
   }
-  const { createdKeyView, existingTenant, SHOWN_ONCE, tenantAdmin } = await import('./tenant-admin.js');
+  const [{ existingTenant, SHOWN_ONCE, tenantAdmin }, { createdApiKeyView }] = await Promise.all([
+    import('./tenant-admin.js'),
+    import('@herald/tenants'),
+  ]);
   const admin = await tenantAdmin(ctx, { redis: false });
   await existingTenant(admin.tenantRecords, tenantId);
   const key = await admin.tx.run((manager) =>
     admin.keys.create(manager, tenantId, { name, scopes: scopes as ApiKeyScope[] }),
   );
-  const view = createdKeyView(key);
+  const view = { ...createdApiKeyView(key), tenant_id: key.tenantId };
   ctx.out.result(view, () =>
     fields([
       ['key id', view.id],

@@ -3,10 +3,10 @@ import {
   ApiKeyAuthenticator,
   ApiKeysRepository,
   ApiKeysService,
+  apiKeyView,
   TenantsRepository,
   TenantsService,
   type ApiKeyRecord,
-  type CreatedApiKey,
   type TenantRecord,
 } from '@herald/tenants';
 import { Redis } from 'ioredis';
@@ -58,23 +58,9 @@ export async function existingTenant(tenants: TenantsRepository, id: string): Pr
   return tenant;
 }
 
-/** A key as the API shows it (snake_case; never its secret). */
+/** A key as the API shows it, and whose tenant it is (the CLI lists keys of any tenant). */
 export function keyView(k: ApiKeyRecord) {
-  return {
-    id: k.id,
-    tenant_id: k.tenantId,
-    name: k.name,
-    prefix: k.prefix,
-    scopes: k.scopes,
-    created_at: k.createdAt.toISOString(),
-    last_used_at: k.lastUsedAt?.toISOString() ?? null,
-    revoked_at: k.revokedAt?.toISOString() ?? null,
-  };
-}
-
-/** A key just created: the one time its whole secret is shown. */
-export function createdKeyView(k: CreatedApiKey) {
-  return { ...keyView(k), key: k.key };
+  return { ...apiKeyView(k), tenant_id: k.tenantId };
 }
 
 export const SHOWN_ONCE = 'the key is shown this once: store it now (Herald keeps only a keyed hash)';

@@ -30,18 +30,15 @@ async function createTenant(ctx: CliContext, options: { name: string; timeZone: 
   ]);
   const name = parseInput(plainText(200), options.name, '--name');
   const timeZone = parseInput(timeZoneSchema, options.timeZone, '--time-zone');
-  const { createdKeyView, SHOWN_ONCE, tenantAdmin } = await import('./tenant-admin.js');
+  const [{ SHOWN_ONCE, tenantAdmin }, { tenantCreatedView }] = await Promise.all([
+    import('./tenant-admin.js'),
+    import('@herald/tenants'),
+  ]);
   const admin = await tenantAdmin(ctx, { redis: false });
   const { tenant, apiKey } = await admin.tx.run((manager) =>
     admin.tenants.create(manager, { name, timeZone }),
   );
-  const view = {
-    id: tenant.id,
-    name: tenant.name,
-    time_zone: tenant.timeZone,
-    created_at: tenant.createdAt.toISOString(),
-    api_key: createdKeyView(apiKey),
-  };
+  const view = tenantCreatedView(tenant, apiKey);
   ctx.out.result(view, () =>
     fields([
       ['tenant', view.id],

@@ -1,0 +1,32 @@
+import type { ApiKeyRecord } from './api-keys.repository';
+import type { CreatedApiKey } from './api-keys.service';
+import type { TenantRecord } from './tenants.repository';
+
+/** A key as it is shown (snake_case; never its secret): by the API and the CLI alike. */
+export function apiKeyView(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes,
+    created_at: k.createdAt.toISOString(),
+    last_used_at: k.lastUsedAt?.toISOString() ?? null,
+    revoked_at: k.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/** A key just created: the one time its whole secret is shown. */
+export function createdApiKeyView(k: CreatedApiKey) {
+  return { ...apiKeyView(k), key: k.key };
+}
+
+/** A tenant just created, with its first key. */
+export function tenantCreatedView(tenant: TenantRecord, key: CreatedApiKey) {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    time_zone: tenant.timeZone,
+    created_at: tenant.createdAt.toISOString(),
+    api_key: createdApiKeyView(key),
+  };
+}
