@@ -15,6 +15,12 @@ const SCHEDULED_KINDS: readonly CampaignKind[] = ['broadcast', 'birthday'];
 /** Job scheduler ids Herald owns: one per campaign. */
 const SCHEDULER_PREFIX = 'campaign-';
 
+/** A campaign as its schedule needs it (`ScheduledCampaign`); callers add the WHERE clause. */
+const SELECT_SCHEDULED = `
+  SELECT g.tenant_id, g.id, g.kind, g.status, g.schedule, g.catch_up, t.time_zone AS tenant_zone,
+         g.updated_at AS scheduled_since
+    FROM campaigns g JOIN tenants t ON t.id = g.tenant_id`;
+
 export type FireOutcome = 'fired' | 'duplicate' | 'skipped_late' | 'superseded' | 'inactive' | 'stale';
 
 interface ScheduledCampaign {
@@ -69,10 +75,7 @@ export class CampaignSchedules {
   ): Promise<{ outcome: FireOutcome; runId?: string }> {
     const result = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const [campaign] = await manager.query<ScheduledCampaign[]>(
-        `SELECT g.tenant_id, g.id, g.kind, g.status, g.schedule, g.catch_up, t.time_zone AS tenant_zone,
-                g.updated_at AS scheduled_since
-           FROM campaigns g JOIN tenants t ON t.id = g.tenant_id
-          WHERE g.tenant_id = $1 AND g.id = $2 FOR UPDATE OF g`,
+        `${SELECT_SCHEDULED} WHERE g.tenant_id = $1 AND g.id = $2 FOR UPDATE OF g`,
         [tenantId, campaignId],
       );
       if (!campaign?.schedule || campaign.status !== 'active' || !SCHEDULED_KINDS.includes(campaign.kind))
@@ -125,10 +128,7 @@ export class CampaignSchedules {
    */
   async reconcile(): Promise<number> {
     const campaigns = await this.dataSource.query<ScheduledCampaign[]>(
-      `SELECT g.tenant_id, g.id, g.kind, g.status, g.schedule, g.catch_up, t.time_zone AS tenant_zone,
-              g.updated_at AS scheduled_since
-         FROM campaigns g JOIN tenants t ON t.id = g.tenant_id
-        WHERE g.schedule IS NOT NULL AND g.status = 'active' AND g.kind = ANY ($1::text[])`,
+      `${SELECT_SCHEDULED} WHERE g.schedule IS NOT NULL AND g.status = 'active' AND g.kind = ANY ($1::text[])`,
       [SCHEDULED_KINDS],
     );
     const queue = this.producer.queue(QUEUES.runs);
