@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type HeraldConfig } from '@herald/config';
-import { HeraldMetrics, httpMetrics, requestContext } from '@herald/telemetry';
+import { HeraldMetrics, httpMetrics, requestContext, strictHttpAdapter } from '@herald/telemetry';
 import {
   createTestDatabase,
   TEST_ADMIN_KEY,
@@ -64,10 +64,14 @@ export class TestApi {
       }),
       { role: 'api' },
     );
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-      logger: false,
-      bodyParser: false,
-    });
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.register(config),
+      strictHttpAdapter(),
+      {
+        logger: false,
+        bodyParser: false,
+      },
+    );
     configureHttp(app, config);
     const express: Express = app.getHttpAdapter().getInstance();
     express.use(requestContext());

@@ -2,17 +2,21 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadHeraldConfig } from '@herald/config';
-import { runProcess, serve } from '@herald/telemetry';
+import { runProcess, serve, strictHttpAdapter } from '@herald/telemetry';
 import { Logger } from 'nestjs-pino';
 import { configureHttp } from '../../api/src/http/configure-http';
 import { AppModule } from './app.module';
 
 runProcess('herald', async () => {
   const config = loadHeraldConfig({ role: 'all' });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config),
+    strictHttpAdapter(),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   configureHttp(app, config);
   await serve(app, config, { public: true });

@@ -16,7 +16,6 @@ import { EventsController } from './engine/events.controller';
 import { RunsController } from './engine/runs.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
-import { AdminKeyGuard } from './http/admin-key.guard';
 import { AuthenticationMiddleware } from './http/authentication.middleware';
 import { IdempotencyService } from './http/idempotency.service';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
@@ -58,7 +57,6 @@ import { TenantsController } from './tenants/tenants.controller';
     AdminController,
   ],
   providers: [
-    AdminKeyGuard,
     BullBoardMount,
     IdempotencyService,
     RouteTable,

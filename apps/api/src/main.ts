@@ -2,17 +2,21 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadHeraldConfig } from '@herald/config';
-import { runProcess, serve } from '@herald/telemetry';
+import { runProcess, serve, strictHttpAdapter } from '@herald/telemetry';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureHttp } from './http/configure-http';
 
 runProcess('herald-api', async () => {
   const config = loadHeraldConfig({ role: 'api' });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config),
+    strictHttpAdapter(),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   configureHttp(app, config);
   await serve(app, config, { public: true });

@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadHeraldConfig } from '@herald/config';
-import { runProcess, serve } from '@herald/telemetry';
+import { runProcess, serve, strictHttpAdapter } from '@herald/telemetry';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
 runProcess('herald-beat', async () => {
   const config = loadHeraldConfig({ role: 'beat' });
-  const app = await NestFactory.create(AppModule.register(config), { bufferLogs: true });
+  const app = await NestFactory.create(AppModule.register(config), strictHttpAdapter(), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   await serve(app, config, { public: false });
 });

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
-import { portGate } from './http-middleware';
+import { publicListenerOnly } from './http-middleware';
+import { ServerPorts } from './routes';
 import { RequestContext } from './request-context';
 
-function run(gate: ReturnType<typeof portGate>, path: string, localPort: number): number {
+function run(gate: ReturnType<typeof publicListenerOnly>, localPort: number): number {
   let status = 0;
   const res = {
     status(code: number) {
@@ -16,7 +17,7 @@ function run(gate: ReturnType<typeof portGate>, path: string, localPort: number)
       return this;
     },
   } as unknown as Response;
-  const req = { path, method: 'GET', socket: { localPort } } as unknown as Request;
+  const req = { path: '/docs', method: 'GET', socket: { localPort } } as unknown as Request;
   const next: NextFunction = () => {
     status = 200;
   };
@@ -24,27 +25,26 @@ function run(gate: ReturnType<typeof portGate>, path: string, localPort: number)
   return status;
 }
 
-describe('portGate', () => {
-  const api = portGate({ publicPort: 3000, opsPort: 9464 });
-  it.each([
-    ['/metrics', 3000, 404],
-    ['/internal/worker/heartbeat', 3000, 404],
-    ['/v1/contacts', 3000, 200],
-    ['/health', 3000, 200],
-    ['/ready', 3000, 200],
-    ['/metrics', 9464, 200],
-    ['/internal/worker/heartbeat', 9464, 200],
-    ['/v1/contacts', 9464, 404],
-    ['/docs', 9464, 404],
-    ['/health', 9464, 200],
-  ])('api: %s on port %i → %i', (path, port, expected) => {
-    expect(run(api, path, port)).toBe(expected);
+function ports(publicPort: number | undefined, opsPort: number | undefined): ServerPorts {
+  const p = new ServerPorts();
+  p.publicPort = publicPort;
+  p.opsPort = opsPort;
+  return p;
+}
+
+describe('publicListenerOnly (mounts outside Nest: docs, Bull Board)', () => {
+  it('serves on the public listener and answers 404 on the ops listener', () => {
+    const gate = publicListenerOnly(ports(3000, 9464));
+    expect(run(gate, 3000)).toBe(200);
+    expect(run(gate, 9464)).toBe(404);
   });
 
-  it('serves only ops paths when there is no public port (worker, beat)', () => {
-    const ops = portGate({ opsPort: 9464 });
-    expect(run(ops, '/metrics', 9464)).toBe(200);
-    expect(run(ops, '/v1/contacts', 9464)).toBe(404);
+  it('serves nothing of it on a process with only an ops listener (worker, beat)', () => {
+    expect(run(publicListenerOnly(ports(undefined, 9464)), 9464)).toBe(404);
+  });
+
+  it('treats a process with no ops listener (a test app) as all public', () => {
+    expect(run(publicListenerOnly(ports(4000, undefined)), 4000)).toBe(200);
   });
 });
 

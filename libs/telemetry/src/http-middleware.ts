@@ -1,24 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import { RequestContext } from './request-context';
 import type { HeraldMetrics } from './metrics';
-
-/** Paths that only the ops port serves. */
-const OPS_ONLY = [/^\/metrics\/?$/, /^\/internal(\/|$)/];
-/** Paths both ports serve. */
-const BOTH = [/^\/health\/?$/, /^\/ready\/?$/];
+import type { ServerPorts } from './routes';
 
 /**
- * One Express app can listen on a public port and an ops port; this keeps /metrics and
- * /internal/* off the public port and everything but probes off the ops port. `ports` is read
- * per request, so the caller may fill in the ports the servers actually bound (PORT=0).
+ * For what is mounted on Express outside Nest's routes (the OpenAPI docs, Bull Board): served on
+ * the public listener only. The mount declares it; the ops listener answers 404 as for any path
+ * it does not serve. Nest routes are decided by ListenerGuard from their declared access.
  */
-export function portGate(ports: Readonly<{ publicPort?: number; opsPort: number }>) {
+export function publicListenerOnly(ports: ServerPorts) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const path = req.path;
-    const opsOnly = OPS_ONLY.some((r) => r.test(path));
-    const onOps = ports.publicPort === undefined || req.socket.localPort === ports.opsPort;
-    const allowed = BOTH.some((r) => r.test(path)) || (onOps ? opsOnly : !opsOnly);
-    if (allowed) return next();
+    if (ports.listenerOf(req) === 'public') return next();
     res
       .status(404)
       .type('application/problem+json')
@@ -26,7 +18,7 @@ export function portGate(ports: Readonly<{ publicPort?: number; opsPort: number 
         type: 'https://herald.dev/problems/not-found',
         title: 'Not Found',
         status: 404,
-        detail: `No route ${req.method} ${path}`,
+        detail: `No route ${req.method} ${req.path}`,
         request_id: RequestContext.current().request_id,
       });
   };

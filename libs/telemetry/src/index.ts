@@ -1,5 +1,7 @@
 export { HealthController } from './health.controller';
-export { httpMetrics, portGate, requestContext } from './http-middleware';
+export { httpMetrics, publicListenerOnly, requestContext } from './http-middleware';
+export { strictHttpAdapter } from './http-adapter';
+export { MetricsController } from './metrics.controller';
 export { loggerModule, REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
 export {
@@ -13,3 +15,15 @@ export { TelemetryModule } from './telemetry.module';
 export { serve, type ServeOptions } from './serve';
 export { runProcess } from './run-process';
 export { HeraldLogger } from './herald-logger';
+export {
+  DeclareAccess,
+  listenersOf,
+  ListenerGuard,
+  ROUTE_ACCESS,
+  ROUTE_ACCESS_VALUES,
+  routeAccessOf,
+  RouteDeclarationCheck,
+  ServerPorts,
+  type DeclaredRoute,
+  type RouteAccess,
+} from './routes';

@@ -3,8 +3,9 @@ import type { INestApplication } from '@nestjs/common';
 import type { HeraldConfig } from '@herald/config';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
-import { httpMetrics, portGate, requestContext } from './http-middleware';
+import { httpMetrics, requestContext } from './http-middleware';
 import { HeraldMetrics } from './metrics';
+import { ServerPorts } from './routes';
 
 export interface ServeOptions {
   /** Listen on the public port too (api and all); worker and beat serve only the ops port. */
@@ -24,11 +25,11 @@ export async function serve(
   const logger = app.get(HeraldLogger);
   const express = app.getHttpAdapter().getInstance() as Express;
   const metrics = app.get(HeraldMetrics);
-  // The bound ports, filled in once listening (port 0 means "any free port").
-  const bound: { publicPort?: number; opsPort: number } = { opsPort: -1 };
+  // The bound ports, filled in once listening (port 0 means "any free port"): which listener a
+  // request arrived on decides, with the matched route's declared access, whether it is served.
+  const bound = app.get(ServerPorts);
   // Middleware order matters: context first so every later line carries the request id.
   express.use(requestContext());
-  express.use(portGate(bound));
   express.use(httpMetrics(metrics));
 
   let port: number | undefined;

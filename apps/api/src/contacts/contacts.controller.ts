@@ -26,7 +26,7 @@ import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
@@ -62,7 +62,6 @@ export class ContactsController {
   ) {}
 
   @Post()
-  @RequireAccess('write')
   @ApiRoute({
     id: 'contacts.create',
     tag: 'contacts',
@@ -88,7 +87,6 @@ export class ContactsController {
   }
 
   @Get()
-  @RequireAccess('read')
   @ApiRoute({
     id: 'contacts.list',
     tag: 'contacts',
@@ -139,7 +137,6 @@ export class ContactsController {
 
   @Post('import')
   @HttpCode(200)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'contacts.import',
     tag: 'contacts',
@@ -210,7 +207,6 @@ export class ContactsController {
   }
 
   @Get(':id')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'contacts.get',
     tag: 'contacts',
@@ -227,7 +223,6 @@ export class ContactsController {
   }
 
   @Patch(':id')
-  @RequireAccess('write')
   @ApiRoute({
     id: 'contacts.update',
     tag: 'contacts',
@@ -265,7 +260,6 @@ export class ContactsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'contacts.archive',
     tag: 'contacts',

@@ -4,7 +4,7 @@ import { keysetPage } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { cursorPosition, ZodPipe } from '../http/validation.pipes';
@@ -23,7 +23,6 @@ export class InteractionsController {
   ) {}
 
   @Get()
-  @RequireAccess('read')
   @ApiRoute({
     id: 'interactions.list',
     tag: 'interactions',
@@ -60,7 +59,6 @@ export class InteractionsController {
   }
 
   @Post()
-  @RequireAccess('write')
   @ApiRoute({
     id: 'interactions.create',
     tag: 'interactions',

@@ -4,7 +4,7 @@ import { keysetPage } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
@@ -24,7 +24,6 @@ export class SuppressionsController {
   ) {}
 
   @Post()
-  @RequireAccess('write')
   @ApiRoute({
     id: 'suppressions.create',
     tag: 'suppressions',
@@ -67,7 +66,6 @@ export class SuppressionsController {
   }
 
   @Get()
-  @RequireAccess('read')
   @ApiRoute({
     id: 'suppressions.list',
     tag: 'suppressions',
@@ -102,7 +100,6 @@ export class SuppressionsController {
   }
 
   @Get(':id')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'suppressions.get',
     tag: 'suppressions',
@@ -125,7 +122,6 @@ export class SuppressionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'suppressions.delete',
     tag: 'suppressions',

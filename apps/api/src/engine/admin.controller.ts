@@ -6,7 +6,7 @@ import { JobProducer, QUEUE_NAMES, type QueueName } from '@herald/queues';
 import { CircuitBreaker, formatCircuitKey, parseCircuitKey, type CircuitKey } from '@herald/resilience';
 import type { Principal } from '@herald/tenants';
 import type { z } from 'zod';
-import { Caller, RequireAccess } from '../http/access';
+import { Caller } from '../http/access';
 import { ApiRoute } from '../http/openapi';
 import { notFound, ZodPipe } from '../http/validation.pipes';
 import {
@@ -37,7 +37,6 @@ export class AdminController {
   ) {}
 
   @Get('queues')
-  @RequireAccess('operator')
   @ApiRoute({
     id: 'admin.queues',
     tag: 'admin',
@@ -85,7 +84,6 @@ export class AdminController {
 
   @Post('queues/:name/retry-failed')
   @HttpCode(200)
-  @RequireAccess('platform')
   @ApiRoute({
     id: 'admin.retryFailed',
     tag: 'admin',
@@ -118,7 +116,6 @@ export class AdminController {
   }
 
   @Get('circuits')
-  @RequireAccess('operator')
   @ApiRoute({
     id: 'admin.circuits',
     tag: 'admin',
@@ -147,7 +144,6 @@ export class AdminController {
 
   @Post('circuits/:key/open')
   @HttpCode(200)
-  @RequireAccess('operator')
   @ApiRoute({
     id: 'admin.openCircuit',
     tag: 'admin',
@@ -177,7 +173,6 @@ export class AdminController {
 
   @Post('circuits/:key/close')
   @HttpCode(200)
-  @RequireAccess('operator')
   @ApiRoute({
     id: 'admin.closeCircuit',
     tag: 'admin',

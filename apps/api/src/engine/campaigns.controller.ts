@@ -17,7 +17,7 @@ import { keysetPage } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
@@ -41,7 +41,6 @@ export class CampaignsController {
   ) {}
 
   @Post()
-  @RequireAccess('write')
   @ApiRoute({
     id: 'campaigns.create',
     tag: 'campaigns',
@@ -69,7 +68,6 @@ export class CampaignsController {
   }
 
   @Get()
-  @RequireAccess('read')
   @ApiRoute({
     id: 'campaigns.list',
     tag: 'campaigns',
@@ -101,7 +99,6 @@ export class CampaignsController {
   }
 
   @Get(':id')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'campaigns.get',
     tag: 'campaigns',
@@ -118,7 +115,6 @@ export class CampaignsController {
   }
 
   @Patch(':id')
-  @RequireAccess('write')
   @ApiRoute({
     id: 'campaigns.update',
     tag: 'campaigns',
@@ -154,7 +150,6 @@ export class CampaignsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'campaigns.archive',
     tag: 'campaigns',

@@ -16,7 +16,7 @@ import { EnrollmentsRepository } from '@herald/sequences';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
@@ -42,7 +42,6 @@ export class EnrollmentsController {
 
   @Post()
   @HttpCode(200)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'enrollments.create',
     tag: 'sequences',
@@ -87,7 +86,6 @@ export class EnrollmentsController {
   }
 
   @Get()
-  @RequireAccess('read')
   @ApiRoute({
     id: 'enrollments.list',
     tag: 'sequences',
@@ -123,7 +121,6 @@ export class EnrollmentsController {
 
   @Delete(':contact_id')
   @HttpCode(204)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'enrollments.remove',
     tag: 'sequences',

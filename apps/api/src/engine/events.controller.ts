@@ -14,7 +14,7 @@ import { EventsService, UnknownCampaignError } from '@herald/sequences';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { problem, sendProblem } from '../http/problem';
@@ -44,7 +44,6 @@ export class EventsController {
 
   @Post()
   @HttpCode(200)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'events.create',
     tag: 'sequences',

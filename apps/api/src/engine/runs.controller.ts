@@ -5,7 +5,7 @@ import { encodeCursor } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
@@ -34,7 +34,6 @@ export class RunsController {
 
   @Post('campaigns/:id/runs')
   @HttpCode(202)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'runs.start',
     tag: 'runs',
@@ -75,7 +74,6 @@ export class RunsController {
   }
 
   @Get('runs/:id')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'runs.get',
     tag: 'runs',
@@ -95,7 +93,6 @@ export class RunsController {
   }
 
   @Get('runs/:id/recipients')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'runs.recipients',
     tag: 'runs',
@@ -137,7 +134,6 @@ export class RunsController {
 
   @Post('runs/:id/cancel')
   @HttpCode(200)
-  @RequireAccess('write')
   @ApiRoute({
     id: 'runs.cancel',
     tag: 'runs',

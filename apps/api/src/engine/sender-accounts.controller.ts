@@ -6,7 +6,7 @@ import { QuotaService } from '@herald/rate-limit';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
@@ -31,7 +31,6 @@ export class SenderAccountsController {
   ) {}
 
   @Post()
-  @RequireAccess('admin')
   @ApiRoute({
     id: 'senderAccounts.create',
     tag: 'sender-accounts',
@@ -79,7 +78,6 @@ export class SenderAccountsController {
   }
 
   @Get()
-  @RequireAccess('read')
   @ApiRoute({
     id: 'senderAccounts.list',
     tag: 'sender-accounts',
@@ -105,7 +103,6 @@ export class SenderAccountsController {
   }
 
   @Get(':id')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'senderAccounts.get',
     tag: 'sender-accounts',
@@ -127,7 +124,6 @@ export class SenderAccountsController {
   }
 
   @Get(':id/quota')
-  @RequireAccess('read')
   @ApiRoute({
     id: 'senderAccounts.quota',
     tag: 'sender-accounts',

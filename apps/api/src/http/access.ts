@@ -1,50 +1,39 @@
-import {
-  createParamDecorator,
-  Injectable,
-  SetMetadata,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { createParamDecorator, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ApiKeyScope } from '@herald/persistence';
 import { hasScope, type Principal, type TenantPrincipal } from '@herald/tenants';
-import { RequestContext } from '@herald/telemetry';
+import { RequestContext, routeAccessOf, type RouteAccess } from '@herald/telemetry';
 import type { Request } from 'express';
 import { ProblemException } from './problem';
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
 /**
- * Who may call a route: the platform admin key, a tenant key with at least this scope, or
+ * Who may call an API route: the platform admin key, a tenant key with at least this scope, or
  * `operator`: a tenant key with the admin scope (for its own tenant) or the platform admin key
- * (for the whole fleet) — the handler reads which with `@Caller()`.
+ * (for the whole fleet) — the handler reads which with `@Caller()`. Declared once, in
+ * `@ApiRoute({ access })`.
  */
-export type Access = 'platform' | 'operator' | ApiKeyScope;
-const ACCESS = Symbol('herald:access');
-
-export const RequireAccess = (access: Access) => SetMetadata(ACCESS, access);
+export type Access = Exclude<RouteAccess, 'probe' | 'ops'>;
 
 /**
- * Every /v1 route is guarded: the authentication middleware has already refused requests
- * without a valid key; this checks the key may call this route. A /v1 route that declares no
- * access is reachable by the platform admin key only (fail closed).
+ * Decides every request from the matched handler's declared access — never from the path: the
+ * same check whatever the spelling that reached the handler. Keys are identified by the
+ * authentication middleware; a route that needs one and finds none is refused here (fail
+ * closed), whichever middleware did or did not run. A handler with no declaration cannot
+ * boot (RouteDeclarationCheck) and is refused here too.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (!req.path.startsWith('/v1/')) return true;
-    const principal = req.principal;
+    if (context.getType() !== 'http') return true;
+    const access = routeAccessOf(this.reflector, context);
+    if (access === 'probe' || access === 'ops') return true;
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     if (!principal) throw ProblemException.of('unauthorized', 'An API key is required.');
     if (principal.kind === 'tenant') RequestContext.assign({ tenant_id: principal.tenantId });
-    const access =
-      this.reflector.getAllAndOverride<Access | undefined>(ACCESS, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? 'platform';
-    if (access === 'platform') {
+    if (access === undefined || access === 'platform') {
       if (principal.kind === 'platform') return true;
       throw ProblemException.of('forbidden', 'This route needs the platform admin key.');
     }

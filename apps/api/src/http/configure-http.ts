@@ -1,7 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { HeraldConfig } from '@herald/config';
+import { publicListenerOnly, ServerPorts } from '@herald/telemetry';
 import helmet from 'helmet';
+import { BULL_BOARD_PATH } from '../engine/bull-board';
 import { buildOpenApiDocument } from './openapi';
 
 /**
@@ -32,6 +34,9 @@ export function configureHttp(app: NestExpressApplication, config: HeraldConfig)
   app.disable('x-powered-by');
   // Hashing every JSON body for a weak ETag costs more than it saves: no route serves conditional GETs.
   app.set('etag', false);
+  // Mounted outside Nest's routes, so declared here: public listener only (404 on the ops port).
+  const publicOnly = publicListenerOnly(app.get(ServerPorts));
+  app.use(['/docs', '/docs-json', BULL_BOARD_PATH], publicOnly);
   const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -9,6 +9,7 @@ import {
   type OpenAPIObject,
 } from '@nestjs/swagger';
 import type { HeraldConfig } from '@herald/config';
+import { DeclareAccess } from '@herald/telemetry';
 import { z } from 'zod';
 import type { Access } from './access';
 import { PROBLEMS, PROBLEM_TYPE_BASE, type ProblemKind } from './problem';
@@ -46,11 +47,15 @@ export function named<S extends z.ZodType>(name: string, schema: S): S {
   return component(name, schema);
 }
 
-/** Documents a route; the id ties the Swagger operation to its RouteDoc. */
+/**
+ * Declares a route: its access (the one declaration the access guard reads) and its OpenAPI
+ * operation; the id ties the Swagger operation to its RouteDoc.
+ */
 export function ApiRoute(doc: Omit<RouteDoc, 'id'> & { id: string }): MethodDecorator {
   if (ROUTES.has(doc.id)) throw new Error(`route doc ${doc.id} declared twice`);
   ROUTES.set(doc.id, doc);
   return applyDecorators(
+    DeclareAccess(doc.access),
     ApiOperation({ summary: doc.summary, description: doc.description, operationId: doc.id }),
     ApiTags(doc.tag),
     ApiExtension('x-herald-route', doc.id),
@@ -311,6 +316,7 @@ function operationFor(
     summary: doc.summary,
     description: `${doc.description}\n\n**Access:** ${accessText(doc.access)}`,
     tags: [doc.tag],
+    'x-herald-access': doc.access,
     security: [{ bearer: [] }, { 'api-key': [] }],
     parameters,
     responses,

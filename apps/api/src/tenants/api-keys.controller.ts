@@ -3,7 +3,7 @@ import { keysetPage } from '@herald/persistence';
 import { ApiKeysService, type TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { RequireAccess, TenantKey } from '../http/access';
+import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
@@ -25,7 +25,6 @@ export class ApiKeysController {
   ) {}
 
   @Post()
-  @RequireAccess('admin')
   @ApiRoute({
     id: 'apiKeys.create',
     tag: 'api-keys',
@@ -55,7 +54,6 @@ export class ApiKeysController {
   }
 
   @Get()
-  @RequireAccess('admin')
   @ApiRoute({
     id: 'apiKeys.list',
     tag: 'api-keys',
@@ -82,7 +80,6 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  @RequireAccess('admin')
   @ApiRoute({
     id: 'apiKeys.revoke',
     tag: 'api-keys',

@@ -1,7 +1,6 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import { TenantsService } from '@herald/tenants';
 import type { Request, Response } from 'express';
-import { RequireAccess } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { ZodPipe } from '../http/validation.pipes';
@@ -16,7 +15,6 @@ export class TenantsController {
   ) {}
 
   @Post()
-  @RequireAccess('platform')
   @ApiRoute({
     id: 'tenants.create',
     tag: 'tenants',
