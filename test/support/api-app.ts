@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type HeraldConfig } from '@herald/config';
-import { HeraldMetrics, httpMetrics, requestContext, strictHttpAdapter } from '@herald/telemetry';
+import {
+  HeraldMetrics,
+  httpMetrics,
+  requestContext,
+  ServerPorts,
+  strictHttpAdapter,
+} from '@herald/telemetry';
 import {
   createTestDatabase,
   TEST_ADMIN_KEY,
@@ -12,7 +18,7 @@ import {
   type TestDatabase,
 } from '@herald/testing';
 import type { Express } from 'express';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Client } from 'pg';
 import { register } from 'prom-client';
 import { AppModule } from '../../apps/api/src/app.module';
@@ -45,9 +51,15 @@ export class TestApi {
     readonly database: TestDatabase,
     readonly db: Client,
     readonly url: string,
+    /** The ops listener (`/metrics`, `/internal/*`, probes), when started with `opsListener`. */
+    readonly opsUrl: string | undefined,
+    private readonly opsServer: Server | undefined,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<TestApi> {
+  static async start(
+    env: Record<string, string> = {},
+    options: { opsListener?: boolean } = {},
+  ): Promise<TestApi> {
     // prom-client keeps one process-wide registry; a second app in the same test file re-registers.
     register.clear();
     const database = await createTestDatabase();
@@ -80,12 +92,30 @@ export class TestApi {
     const server: Server = app.getHttpServer();
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
+    // As serve() does in production: a second listener on the same app, told apart by port.
+    let opsServer: Server | undefined;
+    let opsUrl: string | undefined;
+    if (options.opsListener) {
+      const ops = createServer(express);
+      await new Promise<void>((resolve) => ops.listen(0, '127.0.0.1', resolve));
+      const opsAddress = ops.address();
+      const opsPort = typeof opsAddress === 'object' && opsAddress ? opsAddress.port : 0;
+      const ports = app.get(ServerPorts);
+      ports.publicPort = port;
+      ports.opsPort = opsPort;
+      opsServer = ops;
+      opsUrl = `http://127.0.0.1:${opsPort}`;
+    }
     const db = new Client({ connectionString: database.url });
     await db.connect();
-    return new TestApi(app, config, database, db, `http://127.0.0.1:${port}`);
+    return new TestApi(app, config, database, db, `http://127.0.0.1:${port}`, opsUrl, opsServer);
   }
 
   async close(): Promise<void> {
+    if (this.opsServer) {
+      this.opsServer.closeAllConnections();
+      await new Promise<void>((resolve) => this.opsServer!.close(() => resolve()));
+    }
     await this.app.close();
     await this.db.end();
     await this.database.drop();

@@ -1,16 +1,16 @@
 import { ExpressAdapter } from '@nestjs/platform-express';
-import type { Express } from 'express';
+import express from 'express';
 
 /**
  * The HTTP adapter every Herald app is created with: routes match their declared spelling
  * only — `/V1/contacts`, `/v1/contacts/` and `/Metrics` are not routes (404) — so no spelling
- * of a path can reach a handler by another route's rules. Set before Nest registers anything:
- * Express builds its router lazily from these settings on first use.
+ * of a path can reach a handler by another route's rules. Express builds its router from these
+ * settings the first time anything is mounted, and the adapter mounts a hook at once: so the
+ * instance is made and set here, before the adapter sees it.
  */
 export function strictHttpAdapter(): ExpressAdapter {
-  const adapter = new ExpressAdapter();
-  const express = adapter.getInstance<Express>();
-  express.set('case sensitive routing', true);
-  express.set('strict routing', true);
-  return adapter;
+  const instance = express();
+  instance.set('case sensitive routing', true);
+  instance.set('strict routing', true);
+  return new ExpressAdapter(instance);
 }

@@ -59,5 +59,6 @@ function toPattern(base: string, path: string): RegExp {
           ? '.*'
           : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     );
-  return new RegExp(`^/${segments.join('/')}/?$`);
+  // Strict, as routing is: `/v1/contacts/` is not `/v1/contacts`.
+  return new RegExp(`^/${segments.join('/')}$`);
 }

@@ -1,12 +1,15 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants';
+import { Injectable, RequestMethod, type OnModuleInit } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ROUTE_ACCESS, ROUTE_ACCESS_VALUES, type RouteAccess } from './route-access';
 
-/** One declared HTTP handler: its controller, method name and declared access. */
+/** One declared HTTP handler: its controller and method, HTTP method and path, and declared access. */
 export interface DeclaredRoute {
   controller: string;
   handler: string;
+  method: string;
+  /** Express-style: `/v1/contacts/:id`. */
+  path: string;
   access: RouteAccess;
 }
 
@@ -30,15 +33,26 @@ export class RouteDeclarationCheck implements OnModuleInit {
     for (const wrapper of this.discovery.getControllers()) {
       const metatype = wrapper.metatype as (abstract new (...args: never[]) => object) | null;
       if (!metatype) continue;
+      const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
       const prototype = metatype.prototype as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined)
-          continue;
+        if (typeof handler !== 'function') continue;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+        if (path === undefined) continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         const access = this.reflector.get<RouteAccess | undefined>(ROUTE_ACCESS, handler);
-        if (access === undefined || !ROUTE_ACCESS_VALUES.includes(access))
+        if (access === undefined || !ROUTE_ACCESS_VALUES.includes(access)) {
           undeclared.push(`${metatype.name}.${name}`);
-        else declared.push({ controller: metatype.name, handler: name, access });
+          continue;
+        }
+        declared.push({
+          controller: metatype.name,
+          handler: name,
+          method: RequestMethod[method ?? RequestMethod.GET],
+          path: joinPath(base, path),
+          access,
+        });
       }
     }
     if (undeclared.length > 0) {
@@ -53,4 +67,12 @@ export class RouteDeclarationCheck implements OnModuleInit {
   routes(): readonly DeclaredRoute[] {
     return this.declared;
   }
+}
+
+function joinPath(base: string, path: string): string {
+  const joined = [base, path]
+    .flatMap((p) => p.split('/'))
+    .filter(Boolean)
+    .join('/');
+  return `/${joined}`;
 }
