@@ -72,6 +72,9 @@ export class TestApi {
         LOG_LEVEL: 'silent',
         API_RATE_LIMIT_PER_SECOND: '100000',
         API_RATE_LIMIT_BURST: '100000',
+        // Tests send bad keys on purpose, all from 127.0.0.1; auth-throttle.int-spec sets its own limits.
+        AUTH_FAILURE_LIMIT_PER_ADDRESS: '100000',
+        AUTH_FAILURE_LIMIT_PER_KEY_PREFIX: '100000',
         ...env,
       }),
       { role: 'api' },

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -101,6 +102,31 @@ export const ENV_VARS = [
       )
       .pipe(z.array(url(['http:', 'https:']))),
     default: '',
+  },
+  {
+    name: 'TRUST_PROXY',
+    section: 'http',
+    description:
+      "Which peers the api believes about the client (Express `trust proxy`, for `X-Forwarded-For`/`-Proto`/`-Host`): `false` (the socket peer is the client), a hop count (`1`: one proxy in front), or a comma-separated list of addresses, CIDR ranges and the names `loopback`, `linklocal`, `uniquelocal`. The default trusts proxies on private networks only (a load balancer or ingress), so a client on the internet cannot pick its own address. The client address is what failed authentications are throttled by: behind a proxy this list must include it, or every client shares the proxy's address.",
+    schema: z.string().transform((value, ctx) => {
+      const trimmed = value.trim();
+      if (trimmed === 'false') return false;
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      const entries = trimmed
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = entries.filter((entry) => !isProxyEntry(entry));
+      if (trimmed === 'true' || entries.length === 0 || bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be false, a hop count, or addresses, CIDR ranges, loopback, linklocal, uniquelocal (not true: clients write the left of X-Forwarded-For)${bad.length > 0 ? `; not understood: ${bad.join(', ')}` : ''}`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+    default: 'loopback,linklocal,uniquelocal',
   },
   {
     name: 'BODY_LIMIT',
@@ -391,6 +417,29 @@ export const ENV_VARS = [
     default: '200',
   },
   {
+    name: 'AUTH_FAILURE_LIMIT_PER_ADDRESS',
+    section: 'api',
+    description:
+      'Failed authentications (401s on `/v1` and `/admin/queues`) one client address may make in AUTH_FAILURE_WINDOW_MS; past it every request from that address gets 429 with `Retry-After`, even with a correct key, until the oldest failure leaves the window. IPv6 clients count per /64. Shared by all api replicas through Redis. 0 disables.',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: '20',
+  },
+  {
+    name: 'AUTH_FAILURE_LIMIT_PER_KEY_PREFIX',
+    section: 'api',
+    description:
+      'Failed authentications with well-formed keys of one key prefix (`hk_<prefix>_…`), from any address, in AUTH_FAILURE_WINDOW_MS; past it that prefix is refused (429) from everywhere, so guesses spread over many addresses are slowed too. 0 disables.',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: '10',
+  },
+  {
+    name: 'AUTH_FAILURE_WINDOW_MS',
+    section: 'api',
+    description: 'The sliding window the failed-authentication limits count over.',
+    schema: positiveInt.min(1000).max(86_400_000),
+    default: '60000',
+  },
+  {
     name: 'IDEMPOTENCY_TTL_SECONDS',
     section: 'api',
     description:
@@ -407,6 +456,16 @@ export const ENV_VARS = [
     default: '64mb',
   },
 ] as const satisfies readonly EnvVar[];
+
+/** One entry of a `trust proxy` list: an address, a CIDR range, or a range name proxy-addr knows. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 export function decodeKey(value: string): Buffer | undefined {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');

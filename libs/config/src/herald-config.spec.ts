@@ -67,6 +67,32 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('limits failed authentications by default and trusts only private-network proxies', () => {
+    const config = loadConfig(valid);
+    expect(config.api.authFailures).toEqual({ perAddress: 20, perKeyPrefix: 10, windowMs: 60_000 });
+    expect(config.http.trustProxy).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+  });
+
+  it.each([
+    ['false', false],
+    ['1', 1],
+    [
+      ' 10.0.0.0/8, 2001:db8::/32 ,192.0.2.7, loopback',
+      ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7', 'loopback'],
+    ],
+  ])('reads TRUST_PROXY=%j', (value, expected) => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+  });
+
+  it.each(['true', '10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1', ','])(
+    'refuses TRUST_PROXY=%j, naming why',
+    (value) => {
+      expect(problemsOf({ ...valid, TRUST_PROXY: value })).toEqual([
+        expect.stringMatching(/^TRUST_PROXY must be false, a hop count, or addresses.*not true/),
+      ]);
+    },
+  );
+
   it('keeps secrets out of logs and JSON', () => {
     const config = loadConfig({ ...valid, DATABASE_URL: 'postgres://u:hunter2@db:5432/x' });
     const printed = [JSON.stringify(config), inspect(config, { depth: 5 }), String(config.database.url)].join(

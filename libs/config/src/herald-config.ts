@@ -23,6 +23,8 @@ export interface HeraldConfig {
     host: string;
     corsOrigins: readonly string[];
     bodyLimit: string;
+    /** Express `trust proxy`: false, a hop count, or addresses, ranges and range names. */
+    trustProxy: false | number | readonly string[];
   }>;
   readonly database: Readonly<{ url: Secret; poolMax: number; statementTimeoutMs: number }>;
   readonly redis: Readonly<{ url: Secret; prefix: string }>;
@@ -63,6 +65,8 @@ export interface HeraldConfig {
     keyLastUsedFlushMs: number;
     /** perSecond 0 disables the per-key limit. */
     rateLimit: Readonly<{ perSecond: number; burst: number }>;
+    /** Failed authentications allowed per window, per client address and per key prefix (0 disables one). */
+    authFailures: Readonly<{ perAddress: number; perKeyPrefix: number; windowMs: number }>;
     idempotencyTtlSeconds: number;
     importBodyLimitBytes: number;
   }>;
@@ -113,6 +117,7 @@ export function loadConfig(
       host: v.HOST,
       corsOrigins: v.CORS_ORIGINS,
       bodyLimit: v.BODY_LIMIT,
+      trustProxy: v.TRUST_PROXY,
     },
     database: {
       url: new Secret(v.DATABASE_URL),
@@ -167,6 +172,11 @@ export function loadConfig(
       keyCacheTtlMs: v.API_KEY_CACHE_TTL_MS,
       keyLastUsedFlushMs: v.API_KEY_LAST_USED_FLUSH_MS,
       rateLimit: { perSecond: v.API_RATE_LIMIT_PER_SECOND, burst: v.API_RATE_LIMIT_BURST },
+      authFailures: {
+        perAddress: v.AUTH_FAILURE_LIMIT_PER_ADDRESS,
+        perKeyPrefix: v.AUTH_FAILURE_LIMIT_PER_KEY_PREFIX,
+        windowMs: v.AUTH_FAILURE_WINDOW_MS,
+      },
       idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS,
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
     },
