@@ -9,7 +9,6 @@ import { QUEUE_NAMES } from '@herald/queues';
 import type { Queue } from 'bullmq';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { presentedKey } from '../http/admin-key.guard';
 import { AuthThrottle, lockoutProblem } from '../http/auth-throttle';
 import { problem, sendProblem } from '../http/problem';
 
@@ -133,4 +132,12 @@ function basicPassword(req: Request): string | undefined {
 /** Hashing first makes the comparison constant-time whatever the presented length. */
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
+}
+
+/** The key of `Authorization: Bearer` or `X-API-Key`; Basic is read by basicPassword. */
+function presentedKey(req: Request): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim();
+  const header = req.headers['x-api-key'];
+  return typeof header === 'string' ? header.trim() : undefined;
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { ApiKeyAuthenticator } from '@herald/tenants';
-import { RequestContext } from '@herald/telemetry';
+import { RequestContext, ServerPorts } from '@herald/telemetry';
 import type { NextFunction, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -25,6 +25,7 @@ export class AuthenticationMiddleware implements NestMiddleware {
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly throttle: AuthThrottle,
+    private readonly ports: ServerPorts,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly logger: PinoLogger,
   ) {
@@ -32,6 +33,12 @@ export class AuthenticationMiddleware implements NestMiddleware {
   }
 
   async use(req: AuthenticatedRequest, _res: Response, next: NextFunction): Promise<void> {
+    // The ops port serves no API route (ListenerGuard answers 404): no key is read there, so a
+    // request to it learns nothing about keys or routes.
+    if (this.ports.listenerOf(req) === 'ops') {
+      next();
+      return;
+    }
     const presented = presentedCredential(req);
     const attempt = this.throttle.attemptOf(req, presented);
     if (presented === undefined) {
