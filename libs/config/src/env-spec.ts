@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseRingKey, type RingKey } from './key-ring';
 
 /**
  * One entry per environment variable. Each lib owns a section; the config lib is the only
@@ -295,15 +296,25 @@ export const ENV_VARS = [
     name: 'HERALD_ENCRYPTION_KEY',
     section: 'security',
     description:
-      'Key for credentials at rest (AES-256-GCM): 32 bytes as 64 hex characters or base64. Prefix with `<key id>:` to name it for rotation.',
-    schema: z
-      .string()
-      .refine(
-        (v) => decodeKey(v.includes(':') ? v.slice(v.indexOf(':') + 1) : v) !== undefined,
-        'must be 32 bytes as 64 hex characters or base64, optionally prefixed with "<key id>:"',
-      ),
+      'The current key for data at rest (sender account credentials, stored idempotency responses; AES-256-GCM): 32 bytes as 64 hex characters or base64, prefixed with `<key id>:` (1-64 letters, digits, `_`, `-`). Every value it seals records its id. A key given without an id has the id `default`. To rotate, see HERALD_ENCRYPTION_PREVIOUS_KEYS.',
+    schema: z.string().transform(ringKey),
     secret: true,
     example: 'k1:0000000000000000000000000000000000000000000000000000000000000000',
+  },
+  {
+    name: 'HERALD_ENCRYPTION_PREVIOUS_KEYS',
+    section: 'security',
+    description:
+      'Other keys that open (never seal) data at rest, comma-separated, each `<key id>:<key>` as in HERALD_ENCRYPTION_KEY (an entry without an id has the id `default`): the keys before the current one, or the next one while it rolls out. `herald keys rotate-encryption` re-seals what they sealed with the current key; a key can leave the list once that reports nothing remaining. Ids and keys are unique across both variables.',
+    schema: z.string().transform((value, ctx) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry, i) => ringKey(entry, ctx, `entry ${i + 1} `)),
+    ),
+    default: '',
+    secret: true,
   },
   {
     name: 'BEAT_LEASE_TTL_MS',
@@ -380,8 +391,25 @@ export const ENV_VARS = [
     name: 'API_KEY_PEPPER',
     section: 'api',
     description:
-      'Secret mixed into every stored API key hash (HMAC-SHA256), at least 32 characters. Empty derives one from HERALD_ENCRYPTION_KEY; set it explicitly so rotating that key does not invalidate every API key.',
+      'The current secret mixed into stored API key hashes (HMAC-SHA256), at least 32 characters. Empty derives one from HERALD_ENCRYPTION_KEY; set it explicitly so rotating that key never touches API keys. To rotate, see API_KEY_PREVIOUS_PEPPERS.',
     schema: z.union([z.literal(''), z.string().min(32, 'must be empty or at least 32 characters')]),
+    default: '',
+    secret: true,
+  },
+  {
+    name: 'API_KEY_PREVIOUS_PEPPERS',
+    section: 'api',
+    description:
+      'Other API key peppers, comma-separated (a pepper cannot hold a comma), each at least 32 characters: the ones before API_KEY_PEPPER, or the next one while it rolls out. A key hashed with one still authenticates and is re-hashed with API_KEY_PEPPER on use. The peppers derived from each key of the encryption ring are accepted the same way.',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().min(32, 'each entry must be at least 32 characters'))),
     default: '',
     secret: true,
   },
@@ -467,11 +495,12 @@ function isProxyEntry(entry: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-export function decodeKey(value: string): Buffer | undefined {
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
-  if (/^[A-Za-z0-9+/]{43}=?$/.test(value)) {
-    const buf = Buffer.from(value, 'base64');
-    return buf.length === 32 ? buf : undefined;
+/** One `[<key id>:]<key>` entry, or an issue that names its place (never the key). */
+function ringKey(value: string, ctx: z.RefinementCtx, where = ''): RingKey {
+  const parsed = parseRingKey(value);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: `${where}${parsed}` });
+    return z.NEVER;
   }
-  return undefined;
+  return parsed;
 }

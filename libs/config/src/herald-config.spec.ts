@@ -31,8 +31,9 @@ describe('loadConfig', () => {
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.telemetry.logFormat).toBe('pretty');
     expect(config.queues.concurrency.system).toBe(4);
-    expect(config.security.encryptionKeyId).toBe('k7');
-    expect(config.security.encryptionKey.reveal()).toHaveLength(32);
+    expect(config.security.encryptionKeys.current.id).toBe('k7');
+    expect(config.security.encryptionKeys.current.key.reveal()).toEqual(Buffer.from('0f'.repeat(32), 'hex'));
+    expect(config.security.encryptionKeys.previous).toEqual([]);
     expect(config.redis.prefix).toBe('herald');
   });
 
@@ -101,6 +102,111 @@ describe('loadConfig', () => {
     expect(printed).not.toContain('hunter2');
     expect(printed).not.toContain(valid.HERALD_ADMIN_KEY);
     expect(config.database.url.reveal()).toBe('postgres://u:hunter2@db:5432/x');
+  });
+
+  describe('the encryption key ring', () => {
+    const hex = (byte: string) => byte.repeat(32);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+
+    it('keeps a single key working as it was: a bare key has the id "default"', () => {
+      const ring = loadConfig({ ...valid, HERALD_ENCRYPTION_KEY: hex('ab') }).security.encryptionKeys;
+      expect(ring.current.id).toBe('default');
+      expect(ring.current.key.reveal()).toEqual(Buffer.from(hex('ab'), 'hex'));
+    });
+
+    it('adds the previous keys, hex or base64, with or without an id', () => {
+      const ring = loadConfig({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k2:${hex('01')}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: ` k1:${base64} , ${hex('02')},`,
+      }).security.encryptionKeys;
+      expect(ring.keys.map((k) => k.id)).toEqual(['k2', 'k1', 'default']);
+      expect(ring.find('k1')!.key.reveal()).toEqual(Buffer.alloc(32, 7));
+      expect(ring.find('default')!.key.reveal()).toEqual(Buffer.from(hex('02'), 'hex'));
+    });
+
+    it('refuses a malformed, short or repeated entry, naming the variable and never the key', () => {
+      const secret = hex('ee');
+      expect(
+        problemsOf({ ...valid, HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${secret.slice(2)},bad id:${secret}` }),
+      ).toEqual([
+        'HERALD_ENCRYPTION_PREVIOUS_KEYS entry 1 (key k1) must be 32 bytes as 64 hex characters or base64, optionally prefixed with "<key id>:"; entry 2 has a key id that is not 1-64 letters, digits, _ or -',
+      ]);
+      expect(problemsOf({ ...valid, HERALD_ENCRYPTION_KEY: `k1:${secret}=` })).toEqual([
+        expect.stringMatching(/^HERALD_ENCRYPTION_KEY \(key k1\) must be 32 bytes/),
+      ]);
+      const repeated = problemsOf({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k7:${secret}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${hex('01')},k7:${hex('02')}`,
+      });
+      expect(repeated).toEqual([
+        'HERALD_ENCRYPTION_PREVIOUS_KEYS lists key id "k7" twice (with HERALD_ENCRYPTION_KEY, ids and keys must be unique)',
+      ]);
+      const twin = problemsOf({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k2:${secret}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${secret}`,
+      });
+      expect(twin).toEqual([expect.stringContaining('holds one key under two ids ("k2" and "k1")')]);
+      expect(
+        problemsOf({ ...valid, HERALD_ENCRYPTION_KEY: secret, HERALD_ENCRYPTION_PREVIOUS_KEYS: hex('01') }),
+      ).toEqual([expect.stringContaining('lists key id "default" twice')]);
+      expect(JSON.stringify([repeated, twin])).not.toContain(secret);
+    });
+
+    it('prints as its key ids only', () => {
+      const config = loadConfig({ ...valid, HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${hex('01')}` });
+      const printed = [JSON.stringify(config), inspect(config, { depth: 6 })].join('\n');
+      expect(printed).toContain('KeyRing(current k7, k1)');
+      expect(printed).not.toContain(hex('01'));
+      expect(printed).not.toContain(valid.HERALD_ENCRYPTION_KEY.slice(3));
+    });
+  });
+
+  describe('the API key pepper ring', () => {
+    const pepper = (c: string) => c.repeat(40);
+
+    it('derives the current pepper from the current encryption key when API_KEY_PEPPER is empty, and accepts those of the previous keys', () => {
+      const before = loadConfig({ ...valid, HERALD_ENCRYPTION_KEY: `k1:${'01'.repeat(32)}` }).api.keyPeppers;
+      expect(before.derived).toBe(true);
+      expect(before.previous).toEqual([]);
+      const rotated = loadConfig({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k2:${'02'.repeat(32)}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${'01'.repeat(32)}`,
+      }).api.keyPeppers;
+      expect(rotated.current.reveal()).not.toEqual(before.current.reveal());
+      expect(rotated.previous.map((p) => p.reveal())).toEqual([before.current.reveal()]);
+    });
+
+    it('puts API_KEY_PEPPER first, then API_KEY_PREVIOUS_PEPPERS, then the derived ones', () => {
+      const derived = loadConfig(valid).api.keyPeppers.current.reveal();
+      const ring = loadConfig({
+        ...valid,
+        API_KEY_PEPPER: pepper('n'),
+        API_KEY_PREVIOUS_PEPPERS: `${pepper('o')}, ${pepper('p')}`,
+      }).api.keyPeppers;
+      expect(ring.derived).toBe(false);
+      expect(ring.current.reveal().toString()).toBe(pepper('n'));
+      expect(ring.previous.map((p) => p.reveal())).toEqual([
+        Buffer.from(pepper('o')),
+        Buffer.from(pepper('p')),
+        derived,
+      ]);
+    });
+
+    it('refuses a short or repeated pepper without showing it', () => {
+      const problems = [
+        ...problemsOf({ ...valid, API_KEY_PREVIOUS_PEPPERS: `${pepper('o')},tooshort-secret` }),
+        ...problemsOf({ ...valid, API_KEY_PEPPER: pepper('n'), API_KEY_PREVIOUS_PEPPERS: pepper('n') }),
+      ];
+      expect(problems).toEqual([
+        'API_KEY_PREVIOUS_PEPPERS each entry must be at least 32 characters',
+        'API_KEY_PREVIOUS_PEPPERS lists the current API_KEY_PEPPER',
+      ]);
+      expect(problems.join()).not.toContain('tooshort-secret');
+    });
   });
 
   it('loads only the database variables for tools that need nothing else', () => {

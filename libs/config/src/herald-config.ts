@@ -1,6 +1,6 @@
-import { decodeKey, ENV_VARS, type EnvVar } from './env-spec';
+import { ENV_VARS, type EnvVar } from './env-spec';
+import { KeyRing, KeyRingError, pepperRing, type PepperRing } from './key-ring';
 import { Secret } from './secret';
-import { hkdfSync } from 'node:crypto';
 import type { z } from 'zod';
 
 type Vars = (typeof ENV_VARS)[number];
@@ -43,7 +43,11 @@ export interface HeraldConfig {
     lockDurationMs: number;
     stalledIntervalMs: number;
   }>;
-  readonly security: Readonly<{ adminKey: Secret; encryptionKey: Secret<Buffer>; encryptionKeyId: string }>;
+  readonly security: Readonly<{
+    adminKey: Secret;
+    /** HERALD_ENCRYPTION_KEY (current) and HERALD_ENCRYPTION_PREVIOUS_KEYS. */
+    encryptionKeys: KeyRing;
+  }>;
   readonly beat: Readonly<{
     leaseTtlMs: number;
     leaseRenewMs: number;
@@ -59,8 +63,8 @@ export interface HeraldConfig {
     sendLeaseMs: number;
   }>;
   readonly api: Readonly<{
-    /** HMAC key for stored API key hashes. */
-    keyPepper: Secret<Buffer>;
+    /** HMAC keys for stored API key hashes: API_KEY_PEPPER (or derived) and the earlier ones. */
+    keyPeppers: PepperRing;
     keyCacheTtlMs: number;
     keyLastUsedFlushMs: number;
     /** perSecond 0 disables the per-key limit. */
@@ -94,15 +98,11 @@ export function loadConfig(
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-
-  const [keyId, keyMaterial] = v.HERALD_ENCRYPTION_KEY.includes(':')
-    ? [
-        v.HERALD_ENCRYPTION_KEY.slice(0, v.HERALD_ENCRYPTION_KEY.indexOf(':')),
-        v.HERALD_ENCRYPTION_KEY.slice(v.HERALD_ENCRYPTION_KEY.indexOf(':') + 1),
-      ]
-    : ['default', v.HERALD_ENCRYPTION_KEY];
-  const key = decodeKey(keyMaterial);
-  if (!key) throw new ConfigError(['HERALD_ENCRYPTION_KEY could not be decoded']);
+  if (v.API_KEY_PEPPER && v.API_KEY_PREVIOUS_PEPPERS.includes(v.API_KEY_PEPPER)) {
+    throw new ConfigError(['API_KEY_PREVIOUS_PEPPERS lists the current API_KEY_PEPPER']);
+  }
+  const encryptionKeys = keyRing(v.HERALD_ENCRYPTION_KEY, v.HERALD_ENCRYPTION_PREVIOUS_KEYS);
+  const keyPeppers = pepperRing(v.API_KEY_PEPPER, v.API_KEY_PREVIOUS_PEPPERS, encryptionKeys);
 
   return {
     app: {
@@ -146,8 +146,7 @@ export function loadConfig(
     },
     security: {
       adminKey: new Secret(v.HERALD_ADMIN_KEY),
-      encryptionKey: new Secret(key),
-      encryptionKeyId: keyId,
+      encryptionKeys,
     },
     beat: {
       leaseTtlMs: v.BEAT_LEASE_TTL_MS,
@@ -164,11 +163,7 @@ export function loadConfig(
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
     },
     api: {
-      keyPepper: new Secret(
-        v.API_KEY_PEPPER
-          ? Buffer.from(v.API_KEY_PEPPER, 'utf8')
-          : Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'herald api key pepper v1', 32)),
-      ),
+      keyPeppers,
       keyCacheTtlMs: v.API_KEY_CACHE_TTL_MS,
       keyLastUsedFlushMs: v.API_KEY_LAST_USED_FLUSH_MS,
       rateLimit: { perSecond: v.API_RATE_LIMIT_PER_SECOND, burst: v.API_RATE_LIMIT_BURST },
@@ -181,6 +176,22 @@ export function loadConfig(
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
     },
   };
+}
+
+/** The ring of both encryption variables; ids and keys must not repeat across them. */
+function keyRing(
+  current: Parsed['HERALD_ENCRYPTION_KEY'],
+  previous: Parsed['HERALD_ENCRYPTION_PREVIOUS_KEYS'],
+) {
+  try {
+    return new KeyRing(current, previous);
+  } catch (error) {
+    if (!(error instanceof KeyRingError)) throw error;
+    // Each entry was checked on its own already: what is left is a repetition across the two.
+    throw new ConfigError([
+      `HERALD_ENCRYPTION_PREVIOUS_KEYS ${error.message} (with HERALD_ENCRYPTION_KEY, ids and keys must be unique)`,
+    ]);
+  }
 }
 
 /** `64mb` → 67108864 (the units body-parser understands: b, kb, mb, gb; powers of 1024). */
