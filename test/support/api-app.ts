@@ -54,15 +54,17 @@ export class TestApi {
     /** The ops listener (`/metrics`, `/internal/*`, probes), when started with `opsListener`. */
     readonly opsUrl: string | undefined,
     private readonly opsServer: Server | undefined,
+    private readonly ownsDatabase: boolean,
   ) {}
 
+  /** `database`: another app's, to share (this one then never drops it); a fresh one otherwise. */
   static async start(
     env: Record<string, string> = {},
-    options: { opsListener?: boolean } = {},
+    options: { opsListener?: boolean; database?: TestDatabase } = {},
   ): Promise<TestApi> {
     // prom-client keeps one process-wide registry; a second app in the same test file re-registers.
     register.clear();
-    const database = await createTestDatabase();
+    const database = options.database ?? (await createTestDatabase());
     const config = loadConfig(
       testEnvironment({
         DATABASE_URL: database.url,
@@ -111,7 +113,16 @@ export class TestApi {
     }
     const db = new Client({ connectionString: database.url });
     await db.connect();
-    return new TestApi(app, config, database, db, `http://127.0.0.1:${port}`, opsUrl, opsServer);
+    return new TestApi(
+      app,
+      config,
+      database,
+      db,
+      `http://127.0.0.1:${port}`,
+      opsUrl,
+      opsServer,
+      options.database === undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -121,7 +132,7 @@ export class TestApi {
     }
     await this.app.close();
     await this.db.end();
-    await this.database.drop();
+    if (this.ownsDatabase) await this.database.drop();
   }
 
   async request<T = unknown>(
