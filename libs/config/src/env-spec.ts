@@ -483,6 +483,14 @@ export const ENV_VARS = [
     schema: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'must be bytes or a size like 512kb or 64mb'),
     default: '64mb',
   },
+  {
+    name: 'API_JSON_MAX_DEPTH',
+    section: 'api',
+    description:
+      'How deeply arrays and objects may nest in a JSON body, in each import row and in a CSV `attributes` cell (400 or a row error past it). Checked on the raw text, before anything parses it.',
+    schema: positiveInt.min(2).max(256),
+    default: '32',
+  },
 ] as const satisfies readonly EnvVar[];
 
 /** One entry of a `trust proxy` list: an address, a CIDR range, or a range name proxy-addr knows. */

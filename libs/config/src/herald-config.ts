@@ -73,6 +73,8 @@ export interface HeraldConfig {
     authFailures: Readonly<{ perAddress: number; perKeyPrefix: number; windowMs: number }>;
     idempotencyTtlSeconds: number;
     importBodyLimitBytes: number;
+    /** Arrays and objects nested deeper than this in a JSON body or import row are refused. */
+    jsonMaxDepth: number;
   }>;
 }
 
@@ -174,6 +176,7 @@ export function loadConfig(
       },
       idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS,
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
+      jsonMaxDepth: v.API_JSON_MAX_DEPTH,
     },
   };
 }

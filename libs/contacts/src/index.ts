@@ -29,6 +29,7 @@ export {
   UnknownContactError,
 } from './errors';
 export { isUuid, UUID_PATTERN, uuidv7, uuidv7Floor, uuidv7Time } from './ids';
+export { findTooDeep, tooDeepMessage, type JsonDepthViolation } from './json-depth';
 export { ContactImporter, MAX_REPORTED_ERRORS, type ImportSummary } from './import/contact-importer';
 export { CSV_COLUMNS, readCsv } from './import/csv-reader';
 export type { ImportRowError, RawImportRow } from './import/import-row';
