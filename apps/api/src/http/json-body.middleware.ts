@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HERALD_CONFIG, sizeInBytes, type HeraldConfig } from '@herald/config';
 import type { NextFunction, Request, Response } from 'express';
+import { requireJsonDepth } from './json-depth';
 import { ProblemException } from './problem';
 import { hasBody, readText, requireMediaType } from './request-body';
 
@@ -14,9 +15,11 @@ const STREAMED = new Set(['/v1/contacts/import']);
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly limit: number;
+  private readonly maxDepth: number;
 
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
     this.limit = sizeInBytes(config.http.bodyLimit);
+    this.maxDepth = config.api.jsonMaxDepth;
   }
 
   async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
@@ -31,6 +34,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       next();
       return;
     }
+    requireJsonDepth(text, this.maxDepth);
     try {
       req.body = JSON.parse(text) as unknown;
     } catch {
