@@ -192,7 +192,8 @@ export class ContactsController {
       principal.tenantId,
       async (manager) => {
         const body = metered();
-        const rows = media.type === 'text/csv' ? readCsv(body) : readJsonArray(body);
+        const depth = { maxDepth: this.config.api.jsonMaxDepth };
+        const rows = media.type === 'text/csv' ? readCsv(body, depth) : readJsonArray(body, depth);
         const summary = await this.importer.import(manager, principal.tenantId, rows);
         return { status: 200, body: importView(summary), fingerprint: body.digest() };
       },

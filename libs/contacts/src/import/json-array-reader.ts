@@ -1,17 +1,25 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ImportFormatError } from '../errors';
+import { findTooDeep, tooDeepMessage } from '../json-depth';
 import type { RawImportRow } from './import-row';
 
 /**
  * Reads a JSON array from a byte stream one element at a time, never holding the whole body:
  * it tracks strings and nesting depth to find where each element ends, then JSON.parses just
- * that element. An element that is not valid JSON becomes a row error; a body that is not an
- * array (or is cut short) is an ImportFormatError.
+ * that element. An element that is not valid JSON, or that nests arrays and objects deeper than
+ * `maxDepth` (counted from the element itself, as for a single contact's body; found while
+ * scanning, so never parsed), becomes a row error; a body that is not an array (or is cut short)
+ * is an ImportFormatError.
  */
-export async function* readJsonArray(body: AsyncIterable<Buffer | string>): AsyncGenerator<RawImportRow> {
+export async function* readJsonArray(
+  body: AsyncIterable<Buffer | string>,
+  options: { maxDepth: number },
+): AsyncGenerator<RawImportRow> {
+  const { maxDepth } = options;
   const decoder = new StringDecoder('utf8');
   let state = 'start' as 'start' | 'before-value' | 'after-value' | 'in-value' | 'done';
   let depth = 0;
+  let tooDeep = false;
   let inString = false;
   let escaped = false;
   let pieces: string[] = [];
@@ -20,6 +28,11 @@ export async function* readJsonArray(body: AsyncIterable<Buffer | string>): Asyn
 
   const finishValue = (text: string): RawImportRow => {
     row += 1;
+    if (tooDeep) {
+      tooDeep = false;
+      const path = findTooDeep(text, maxDepth)?.path ?? '';
+      return { row, error: { field: path, message: tooDeepMessage(maxDepth) } };
+    }
     try {
       return { row, value: JSON.parse(text) as unknown };
     } catch {
@@ -44,8 +57,9 @@ export async function* readJsonArray(body: AsyncIterable<Buffer | string>): Asyn
           continue;
         }
         if (c === 0x22) inString = true;
-        else if (c === 0x7b || c === 0x5b) depth++;
-        else if (c === 0x7d || c === 0x5d) {
+        else if (c === 0x7b || c === 0x5b) {
+          if (++depth > maxDepth) tooDeep = true;
+        } else if (c === 0x7d || c === 0x5d) {
           if (depth === 0) {
             // `]` closing the top-level array right after a scalar element.
             pieces.push(text.slice(start, i));
