@@ -4,6 +4,7 @@ import { ByteSealer, HERALD_CONFIG, KEY_PURPOSES, type HeraldConfig } from '@her
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { canonicalJson } from './canonical-json';
 import { ProblemException } from './problem';
 
 export interface StoredResponse<T> {
@@ -188,14 +189,4 @@ export function requestFingerprint(req: Request): string {
     .update(`${req.method} ${req.originalUrl}\n`)
     .update(canonicalJson(req.body))
     .digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (value === undefined) return '';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
 }
