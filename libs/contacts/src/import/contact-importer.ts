@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { mergeAttributes, mergedAttributesProblem } from '../attribute-caps';
 import { contactCreateSchema, toChanges, type ContactChanges } from '../contact-fields';
 import { uuidv7, uuidv7Time } from '../ids';
 import { arrayLiteral, copyIn, copyText } from './copy-in';
@@ -47,6 +48,8 @@ interface Slot {
   mask: number;
   changes: ContactChanges;
   rows: number;
+  /** An existing contact's attributes as stored, when the chunk changes attributes (for the caps). */
+  storedAttributes: Record<string, unknown> | null;
 }
 
 /**
@@ -134,10 +137,20 @@ export class ContactImporter {
       if (changes.email) emails.add(changes.email);
       if (changes.externalRef) refs.add(changes.externalRef);
     }
-    const found = await manager.query<{ id: string; email: string | null; external_ref: string | null }[]>(
-      `SELECT id, email, external_ref FROM contacts
-       WHERE tenant_id = $1 AND (email = ANY ($2::text[]) OR external_ref = ANY ($3::text[]))`,
-      [tenantId, [...emails], [...refs]],
+    const found = await manager.query<
+      {
+        id: string;
+        email: string | null;
+        external_ref: string | null;
+        attributes: Record<string, unknown> | null;
+      }[]
+    >(
+      // Attributes only when a row changes some, for the caps on the merge; locked (in id order)
+      // so no other writer changes them between this check and the update.
+      `SELECT id, email, external_ref, CASE WHEN $4 THEN attributes END AS attributes FROM contacts
+       WHERE tenant_id = $1 AND (email = ANY ($2::text[]) OR external_ref = ANY ($3::text[]))
+       ORDER BY id FOR UPDATE`,
+      [tenantId, [...emails], [...refs], rows.some((r) => r.changes.attributes !== undefined)],
     );
     const byEmail = new Map<string, Slot>();
     const byRef = new Map<string, Slot>();
@@ -151,6 +164,7 @@ export class ContactImporter {
         mask: 0,
         changes: {},
         rows: 0,
+        storedAttributes: c.attributes,
       };
       slots.push(slot);
       if (c.email) byEmail.set(c.email, slot);
@@ -175,6 +189,11 @@ export class ContactImporter {
         refused.push({ row, field: 'email', message: 'a contact needs an email or an external_ref' });
         continue;
       }
+      const capProblem = mergedCapProblem(slot, changes);
+      if (capProblem) {
+        refused.push({ row, field: 'attributes', message: capProblem });
+        continue;
+      }
       if (!slot) {
         slot = {
           id: uuidv7(),
@@ -184,6 +203,7 @@ export class ContactImporter {
           mask: 0,
           changes: {},
           rows: 0,
+          storedAttributes: null,
         };
         slots.push(slot);
       }
@@ -313,6 +333,17 @@ function mergeInto(slot: Slot, changes: ContactChanges): void {
       (slot.changes as Record<string, unknown>)[key] = changes[key];
     }
   }
+}
+
+/**
+ * Why a row's attributes cannot merge into its contact: the stored ones, then the chunk's earlier
+ * rows', then its own must stay within the caps (the row is refused and the contact keeps what it
+ * had). A new contact's first row was held to them by validation already.
+ */
+function mergedCapProblem(slot: Slot | undefined, changes: ContactChanges): string | undefined {
+  if (!changes.attributes || !slot || (!slot.storedAttributes && !slot.changes.attributes)) return undefined;
+  const before = mergeAttributes(slot.storedAttributes ?? {}, slot.changes.attributes ?? {});
+  return mergedAttributesProblem(mergeAttributes(before, changes.attributes));
 }
 
 function wireRecord(slot: Slot) {
