@@ -53,6 +53,11 @@ describe('findTooDeep', () => {
     expect(findTooDeep(nested(33, 'object'), 32)).toBeDefined();
   });
 
+  it('keeps empty keys in the path', () => {
+    expect(findTooDeep('{"":{"":{"":[]}}}', 3)).toEqual({ path: '..' });
+    expect(findTooDeep('{"a":{"":{"":[]}}}', 3)).toEqual({ path: 'a..' });
+  });
+
   it('keeps a path of long keys short', () => {
     const key = 'x'.repeat(10_000);
     const text = `${`{"${key}":`.repeat(40)}1${'}'.repeat(40)}`;

@@ -81,14 +81,15 @@ function decodeKey(raw: string): string {
 
 /** `a.0.b`, cut after MAX_PATH_CHARS at a segment boundary (with `…`), since the path can be 32 long keys. */
 function pathOf(text: string, frames: readonly Frame[]): string {
-  let path = '';
+  const segments: string[] = [];
+  let length = 0;
   for (const frame of frames) {
     const segment = frame.array
       ? String(frame.index)
       : decodeKey(text.slice(frame.keyStart, Math.min(frame.keyEnd, frame.keyStart + 4 * MAX_KEY_CHARS)));
-    const next = path === '' ? segment : `${path}.${segment}`;
-    if (next.length > MAX_PATH_CHARS) return `${path}.…`;
-    path = next;
+    length += segment.length + 1;
+    if (length > MAX_PATH_CHARS + 1) return [...segments, '…'].join('.');
+    segments.push(segment);
   }
-  return path;
+  return segments.join('.');
 }
