@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HERALD_CONFIG, sizeInBytes, type HeraldConfig } from '@herald/config';
 import type { NextFunction, Request, Response } from 'express';
-import { requireJsonDepth } from './json-depth';
+import { checkJsonText } from './json-text';
 import { ProblemException } from './problem';
 import { hasBody, readText, requireMediaType } from './request-body';
 
@@ -34,7 +34,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       next();
       return;
     }
-    requireJsonDepth(text, this.maxDepth);
+    checkJsonText(text, this.maxDepth);
     try {
       req.body = JSON.parse(text) as unknown;
     } catch {

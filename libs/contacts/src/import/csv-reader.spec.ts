@@ -51,6 +51,27 @@ describe('readCsv', () => {
     ]);
   });
 
+  it('reports a cell with a NUL, or an attributes cell escaping one, as a row error naming the column', async () => {
+    const nul = 'must not contain the NUL character (\\u0000)';
+    const rows = await read(
+      [
+        'email,first_name,attributes.Plan,attributes',
+        'a@x.io,A\u0000,,',
+        'b@x.io,,p\u0000ro,',
+        'c@x.io,,,"{""k"":""\\ud800""}"',
+        'd@x.io,,,"""\\u0000"""',
+        'e@x.io,E,pro,',
+      ].join('\n'),
+    );
+    expect(rows).toEqual([
+      { row: 1, error: { field: 'first_name', message: nul } },
+      { row: 2, error: { field: 'attributes.Plan', message: nul } },
+      { row: 3, error: { field: 'attributes.k', message: expect.stringMatching(/surrogate/) as string } },
+      { row: 4, error: { field: 'attributes', message: nul } },
+      { row: 5, value: { email: 'e@x.io', first_name: 'E', attributes: { Plan: 'pro' } } },
+    ]);
+  });
+
   it('reports rows with the wrong number of cells and goes on; keeps a stray quote as text', async () => {
     const rows = await read('email,first_name\na@x.io,A\nb@x.io\nc@x.io,"C"x\nd@x.io,D\n');
     expect(rows).toEqual([

@@ -1,7 +1,7 @@
 import { parse, type Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { ImportFormatError } from '../errors';
-import { findTooDeep, tooDeepMessage } from '../json-depth';
+import { findJsonTextProblem, jsonTextMessage } from '../json-text';
 import type { RawImportRow } from './import-row';
 
 /** Columns a CSV import may have (any order, any subset); `attributes.<name>` columns add string attributes. */
@@ -22,9 +22,10 @@ const ATTRIBUTE_COLUMN = /^attributes\.(.{1,64})$/;
 /**
  * Reads CSV with a header row (BOM, CRLF and quoted fields with commas, quotes and newlines are
  * fine) into JSON-shaped objects: an empty cell is left out, `tags` splits on ";", `attributes`
- * is a JSON object. A record the parser cannot read, with the wrong number of cells, or with an
- * `attributes` cell that nests deeper than the row may (`maxDepth` counts the row object, as for
- * a JSON import row), is a row error; a bad header is an ImportFormatError (nothing is imported).
+ * is a JSON object. A record the parser cannot read, with the wrong number of cells, with a NUL
+ * (which Postgres cannot store), or with an `attributes` cell that nests deeper than the row may
+ * (`maxDepth` counts the row object, as for a JSON import row) or escapes a string Postgres cannot
+ * store, is a row error; a bad header is an ImportFormatError (nothing is imported).
  */
 export async function* readCsv(body: Readable, options: { maxDepth: number }): AsyncGenerator<RawImportRow> {
   const parser: Parser = parse({
@@ -118,6 +119,10 @@ function readHeader(cells: string[], maxDepth: number): Header {
       if (value.trim() === '') continue;
       const name = names[i]!;
       const attribute = ATTRIBUTE_COLUMN.exec(original[i]!);
+      if (value.includes('\u0000')) {
+        const field = attribute ? `attributes.${attribute[1]}` : name;
+        return { error: { field, message: jsonTextMessage('nul', maxDepth) } };
+      }
       if (attribute) {
         attributes ??= {};
         attributes[attribute[1]!] = value;
@@ -128,9 +133,11 @@ function readHeader(cells: string[], maxDepth: number): Header {
           .filter(Boolean);
       } else if (name === 'attributes') {
         // The cell is the row's `attributes` field: one level below the row.
-        const tooDeep = findTooDeep(value, maxDepth - 1);
-        if (tooDeep)
-          return { error: { field: `attributes.${tooDeep.path}`, message: tooDeepMessage(maxDepth) } };
+        const found = findJsonTextProblem(value, maxDepth - 1);
+        if (found) {
+          const field = found.path === '' ? 'attributes' : `attributes.${found.path}`;
+          return { error: { field, message: jsonTextMessage(found.kind, maxDepth) } };
+        }
         out.attributes = parseAttributes(value);
       } else {
         out[name] = value;

@@ -60,6 +60,20 @@ describe('readJsonArray', () => {
     expect((await read(`[${deep(5)}]`, 3, 4))[0]!.error?.field).toBe('a.a.a.a');
   });
 
+  it('reports an element that escapes a NUL or a lone surrogate as a row error naming the string', async () => {
+    const rows = await read(
+      '[{"email":"a@x.io","attributes":{"k":["ok","\\u0000"]}},{"first_name":"\\ud800"},{"a":"\\u00e9"}]',
+    );
+    expect(rows).toEqual([
+      { row: 1, error: { field: 'attributes.k.1', message: 'must not contain the NUL character (\\u0000)' } },
+      {
+        row: 2,
+        error: { field: 'first_name', message: expect.stringMatching(/unpaired UTF-16 surrogate/) as string },
+      },
+      { row: 3, value: { a: 'é' } },
+    ]);
+  });
+
   it.each([
     ['', 'empty'],
     ['{"a":1}', 'not an array'],

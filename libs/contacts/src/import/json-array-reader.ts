@@ -1,15 +1,15 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ImportFormatError } from '../errors';
-import { findTooDeep, tooDeepMessage } from '../json-depth';
+import { findJsonTextProblem, jsonTextMessage } from '../json-text';
 import type { RawImportRow } from './import-row';
 
 /**
  * Reads a JSON array from a byte stream one element at a time, never holding the whole body:
  * it tracks strings and nesting depth to find where each element ends, then JSON.parses just
- * that element. An element that is not valid JSON, or that nests arrays and objects deeper than
+ * that element. An element that is not valid JSON, that nests arrays and objects deeper than
  * `maxDepth` (counted from the element itself, as for a single contact's body; found while
- * scanning, so never parsed), becomes a row error; a body that is not an array (or is cut short)
- * is an ImportFormatError.
+ * scanning, so never parsed), or that escapes a string Postgres cannot store, becomes a row error;
+ * a body that is not an array (or is cut short) is an ImportFormatError.
  */
 export async function* readJsonArray(
   body: AsyncIterable<Buffer | string>,
@@ -28,11 +28,10 @@ export async function* readJsonArray(
 
   const finishValue = (text: string): RawImportRow => {
     row += 1;
-    if (tooDeep) {
-      tooDeep = false;
-      const path = findTooDeep(text, maxDepth)?.path ?? '';
-      return { row, error: { field: path, message: tooDeepMessage(maxDepth) } };
-    }
+    // Only rows the scan saw nest too deep, or with \u escapes (a NUL or a lone surrogate needs one), are read twice.
+    const found = tooDeep || text.includes('\\u') ? findJsonTextProblem(text, maxDepth) : undefined;
+    tooDeep = false;
+    if (found) return { row, error: { field: found.path, message: jsonTextMessage(found.kind, maxDepth) } };
     try {
       return { row, value: JSON.parse(text) as unknown };
     } catch {

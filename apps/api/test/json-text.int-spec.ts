@@ -10,9 +10,9 @@ type ImportResult = {
 /** `n` nested objects `{"a":{"a":…1}}`, as text (JSON.stringify would itself overflow on deep ones). */
 const deepObject = (n: number, inner = '1') => `${'{"a":'.repeat(n)}${inner}${'}'.repeat(n)}`;
 const deepArray = (n: number, inner = '1') => `${'['.repeat(n)}${inner}${']'.repeat(n)}`;
-const TOO_DEEP = 'https://herald.dev/problems/validation-failed';
+const VALIDATION_FAILED = 'https://herald.dev/problems/validation-failed';
 
-describe('JSON nesting depth (API_JSON_MAX_DEPTH)', () => {
+describe('JSON text the API refuses before parsing: too deep (API_JSON_MAX_DEPTH), or strings Postgres cannot store', () => {
   let api: TestApi;
   let key: string;
   let tenantId: string;
@@ -49,7 +49,7 @@ describe('JSON nesting depth (API_JSON_MAX_DEPTH)', () => {
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.body).toMatchObject({
-        type: TOO_DEEP,
+        type: VALIDATION_FAILED,
         errors: [{ field, message: 'is nested deeper than 32 levels of arrays and objects' }],
       });
     }
@@ -65,7 +65,7 @@ describe('JSON nesting depth (API_JSON_MAX_DEPTH)', () => {
       { field: Array(32).fill('0').join('.'), message: expect.any(String) as string },
     ]);
     expect((await post('/v1/contacts', '{"email":'.concat('['.repeat(200_000)))).body).toMatchObject({
-      type: TOO_DEEP,
+      type: VALIDATION_FAILED,
       errors: [{ field: `email${'.0'.repeat(31)}` }],
     });
     const sequence = await post(
@@ -104,6 +104,72 @@ describe('JSON nesting depth (API_JSON_MAX_DEPTH)', () => {
       created: 1,
       failed: 1,
       errors: [{ row: 1, field: `attributes${'.a'.repeat(31)}` }],
+    });
+  });
+
+  it('refuses strings Postgres cannot store (NUL, unpaired surrogates) with a 400 naming the field, on every kind of body', async () => {
+    const contact = (await post('/v1/contacts', '{"email":"nul@x.io"}')).body as unknown as { id: string };
+    const nul = 'must not contain the NUL character (\\u0000)';
+    const lone = 'must not contain an unpaired UTF-16 surrogate (\\uD800-\\uDFFF)';
+    // Each of these answered 500 (a jsonb or text column refusing the value) before.
+    const cases: [method: string, path: string, raw: string, field: string, message: string][] = [
+      ['POST', '/v1/contacts', '{"email":"n1@x.io","attributes":{"a":"x\\u0000"}}', 'attributes.a', nul],
+      ['POST', '/v1/contacts', '{"email":"n1@x.io","attributes":{"a\\u0000":1}}', 'attributes.a\u0000', nul],
+      ['PATCH', `/v1/contacts/${contact.id}`, '{"attributes":{"a":["\\ud800"]}}', 'attributes.a.0', lone],
+      [
+        'POST',
+        '/v1/interactions',
+        `{"contact_id":"${contact.id}","type":"note","payload":{"text":"\\udc00"}}`,
+        'payload.text',
+        lone,
+      ],
+      [
+        'POST',
+        '/v1/events',
+        '{"type":"reply","email":"nul@x.io","payload":{"text":"x\\ud83d"}}',
+        'payload.text',
+        lone,
+      ],
+      ['POST', '/v1/suppressions', '{"email":"q@x.io","reason":"manual","note":"n\\u0000"}', 'note', nul],
+    ];
+    for (const [method, path, raw, field, message] of cases) {
+      const res = await api.request<Problem>(method, path, {
+        key,
+        raw,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect({ path, status: res.status, type: res.body.type, errors: res.body.errors }).toEqual({
+        path,
+        status: 400,
+        type: VALIDATION_FAILED,
+        errors: [{ field, message }],
+      });
+    }
+    expect(await api.query('SELECT 1 FROM suppressions WHERE tenant_id = $1', [tenantId])).toEqual([]);
+    expect(await api.query('SELECT 1 FROM interactions WHERE tenant_id = $1', [tenantId])).toEqual([]);
+    // A pair (an emoji) is a character like any other.
+    expect(
+      (await post('/v1/contacts', '{"email":"pair@x.io","attributes":{"a":"\\ud83d\\ude00"}}')).status,
+    ).toBe(201);
+
+    const json = await post(
+      '/v1/contacts/import',
+      '[{"email":"j1@x.io","attributes":{"a":"\\u0000"}},{"email":"j2@x.io"}]',
+    );
+    expect(json.body).toMatchObject({
+      created: 1,
+      failed: 1,
+      errors: [{ row: 1, field: 'attributes.a', message: nul }],
+    });
+    const csv = await api.request<ImportResult>('POST', '/v1/contacts/import', {
+      key,
+      raw: 'email,attributes.plan\r\nc3@x.io,p\u0000ro\r\nc4@x.io,pro\r\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(csv.body).toMatchObject({
+      created: 1,
+      failed: 1,
+      errors: [{ row: 1, field: 'attributes.plan', message: nul }],
     });
   });
 
