@@ -250,7 +250,7 @@ describe('fuzzing every documented route', () => {
     },
   );
 
-  describe('deep nesting', () => {
+  describe('JSON text refused before parsing: deep nesting, strings Postgres cannot store', () => {
     const MAX_DEPTH = 32;
     const DEEP_MESSAGE = `is nested deeper than ${MAX_DEPTH} levels of arrays and objects`;
 
@@ -383,6 +383,40 @@ describe('fuzzing every documented route', () => {
         });
       }
       expect((await fetch(`${api.url}/health`)).status).toBe(200);
+    });
+
+    it('every operation that takes a JSON body answers 400 naming the field for strings Postgres cannot store', async () => {
+      const nul = 'must not contain the NUL character (\\u0000)';
+      const lone = 'must not contain an unpaired UTF-16 surrogate (\\uD800-\\uDFFF)';
+      // A value for any field, the path under the field the 400 must name, and why.
+      const values: [raw: string, under: string, message: string][] = [
+        ['"a\\u0000b"', '', nul],
+        ['"\\ud800"', '', lone],
+        ['{"x":"ok\\udc00"}', '.x', lone],
+        ['["ok","\\u0000"]', '.1', nul],
+      ];
+      for (const op of operations.filter((o) => o.body !== undefined)) {
+        const body = op.body!;
+        const example: unknown = body.array ? (op.bodyExample as unknown[] | undefined)?.[0] : op.bodyExample;
+        const before = await databaseDigest();
+        for (const field of body.fields) {
+          for (const [value, under, message] of values) {
+            const row = withField(example, field, value);
+            const res = await send(op, body.array ? `[${row}]` : row);
+            expectProblem(op, res);
+            const expected = [{ ...(body.array ? { row: 1 } : {}), field: field + under, message }];
+            expect({ op: op.name, status: res.status, errors: res.body.errors }).toEqual({
+              op: op.name,
+              status: body.array ? 200 : 400,
+              errors: expected,
+            });
+          }
+        }
+        expect({ op: op.name, changed: (await databaseDigest()) !== before }).toEqual({
+          op: op.name,
+          changed: false,
+        });
+      }
     });
 
     it('imports report deep JSON rows and deep CSV attribute cells as row errors, and keep the other rows', async () => {
