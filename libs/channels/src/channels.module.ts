@@ -5,11 +5,13 @@ import { CLOCK, type Clock } from '@herald/time';
 import { ChannelRegistry } from './channel-registry';
 import { CredentialCipher } from './credentials';
 import { DryRunChannel } from './dry-run.channel';
+import { OutboundGuard } from './outbound-guard';
 import { SmtpChannel } from './smtp.channel';
 import { WebhookChannel } from './webhook.channel';
 
 /**
- * Provides the ChannelRegistry (smtp, webhook, dry-run) and the CredentialCipher. Needs
+ * Provides the ChannelRegistry (smtp, webhook, dry-run; webhook behind the OutboundGuard) and the
+ * CredentialCipher. Needs
  * HERALD_CONFIG, CLOCK (TimeModule) and HeraldMetrics (TelemetryModule). Closes SMTP pools
  * on shutdown.
  */
@@ -25,12 +27,15 @@ export class ChannelsModule implements OnApplicationShutdown {
         {
           provide: ChannelRegistry,
           inject: [HERALD_CONFIG, CLOCK, HeraldMetrics],
-          useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) =>
-            new ChannelRegistry(
+          useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) => {
+            const guard = new OutboundGuard({
+              allowPrivateNetworks: config.delivery.webhookAllowPrivateNetworks,
+            });
+            return new ChannelRegistry(
               [
                 new SmtpChannel({ timeoutMs: config.delivery.smtpTimeoutMs }),
                 new WebhookChannel({
-                  allowPrivateNetworks: config.delivery.webhookAllowPrivateNetworks,
+                  guard,
                   timeoutMs: config.delivery.webhookTimeoutMs,
                   userAgent: `Herald/${config.app.version} (+webhook)`,
                   clock,
@@ -38,7 +43,8 @@ export class ChannelsModule implements OnApplicationShutdown {
                 new DryRunChannel(clock),
               ],
               metrics,
-            ),
+            );
+          },
         },
         {
           provide: CredentialCipher,
