@@ -10,10 +10,9 @@ import { SmtpChannel } from './smtp.channel';
 import { WebhookChannel } from './webhook.channel';
 
 /**
- * Provides the ChannelRegistry (smtp, webhook, dry-run; webhook behind the OutboundGuard) and the
- * CredentialCipher. Needs
- * HERALD_CONFIG, CLOCK (TimeModule) and HeraldMetrics (TelemetryModule). Closes SMTP pools
- * on shutdown.
+ * Provides the ChannelRegistry (smtp, webhook, dry-run; smtp and webhook share one
+ * OutboundGuard) and the CredentialCipher. Needs HERALD_CONFIG, CLOCK (TimeModule) and
+ * HeraldMetrics (TelemetryModule). Closes SMTP pools on shutdown.
  */
 @Module({})
 export class ChannelsModule implements OnApplicationShutdown {
@@ -33,7 +32,7 @@ export class ChannelsModule implements OnApplicationShutdown {
             });
             return new ChannelRegistry(
               [
-                new SmtpChannel({ timeoutMs: config.delivery.smtpTimeoutMs }),
+                new SmtpChannel({ guard, timeoutMs: config.delivery.smtpTimeoutMs }),
                 new WebhookChannel({
                   guard,
                   timeoutMs: config.delivery.webhookTimeoutMs,

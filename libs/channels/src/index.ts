@@ -33,6 +33,7 @@ export {
   type ResolvedAddress,
   type VettedAddresses,
 } from './outbound-guard';
-export { classifySmtpError, SmtpChannel, type SmtpChannelOptions } from './smtp.channel';
+export { classifySmtpError, isConnectionFailure, type SmtpConnectionFailure } from './smtp-errors';
+export { SmtpChannel, type SmtpChannelOptions } from './smtp.channel';
 export { parseRetryAfter, WebhookChannel, type WebhookChannelOptions } from './webhook.channel';
 export { signWebhook, verifyWebhookSignature } from './webhook-signature';
