@@ -28,11 +28,14 @@ export class ChannelsModule implements OnApplicationShutdown {
           inject: [HERALD_CONFIG, CLOCK, HeraldMetrics],
           useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) => {
             const guard = new OutboundGuard({
-              allowPrivateNetworks: config.delivery.webhookAllowPrivateNetworks,
+              allowPrivateNetworks: config.delivery.allowPrivateNetworks,
             });
             return new ChannelRegistry(
               [
-                new SmtpChannel({ guard, timeoutMs: config.delivery.smtpTimeoutMs }),
+                new SmtpChannel({
+                  guard,
+                  timeoutMs: config.delivery.smtpTimeoutMs,
+                }),
                 new WebhookChannel({
                   guard,
                   timeoutMs: config.delivery.webhookTimeoutMs,
