@@ -39,7 +39,7 @@ describe('beat reconciler after Redis data loss', () => {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       QUEUE_PREFIX: testRedisPrefix(),
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       BEAT_SWEEP_INTERVAL_MS: '500',
       DELIVERY_STALL_MS: '1500',
       DELIVERY_SEND_LEASE_MS: '3000',

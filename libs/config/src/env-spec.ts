@@ -18,6 +18,8 @@ export interface EnvVar {
   readonly secret?: boolean;
   /** Example value for the docs when there is no default. */
   readonly example?: string;
+  /** Former names, still read (first set wins) when this one is unset; each use warns. */
+  readonly deprecatedNames?: readonly string[];
 }
 
 export type ConfigSection =
@@ -364,12 +366,13 @@ export const ENV_VARS = [
     default: '120000',
   },
   {
-    name: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+    name: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS',
     section: 'delivery',
     description:
-      'Lets the webhook channel call loopback, private, link-local and CGNAT addresses. Development and tests only: in production it opens the door to SSRF.',
+      'Lets every outbound connection to a tenant-chosen host (SMTP and webhook channels) reach loopback, private, link-local, CGNAT and other non-public addresses. Development and tests only: in production it opens the door to SSRF.',
     schema: bool,
     default: 'false',
+    deprecatedNames: ['WEBHOOK_ALLOW_PRIVATE_NETWORKS'],
   },
   {
     name: 'WEBHOOK_TIMEOUT_MS',

@@ -209,6 +209,61 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('OUTBOUND_ALLOW_PRIVATE_NETWORKS and its deprecated name WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
+    /** The switch's value and the deprecation warnings loadConfig emitted (Node's emitWarning, observed). */
+    function warningsOf(env: Record<string, string>): { allow: boolean; warnings: string[] } {
+      const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        const allow = loadConfig({ ...valid, ...env }).delivery.allowPrivateNetworks;
+        const warnings = emitWarning.mock.calls
+          .filter(([, options]) => options?.code === 'HERALD_DEPRECATED_ENV')
+          .map(([warning]) => String(warning));
+        return { allow, warnings };
+      } finally {
+        emitWarning.mockRestore();
+      }
+    }
+
+    it('defaults to false and reads the new name without a warning', () => {
+      expect(warningsOf({})).toEqual({ allow: false, warnings: [] });
+      expect(warningsOf({ OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' })).toEqual({
+        allow: true,
+        warnings: [],
+      });
+    });
+
+    it('still reads the deprecated name when the new one is unset, and warns', () => {
+      expect(warningsOf({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' })).toEqual({
+        allow: true,
+        warnings: ['WEBHOOK_ALLOW_PRIVATE_NETWORKS is deprecated: use OUTBOUND_ALLOW_PRIVATE_NETWORKS'],
+      });
+      expect(warningsOf({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: '1' }).allow).toBe(true);
+    });
+
+    it('lets the new name win when both are set, warning that the old one is ignored', () => {
+      expect(
+        warningsOf({
+          OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'false',
+          WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        }),
+      ).toEqual({
+        allow: false,
+        warnings: [
+          'WEBHOOK_ALLOW_PRIVATE_NETWORKS is deprecated and ignored (OUTBOUND_ALLOW_PRIVATE_NETWORKS is set): use OUTBOUND_ALLOW_PRIVATE_NETWORKS',
+        ],
+      });
+    });
+
+    it('names the variable actually set when its value is bad', () => {
+      expect(problemsOf({ ...valid, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' })).toEqual([
+        expect.stringMatching(/^WEBHOOK_ALLOW_PRIVATE_NETWORKS .*"yes"/),
+      ]);
+      expect(problemsOf({ ...valid, OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'yes' })).toEqual([
+        expect.stringMatching(/^OUTBOUND_ALLOW_PRIVATE_NETWORKS .*"yes"/),
+      ]);
+    });
+  });
+
   it('loads only the database variables for tools that need nothing else', () => {
     expect(loadDatabaseConfig({ DATABASE_POOL_MAX: '3' }).poolMax).toBe(3);
     expect(() => loadDatabaseConfig({ DATABASE_URL: 'nope' })).toThrow(ConfigError);

@@ -57,7 +57,8 @@ export interface HeraldConfig {
     deliveryStallMs: number;
   }>;
   readonly delivery: Readonly<{
-    webhookAllowPrivateNetworks: boolean;
+    /** Outbound connections may reach non-public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
+    allowPrivateNetworks: boolean;
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
@@ -159,7 +160,7 @@ export function loadConfig(
       deliveryStallMs: v.DELIVERY_STALL_MS,
     },
     delivery: {
-      webhookAllowPrivateNetworks: v.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
@@ -229,7 +230,7 @@ function parseVariables(
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const variable of variables) {
-    const raw = env[variable.name];
+    const { name, raw } = readVariable(variable, env);
     const input = raw === undefined || raw === '' ? variable.default : raw;
     if (input === undefined) {
       problems.push(`${variable.name} is required: ${variable.description}`);
@@ -240,8 +241,24 @@ function parseVariables(
       values[variable.name] = result.data;
     } else {
       const shown = variable.secret ? '' : ` (got ${JSON.stringify(input)})`;
-      problems.push(`${variable.name} ${result.error.issues.map((i) => i.message).join('; ')}${shown}`);
+      problems.push(`${name} ${result.error.issues.map((i) => i.message).join('; ')}${shown}`);
     }
   }
   return { values, problems };
+}
+
+/** The variable's value under its name, else under the first deprecated name set (which warns). */
+function readVariable(variable: EnvVar, env: Environment): { name: string; raw: string | undefined } {
+  const current = env[variable.name];
+  for (const old of variable.deprecatedNames ?? []) {
+    const raw = env[old];
+    if (raw === undefined || raw === '') continue;
+    const ignored = current !== undefined && current !== '';
+    process.emitWarning(
+      `${old} is deprecated${ignored ? ` and ignored (${variable.name} is set)` : ''}: use ${variable.name}`,
+      { type: 'DeprecationWarning', code: 'HERALD_DEPRECATED_ENV' },
+    );
+    if (!ignored) return { name: old, raw };
+  }
+  return { name: variable.name, raw: current };
 }
