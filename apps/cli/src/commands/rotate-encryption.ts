@@ -91,7 +91,7 @@ export async function rotateEncryptionCommand(
     ctx.out.note(
       'API_KEY_PEPPER is not set: API keys are hashed with a pepper derived from the encryption key. ' +
         `A key not used since ${ring.current.id} became current stops working once the previous keys leave the ring ` +
-        '(keys move to the current pepper on their next use); see docs/security-keys.md.',
+        '(keys move to the current pepper on their next use); see docs/security.md#rotating-keys.',
     );
   }
   return dryRun || remaining === 0 ? EXIT.ok : EXIT.failed;
