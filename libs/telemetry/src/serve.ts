@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { HeraldConfig } from '@herald/config';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { answerClientErrors } from './client-errors';
 import { httpMetrics, requestContext } from './http-middleware';
 import { HeraldMetrics } from './metrics';
 import { ServerPorts } from './routes';
@@ -38,12 +39,14 @@ export async function serve(
     await app.listen(config.http.port, config.http.host);
     port = addressPort(app.getHttpServer() as Server);
     keepAliveLongerThanClients(app.getHttpServer() as Server);
+    answerClientErrors(app.getHttpServer() as Server);
     bound.publicPort = port;
   } else {
     await app.init();
   }
   const ops = createServer(express);
   keepAliveLongerThanClients(ops);
+  answerClientErrors(ops);
   servers.push(ops);
   await new Promise<void>((resolve, reject) => {
     ops.once('error', reject);
