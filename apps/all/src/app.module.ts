@@ -1,12 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { PersistenceModule } from '@herald/persistence';
-import { QueuesModule } from '@herald/queues';
-import { TelemetryModule } from '@herald/telemetry';
-import { ChannelsModule } from '@herald/channels';
-import { RateLimitModule } from '@herald/rate-limit';
-import { ResilienceModule } from '@herald/resilience';
-import { TimeModule } from '@herald/time';
+import { QueueRoleModule } from '@herald/queues';
 import { ApiModule } from '../../api/src/api.module';
 import { BeatModule } from '../../beat/src/beat.module';
 import { consumedQueues, WorkerModule } from '../../worker/src/worker.module';
@@ -20,13 +14,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
-        TelemetryModule.forRoot(config),
-        PersistenceModule.forRoot(),
-        QueuesModule.forRoot({ consume: queues, workersComponent: true }),
-        TimeModule.forRoot(),
-        RateLimitModule.forRoot(),
-        ResilienceModule.forRoot(),
-        ChannelsModule.forRoot(),
+        QueueRoleModule.forRoot({ consume: queues, workersComponent: true }),
         ApiModule,
         WorkerModule.register(queues),
         BeatModule,
