@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ApiModule } from '@herald/app-api';
+import { BeatModule } from '@herald/app-beat';
+import { consumedQueues, WorkerModule } from '@herald/app-worker';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { QueueRoleModule } from '@herald/queues';
-import { ApiModule } from '../../api/src/api.module';
-import { BeatModule } from '../../beat/src/beat.module';
-import { consumedQueues, WorkerModule } from '../../worker/src/worker.module';
 
 /** ROLE=all: api, worker and beat in one process, for small installs and development. */
 @Module({})
