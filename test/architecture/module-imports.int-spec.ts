@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { Module as NestModule } from '@nestjs/core/injector/module.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { Test } from '@nestjs/testing';
@@ -35,6 +35,9 @@ import { register } from 'prom-client';
  */
 const QUIET: LoggerService = { log() {}, error() {}, warn() {} };
 import { AppModule as AllAppModule } from '../../apps/all/src/app.module';
+import { AppModule as ApiAppModule } from '../../apps/api/src/app.module';
+import { AppModule as BeatAppModule } from '../../apps/beat/src/app.module';
+import { AppModule as WorkerAppModule } from '../../apps/worker/src/app.module';
 
 /** Every Nest module the libs and apps export: a new one is checked without being listed here. */
 const HERALD_MODULES: Type[] = [
@@ -162,6 +165,44 @@ describe('Nest modules declare what they use', () => {
         }
       }
       expect(problems).toEqual([]);
+    } finally {
+      await ref.close();
+    }
+  });
+});
+
+describe('each role composes its root so the listener is checked first', () => {
+  let database: TestDatabase;
+  let config: HeraldConfig;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    config = loadConfig(
+      testEnvironment({
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl(),
+        QUEUE_PREFIX: testRedisPrefix(),
+        LOG_LEVEL: 'silent',
+      }),
+      { role: 'all' },
+    );
+  });
+  afterAll(() => database.drop());
+  beforeEach(() => register.clear());
+
+  // Global guards run in the order their modules were registered: a feature module's guard (the
+  // api's AccessGuard answers 401) must never run before ListenerGuard's 404 on the wrong port.
+  it.each([
+    ['api', ApiAppModule],
+    ['worker', WorkerAppModule],
+    ['beat', BeatAppModule],
+    ['all', AllAppModule],
+  ] as const)('%s: ListenerGuard is the first global guard', async (_role, root) => {
+    const ref = await Test.createTestingModule({ imports: [root.register(config)] })
+      .setLogger(QUIET)
+      .compile();
+    try {
+      const guards = ref.get(ApplicationConfig).getGlobalGuards();
+      expect(guards[0]).toBeInstanceOf(telemetry.ListenerGuard);
     } finally {
       await ref.close();
     }

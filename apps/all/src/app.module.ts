@@ -4,6 +4,7 @@ import { BeatModule } from '@herald/app-beat';
 import { consumedQueues, WorkerModule } from '@herald/app-worker';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
 import { QueueRoleModule } from '@herald/queues';
+import { TelemetryModule } from '@herald/telemetry';
 
 /** ROLE=all: api, worker and beat in one process, for small installs and development. */
 @Module({})
@@ -14,6 +15,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
+        // Before any feature module: its ListenerGuard must be the first global guard (404 on the wrong port).
+        TelemetryModule,
         QueueRoleModule.forRoot({ consume: queues, workersComponent: true }),
         ApiModule,
         WorkerModule.register(queues),
