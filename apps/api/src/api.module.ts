@@ -3,7 +3,12 @@ import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { PersistenceModule } from '@herald/persistence';
+import { QueuesModule } from '@herald/queues';
+import { RateLimitModule } from '@herald/rate-limit';
+import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
+import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
@@ -28,14 +33,15 @@ import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
 import { TenantsController } from './tenants/tenants.controller';
 
-/**
- * The api's transport: controllers, guards and the error shape (and Bull Board at /admin/queues).
- * Infrastructure comes from the root, which must also provide what the delivery engine needs:
- * time, rate-limit, resilience and channels.
- */
+/** The api's transport: controllers, guards and the error shape (and Bull Board at /admin/queues). */
 @Module({
   imports: [
     DiscoveryModule,
+    TelemetryModule,
+    PersistenceModule,
+    QueuesModule,
+    RateLimitModule,
+    ResilienceModule,
     TenantsModule,
     ContactsModule,
     DeliveriesModule,

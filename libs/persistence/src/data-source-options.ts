@@ -1,5 +1,4 @@
 import type { DataSourceOptions } from 'typeorm';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseSettings {
@@ -9,12 +8,15 @@ export interface DatabaseSettings {
   applicationName: string;
 }
 
-/** The one place TypeORM is configured. `synchronize` is never on: the schema is the migrations'. */
+/**
+ * The one place TypeORM is configured. The schema is the migrations' and the queries are SQL
+ * (docs/adr/0003-sql-first-schema.md): no entities, so TypeORM never diffs or synchronises.
+ */
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
-    entities: ENTITIES,
+    entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',

@@ -3,7 +3,7 @@ export { httpMetrics, publicListenerOnly, requestContext } from './http-middlewa
 export { strictHttpAdapter } from './http-adapter';
 export { answerClientErrors } from './client-errors';
 export { MetricsController } from './metrics.controller';
-export { loggerModule, REDACT_PATHS, serviceName } from './logging';
+export { REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
 export {
   ReadinessService,
