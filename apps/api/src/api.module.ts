@@ -18,6 +18,7 @@ import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
 import { AuthenticationMiddleware } from './http/authentication.middleware';
 import { IdempotencyService } from './http/idempotency.service';
+import { ImportConcurrency } from './http/import-concurrency';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
@@ -59,6 +60,7 @@ import { TenantsController } from './tenants/tenants.controller';
   providers: [
     BullBoardMount,
     IdempotencyService,
+    ImportConcurrency,
     RouteTable,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },

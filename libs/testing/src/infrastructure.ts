@@ -86,6 +86,7 @@ export async function prepareTemplate(postgresUrl: string): Promise<void> {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
+    extra: { idle_in_transaction_session_timeout: 30_000 },
   });
   await dataSource.initialize();
   try {

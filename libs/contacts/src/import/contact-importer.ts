@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { contactCreateSchema, toChanges, type ContactChanges } from '../contact-fields';
-import { uuidv7, uuidv7Time } from '../ids';
-import { arrayLiteral, copyIn, copyText } from './copy-in';
+import { uuidv7Time } from '../ids';
 import { validate } from '../validation';
+import { arrayLiteral, copyIn, copyText } from './copy-in';
 import type { ImportRowError, RawImportRow } from './import-row';
+import { FIELD_BITS as BITS, ImportStaging, type StagedIdentity, type ValidRow } from './import-staging';
 
 export interface ImportSummary {
   created: number;
@@ -15,28 +17,17 @@ export interface ImportSummary {
   errorsTruncated: boolean;
 }
 
+/** An import whose body has been read, validated and staged, waiting for its merge. */
+export interface StagedImport {
+  readonly staging: ImportStaging;
+  /** What validation refused so far; the merge adds the rows it refuses and its counts. */
+  readonly summary: ImportSummary;
+}
+
 /** Rows per database round trip. */
 const CHUNK_ROWS = 5000;
 export const MAX_REPORTED_ERRORS = 10_000;
 const YIELD_EVERY_ROWS = 100;
-
-const BITS = {
-  email: 1,
-  externalRef: 2,
-  profileUrl: 4,
-  firstName: 8,
-  lastName: 16,
-  birthDate: 32,
-  timeZone: 64,
-  status: 128,
-  tags: 256,
-  attributes: 512,
-} as const satisfies Record<keyof ContactChanges, number>;
-
-interface ValidRow {
-  row: number;
-  changes: ContactChanges;
-}
 
 /** One contact the chunk writes: an existing one (matched by email or external_ref) or a new one. */
 interface Slot {
@@ -46,29 +37,33 @@ interface Slot {
   externalRef: string | null;
   mask: number;
   changes: ContactChanges;
-  rows: number;
+  /** The staged rows that write this contact, in order. */
+  rows: number[];
 }
 
 /**
- * Bulk upsert by email / external_ref. Rows are validated one by one (a bad row is reported and
- * skipped, never the batch) and written CHUNK_ROWS at a time: one lookup of the chunk's emails
- * and external_refs, then COPY for the new contacts and one UPDATE … FROM for the existing ones,
- * while the next chunk is read and validated. Within
- * a body, later rows win: a row that names a contact an earlier row created updates it. A field
- * a row does not give keeps its stored value; attributes merge key by key (null removes one).
+ * Bulk upsert by email / external_ref, in two phases so that no transaction (nor pooled
+ * connection) waits on the client while the body arrives:
+ *  1. `stage`: rows are read and validated one by one as the body streams (a bad row is reported
+ *     and skipped, never the batch) and staged CHUNK_ROWS at a time, each chunk by one COPY on a
+ *     connection taken for it alone, while the next chunk is read;
+ *  2. `merge`, in the caller's transaction once the body is whole: chunk by chunk, one lookup of
+ *     the chunk's emails and external_refs, then the new contacts inserted from their staged rows
+ *     inside Postgres and one UPDATE … FROM for the existing ones.
+ * The import is atomic: nothing reaches contacts unless the merge commits, and `discard` removes
+ * the staged rows whatever happened. Within a body, later rows win: a row that names a contact an
+ * earlier row created updates it. A field a row does not give keeps its stored value; attributes
+ * merge key by key (null removes one).
  */
 @Injectable()
 export class ContactImporter {
-  async import(
-    manager: EntityManager,
-    tenantId: string,
-    rows: AsyncIterable<RawImportRow>,
-  ): Promise<ImportSummary> {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Reads, validates and stages the rows; on any failure (a bad body, a client gone) stages nothing. */
+  async stage(rows: AsyncIterable<RawImportRow>): Promise<StagedImport> {
+    const staging = new ImportStaging(this.dataSource);
     const summary: ImportSummary = { created: 0, updated: 0, failed: 0, errors: [], errorsTruncated: false };
-    const fail = (row: number, field: string, message: string) => {
-      if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ row, field, message });
-      else summary.errorsTruncated = true;
-    };
+    const report = reporter(summary);
     let pending: ValidRow[] = [];
     let inflight: Promise<void> = Promise.resolve();
     let failure: { error: unknown } | undefined;
@@ -77,52 +72,73 @@ export class ContactImporter {
       if (failure) throw failure.error;
       const chunk = pending;
       pending = [];
-      // Written while the loop reads and validates the next chunk; awaited before the one after.
-      inflight = this.writeChunk(manager, tenantId, chunk, summary, fail).catch((error: unknown) => {
+      // Staged while the loop reads and validates the next chunk; awaited before the one after.
+      inflight = staging.write(chunk).catch((error: unknown) => {
         failure = { error };
       });
     };
-
-    let sinceYield = 0;
-    for await (const raw of rows) {
-      // Buffered rows arrive as microtasks, which starve I/O: yield now and then so the chunk
-      // being written gets its database replies (and sends its next statement) without waiting.
-      if (++sinceYield >= YIELD_EVERY_ROWS) {
-        sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      let sinceYield = 0;
+      for await (const raw of rows) {
+        // Buffered rows arrive as microtasks, which starve I/O: yield now and then so the chunk
+        // being staged gets its database replies without waiting for the whole buffer.
+        if (++sinceYield >= YIELD_EVERY_ROWS) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        if (raw.error) {
+          report(raw.row, raw.error.field, raw.error.message);
+          continue;
+        }
+        if (typeof raw.value !== 'object' || raw.value === null || Array.isArray(raw.value)) {
+          report(raw.row, '', 'must be a JSON object');
+          continue;
+        }
+        const result = validate(contactCreateSchema, raw.value);
+        if (!result.ok) {
+          summary.failed += 1;
+          for (const error of result.errors) report(raw.row, error.field, error.message, false);
+          continue;
+        }
+        pending.push({ row: raw.row, changes: toChanges(result.value) });
+        if (pending.length >= CHUNK_ROWS) await flush();
       }
-      if (raw.error) {
-        summary.failed += 1;
-        fail(raw.row, raw.error.field, raw.error.message);
-        continue;
-      }
-      if (typeof raw.value !== 'object' || raw.value === null || Array.isArray(raw.value)) {
-        summary.failed += 1;
-        fail(raw.row, '', 'must be a JSON object');
-        continue;
-      }
-      const result = validate(contactCreateSchema, raw.value);
-      if (!result.ok) {
-        summary.failed += 1;
-        for (const error of result.errors) fail(raw.row, error.field, error.message);
-        continue;
-      }
-      pending.push({ row: raw.row, changes: toChanges(result.value) });
-      if (pending.length >= CHUNK_ROWS) await flush();
+      await flush();
+      await inflight;
+      if (failure) throw failure.error;
+    } catch (error) {
+      await inflight;
+      await staging.discard();
+      throw error;
     }
-    await flush();
-    await inflight;
-    if (failure) throw failure.error;
+    return { staging, summary };
+  }
+
+  /** Writes a staged import into contacts, in the caller's transaction; the summary of the whole import. */
+  async merge(manager: EntityManager, tenantId: string, staged: StagedImport): Promise<ImportSummary> {
+    const summary = { ...staged.summary, errors: [...staged.summary.errors] };
+    const report = reporter(summary);
+    for (let chunk = 0; chunk < staged.staging.chunks; chunk++) {
+      const rows = await staged.staging.identities(manager, chunk);
+      await this.writeChunk(manager, tenantId, staged.staging, chunk, rows, summary, report);
+    }
     summary.errors.sort((a, b) => a.row - b.row);
     return summary;
+  }
+
+  /** Removes what `stage` staged (after the merge committed or failed). Never throws. */
+  async discard(staged: StagedImport): Promise<void> {
+    await staged.staging.discard();
   }
 
   private async writeChunk(
     manager: EntityManager,
     tenantId: string,
-    rows: ValidRow[],
+    staging: ImportStaging,
+    chunk: number,
+    rows: StagedIdentity[],
     summary: ImportSummary,
-    fail: (row: number, field: string, message: string) => void,
+    report: Report,
     attempt: 'chunk' | 'chunk-again' | 'row' = 'chunk',
   ): Promise<void> {
     if (rows.length === 0) return;
@@ -130,9 +146,9 @@ export class ContactImporter {
     const refused: ImportRowError[] = [];
     const emails = new Set<string>();
     const refs = new Set<string>();
-    for (const { changes } of rows) {
-      if (changes.email) emails.add(changes.email);
-      if (changes.externalRef) refs.add(changes.externalRef);
+    for (const row of rows) {
+      if (row.email !== null) emails.add(row.email);
+      if (row.externalRef !== null) refs.add(row.externalRef);
     }
     const found = await manager.query<{ id: string; email: string | null; external_ref: string | null }[]>(
       `SELECT id, email, external_ref FROM contacts
@@ -150,15 +166,18 @@ export class ContactImporter {
         externalRef: c.external_ref,
         mask: 0,
         changes: {},
-        rows: 0,
+        rows: [],
       };
       slots.push(slot);
       if (c.email) byEmail.set(c.email, slot);
       if (c.external_ref) byRef.set(c.external_ref, slot);
     }
-    for (const { row, changes } of rows) {
-      const viaEmail = changes.email ? byEmail.get(changes.email) : undefined;
-      const viaRef = changes.externalRef ? byRef.get(changes.externalRef) : undefined;
+    for (const staged of rows) {
+      const { row } = staged;
+      const givesEmail = (staged.mask & BITS.email) !== 0;
+      const givesRef = (staged.mask & BITS.externalRef) !== 0;
+      const viaEmail = staged.email !== null ? byEmail.get(staged.email) : undefined;
+      const viaRef = staged.externalRef !== null ? byRef.get(staged.externalRef) : undefined;
       if (viaEmail && viaRef && viaEmail !== viaRef) {
         refused.push({
           row,
@@ -168,22 +187,21 @@ export class ContactImporter {
         continue;
       }
       let slot = viaEmail ?? viaRef;
-      const email = changes.email !== undefined ? changes.email : (slot?.email ?? null);
-      const externalRef =
-        changes.externalRef !== undefined ? changes.externalRef : (slot?.externalRef ?? null);
+      const email = givesEmail ? staged.email : (slot?.email ?? null);
+      const externalRef = givesRef ? staged.externalRef : (slot?.externalRef ?? null);
       if (email === null && externalRef === null) {
         refused.push({ row, field: 'email', message: 'a contact needs an email or an external_ref' });
         continue;
       }
       if (!slot) {
         slot = {
-          id: uuidv7(),
+          id: staged.id,
           existing: false,
           email: null,
           externalRef: null,
           mask: 0,
           changes: {},
-          rows: 0,
+          rows: [],
         };
         slots.push(slot);
       }
@@ -198,18 +216,31 @@ export class ContactImporter {
       }
       slot.email = email;
       slot.externalRef = externalRef;
-      mergeInto(slot, changes);
-      slot.rows += 1;
+      slot.rows.push(row);
     }
 
-    const fresh = slots.filter((s) => !s.existing && s.rows > 0);
-    const touched = slots.filter((s) => s.existing && s.rows > 0);
+    // A new contact written by one row (the usual case) is inserted from its staged row as is;
+    // the others (existing contacts, several rows for one contact) fold their rows' changes here.
+    const direct: number[] = [];
+    const folded = slots.filter((s) => s.rows.length > 0 && (s.existing || s.rows.length > 1));
+    for (const slot of slots) if (!slot.existing && slot.rows.length === 1) direct.push(slot.rows[0]!);
+    if (folded.length > 0) {
+      const changes = await staging.changes(
+        manager,
+        chunk,
+        folded.flatMap((s) => s.rows),
+      );
+      for (const slot of folded) for (const row of slot.rows) mergeInto(slot, changes.get(row)!);
+    }
+    const fresh = folded.filter((s) => !s.existing);
+    const touched = folded.filter((s) => s.existing);
     // A savepoint per chunk: a unique violation the lookup could not foresee (a concurrent import
     // of the same contacts, two contacts swapping emails) rolls the chunk back and it is written
     // again after a fresh lookup (which now sees the other writer's rows); if that fails too, row
     // by row, so only the rows that really conflict are refused.
     try {
       await manager.query('SAVEPOINT import_chunk');
+      if (direct.length > 0) await staging.insertContacts(manager, tenantId, chunk, direct);
       if (fresh.length > 0) await this.insert(manager, tenantId, fresh);
       if (touched.length > 0) await this.update(manager, tenantId, touched);
       await manager.query('RELEASE SAVEPOINT import_chunk');
@@ -218,24 +249,23 @@ export class ContactImporter {
       await manager.query('ROLLBACK TO SAVEPOINT import_chunk');
       await manager.query('RELEASE SAVEPOINT import_chunk');
       if (attempt === 'row' || rows.length === 1) {
-        for (const { row } of rows) {
-          summary.failed += 1;
-          fail(row, 'email', 'conflicts with another contact’s email or external_ref');
-        }
+        for (const { row } of rows) report(row, 'email', 'conflicts with another contact’s email or external_ref');
         return;
       }
-      if (attempt === 'chunk') return this.writeChunk(manager, tenantId, rows, summary, fail, 'chunk-again');
-      for (const row of rows) await this.writeChunk(manager, tenantId, [row], summary, fail, 'row');
+      if (attempt === 'chunk')
+        return this.writeChunk(manager, tenantId, staging, chunk, rows, summary, report, 'chunk-again');
+      for (const row of rows)
+        await this.writeChunk(manager, tenantId, staging, chunk, [row], summary, report, 'row');
       return;
     }
-    for (const { row, field, message } of refused) {
-      summary.failed += 1;
-      fail(row, field, message);
-    }
-    for (const slot of touched) summary.updated += slot.rows;
-    for (const slot of fresh) {
-      summary.created += 1;
-      summary.updated += slot.rows - 1;
+    for (const { row, field, message } of refused) report(row, field, message);
+    for (const slot of slots) {
+      if (slot.rows.length === 0) continue;
+      if (slot.existing) summary.updated += slot.rows.length;
+      else {
+        summary.created += 1;
+        summary.updated += slot.rows.length - 1;
+      }
     }
   }
 
@@ -302,6 +332,17 @@ export class ContactImporter {
       [tenantId, JSON.stringify(records)],
     );
   }
+}
+
+type Report = (row: number, field: string, message: string, countsRow?: boolean) => void;
+
+/** Records a failed row (counted once) and its error, keeping at most MAX_REPORTED_ERRORS errors. */
+function reporter(summary: ImportSummary): Report {
+  return (row, field, message, countsRow = true) => {
+    if (countsRow) summary.failed += 1;
+    if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ row, field, message });
+    else summary.errorsTruncated = true;
+  };
 }
 
 function mergeInto(slot: Slot, changes: ContactChanges): void {

@@ -16,6 +16,7 @@ async function main(argv: readonly string[]): Promise<number> {
       url: database.url.reveal(),
       poolMax: 2,
       statementTimeoutMs: 0,
+      idleInTransactionTimeoutMs: database.idleInTransactionTimeoutMs,
       applicationName: 'herald-migrate',
     }),
   );
