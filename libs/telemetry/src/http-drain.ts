@@ -33,7 +33,11 @@ export class InFlightRequests {
  * one client that sent headers and then nothing keeps `server.close()`, and so the exit, waiting.
  * Resolves once every server has closed.
  */
-export function drainServers(servers: readonly Server[], inFlight: InFlightRequests, graceMs: number): Promise<void> {
+export function drainServers(
+  servers: readonly Server[],
+  inFlight: InFlightRequests,
+  graceMs: number,
+): Promise<void> {
   const closed = servers.map(
     (server) =>
       new Promise<void>((resolve) => {

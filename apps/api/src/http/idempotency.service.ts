@@ -148,7 +148,12 @@ export class IdempotencyService {
     );
     const row = rows[0];
     return row
-      ? { kind: 'existing', fingerprint: row.fingerprint, status: row.response_status, body: row.response_body }
+      ? {
+          kind: 'existing',
+          fingerprint: row.fingerprint,
+          status: row.response_status,
+          body: row.response_body,
+        }
       : undefined;
   }
 

@@ -249,7 +249,8 @@ export class ContactImporter {
       await manager.query('ROLLBACK TO SAVEPOINT import_chunk');
       await manager.query('RELEASE SAVEPOINT import_chunk');
       if (attempt === 'row' || rows.length === 1) {
-        for (const { row } of rows) report(row, 'email', 'conflicts with another contact’s email or external_ref');
+        for (const { row } of rows)
+          report(row, 'email', 'conflicts with another contact’s email or external_ref');
         return;
       }
       if (attempt === 'chunk')

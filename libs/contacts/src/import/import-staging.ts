@@ -109,11 +109,21 @@ export class ImportStaging {
        WHERE import_id = $1 AND chunk = $2 ORDER BY row`,
       [this.importId, chunk],
     );
-    return rows.map((r) => ({ row: r.row, id: r.id, mask: r.mask, email: r.email, externalRef: r.external_ref }));
+    return rows.map((r) => ({
+      row: r.row,
+      id: r.id,
+      mask: r.mask,
+      email: r.email,
+      externalRef: r.external_ref,
+    }));
   }
 
   /** The full changes of some staged rows of a chunk, by row number. */
-  async changes(manager: EntityManager, chunk: number, rows: readonly number[]): Promise<Map<number, ContactChanges>> {
+  async changes(
+    manager: EntityManager,
+    chunk: number,
+    rows: readonly number[],
+  ): Promise<Map<number, ContactChanges>> {
     const found = await manager.query<StagedValues[]>(
       `SELECT row, mask, email, external_ref, profile_url, first_name, last_name, birth_date::text AS birth_date,
               time_zone, status, tags, attributes, attr_removed
