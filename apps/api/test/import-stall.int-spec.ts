@@ -127,6 +127,57 @@ describe('imports cut after staging leave nothing behind', () => {
     await api.close();
   });
 
+  it('a body staged in part before it ends is merged whole, by the same upsert rules', async () => {
+    const a = await api.createTenant('A');
+    const seeded = await api.request('POST', '/v1/contacts/import', {
+      key: a.key,
+      body: [{ email: 'ada@x.io', external_ref: 'crm-ada', first_name: 'Ada' }],
+    });
+    expect(seeded.status).toBe(200);
+    const first = [
+      'ada@x.io,,Ada2', // row 1: updates the existing contact
+      'new1@x.io,crm-n1,N1', // row 2: a new contact…
+      'new1@x.io,,N1b', // row 3: …that a later row of the same chunk updates
+      'ada@x.io,crm-n1,', // row 4: email and external_ref name two different contacts
+      ...Array.from({ length: CSV_ROWS - 4 }, (_, i) => `user${i}@example.com,,User`),
+    ];
+    const request = await stalledImport(
+      api,
+      a.key,
+      `email,external_ref,first_name\r\n${first.join('\r\n')}\r\n`,
+    );
+    await eventually(async () => (await stagedRows(api)) > 0, { what: 'a staged chunk' });
+    // The rest: a row updating a contact created by a staged row, and a bad row.
+    await request.send('user0@example.com,,Again\r\nbad-email,,\r\n');
+    await request.send('');
+    const answer = await request.answer;
+    expect(answer?.status).toBe(200);
+    expect(JSON.parse(answer!.body)).toEqual({
+      created: 1 + (CSV_ROWS - 4),
+      updated: 3,
+      failed: 2,
+      errors: [
+        { row: 4, field: 'external_ref', message: 'belongs to a different contact than the email' },
+        { row: CSV_ROWS + 2, field: 'email', message: 'must be an email address' },
+      ],
+      errors_truncated: false,
+    });
+    const rows = await api.query<{ email: string; external_ref: string | null; first_name: string }>(
+      `SELECT email, external_ref, first_name FROM contacts
+       WHERE tenant_id = $1 AND email IN ('ada@x.io', 'new1@x.io', 'user0@example.com', 'user1@example.com')
+       ORDER BY email`,
+      [a.id],
+    );
+    expect(rows).toEqual([
+      { email: 'ada@x.io', external_ref: 'crm-ada', first_name: 'Ada2' },
+      { email: 'new1@x.io', external_ref: 'crm-n1', first_name: 'N1b' },
+      { email: 'user0@example.com', external_ref: null, first_name: 'Again' },
+      { email: 'user1@example.com', external_ref: null, first_name: 'User' },
+    ]);
+    expect(await contactCount(api, a.id)).toBe(2 + (CSV_ROWS - 4));
+    expect(await stagedRows(api)).toBe(0);
+  });
+
   it('a body that stalls after some chunks were staged: 408, nothing imported, nothing left staged', async () => {
     const a = await api.createTenant('A');
     const request = await stalledImport(api, a.key, `email,first_name\r\n${csvRows(0, CSV_ROWS)}`);

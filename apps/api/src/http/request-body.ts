@@ -129,10 +129,17 @@ export function readText(req: Request, limit: number, idleMs: number): Promise<s
 /**
  * The body through a MeteredBody without the piping ever destroying the request: a refusal
  * (413, 408) must leave the socket open for its answer, while a client that goes away fails the
- * reader at once.
+ * reader at once. Up to `readAheadBytes` are read ahead of the reader, so a body that is sent
+ * briskly has wholly arrived (`arrived`) long before the reader is done with it.
  */
-export function meteredRequest(req: Request, limit: number, seed: string, idleMs: number): MeteredBody {
-  const body = new MeteredBody(limit, seed, idleMs);
+export function meteredRequest(
+  req: Request,
+  limit: number,
+  seed: string,
+  idleMs: number,
+  readAheadBytes = 0,
+): MeteredBody {
+  const body = new MeteredBody(limit, seed, idleMs, readAheadBytes);
   const onClose = () => {
     if (!req.complete) body.destroy(new Error('the client closed the request before its body ended'));
   };
@@ -151,24 +158,31 @@ export function meteredRequest(req: Request, limit: number, seed: string, idleMs
 
 /**
  * Passes the body through while counting (413 past `limit`) and hashing it (for idempotency
- * fingerprints), so a streamed body is never held whole. Fails with 408 once the client has sent
- * nothing for `idleMs` while the reader was waiting for it (time the reader spends busy with what
- * it has, the backpressure, is not the client's).
+ * fingerprints) as it arrives, so a streamed body is never held whole. Fails with 408 once the
+ * client has sent nothing for `idleMs` while the reader was waiting for it (time the reader spends
+ * busy with what it has, the backpressure, is not the client's).
  */
 export class MeteredBody extends Transform {
   private size = 0;
   private readonly hash: Hash = createHash('sha256');
   private timer: NodeJS.Timeout | undefined;
   private done = false;
+  private fingerprint: string | undefined;
 
   constructor(
     private readonly limit: number,
     seed: string,
     private readonly idleMs: number,
+    readAheadBytes = 0,
   ) {
-    super();
+    super(readAheadBytes > 0 ? { readableHighWaterMark: readAheadBytes } : {});
     this.hash.update(seed);
     this.waiting();
+  }
+
+  /** The whole body has arrived (and been counted and hashed); the reader may still be reading it. */
+  get arrived(): boolean {
+    return this.writableFinished;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -192,6 +206,7 @@ export class MeteredBody extends Transform {
   override _flush(callback: TransformCallback): void {
     this.done = true;
     clearTimeout(this.timer);
+    this.fingerprint = this.hash.digest('hex');
     callback();
   }
 
@@ -205,8 +220,10 @@ export class MeteredBody extends Transform {
     return this.size;
   }
 
+  /** The hash of the seed and the whole body; only once the body has arrived. */
   digest(): string {
-    return this.hash.digest('hex');
+    if (this.fingerprint === undefined) throw new Error('the body has not wholly arrived yet');
+    return this.fingerprint;
   }
 
   private waiting(): void {

@@ -2,11 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { contactCreateSchema, toChanges, type ContactChanges } from '../contact-fields';
-import { uuidv7Time } from '../ids';
+import { uuidv7, uuidv7Time } from '../ids';
 import { validate } from '../validation';
 import { arrayLiteral, copyIn, copyText } from './copy-in';
 import type { ImportRowError, RawImportRow } from './import-row';
-import { FIELD_BITS as BITS, ImportStaging, type StagedIdentity, type ValidRow } from './import-staging';
+import {
+  FIELD_BITS as BITS,
+  fieldMask,
+  ImportStaging,
+  type StagedIdentity,
+  type ValidRow,
+} from './import-staging';
 
 export interface ImportSummary {
   created: number;
@@ -17,11 +23,19 @@ export interface ImportSummary {
   errorsTruncated: boolean;
 }
 
-/** An import whose body has been read, validated and staged, waiting for its merge. */
+/**
+ * An import read up to the point where its body had wholly arrived (or to its end): the rows read
+ * before are staged, the rest is still to be read, in the transaction, by `merge`.
+ */
 export interface StagedImport {
   readonly staging: ImportStaging;
   /** What validation refused so far; the merge adds the rows it refuses and its counts. */
   readonly summary: ImportSummary;
+  /** Valid rows read but not staged (fewer than a chunk). */
+  readonly pending: ValidRow[];
+  /** The rows not read yet (none when `done`). */
+  readonly rest: AsyncIterator<RawImportRow>;
+  readonly done: boolean;
 }
 
 /** Rows per database round trip. */
@@ -37,19 +51,29 @@ interface Slot {
   externalRef: string | null;
   mask: number;
   changes: ContactChanges;
-  /** The staged rows that write this contact, in order. */
+  /** The rows that write this contact, in order. */
   rows: number[];
 }
 
+/** Where a chunk's rows are: staged in Postgres, or in memory (read inside the transaction). */
+interface ChunkSource {
+  /** The full changes of some of the chunk's rows. */
+  changes(manager: EntityManager, rows: readonly number[]): Promise<Map<number, ContactChanges>>;
+  /** Inserts new contacts each written by one row of the chunk (its id is the row's). */
+  insertNew(manager: EntityManager, tenantId: string, rows: readonly StagedIdentity[]): Promise<void>;
+}
+
 /**
- * Bulk upsert by email / external_ref, in two phases so that no transaction (nor pooled
- * connection) waits on the client while the body arrives:
+ * Bulk upsert by email / external_ref. No transaction (nor pooled connection) waits on the client
+ * while the body arrives:
  *  1. `stage`: rows are read and validated one by one as the body streams (a bad row is reported
  *     and skipped, never the batch) and staged CHUNK_ROWS at a time, each chunk by one COPY on a
- *     connection taken for it alone, while the next chunk is read;
- *  2. `merge`, in the caller's transaction once the body is whole: chunk by chunk, one lookup of
- *     the chunk's emails and external_refs, then the new contacts inserted from their staged rows
- *     inside Postgres and one UPDATE … FROM for the existing ones.
+ *     connection taken for it alone, while the next chunk is read. This lasts until the body has
+ *     wholly arrived (read ahead of the parser, it usually has long before it is parsed);
+ *  2. `merge`, in the caller's transaction: the staged chunks, then the rest of the body read and
+ *     validated while the previous chunk is written. Per chunk: one lookup of its emails and
+ *     external_refs, new contacts inserted (from their staged rows, inside Postgres, or by COPY),
+ *     one UPDATE … FROM for the existing ones.
  * The import is atomic: nothing reaches contacts unless the merge commits, and `discard` removes
  * the staged rows whatever happened. Within a body, later rows win: a row that names a contact an
  * earlier row created updates it. A field a row does not give keeps its stored value; attributes
@@ -59,12 +83,81 @@ interface Slot {
 export class ContactImporter {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Reads, validates and stages the rows; on any failure (a bad body, a client gone) stages nothing. */
-  async stage(rows: AsyncIterable<RawImportRow>): Promise<StagedImport> {
+  /**
+   * Reads, validates and stages rows until the body has wholly `arrived` (or the rows end). On a
+   * failure (a bad body, a client gone) it leaves nothing staged.
+   */
+  async stage(rows: AsyncIterable<RawImportRow>, arrived: () => boolean): Promise<StagedImport> {
     const staging = new ImportStaging(this.dataSource);
     const summary: ImportSummary = { created: 0, updated: 0, failed: 0, errors: [], errorsTruncated: false };
     const report = reporter(summary);
+    const rest = rows[Symbol.asyncIterator]();
     let pending: ValidRow[] = [];
+    let inflight: Promise<void> = Promise.resolve();
+    let failure: { error: unknown } | undefined;
+    let done = false;
+    try {
+      let sinceYield = 0;
+      while (!arrived()) {
+        // Buffered rows arrive as microtasks, which starve I/O: yield now and then so the chunk
+        // being staged gets its database replies without waiting for the whole buffer.
+        if (++sinceYield >= YIELD_EVERY_ROWS) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        const next = await rest.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        const valid = validRow(next.value, report);
+        if (!valid) continue;
+        pending.push(valid);
+        if (pending.length < CHUNK_ROWS) continue;
+        await inflight;
+        if (failure) throw failure.error;
+        const chunk = pending;
+        pending = [];
+        // Staged while the loop reads and validates the next chunk; awaited before the one after.
+        inflight = staging.write(chunk).catch((error: unknown) => {
+          failure = { error };
+        });
+      }
+      await inflight;
+      if (failure) throw failure.error;
+    } catch (error) {
+      await inflight;
+      await staging.discard();
+      if (!done) await rest.return?.();
+      throw error;
+    }
+    return { staging, summary, pending, rest, done };
+  }
+
+  /**
+   * Writes the import into contacts, in the caller's transaction: the staged chunks, then the rows
+   * not read yet. The summary of the whole import.
+   */
+  async merge(manager: EntityManager, tenantId: string, staged: StagedImport): Promise<ImportSummary> {
+    const summary = { ...staged.summary, errors: [...staged.summary.errors] };
+    const report = reporter(summary);
+    const { staging } = staged;
+    for (let chunk = 0; chunk < staging.chunks; chunk++) {
+      const rows = await staging.identities(manager, chunk);
+      const source: ChunkSource = {
+        changes: (m, numbers) => staging.changes(m, chunk, numbers),
+        insertNew: (m, tenant, identities) =>
+          staging.insertContacts(
+            m,
+            tenant,
+            chunk,
+            identities.map((r) => r.row),
+          ),
+      };
+      await this.writeChunk(manager, tenantId, source, rows, summary, report);
+    }
+
+    let pending = staged.pending;
     let inflight: Promise<void> = Promise.resolve();
     let failure: { error: unknown } | undefined;
     const flush = async () => {
@@ -72,70 +165,79 @@ export class ContactImporter {
       if (failure) throw failure.error;
       const chunk = pending;
       pending = [];
-      // Staged while the loop reads and validates the next chunk; awaited before the one after.
-      inflight = staging.write(chunk).catch((error: unknown) => {
+      // Written while the loop reads and validates the next chunk; awaited before the one after.
+      inflight = this.writeMemoryChunk(manager, tenantId, chunk, summary, report).catch((error: unknown) => {
         failure = { error };
       });
     };
-    try {
+    if (!staged.done) {
       let sinceYield = 0;
-      for await (const raw of rows) {
-        // Buffered rows arrive as microtasks, which starve I/O: yield now and then so the chunk
-        // being staged gets its database replies without waiting for the whole buffer.
+      for (;;) {
         if (++sinceYield >= YIELD_EVERY_ROWS) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        if (raw.error) {
-          report(raw.row, raw.error.field, raw.error.message);
-          continue;
-        }
-        if (typeof raw.value !== 'object' || raw.value === null || Array.isArray(raw.value)) {
-          report(raw.row, '', 'must be a JSON object');
-          continue;
-        }
-        const result = validate(contactCreateSchema, raw.value);
-        if (!result.ok) {
-          summary.failed += 1;
-          for (const error of result.errors) report(raw.row, error.field, error.message, false);
-          continue;
-        }
-        pending.push({ row: raw.row, changes: toChanges(result.value) });
+        const next = await staged.rest.next();
+        if (next.done) break;
+        const valid = validRow(next.value, report);
+        if (!valid) continue;
+        pending.push(valid);
         if (pending.length >= CHUNK_ROWS) await flush();
       }
-      await flush();
-      await inflight;
-      if (failure) throw failure.error;
-    } catch (error) {
-      await inflight;
-      await staging.discard();
-      throw error;
     }
-    return { staging, summary };
-  }
-
-  /** Writes a staged import into contacts, in the caller's transaction; the summary of the whole import. */
-  async merge(manager: EntityManager, tenantId: string, staged: StagedImport): Promise<ImportSummary> {
-    const summary = { ...staged.summary, errors: [...staged.summary.errors] };
-    const report = reporter(summary);
-    for (let chunk = 0; chunk < staged.staging.chunks; chunk++) {
-      const rows = await staged.staging.identities(manager, chunk);
-      await this.writeChunk(manager, tenantId, staged.staging, chunk, rows, summary, report);
-    }
+    await flush();
+    await inflight;
+    if (failure) throw failure.error;
     summary.errors.sort((a, b) => a.row - b.row);
     return summary;
   }
 
-  /** Removes what `stage` staged (after the merge committed or failed). Never throws. */
+  /** Removes what `stage` staged and stops reading (after the merge committed or failed). Never throws. */
   async discard(staged: StagedImport): Promise<void> {
     await staged.staging.discard();
+    await staged.rest.return?.().catch(() => undefined);
+  }
+
+  /** A chunk read inside the transaction: its rows are in memory, new contacts go in by COPY. */
+  private writeMemoryChunk(
+    manager: EntityManager,
+    tenantId: string,
+    chunk: ValidRow[],
+    summary: ImportSummary,
+    report: Report,
+  ): Promise<void> {
+    const byRow = new Map(chunk.map((r) => [r.row, r.changes]));
+    const identities: StagedIdentity[] = chunk.map(({ row, changes }) => ({
+      row,
+      id: uuidv7(),
+      mask: fieldMask(changes),
+      email: changes.email ?? null,
+      externalRef: changes.externalRef ?? null,
+    }));
+    const source: ChunkSource = {
+      changes: (_m, rows) => Promise.resolve(new Map(rows.map((r) => [r, byRow.get(r)!]))),
+      insertNew: (m, tenant, rows) =>
+        this.insert(
+          m,
+          tenant,
+          rows.map((r) => ({
+            id: r.id,
+            existing: false,
+            email: r.email,
+            externalRef: r.externalRef,
+            mask: r.mask,
+            changes: byRow.get(r.row)!,
+            rows: [r.row],
+          })),
+        ),
+    };
+    return this.writeChunk(manager, tenantId, source, identities, summary, report);
   }
 
   private async writeChunk(
     manager: EntityManager,
     tenantId: string,
-    staging: ImportStaging,
-    chunk: number,
+    source: ChunkSource,
     rows: StagedIdentity[],
     summary: ImportSummary,
     report: Report,
@@ -172,10 +274,9 @@ export class ContactImporter {
       if (c.email) byEmail.set(c.email, slot);
       if (c.external_ref) byRef.set(c.external_ref, slot);
     }
+    const firstRow = new Map<Slot, StagedIdentity>();
     for (const staged of rows) {
       const { row } = staged;
-      const givesEmail = (staged.mask & BITS.email) !== 0;
-      const givesRef = (staged.mask & BITS.externalRef) !== 0;
       const viaEmail = staged.email !== null ? byEmail.get(staged.email) : undefined;
       const viaRef = staged.externalRef !== null ? byRef.get(staged.externalRef) : undefined;
       if (viaEmail && viaRef && viaEmail !== viaRef) {
@@ -187,8 +288,9 @@ export class ContactImporter {
         continue;
       }
       let slot = viaEmail ?? viaRef;
-      const email = givesEmail ? staged.email : (slot?.email ?? null);
-      const externalRef = givesRef ? staged.externalRef : (slot?.externalRef ?? null);
+      const email = (staged.mask & BITS.email) !== 0 ? staged.email : (slot?.email ?? null);
+      const externalRef =
+        (staged.mask & BITS.externalRef) !== 0 ? staged.externalRef : (slot?.externalRef ?? null);
       if (email === null && externalRef === null) {
         refused.push({ row, field: 'email', message: 'a contact needs an email or an external_ref' });
         continue;
@@ -204,6 +306,7 @@ export class ContactImporter {
           rows: [],
         };
         slots.push(slot);
+        firstRow.set(slot, staged);
       }
       // The row may move the contact to a new email or external_ref: keep the lookups true.
       if (slot.email !== email) {
@@ -219,15 +322,13 @@ export class ContactImporter {
       slot.rows.push(row);
     }
 
-    // A new contact written by one row (the usual case) is inserted from its staged row as is;
-    // the others (existing contacts, several rows for one contact) fold their rows' changes here.
-    const direct: number[] = [];
+    // A new contact written by one row (the usual case) is inserted from that row as is; the
+    // others (existing contacts, several rows for one contact) fold their rows' changes here.
+    const single = slots.filter((s) => !s.existing && s.rows.length === 1).map((s) => firstRow.get(s)!);
     const folded = slots.filter((s) => s.rows.length > 0 && (s.existing || s.rows.length > 1));
-    for (const slot of slots) if (!slot.existing && slot.rows.length === 1) direct.push(slot.rows[0]!);
     if (folded.length > 0) {
-      const changes = await staging.changes(
+      const changes = await source.changes(
         manager,
-        chunk,
         folded.flatMap((s) => s.rows),
       );
       for (const slot of folded) for (const row of slot.rows) mergeInto(slot, changes.get(row)!);
@@ -240,7 +341,7 @@ export class ContactImporter {
     // by row, so only the rows that really conflict are refused.
     try {
       await manager.query('SAVEPOINT import_chunk');
-      if (direct.length > 0) await staging.insertContacts(manager, tenantId, chunk, direct);
+      if (single.length > 0) await source.insertNew(manager, tenantId, single);
       if (fresh.length > 0) await this.insert(manager, tenantId, fresh);
       if (touched.length > 0) await this.update(manager, tenantId, touched);
       await manager.query('RELEASE SAVEPOINT import_chunk');
@@ -254,9 +355,8 @@ export class ContactImporter {
         return;
       }
       if (attempt === 'chunk')
-        return this.writeChunk(manager, tenantId, staging, chunk, rows, summary, report, 'chunk-again');
-      for (const row of rows)
-        await this.writeChunk(manager, tenantId, staging, chunk, [row], summary, report, 'row');
+        return this.writeChunk(manager, tenantId, source, rows, summary, report, 'chunk-again');
+      for (const row of rows) await this.writeChunk(manager, tenantId, source, [row], summary, report, 'row');
       return;
     }
     for (const { row, field, message } of refused) report(row, field, message);
@@ -271,7 +371,7 @@ export class ContactImporter {
   }
 
   /** New contacts, by COPY: the chunk's identities were resolved first, so nothing here should conflict. */
-  private async insert(manager: EntityManager, tenantId: string, slots: Slot[]): Promise<Set<string>> {
+  private async insert(manager: EntityManager, tenantId: string, slots: Slot[]): Promise<void> {
     const archivedAt = new Date().toISOString();
     const lines: string[] = [];
     for (const slot of slots) {
@@ -302,7 +402,6 @@ export class ContactImporter {
          status, tags, attributes, archived_at, created_at) FROM STDIN`,
       Buffer.from(`${lines.join('\n')}\n`),
     );
-    return new Set(slots.map((s) => s.id));
   }
 
   private async update(manager: EntityManager, tenantId: string, slots: Slot[]): Promise<void> {
@@ -333,6 +432,25 @@ export class ContactImporter {
       [tenantId, JSON.stringify(records)],
     );
   }
+}
+
+/** A row that passes validation, or undefined (then it has been reported). */
+function validRow(raw: RawImportRow, report: Report): ValidRow | undefined {
+  if (raw.error) {
+    report(raw.row, raw.error.field, raw.error.message);
+    return undefined;
+  }
+  if (typeof raw.value !== 'object' || raw.value === null || Array.isArray(raw.value)) {
+    report(raw.row, '', 'must be a JSON object');
+    return undefined;
+  }
+  const result = validate(contactCreateSchema, raw.value);
+  if (!result.ok) {
+    report(raw.row, result.errors[0]!.field, result.errors[0]!.message);
+    for (const error of result.errors.slice(1)) report(raw.row, error.field, error.message, false);
+    return undefined;
+  }
+  return { row: raw.row, changes: toChanges(result.value) };
 }
 
 type Report = (row: number, field: string, message: string, countsRow?: boolean) => void;
