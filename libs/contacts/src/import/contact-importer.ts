@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { contactCreateSchema, toChanges, type ContactChanges } from '../contact-fields';
 import { uuidv7, uuidv7Time } from '../ids';
 import { validate } from '../validation';
-import { arrayLiteral, copyIn, copyText } from './copy-in';
+import { arrayLiteral, copyIn, copyText, isoAt } from './copy-in';
 import type { ImportRowError, RawImportRow } from './import-row';
 import {
   FIELD_BITS as BITS,
@@ -161,14 +161,16 @@ export class ContactImporter {
     let inflight: Promise<void> = Promise.resolve();
     let failure: { error: unknown } | undefined;
     const flush = async () => {
+      const { identities, source } = this.memoryChunk(tenantId, pending);
+      pending = [];
       await inflight;
       if (failure) throw failure.error;
-      const chunk = pending;
-      pending = [];
       // Written while the loop reads and validates the next chunk; awaited before the one after.
-      inflight = this.writeMemoryChunk(manager, tenantId, chunk, summary, report).catch((error: unknown) => {
-        failure = { error };
-      });
+      inflight = this.writeChunk(manager, tenantId, source, identities, summary, report).catch(
+        (error: unknown) => {
+          failure = { error };
+        },
+      );
     };
     if (!staged.done) {
       let sinceYield = 0;
@@ -198,40 +200,35 @@ export class ContactImporter {
     await staged.rest.return?.().catch(() => undefined);
   }
 
-  /** A chunk read inside the transaction: its rows are in memory, new contacts go in by COPY. */
-  private writeMemoryChunk(
-    manager: EntityManager,
+  /**
+   * A chunk read inside the transaction, made ready to write before it waits for its turn: its
+   * rows' ids and their COPY lines (as new contacts) are built while the chunk before is written,
+   * so the database does not wait on them.
+   */
+  private memoryChunk(
     tenantId: string,
     chunk: ValidRow[],
-    summary: ImportSummary,
-    report: Report,
-  ): Promise<void> {
-    const byRow = new Map(chunk.map((r) => [r.row, r.changes]));
-    const identities: StagedIdentity[] = chunk.map(({ row, changes }) => ({
-      row,
-      id: uuidv7(),
-      mask: fieldMask(changes),
-      email: changes.email ?? null,
-      externalRef: changes.externalRef ?? null,
-    }));
+  ): { identities: StagedIdentity[]; source: ChunkSource } {
+    const archivedAt = new Date().toISOString();
+    const byRow = new Map<number, { changes: ContactChanges; line: string }>();
+    const identities: StagedIdentity[] = [];
+    for (const { row, changes } of chunk) {
+      const id = uuidv7();
+      const email = changes.email ?? null;
+      const externalRef = changes.externalRef ?? null;
+      identities.push({ row, id, mask: fieldMask(changes), email, externalRef });
+      byRow.set(row, { changes, line: contactLine(tenantId, id, email, externalRef, changes, archivedAt) });
+    }
     const source: ChunkSource = {
-      changes: (_m, rows) => Promise.resolve(new Map(rows.map((r) => [r, byRow.get(r)!]))),
-      insertNew: (m, tenant, rows) =>
-        this.insert(
+      changes: (_m, rows) => Promise.resolve(new Map(rows.map((r) => [r, byRow.get(r)!.changes]))),
+      insertNew: async (m, _tenant, rows) => {
+        await copyContacts(
           m,
-          tenant,
-          rows.map((r) => ({
-            id: r.id,
-            existing: false,
-            email: r.email,
-            externalRef: r.externalRef,
-            mask: r.mask,
-            changes: byRow.get(r.row)!,
-            rows: [r.row],
-          })),
-        ),
+          rows.map((r) => byRow.get(r.row)!.line),
+        );
+      },
     };
-    return this.writeChunk(manager, tenantId, source, identities, summary, report);
+    return { identities, source };
   }
 
   private async writeChunk(
@@ -373,34 +370,9 @@ export class ContactImporter {
   /** New contacts, by COPY: the chunk's identities were resolved first, so nothing here should conflict. */
   private async insert(manager: EntityManager, tenantId: string, slots: Slot[]): Promise<void> {
     const archivedAt = new Date().toISOString();
-    const lines: string[] = [];
-    for (const slot of slots) {
-      const c = slot.changes;
-      const status = c.status ?? 'active';
-      lines.push(
-        [
-          tenantId,
-          slot.id,
-          copyText(slot.email),
-          copyText(slot.externalRef),
-          copyText(c.profileUrl ?? null),
-          copyText(c.firstName ?? null),
-          copyText(c.lastName ?? null),
-          copyText(c.birthDate ?? null),
-          copyText(c.timeZone ?? null),
-          status,
-          copyText(arrayLiteral(c.tags ?? [])),
-          copyText(JSON.stringify(withoutNulls(c.attributes) ?? {})),
-          status === 'archived' ? archivedAt : '\\N',
-          new Date(uuidv7Time(slot.id)).toISOString(),
-        ].join('\t'),
-      );
-    }
-    await copyIn(
+    await copyContacts(
       manager,
-      `COPY contacts (tenant_id, id, email, external_ref, profile_url, first_name, last_name, birth_date, time_zone,
-         status, tags, attributes, archived_at, created_at) FROM STDIN`,
-      Buffer.from(`${lines.join('\n')}\n`),
+      slots.map((s) => contactLine(tenantId, s.id, s.email, s.externalRef, s.changes, archivedAt)),
     );
   }
 
@@ -464,6 +436,44 @@ function reporter(summary: ImportSummary): Report {
   };
 }
 
+/** New contacts by COPY, one line (contactLine) each. */
+function copyContacts(manager: EntityManager, lines: readonly string[]): Promise<number> {
+  return copyIn(
+    manager,
+    `COPY contacts (tenant_id, id, email, external_ref, profile_url, first_name, last_name, birth_date, time_zone,
+       status, tags, attributes, archived_at, created_at) FROM STDIN`,
+    Buffer.from(`${lines.join('\n')}\n`),
+  );
+}
+
+/** A new contact as a line of COPY text (created_at is the id's own time). */
+function contactLine(
+  tenantId: string,
+  id: string,
+  email: string | null,
+  externalRef: string | null,
+  c: ContactChanges,
+  archivedAt: string,
+): string {
+  const status = c.status ?? 'active';
+  return [
+    tenantId,
+    id,
+    copyText(email),
+    copyText(externalRef),
+    copyText(c.profileUrl ?? null),
+    copyText(c.firstName ?? null),
+    copyText(c.lastName ?? null),
+    copyText(c.birthDate ?? null),
+    copyText(c.timeZone ?? null),
+    status,
+    copyText(arrayLiteral(c.tags ?? [])),
+    copyText(JSON.stringify(withoutNulls(c.attributes) ?? {})),
+    status === 'archived' ? archivedAt : '\\N',
+    isoAt(uuidv7Time(id)),
+  ].join('\t');
+}
+
 function mergeInto(slot: Slot, changes: ContactChanges): void {
   for (const key of Object.keys(changes) as (keyof ContactChanges)[]) {
     slot.mask |= BITS[key];
@@ -494,7 +504,11 @@ function wireRecord(slot: Slot) {
 
 function withoutNulls(attributes: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (!attributes) return null;
-  return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null));
+  for (const key in attributes) {
+    if (attributes[key] === null)
+      return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null));
+  }
+  return attributes;
 }
 
 function isUniqueViolation(error: unknown): boolean {

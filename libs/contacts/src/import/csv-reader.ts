@@ -98,7 +98,8 @@ function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) 
       { field: 'email', message: 'an email or external_ref column is required' },
     ]);
   }
-  const original = cells.map((c) => c.trim());
+  // Per column, once: the attribute an `attributes.<name>` column sets (its name as written).
+  const attributeOf = cells.map((c) => ATTRIBUTE_COLUMN.exec(c.trim())?.[1]);
   const map = (values: string[]): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     let attributes: Record<string, unknown> | undefined;
@@ -106,10 +107,10 @@ function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) 
       const value = values[i]!;
       if (value.trim() === '') continue;
       const name = names[i]!;
-      const attribute = ATTRIBUTE_COLUMN.exec(original[i]!);
-      if (attribute) {
+      const attribute = attributeOf[i];
+      if (attribute !== undefined) {
         attributes ??= {};
-        attributes[attribute[1]!] = value;
+        attributes[attribute] = value;
       } else if (name === 'tags') {
         out.tags = value
           .split(';')

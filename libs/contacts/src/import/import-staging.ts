@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ContactChanges } from '../contact-fields';
 import { uuidv7, uuidv7Floor, uuidv7Time } from '../ids';
-import { arrayLiteral, copyIn, copyText } from './copy-in';
+import { arrayLiteral, copyIn, copyText, isoAt } from './copy-in';
 
 /** Which fields a row gave (a field given as null is given: it clears the stored value). */
 export const FIELD_BITS = {
@@ -172,17 +172,6 @@ export class ImportStaging {
       // Swept later (see ABANDONED_AFTER_MS); the import's own outcome is what the caller reports.
     }
   }
-}
-
-/** Ids made in a loop share their millisecond: format each millisecond once (toISOString is ~5 µs). */
-let lastIsoMs = -1;
-let lastIso = '';
-function isoAt(ms: number): string {
-  if (ms !== lastIsoMs) {
-    lastIsoMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  return lastIso;
 }
 
 interface StagedValues {
