@@ -13,7 +13,10 @@ export interface StoredResponse<T> {
 
 /** A request whose body is read before its transaction (see `runStreamed`). */
 export interface StreamedWork<T, P extends { fingerprint: string }> {
-  /** Reads the whole body and prepares the work, outside any transaction. */
+  /**
+   * Reads the body until it has wholly arrived (so its fingerprint is known) and prepares the
+   * work, outside any transaction; what is left unparsed, `write` reads.
+   */
   read(): Promise<P>;
   /** Reads the body only to hash it, for a key that was answered before. */
   fingerprintOnly(): Promise<string>;
@@ -94,10 +97,10 @@ export class IdempotencyService {
   }
 
   /**
-   * For a streamed body, whose fingerprint is known only once it has been read. The body is read
-   * (and whatever `read` prepares from it, e.g. staged rows) before any transaction starts, so a
-   * slow client holds no pooled connection; then one transaction claims the key, runs `write` and
-   * records the response. `release` undoes what `read` prepared, whatever the outcome. A key that
+   * For a streamed body, whose fingerprint is known only once it has been read. No transaction
+   * starts before the body has wholly arrived (`read`, which may prepare work from it, e.g. staged
+   * rows), so a slow client holds no pooled connection; then one transaction claims the key, runs
+   * `write` and records the response. `release` undoes what `read` prepared, whatever the outcome. A key that
    * was already answered is seen first: then the body is only hashed (`fingerprintOnly`) to tell a
    * replay from a reuse (422).
    */

@@ -128,7 +128,7 @@ export class ContactImporter {
     } catch (error) {
       await inflight;
       await staging.discard();
-      if (!done) await rest.return?.();
+      if (!done) await rest.return?.().catch(() => undefined);
       throw error;
     }
     return { staging, summary, pending, rest, done };
@@ -172,9 +172,9 @@ export class ContactImporter {
         },
       );
     };
-    if (!staged.done) {
+    try {
       let sinceYield = 0;
-      for (;;) {
+      while (!staged.done) {
         if (++sinceYield >= YIELD_EVERY_ROWS) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -186,9 +186,11 @@ export class ContactImporter {
         pending.push(valid);
         if (pending.length >= CHUNK_ROWS) await flush();
       }
+      await flush();
+    } finally {
+      // A body that turns out bad fails the import, but only once the write under way has settled.
+      await inflight;
     }
-    await flush();
-    await inflight;
     if (failure) throw failure.error;
     summary.errors.sort((a, b) => a.row - b.row);
     return summary;
