@@ -16,11 +16,16 @@ function csvRows(from: number, count: number): string {
   return text;
 }
 
-function stalledImport(api: TestApi, key: string, bodyStart = 'email,first_name\r\n') {
+function stalledImport(
+  api: TestApi,
+  key: string,
+  bodyStart = 'email,first_name\r\n',
+  headers: Record<string, string> = {},
+) {
   return StalledRequest.open(
     api.url,
     '/v1/contacts/import',
-    { authorization: `Bearer ${key}`, 'content-type': 'text/csv', connection: 'close' },
+    { authorization: `Bearer ${key}`, 'content-type': 'text/csv', connection: 'close', ...headers },
     bodyStart,
   );
 }
@@ -175,6 +180,33 @@ describe('imports cut after staging leave nothing behind', () => {
       { email: 'user1@example.com', external_ref: null, first_name: 'User' },
     ]);
     expect(await contactCount(api, a.id)).toBe(2 + (CSV_ROWS - 4));
+    expect(await stagedRows(api)).toBe(0);
+  });
+
+  it('an Idempotency-Key works for a staged import: the same body replays, another is a 422', async () => {
+    const a = await api.createTenant('A');
+    const head = 'email,first_name\r\n';
+    const body = `${head}${csvRows(0, CSV_ROWS)}`;
+    const request = await stalledImport(api, a.key, body, { 'idempotency-key': 'staged-1' });
+    await eventually(async () => (await stagedRows(api)) > 0, { what: 'a staged chunk' });
+    await request.send('');
+    const answer = await request.answer;
+    expect(answer?.status).toBe(200);
+    expect(JSON.parse(answer!.body)).toMatchObject({ created: CSV_ROWS, failed: 0 });
+    const again = (raw: string) =>
+      api.request<{ created: number; type: string }>('POST', '/v1/contacts/import', {
+        key: a.key,
+        raw,
+        headers: { 'content-type': 'text/csv', 'idempotency-key': 'staged-1' },
+      });
+    const replay = await again(body);
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.created).toBe(CSV_ROWS);
+    const reused = await again(`${head}other@x.io,Other\r\n`);
+    expect(reused.status).toBe(422);
+    expect(reused.body.type).toBe('https://herald.dev/problems/idempotency-key-reused');
+    expect(await contactCount(api, a.id)).toBe(CSV_ROWS);
     expect(await stagedRows(api)).toBe(0);
   });
 
