@@ -84,7 +84,7 @@ async function herald(
     DATABASE_URL: db.url,
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
     QUEUE_CONCURRENCY_DELIVERIES: String(concurrency),
     DATABASE_POOL_MAX: '20',
     LOG_LEVEL: 'info',

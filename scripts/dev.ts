@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const common: Record<string, string> = {
     NODE_ENV: 'development',
     LOG_FORMAT: 'pretty',
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
     ...secrets,
     ...(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>),
     DATABASE_URL: databaseUrl,

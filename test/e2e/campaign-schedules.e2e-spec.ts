@@ -70,7 +70,7 @@ describe('scheduled campaigns (api + worker + two beats)', () => {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       API_RATE_LIMIT_PER_SECOND: '0',
       BEAT_LEASE_TTL_MS: '3000',
       BEAT_LEASE_RENEW_MS: '1000',

@@ -101,7 +101,7 @@ describe('the herald CLI against a running fleet', () => {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: testRedisPrefix(),
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
     });
     [api, worker] = await Promise.all([
       HeraldProcess.start('api', fleetEnv),

@@ -59,7 +59,7 @@ describe('delivery engine (worker processes, webhook sink on loopback)', () => {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
     });
     runs = new Queue('runs', { connection: { url: testRedisUrl() }, prefix: hashTaggedPrefix(prefix) });
     worker = await HeraldProcess.start('worker', env);

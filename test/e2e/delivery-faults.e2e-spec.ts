@@ -109,7 +109,7 @@ describe('deliveries under faults (10,000 in flight)', () => {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       QUEUE_PREFIX: prefix,
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       QUEUE_LOCK_DURATION_MS: '4000',
       QUEUE_STALLED_INTERVAL_MS: '2000',
       DELIVERY_SEND_LEASE_MS: '5000',

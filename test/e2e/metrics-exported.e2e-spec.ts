@@ -63,7 +63,7 @@ describe('dashboards and alert rules match what the fleet exports', () => {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: prefix,
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       BEAT_TICK_INTERVAL_MS: '200',
     });
     fleet.push(

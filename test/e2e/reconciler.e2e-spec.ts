@@ -39,7 +39,7 @@ describe('beat reconciler after Redis data loss', () => {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       QUEUE_PREFIX: testRedisPrefix(),
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       BEAT_SWEEP_INTERVAL_MS: '500',
       DELIVERY_STALL_MS: '1500',
       DELIVERY_SEND_LEASE_MS: '3000',
@@ -100,12 +100,20 @@ describe('beat reconciler after Redis data loss', () => {
       },
       { what: 'ledger all sent' },
     );
-    const run = await client.query<{ status: string }>('SELECT status FROM campaign_runs WHERE id = $1', [
-      seeded.runId,
-    ]);
+    // The run is settled just after its last delivery is recorded: wait for it, do not race it.
+    const runStatus = await eventually(
+      async () => {
+        const run = await client.query<{ status: string }>('SELECT status FROM campaign_runs WHERE id = $1', [
+          seeded.runId,
+        ]);
+        const status = run.rows[0]?.status;
+        return status === 'running' || status === 'queued' ? undefined : status;
+      },
+      { what: 'run settled' },
+    );
     await client.end();
     expect(final).toEqual([{ status: 'sent', n: String(n) }]);
-    expect(run.rows[0]?.status).toBe('completed');
+    expect(runStatus).toBe('completed');
     expect(sink.delivered.size).toBe(n);
     const beat = processes.at(-1)!;
     expect(beat.lines.some((l) => l.msg === 'stalled deliveries enqueued again')).toBe(true);

@@ -48,7 +48,7 @@ describe('runs started while Redis is down (api + worker + beat processes)', () 
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
       QUEUE_PREFIX: testRedisPrefix(),
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       API_RATE_LIMIT_PER_SECOND: '0',
       BEAT_SWEEP_INTERVAL_MS: '500',
       BEAT_LEASE_TTL_MS: '3000',

@@ -42,7 +42,7 @@ describe('send windows (api + worker)', () => {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: testRedisPrefix(),
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       API_RATE_LIMIT_PER_SECOND: '0',
     });
     [api, worker] = await Promise.all([HeraldProcess.start('api', env), HeraldProcess.start('worker', env)]);

@@ -44,7 +44,7 @@ describe('a sequence through the API (api + worker + beat processes)', () => {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: testRedisPrefix(),
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       API_RATE_LIMIT_PER_SECOND: '0',
       BEAT_TICK_INTERVAL_MS: '200',
       BEAT_LEASE_TTL_MS: '2000',

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type HeraldConfig } from '@herald/config';
 import {
+  answerClientErrors,
   HeraldMetrics,
   httpMetrics,
   requestContext,
@@ -54,15 +55,17 @@ export class TestApi {
     /** The ops listener (`/metrics`, `/internal/*`, probes), when started with `opsListener`. */
     readonly opsUrl: string | undefined,
     private readonly opsServer: Server | undefined,
+    private readonly ownsDatabase: boolean,
   ) {}
 
+  /** `database`: another app's, to share (this one then never drops it); a fresh one otherwise. */
   static async start(
     env: Record<string, string> = {},
-    options: { opsListener?: boolean } = {},
+    options: { opsListener?: boolean; database?: TestDatabase } = {},
   ): Promise<TestApi> {
     // prom-client keeps one process-wide registry; a second app in the same test file re-registers.
     register.clear();
-    const database = await createTestDatabase();
+    const database = options.database ?? (await createTestDatabase());
     const config = loadConfig(
       testEnvironment({
         DATABASE_URL: database.url,
@@ -72,6 +75,9 @@ export class TestApi {
         LOG_LEVEL: 'silent',
         API_RATE_LIMIT_PER_SECOND: '100000',
         API_RATE_LIMIT_BURST: '100000',
+        // Tests send bad keys on purpose, all from 127.0.0.1; auth-throttle.int-spec sets its own limits.
+        AUTH_FAILURE_LIMIT_PER_ADDRESS: '100000',
+        AUTH_FAILURE_LIMIT_PER_KEY_PREFIX: '100000',
         ...env,
       }),
       { role: 'api' },
@@ -90,6 +96,7 @@ export class TestApi {
     express.use(httpMetrics(app.get(HeraldMetrics)));
     await app.listen(0, '127.0.0.1');
     const server: Server = app.getHttpServer();
+    answerClientErrors(server);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     // As serve() does in production: a second listener on the same app, told apart by port.
@@ -108,7 +115,16 @@ export class TestApi {
     }
     const db = new Client({ connectionString: database.url });
     await db.connect();
-    return new TestApi(app, config, database, db, `http://127.0.0.1:${port}`, opsUrl, opsServer);
+    return new TestApi(
+      app,
+      config,
+      database,
+      db,
+      `http://127.0.0.1:${port}`,
+      opsUrl,
+      opsServer,
+      options.database === undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -118,7 +134,7 @@ export class TestApi {
     }
     await this.app.close();
     await this.db.end();
-    await this.database.drop();
+    if (this.ownsDatabase) await this.database.drop();
   }
 
   async request<T = unknown>(

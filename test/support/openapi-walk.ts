@@ -7,8 +7,20 @@ export interface Operation {
   queryParams: string[];
   bodyExample: unknown;
   csvExample: string | undefined;
+  /** The JSON body's shape, when the operation takes one: its top-level fields (of each element, for an array). */
+  body: { array: boolean; fields: string[] } | undefined;
   /** platform: the admin key only; operator: a tenant admin key or the platform key; tenant: tenant keys only. */
   access: 'platform' | 'operator' | 'tenant';
+}
+
+interface JsonSchema {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, unknown>;
+  items?: JsonSchema;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
 }
 
 interface OpenApiDoc {
@@ -18,11 +30,12 @@ interface OpenApiDoc {
       string,
       {
         parameters?: { name: string; in: string }[];
-        requestBody?: { content: Record<string, { example?: unknown }> };
+        requestBody?: { content: Record<string, { example?: unknown; schema?: JsonSchema }> };
         description?: string;
       }
     >
   >;
+  components?: { schemas?: Record<string, JsonSchema> };
 }
 
 export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
@@ -39,6 +52,7 @@ export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
         bodyExample: op.requestBody?.content['application/json']?.example,
         csvExample: op.requestBody?.content['text/csv']?.example as string | undefined,
+        body: bodyShape(doc, op.requestBody?.content['application/json']?.schema),
         access: accessOf(op.description ?? ''),
       });
     }
@@ -48,6 +62,20 @@ export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
 
 export function fillPath(path: string, values: Record<string, string>): string {
   return path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+}
+
+function bodyShape(doc: OpenApiDoc, schema: JsonSchema | undefined): Operation['body'] {
+  if (!schema) return undefined;
+  const resolve = (s: JsonSchema): JsonSchema =>
+    s.$ref ? (doc.components?.schemas?.[s.$ref.replace('#/components/schemas/', '')] ?? {}) : s;
+  const fieldsOf = (s: JsonSchema): string[] => {
+    const r = resolve(s);
+    const branches = [...(r.oneOf ?? []), ...(r.anyOf ?? []), ...(r.allOf ?? [])];
+    return [...Object.keys(r.properties ?? {}), ...branches.flatMap(fieldsOf)];
+  };
+  const top = resolve(schema);
+  const array = top.type === 'array';
+  return { array, fields: [...new Set(fieldsOf(array && top.items ? top.items : top))] };
 }
 
 function accessOf(description: string): Operation['access'] {

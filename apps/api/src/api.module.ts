@@ -16,6 +16,7 @@ import { EventsController } from './engine/events.controller';
 import { RunsController } from './engine/runs.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
+import { AuthThrottle } from './http/auth-throttle';
 import { AuthenticationMiddleware } from './http/authentication.middleware';
 import { IdempotencyService } from './http/idempotency.service';
 import { ImportConcurrency } from './http/import-concurrency';
@@ -58,6 +59,7 @@ import { TenantsController } from './tenants/tenants.controller';
     AdminController,
   ],
   providers: [
+    AuthThrottle,
     BullBoardMount,
     IdempotencyService,
     ImportConcurrency,

@@ -1,38 +1,11 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
-
-export interface ResolvedAddress {
-  readonly address: string;
-  readonly family: 4 | 6;
-}
-
-/** Resolves a hostname to every address it has (injectable so tests need no DNS). */
-export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
-
-export const systemResolver: HostResolver = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((a) => ({
-    address: a.address,
-    family: a.family === 6 ? 6 : 4,
-  }));
+import { BlockList, isIP } from 'node:net';
 
 /**
- * Whether an address is not on the public internet: loopback, private (10/8, 172.16/12,
- * 192.168/16), link-local (169.254/16, cloud metadata), CGNAT (100.64/10), this-network
- * (0/8), multicast and reserved ranges, and their IPv6 counterparts (::1, ::, fc00::/7,
- * fe80::/10, multicast, and IPv4 embedded in mapped, NAT64 and 6to4 addresses).
+ * IPv4 ranges that are not on the public internet: this network, private, CGNAT, loopback,
+ * link-local (cloud metadata), IETF protocol assignments, documentation, 6to4 relay anycast,
+ * benchmarking, multicast, reserved and broadcast.
  */
-export function isNonPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return isNonPublicV4(parseV4(address));
-  if (family === 6) return isNonPublicV6(address);
-  return true;
-}
-
-function parseV4(address: string): number {
-  return address.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-
-const V4_BLOCKS: readonly [string, number][] = [
+const V4_NON_PUBLIC: readonly [string, number][] = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
@@ -41,6 +14,7 @@ const V4_BLOCKS: readonly [string, number][] = [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -48,46 +22,89 @@ const V4_BLOCKS: readonly [string, number][] = [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ];
-const V4_RANGES = V4_BLOCKS.map(([base, bits]) => {
-  const size = 2 ** (32 - bits);
-  const start = parseV4(base);
-  return [start, start + size] as const;
-});
 
-function isNonPublicV4(value: number): boolean {
-  return V4_RANGES.some(([start, end]) => value >= start && value < end);
+/**
+ * IPv6 ranges refused outright once the IPv4-embedding forms are judged by their IPv4:
+ * everything outside global unicast 2000::/3 (unspecified, loopback, discard 100::/64, unique
+ * local, link and site local, multicast, SRv6, unassigned), and inside it the IETF protocol
+ * assignments (2001::/23, but Teredo is judged by its IPv4s) and documentation.
+ */
+const V6_NON_PUBLIC: readonly [string, number][] = [
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['3fff::', 20],
+];
+const V6_GLOBAL_UNICAST: readonly [string, number] = ['2000::', 3];
+
+const v4NonPublic = blockList(V4_NON_PUBLIC, 'ipv4');
+const v6NonPublic = blockList(V6_NON_PUBLIC, 'ipv6');
+const v6GlobalUnicast = blockList([V6_GLOBAL_UNICAST], 'ipv6');
+
+function blockList(ranges: readonly (readonly [string, number])[], type: 'ipv4' | 'ipv6'): BlockList {
+  const list = new BlockList();
+  for (const [network, prefix] of ranges) list.addSubnet(network, prefix, type);
+  return list;
 }
 
-/** The eight 16-bit groups of an IPv6 address (handles `::` and a trailing dotted IPv4). */
-function groupsV6(address: string): number[] {
-  let text = address.toLowerCase().split('%')[0] ?? '';
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    const v4 = parseV4(dotted[1]);
-    text = `${text.slice(0, -dotted[1].length)}${Math.floor(v4 / 65536).toString(16)}:${(v4 % 65536).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const zeros = tail === undefined ? [] : new Array<number>(8 - left.length - right.length).fill(0);
-  return [...left, ...zeros, ...right];
+/**
+ * Whether an address is not on the public internet, so an outbound connection must not go
+ * there unless private networks are allowed. IPv6 addresses that carry an IPv4 address —
+ * IPv4-mapped, -translated and -compatible, NAT64 (well-known and local-use), 6to4 and Teredo —
+ * are judged by that IPv4 address, whatever the spelling. Anything that is not an IP address
+ * is not public.
+ */
+export function isNonPublicAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return v4NonPublic.check(address, 'ipv4');
+  if (family === 6) return isNonPublicV6(address);
+  return true;
 }
 
 function isNonPublicV6(address: string): boolean {
-  const g = groupsV6(address);
-  const at = (i: number) => g[i] ?? 0;
-  const embeddedV4 = (hi: number, lo: number) => isNonPublicV4(at(hi) * 65536 + at(lo));
-  const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
-  if (zeroUpTo(7) && (at(7) === 0 || at(7) === 1)) return true; // :: and ::1
-  if (zeroUpTo(5) && at(5) === 0xffff) return embeddedV4(6, 7); // ::ffff:a.b.c.d
-  if (zeroUpTo(6)) return true; // deprecated IPv4-compatible
-  if (at(0) === 0x64 && at(1) === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return embeddedV4(6, 7); // NAT64
-  if (at(0) === 0x2002) return embeddedV4(1, 2); // 6to4
-  if ((at(0) & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
-  if ((at(0) & 0xffc0) === 0xfe80 || (at(0) & 0xffc0) === 0xfec0) return true; // link/site local
-  if ((at(0) & 0xff00) === 0xff00) return true; // multicast
-  if (at(0) === 0x2001 && at(1) === 0x0db8) return true; // documentation
-  if (at(0) === 0x0100 && g.slice(1, 4).every((x) => x === 0)) return true; // discard-only 100::/64
-  return false;
+  // A zone id only picks the interface of a link-local address; the address decides.
+  const g = groupsV6(address.replace(/%.*$/, ''));
+  if (!g) return true;
+  const v4 = (hi: number, lo: number, mask = 0) =>
+    v4NonPublic.check(dottedQuad((((g[hi] ?? 0) << 16) | (g[lo] ?? 0)) ^ mask), 'ipv4');
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return v4(6, 7); // IPv4-mapped ::ffff:0:0/96
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return v4(6, 7); // IPv4-translated ::ffff:0:0:0/96
+  if (zero(0, 6)) return v4(6, 7); // IPv4-compatible ::/96, which holds :: and ::1 (0.0.0.0/8)
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4(6, 7); // NAT64 64:ff9b::/96
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) {
+    // Local-use NAT64 (RFC 8215) may place the IPv4 anywhere under the /48; only the /96
+    // layout DNS64 uses can be read with certainty, any other is refused.
+    return zero(3, 6) ? v4(6, 7) : true;
+  }
+  if (g[0] === 0x2002) return v4(1, 2); // 6to4 2002::/16
+  if (g[0] === 0x2001 && g[1] === 0) {
+    // Teredo 2001::/32: the server's IPv4, then the client's IPv4 with every bit inverted.
+    return v4(2, 3) || v4(6, 7, 0xffffffff);
+  }
+  const canonical = g.map((x) => x.toString(16)).join(':');
+  return !v6GlobalUnicast.check(canonical, 'ipv6') || v6NonPublic.check(canonical, 'ipv6');
+}
+
+/**
+ * The eight 16-bit groups of an IPv6 address, or undefined if it is not one. Node's WHATWG URL
+ * parser validates and canonicalises (lower case, no leading zeros, dotted IPv4 as hex, one
+ * `::`), so only the `::` is left to expand. Not ipaddr.js: the 1.9 copy installed (through
+ * express) cannot parse `::127.0.0.1` or `64:ff9b:1::10.0.0.1`.
+ */
+function groupsV6(address: string): number[] | undefined {
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const [head = '', tail] = canonical.split('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((x) => parseInt(x, 16)));
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+function dottedQuad(value: number): string {
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
 }

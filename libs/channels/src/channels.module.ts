@@ -5,13 +5,14 @@ import { CLOCK, type Clock } from '@herald/time';
 import { ChannelRegistry } from './channel-registry';
 import { CredentialCipher } from './credentials';
 import { DryRunChannel } from './dry-run.channel';
+import { OutboundGuard } from './outbound-guard';
 import { SmtpChannel } from './smtp.channel';
 import { WebhookChannel } from './webhook.channel';
 
 /**
- * Provides the ChannelRegistry (smtp, webhook, dry-run) and the CredentialCipher. Needs
- * HERALD_CONFIG, CLOCK (TimeModule) and HeraldMetrics (TelemetryModule). Closes SMTP pools
- * on shutdown.
+ * Provides the ChannelRegistry (smtp, webhook, dry-run; smtp and webhook share one
+ * OutboundGuard) and the CredentialCipher. Needs HERALD_CONFIG, CLOCK (TimeModule) and
+ * HeraldMetrics (TelemetryModule). Closes SMTP pools on shutdown.
  */
 @Module({})
 export class ChannelsModule implements OnApplicationShutdown {
@@ -25,12 +26,18 @@ export class ChannelsModule implements OnApplicationShutdown {
         {
           provide: ChannelRegistry,
           inject: [HERALD_CONFIG, CLOCK, HeraldMetrics],
-          useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) =>
-            new ChannelRegistry(
+          useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) => {
+            const guard = new OutboundGuard({
+              allowPrivateNetworks: config.delivery.allowPrivateNetworks,
+            });
+            return new ChannelRegistry(
               [
-                new SmtpChannel({ timeoutMs: config.delivery.smtpTimeoutMs }),
+                new SmtpChannel({
+                  guard,
+                  timeoutMs: config.delivery.smtpTimeoutMs,
+                }),
                 new WebhookChannel({
-                  allowPrivateNetworks: config.delivery.webhookAllowPrivateNetworks,
+                  guard,
                   timeoutMs: config.delivery.webhookTimeoutMs,
                   userAgent: `Herald/${config.app.version} (+webhook)`,
                   clock,
@@ -38,7 +45,8 @@ export class ChannelsModule implements OnApplicationShutdown {
                 new DryRunChannel(clock),
               ],
               metrics,
-            ),
+            );
+          },
         },
         {
           provide: CredentialCipher,

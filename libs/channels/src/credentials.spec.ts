@@ -1,4 +1,4 @@
-import { Secret } from '@herald/config';
+import { KeyRing, Secret } from '@herald/config';
 import { randomBytes } from 'node:crypto';
 import { CredentialCipher, CredentialError } from './credentials';
 
@@ -45,12 +45,15 @@ describe('CredentialCipher', () => {
     expect(rotated.needsRotation(resealed)).toBe(false);
   });
 
-  it('builds from config.security and refuses a short key', () => {
-    const fromConfig = CredentialCipher.fromConfig({
-      encryptionKey: new Secret(randomBytes(32)),
-      encryptionKeyId: 't1',
-    });
-    expect(fromConfig.encrypt('x').split(':')[1]).toBe('t1');
+  it('builds from the key ring of config.security: seals with the current key, opens with every one', () => {
+    const k2 = key('k2');
+    const fromConfig = CredentialCipher.fromConfig({ encryptionKeys: new KeyRing(k2, [k1]) });
+    expect(fromConfig.currentKeyId).toBe('k2');
+    expect(fromConfig.encrypt('x').split(':')[1]).toBe('k2');
+    expect(fromConfig.decrypt(cipher.encrypt('sealed with k1', 'acct'), 'acct')).toBe('sealed with k1');
+  });
+
+  it('refuses a short key', () => {
     expect(() => new CredentialCipher({ id: 'k', key: new Secret(randomBytes(16)) })).toThrow(/32 bytes/);
   });
 });

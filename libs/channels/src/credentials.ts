@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Secret } from '@herald/config';
+import type { KeyRing, Secret } from '@herald/config';
 
 export class CredentialError extends Error {
   constructor(message: string) {
@@ -39,9 +39,14 @@ export class CredentialCipher {
     }
   }
 
-  /** From HERALD_ENCRYPTION_KEY (`config.security`). */
-  static fromConfig(security: { encryptionKey: Secret<Buffer>; encryptionKeyId: string }): CredentialCipher {
-    return new CredentialCipher({ id: security.encryptionKeyId, key: security.encryptionKey });
+  /** From HERALD_ENCRYPTION_KEY and HERALD_ENCRYPTION_PREVIOUS_KEYS (`config.security`). */
+  static fromConfig(security: { encryptionKeys: KeyRing }): CredentialCipher {
+    return new CredentialCipher(security.encryptionKeys.current, security.encryptionKeys.previous);
+  }
+
+  /** The id new values record. */
+  get currentKeyId(): string {
+    return this.current.id;
   }
 
   encrypt(plaintext: string, context = ''): string {
@@ -94,8 +99,13 @@ export class CredentialCipher {
 
   /** Whether a sealed value uses an older key and should be re-encrypted. */
   needsRotation(sealed: string): boolean {
-    return sealed.split(':')[1] !== this.current.id;
+    return keyIdOf(sealed) !== this.current.id;
   }
+}
+
+/** The key id a sealed credential records: its second field (`split_part(credentials, ':', 2)` in SQL). */
+function keyIdOf(sealed: string): string | undefined {
+  return sealed.split(':')[1];
 }
 
 function aad(keyId: string, context: string): Buffer {

@@ -22,8 +22,18 @@ export {
 } from './config-schemas';
 export { CredentialCipher, CredentialError, type CredentialKey } from './credentials';
 export { DryRunChannel, type DryRunRecord } from './dry-run.channel';
-export { isNonPublicAddress, type HostResolver, type ResolvedAddress } from './address-guard';
+export { isNonPublicAddress } from './address-guard';
 export { deliveryKeyDigest, messageIdFor } from './message-id';
-export { classifySmtpError, SmtpChannel, type SmtpChannelOptions } from './smtp.channel';
+export {
+  OutboundAddressError,
+  OutboundGuard,
+  type HostResolver,
+  type OutboundGuardOptions,
+  type OutboundRefusal,
+  type ResolvedAddress,
+  type VettedAddresses,
+} from './outbound-guard';
+export { classifySmtpError, isConnectionFailure, type SmtpConnectionFailure } from './smtp-errors';
+export { SmtpChannel, type SmtpChannelOptions } from './smtp.channel';
 export { parseRetryAfter, WebhookChannel, type WebhookChannelOptions } from './webhook.channel';
 export { signWebhook, verifyWebhookSignature } from './webhook-signature';

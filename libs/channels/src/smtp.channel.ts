@@ -1,44 +1,57 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Channel, OutboundMessage, SendOptions, SendResult } from './channel';
-import { PermanentChannelError, TransientChannelError, type ChannelError } from './channel-errors';
+import { PermanentChannelError } from './channel-errors';
 import { parseAccountConfig, smtpAccountConfigSchema, type SmtpAccountConfig } from './config-schemas';
+import { vetDestination } from './destination';
 import { messageIdFor } from './message-id';
+import type { OutboundGuard } from './outbound-guard';
+import { classifySmtpError, isConnectionFailure } from './smtp-errors';
 
 export interface SmtpChannelOptions {
+  /** Vets the account's host; shared by every channel. */
+  readonly guard: OutboundGuard;
   /** Connection, greeting and socket timeout (ms). */
   readonly timeoutMs: number;
   /** Pooled connections per sender account. */
   readonly maxConnections?: number;
+  /** How long a pool stays pinned to its vetted address before the host is resolved and vetted again. */
+  readonly revetAfterMs?: number;
 }
 
 type Pool = Transporter<SMTPPool.SentMessageInfo, SMTPPool.Options>;
+type Nodemailer = typeof import('nodemailer');
 
-/** Network-level failures nodemailer reports without an SMTP reply code: all worth a retry. */
-const TRANSIENT_CODES = new Set([
-  'ECONNECTION',
-  'ETIMEDOUT',
-  'ESOCKET',
-  'EDNS',
-  'ETLS',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'EPROTOCOL',
-]);
+interface PinnedPool {
+  readonly fingerprint: string;
+  /** The vetted address every connection of this pool goes to. */
+  readonly address: string;
+  vettedAt: number;
+  /** A connection to `address` failed: vet again and prefer another address. */
+  failed: boolean;
+  readonly pool: Pool;
+}
+
+/** As long as nodemailer caches a DNS answer itself. */
+const DEFAULT_REVET_AFTER_MS = 5 * 60_000;
 
 /**
  * Email through the sender account's SMTP server (nodemailer). One pooled transport per
  * account, rebuilt when the account's config changes. The Message-ID is derived from the
  * delivery key, so a resend after a crash is recognisable (and deduplicated by many servers).
+ *
+ * SSRF guard: the account's host passes the shared OutboundGuard and the pool connects to the
+ * vetted IP address (nodemailer is given the address, so it never resolves the name; TLS still
+ * verifies the certificate against the name). The host is vetted again every `revetAfterMs`
+ * and after a connection failure; the pool moves when its address is no longer one the name
+ * resolves to, or to another of the name's addresses when a connection to it failed.
  */
 export class SmtpChannel implements Channel {
   readonly name = 'smtp' as const;
-  private readonly pools = new Map<string, { fingerprint: string; pool: Pool }>();
+  private readonly pools = new Map<string, PinnedPool>();
+  private nodemailer: Promise<Nodemailer> | undefined;
 
   constructor(private readonly options: SmtpChannelOptions) {}
 
@@ -47,10 +60,9 @@ export class SmtpChannel implements Channel {
     const to = message.contact.email;
     if (!to) throw new PermanentChannelError('contact has no email address', 'no_recipient');
     const messageId = messageIdFor(idempotencyKey);
+    const pinned = await this.poolFor(account.id, config);
     try {
-      const info = await (
-        await this.poolFor(account.id, config)
-      ).sendMail({
+      const info = await pinned.pool.sendMail({
         from: config.from,
         to,
         subject: message.subject ?? '',
@@ -60,7 +72,10 @@ export class SmtpChannel implements Channel {
       });
       return { providerMessageId: info.messageId || messageId };
     } catch (error) {
-      throw classifySmtpError(error);
+      const failure = classifySmtpError(error);
+      // The server may have moved: the next send resolves and vets the host again.
+      if (isConnectionFailure(failure.code)) pinned.failed = true;
+      throw failure;
     }
   }
 
@@ -70,54 +85,54 @@ export class SmtpChannel implements Channel {
     return Promise.resolve();
   }
 
-  private async poolFor(accountId: string, config: SmtpAccountConfig): Promise<Pool> {
+  private async poolFor(accountId: string, config: SmtpAccountConfig): Promise<PinnedPool> {
     const fingerprint = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+    const revetAfterMs = this.options.revetAfterMs ?? DEFAULT_REVET_AFTER_MS;
+    const usable = (p: PinnedPool | undefined): p is PinnedPool =>
+      p?.fingerprint === fingerprint && !p.failed;
     const cached = this.pools.get(accountId);
-    if (cached?.fingerprint === fingerprint) return cached.pool;
-    cached?.pool.close();
-    // Loaded on first use: processes that never send mail do not carry nodemailer (~20 MB).
-    const { createTransport } = await import('nodemailer');
-    const pool = createTransport({
-      pool: true,
-      maxConnections: this.options.maxConnections ?? 3,
-      host: config.host,
-      port: config.port,
-      secure: config.secure,
-      requireTLS: config.require_tls ?? false,
-      auth: { user: config.username, pass: config.password },
-      tls: { rejectUnauthorized: config.reject_unauthorized ?? true, servername: config.host },
-      connectionTimeout: this.options.timeoutMs,
-      greetingTimeout: this.options.timeoutMs,
-      socketTimeout: this.options.timeoutMs,
-    });
-    this.pools.set(accountId, { fingerprint, pool });
-    return pool;
+    if (usable(cached) && performance.now() - cached.vettedAt < revetAfterMs) return cached;
+    const addresses = await vetDestination(this.options.guard, 'smtp', config.host);
+    const { createTransport } = await this.loadNodemailer();
+    // Read again after the awaits: a concurrent send may have replaced the pool meanwhile.
+    const current = this.pools.get(accountId);
+    if (usable(current) && addresses.some((a) => a.address === current.address)) {
+      current.vettedAt = performance.now();
+      return current;
+    }
+    current?.pool.close();
+    // After a failed connection, another of the name's addresses gets its turn.
+    const target = (current?.failed && addresses.find((a) => a.address !== current.address)) || addresses[0];
+    const name = config.host.replace(/^\[(.*)\]$/, '$1');
+    const pinned: PinnedPool = {
+      fingerprint,
+      address: target.address,
+      vettedAt: performance.now(),
+      failed: false,
+      pool: createTransport({
+        pool: true,
+        maxConnections: this.options.maxConnections ?? 3,
+        host: target.address,
+        port: config.port,
+        secure: config.secure,
+        requireTLS: config.require_tls ?? false,
+        auth: { user: config.username, pass: config.password },
+        tls: {
+          rejectUnauthorized: config.reject_unauthorized ?? true,
+          // SNI and certificate verification against the name, not the pinned address.
+          ...(isIP(name) === 0 ? { servername: name } : {}),
+        },
+        connectionTimeout: this.options.timeoutMs,
+        greetingTimeout: this.options.timeoutMs,
+        socketTimeout: this.options.timeoutMs,
+      }),
+    };
+    this.pools.set(accountId, pinned);
+    return pinned;
   }
-}
 
-/** 4xx replies and connection trouble are transient; 5xx replies are permanent (DESIGN §9). */
-export function classifySmtpError(error: unknown): ChannelError {
-  const e = (error ?? {}) as { responseCode?: unknown; code?: unknown; message?: unknown };
-  const message = typeof e.message === 'string' ? e.message : String(error);
-  const reply = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  if (reply !== undefined && reply >= 400 && reply < 500) {
-    return new TransientChannelError(`smtp ${reply}: ${message}`, `smtp_${reply}`, { cause: error });
+  /** Loaded on first use: processes that never send mail do not carry nodemailer (~20 MB). */
+  private loadNodemailer(): Promise<Nodemailer> {
+    return (this.nodemailer ??= import('nodemailer'));
   }
-  if (reply !== undefined && reply >= 500 && reply < 600) {
-    return new PermanentChannelError(`smtp ${reply}: ${message}`, `smtp_${reply}`, { cause: error });
-  }
-  if (code === 'EENVELOPE' || code === 'EMESSAGE') {
-    return new PermanentChannelError(`smtp rejected the message: ${message}`, code.toLowerCase(), {
-      cause: error,
-    });
-  }
-  // Connection errors, timeouts and anything unrecognised: a bounded retry is the safe answer.
-  return new TransientChannelError(
-    `smtp: ${message}`,
-    code && TRANSIENT_CODES.has(code) ? code.toLowerCase() : 'smtp_error',
-    {
-      cause: error,
-    },
-  );
 }

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { OutboundMessage } from './channel';
 import { PermanentChannelError, TransientChannelError } from './channel-errors';
 import { ChannelRegistry } from './channel-registry';
-import { WebhookChannel } from './webhook.channel';
+import { OutboundGuard, type OutboundGuardOptions } from './outbound-guard';
+import { WebhookChannel, type WebhookChannelOptions } from './webhook.channel';
 import { verifyWebhookSignature } from './webhook-signature';
 
 const SECRET = 'whsec-test-0123456789abcdef';
@@ -57,9 +58,13 @@ describe('WebhookChannel', () => {
     respond = (res) => res.end();
   });
 
-  const channel = (options: Partial<ConstructorParameters<typeof WebhookChannel>[0]> = {}) =>
+  const channel = ({
+    allowPrivateNetworks = true,
+    resolve,
+    ...options
+  }: Partial<Omit<WebhookChannelOptions, 'guard'>> & Partial<OutboundGuardOptions> = {}) =>
     new WebhookChannel({
-      allowPrivateNetworks: true,
+      guard: new OutboundGuard({ allowPrivateNetworks, ...(resolve ? { resolve } : {}) }),
       timeoutMs: 2000,
       userAgent: 'Herald/test',
       clock,
@@ -171,12 +176,12 @@ describe('WebhookChannel', () => {
     ])('refuses %s before connecting', async (target) => {
       const error = await send(guarded(), 'k', target).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermanentChannelError);
-      expect(error).toMatchObject({ code: 'ssrf_refused' });
+      expect(error).toMatchObject({ code: 'address_refused' });
     });
 
     it('refuses the loopback test server itself: no request reaches it', async () => {
       const error = await send(guarded()).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'ssrf_refused' });
+      expect(error).toMatchObject({ code: 'address_refused' });
       expect(received).toHaveLength(0);
     });
 
@@ -192,7 +197,7 @@ describe('WebhookChannel', () => {
       const error = await send(guarded(resolve), 'k', 'https://hooks.example.test/in').catch(
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ code: 'ssrf_refused' });
+      expect(error).toMatchObject({ code: 'address_refused' });
       expect(lookups).toEqual(['hooks.example.test']);
     });
 

@@ -7,37 +7,35 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Clock } from '@herald/time';
-import { isNonPublicAddress, systemResolver, type HostResolver, type ResolvedAddress } from './address-guard';
 import type { Channel, OutboundMessage, SendOptions, SendResult } from './channel';
 import { PermanentChannelError, TransientChannelError } from './channel-errors';
 import { parseAccountConfig, webhookAccountConfigSchema } from './config-schemas';
+import { vetDestination } from './destination';
 import { deliveryKeyDigest } from './message-id';
+import type { OutboundGuard, ResolvedAddress } from './outbound-guard';
 import { signWebhook } from './webhook-signature';
 
 export interface WebhookChannelOptions {
-  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: development and tests only. */
-  readonly allowPrivateNetworks: boolean;
+  /** Vets the destination; shared by every channel. */
+  readonly guard: OutboundGuard;
   /** Whole-call budget: connect, send, answer. */
   readonly timeoutMs: number;
   readonly userAgent: string;
   /** Signs with this clock's time. */
   readonly clock: Clock;
-  /** Hostname resolution (the system's by default); tests inject one to need no DNS. */
-  readonly resolve?: HostResolver;
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * POSTs the delivery as signed JSON to the account's URL (DESIGN §6). SSRF guard: the URL must
- * be http(s); its hostname is resolved once and refused if any address is not public (unless
- * private networks are allowed), and the connection is pinned to the checked address, so a
- * DNS answer that changes between check and connect (rebinding) cannot redirect it. Redirects
- * are never followed.
+ * be http(s); its hostname passes the shared OutboundGuard (resolved once, refused if any
+ * address is not public unless private networks are allowed) and the connection is pinned to
+ * the checked address, so a DNS answer that changes between check and connect (rebinding)
+ * cannot redirect it. Redirects are never followed.
  */
 export class WebhookChannel implements Channel {
   readonly name = 'webhook' as const;
-  private readonly resolve: HostResolver;
   /**
    * Keep-alive pools per destination and vetted address: a burst of deliveries to one endpoint
    * reuses connections instead of paying a TCP (and TLS) handshake per call. Keyed by the pinned
@@ -45,9 +43,7 @@ export class WebhookChannel implements Channel {
    */
   private readonly agents = new Map<string, HttpAgent>();
 
-  constructor(private readonly options: WebhookChannelOptions) {
-    this.resolve = options.resolve ?? systemResolver;
-  }
+  constructor(private readonly options: WebhookChannelOptions) {}
 
   async send(message: OutboundMessage, { idempotencyKey, account }: SendOptions): Promise<SendResult> {
     const config = parseAccountConfig(webhookAccountConfigSchema, 'webhook', account.config);
@@ -82,33 +78,9 @@ export class WebhookChannel implements Channel {
   /** Resolves and vets the destination before any connection is made. */
   private async destination(url: URL): Promise<ResolvedAddress> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new PermanentChannelError(`webhook URL scheme ${url.protocol} is not allowed`, 'ssrf_refused');
+      throw new PermanentChannelError(`webhook URL scheme ${url.protocol} is not allowed`, 'invalid_config');
     }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    let addresses: ResolvedAddress[];
-    const literal = isIP(host);
-    if (literal !== 0) {
-      addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
-    } else {
-      try {
-        addresses = await this.resolve(host);
-      } catch (error) {
-        throw new TransientChannelError(`webhook host ${host} did not resolve`, 'dns_error', {
-          cause: error,
-        });
-      }
-    }
-    const first = addresses[0];
-    if (!first) throw new TransientChannelError(`webhook host ${host} has no address`, 'dns_error');
-    if (!this.options.allowPrivateNetworks) {
-      const refused = addresses.find((a) => isNonPublicAddress(a.address));
-      if (refused) {
-        throw new PermanentChannelError(
-          `webhook destination ${host} (${refused.address}) is not a public address; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true only in development`,
-          'ssrf_refused',
-        );
-      }
-    }
+    const [first] = await vetDestination(this.options.guard, 'webhook', url.hostname);
     return first;
   }
 

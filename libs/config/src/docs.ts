@@ -2,6 +2,13 @@ import { ENV_VARS, SECTION_TITLES, type ConfigSection, type EnvVar } from './env
 
 const HEADER = 'Generated from libs/config/src/env-spec.ts by `npm run config:docs`. Do not edit by hand.';
 
+/** The description, naming any deprecated names the variable is still read under. */
+function describe(v: EnvVar): string {
+  const old = v.deprecatedNames ?? [];
+  if (old.length === 0) return v.description;
+  return `${v.description} Deprecated name, still read when this one is unset: ${old.map((n) => `\`${n}\``).join(', ')}.`;
+}
+
 function bySection(): Map<ConfigSection, EnvVar[]> {
   const sections = new Map<ConfigSection, EnvVar[]>();
   for (const variable of ENV_VARS as readonly EnvVar[]) {
@@ -22,7 +29,7 @@ export function renderEnvExample(): string {
     lines.push(`# --- ${SECTION_TITLES[section]} ---`);
     for (const v of variables) {
       lines.push(
-        `# ${v.description}${v.default === undefined ? ' (required)' : ''}${v.secret ? ' (secret)' : ''}`,
+        `# ${describe(v)}${v.default === undefined ? ' (required)' : ''}${v.secret ? ' (secret)' : ''}`,
       );
       const value = v.secret ? (v.default === undefined ? '' : v.default) : (v.default ?? v.example ?? '');
       lines.push(`${v.name}=${value}`);
@@ -53,7 +60,7 @@ export function renderConfigurationMarkdown(): string {
     for (const v of variables) {
       const def =
         v.default === undefined ? '**required**' : v.default === '' ? '(empty)' : `\`${v.default}\``;
-      lines.push(`| \`${v.name}\` | ${def} | ${v.secret ? 'yes' : ''} | ${escape(v.description)} |`);
+      lines.push(`| \`${v.name}\` | ${def} | ${v.secret ? 'yes' : ''} | ${escape(describe(v))} |`);
     }
     lines.push('');
   }

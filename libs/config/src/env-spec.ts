@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseRingKey, type RingKey } from './key-ring';
 
 /**
  * One entry per environment variable. Each lib owns a section; the config lib is the only
@@ -16,6 +18,8 @@ export interface EnvVar {
   readonly secret?: boolean;
   /** Example value for the docs when there is no default. */
   readonly example?: string;
+  /** Former names, still read (first set wins) when this one is unset; each use warns. */
+  readonly deprecatedNames?: readonly string[];
 }
 
 export type ConfigSection =
@@ -101,6 +105,31 @@ export const ENV_VARS = [
       )
       .pipe(z.array(url(['http:', 'https:']))),
     default: '',
+  },
+  {
+    name: 'TRUST_PROXY',
+    section: 'http',
+    description:
+      "Which peers the api believes about the client (Express `trust proxy`, for `X-Forwarded-For`/`-Proto`/`-Host`): `false` (the socket peer is the client), a hop count (`1`: one proxy in front), or a comma-separated list of addresses, CIDR ranges and the names `loopback`, `linklocal`, `uniquelocal`. The default trusts proxies on private networks only (a load balancer or ingress), so a client on the internet cannot pick its own address. The client address is what failed authentications are throttled by: behind a proxy this list must include it, or every client shares the proxy's address.",
+    schema: z.string().transform((value, ctx) => {
+      const trimmed = value.trim();
+      if (trimmed === 'false') return false;
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      const entries = trimmed
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = entries.filter((entry) => !isProxyEntry(entry));
+      if (trimmed === 'true' || entries.length === 0 || bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be false, a hop count, or addresses, CIDR ranges, loopback, linklocal, uniquelocal (not true: clients write the left of X-Forwarded-For)${bad.length > 0 ? `; not understood: ${bad.join(', ')}` : ''}`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+    default: 'loopback,linklocal,uniquelocal',
   },
   {
     name: 'BODY_LIMIT',
@@ -285,15 +314,25 @@ export const ENV_VARS = [
     name: 'HERALD_ENCRYPTION_KEY',
     section: 'security',
     description:
-      'Key for credentials at rest (AES-256-GCM): 32 bytes as 64 hex characters or base64. Prefix with `<key id>:` to name it for rotation.',
-    schema: z
-      .string()
-      .refine(
-        (v) => decodeKey(v.includes(':') ? v.slice(v.indexOf(':') + 1) : v) !== undefined,
-        'must be 32 bytes as 64 hex characters or base64, optionally prefixed with "<key id>:"',
-      ),
+      'The current key for data at rest (sender account credentials, stored idempotency responses; AES-256-GCM): 32 bytes as 64 hex characters or base64, prefixed with `<key id>:` (1-64 letters, digits, `_`, `-`). Every value it seals records its id. A key given without an id has the id `default`. To rotate, see HERALD_ENCRYPTION_PREVIOUS_KEYS.',
+    schema: z.string().transform(ringKey),
     secret: true,
     example: 'k1:0000000000000000000000000000000000000000000000000000000000000000',
+  },
+  {
+    name: 'HERALD_ENCRYPTION_PREVIOUS_KEYS',
+    section: 'security',
+    description:
+      'Other keys that open (never seal) data at rest, comma-separated, each `<key id>:<key>` as in HERALD_ENCRYPTION_KEY (an entry without an id has the id `default`): the keys before the current one, or the next one while it rolls out. `herald keys rotate-encryption` re-seals what they sealed with the current key; a key can leave the list once that reports nothing remaining. Ids and keys are unique across both variables.',
+    schema: z.string().transform((value, ctx) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry, i) => ringKey(entry, ctx, `entry ${i + 1} `)),
+    ),
+    default: '',
+    secret: true,
   },
   {
     name: 'BEAT_LEASE_TTL_MS',
@@ -343,12 +382,13 @@ export const ENV_VARS = [
     default: '120000',
   },
   {
-    name: 'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+    name: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS',
     section: 'delivery',
     description:
-      'Lets the webhook channel call loopback, private, link-local and CGNAT addresses. Development and tests only: in production it opens the door to SSRF.',
+      'Lets every outbound connection to a tenant-chosen host (SMTP and webhook channels) reach loopback, private, link-local, CGNAT and other non-public addresses. Development and tests only: in production it opens the door to SSRF.',
     schema: bool,
     default: 'false',
+    deprecatedNames: ['WEBHOOK_ALLOW_PRIVATE_NETWORKS'],
   },
   {
     name: 'WEBHOOK_TIMEOUT_MS',
@@ -370,8 +410,25 @@ export const ENV_VARS = [
     name: 'API_KEY_PEPPER',
     section: 'api',
     description:
-      'Secret mixed into every stored API key hash (HMAC-SHA256), at least 32 characters. Empty derives one from HERALD_ENCRYPTION_KEY; set it explicitly so rotating that key does not invalidate every API key.',
+      'The current secret mixed into stored API key hashes (HMAC-SHA256), at least 32 characters. Empty derives one from HERALD_ENCRYPTION_KEY; set it explicitly so rotating that key never touches API keys. To rotate, see API_KEY_PREVIOUS_PEPPERS.',
     schema: z.union([z.literal(''), z.string().min(32, 'must be empty or at least 32 characters')]),
+    default: '',
+    secret: true,
+  },
+  {
+    name: 'API_KEY_PREVIOUS_PEPPERS',
+    section: 'api',
+    description:
+      'Other API key peppers, comma-separated (a pepper cannot hold a comma), each at least 32 characters: the ones before API_KEY_PEPPER, or the next one while it rolls out. A key hashed with one still authenticates and is re-hashed with API_KEY_PEPPER on use. The peppers derived from each key of the encryption ring are accepted the same way.',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().min(32, 'each entry must be at least 32 characters'))),
     default: '',
     secret: true,
   },
@@ -407,6 +464,29 @@ export const ENV_VARS = [
     default: '200',
   },
   {
+    name: 'AUTH_FAILURE_LIMIT_PER_ADDRESS',
+    section: 'api',
+    description:
+      'Failed authentications (401s on `/v1` and `/admin/queues`) one client address may make in AUTH_FAILURE_WINDOW_MS; past it every request from that address gets 429 with `Retry-After`, even with a correct key, until the oldest failure leaves the window. IPv6 clients count per /64. Shared by all api replicas through Redis. 0 disables.',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: '20',
+  },
+  {
+    name: 'AUTH_FAILURE_LIMIT_PER_KEY_PREFIX',
+    section: 'api',
+    description:
+      'Failed authentications with well-formed keys of one key prefix (`hk_<prefix>_…`), from any address, in AUTH_FAILURE_WINDOW_MS; past it that prefix is refused (429) from everywhere, so guesses spread over many addresses are slowed too. 0 disables.',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: '10',
+  },
+  {
+    name: 'AUTH_FAILURE_WINDOW_MS',
+    section: 'api',
+    description: 'The sliding window the failed-authentication limits count over.',
+    schema: positiveInt.min(1000).max(86_400_000),
+    default: '60000',
+  },
+  {
     name: 'IDEMPOTENCY_TTL_SECONDS',
     section: 'api',
     description:
@@ -423,6 +503,14 @@ export const ENV_VARS = [
     default: '64mb',
   },
   {
+    name: 'API_JSON_MAX_DEPTH',
+    section: 'api',
+    description:
+      'How deeply arrays and objects may nest in a JSON body, in each import row and in a CSV `attributes` cell (400 or a row error past it). Checked on the raw text, before anything parses it.',
+    schema: positiveInt.min(2).max(256),
+    default: '32',
+  },
+  {
     name: 'API_IMPORT_CONCURRENCY_PER_TENANT',
     section: 'api',
     description:
@@ -432,11 +520,22 @@ export const ENV_VARS = [
   },
 ] as const satisfies readonly EnvVar[];
 
-export function decodeKey(value: string): Buffer | undefined {
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
-  if (/^[A-Za-z0-9+/]{43}=?$/.test(value)) {
-    const buf = Buffer.from(value, 'base64');
-    return buf.length === 32 ? buf : undefined;
+/** One entry of a `trust proxy` list: an address, a CIDR range, or a range name proxy-addr knows. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** One `[<key id>:]<key>` entry, or an issue that names its place (never the key). */
+function ringKey(value: string, ctx: z.RefinementCtx, where = ''): RingKey {
+  const parsed = parseRingKey(value);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: `${where}${parsed}` });
+    return z.NEVER;
   }
-  return undefined;
+  return parsed;
 }

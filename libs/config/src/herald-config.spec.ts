@@ -31,8 +31,9 @@ describe('loadConfig', () => {
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.telemetry.logFormat).toBe('pretty');
     expect(config.queues.concurrency.system).toBe(4);
-    expect(config.security.encryptionKeyId).toBe('k7');
-    expect(config.security.encryptionKey.reveal()).toHaveLength(32);
+    expect(config.security.encryptionKeys.current.id).toBe('k7');
+    expect(config.security.encryptionKeys.current.key.reveal()).toEqual(Buffer.from('0f'.repeat(32), 'hex'));
+    expect(config.security.encryptionKeys.previous).toEqual([]);
     expect(config.redis.prefix).toBe('herald');
   });
 
@@ -67,6 +68,32 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('limits failed authentications by default and trusts only private-network proxies', () => {
+    const config = loadConfig(valid);
+    expect(config.api.authFailures).toEqual({ perAddress: 20, perKeyPrefix: 10, windowMs: 60_000 });
+    expect(config.http.trustProxy).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+  });
+
+  it.each([
+    ['false', false],
+    ['1', 1],
+    [
+      ' 10.0.0.0/8, 2001:db8::/32 ,192.0.2.7, loopback',
+      ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7', 'loopback'],
+    ],
+  ])('reads TRUST_PROXY=%j', (value, expected) => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+  });
+
+  it.each(['true', '10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1', ','])(
+    'refuses TRUST_PROXY=%j, naming why',
+    (value) => {
+      expect(problemsOf({ ...valid, TRUST_PROXY: value })).toEqual([
+        expect.stringMatching(/^TRUST_PROXY must be false, a hop count, or addresses.*not true/),
+      ]);
+    },
+  );
+
   it('keeps secrets out of logs and JSON', () => {
     const config = loadConfig({ ...valid, DATABASE_URL: 'postgres://u:hunter2@db:5432/x' });
     const printed = [JSON.stringify(config), inspect(config, { depth: 5 }), String(config.database.url)].join(
@@ -75,6 +102,166 @@ describe('loadConfig', () => {
     expect(printed).not.toContain('hunter2');
     expect(printed).not.toContain(valid.HERALD_ADMIN_KEY);
     expect(config.database.url.reveal()).toBe('postgres://u:hunter2@db:5432/x');
+  });
+
+  describe('the encryption key ring', () => {
+    const hex = (byte: string) => byte.repeat(32);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+
+    it('keeps a single key working as it was: a bare key has the id "default"', () => {
+      const ring = loadConfig({ ...valid, HERALD_ENCRYPTION_KEY: hex('ab') }).security.encryptionKeys;
+      expect(ring.current.id).toBe('default');
+      expect(ring.current.key.reveal()).toEqual(Buffer.from(hex('ab'), 'hex'));
+    });
+
+    it('adds the previous keys, hex or base64, with or without an id', () => {
+      const ring = loadConfig({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k2:${hex('01')}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: ` k1:${base64} , ${hex('02')},`,
+      }).security.encryptionKeys;
+      expect(ring.keys.map((k) => k.id)).toEqual(['k2', 'k1', 'default']);
+      expect(ring.find('k1')!.key.reveal()).toEqual(Buffer.alloc(32, 7));
+      expect(ring.find('default')!.key.reveal()).toEqual(Buffer.from(hex('02'), 'hex'));
+    });
+
+    it('refuses a malformed, short or repeated entry, naming the variable and never the key', () => {
+      const secret = hex('ee');
+      expect(
+        problemsOf({ ...valid, HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${secret.slice(2)},bad id:${secret}` }),
+      ).toEqual([
+        'HERALD_ENCRYPTION_PREVIOUS_KEYS entry 1 (key k1) must be 32 bytes as 64 hex characters or base64, optionally prefixed with "<key id>:"; entry 2 has a key id that is not 1-64 letters, digits, _ or -',
+      ]);
+      expect(problemsOf({ ...valid, HERALD_ENCRYPTION_KEY: `k1:${secret}=` })).toEqual([
+        expect.stringMatching(/^HERALD_ENCRYPTION_KEY \(key k1\) must be 32 bytes/),
+      ]);
+      const repeated = problemsOf({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k7:${secret}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${hex('01')},k7:${hex('02')}`,
+      });
+      expect(repeated).toEqual([
+        'HERALD_ENCRYPTION_PREVIOUS_KEYS lists key id "k7" twice (with HERALD_ENCRYPTION_KEY, ids and keys must be unique)',
+      ]);
+      const twin = problemsOf({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k2:${secret}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${secret}`,
+      });
+      expect(twin).toEqual([expect.stringContaining('holds one key under two ids ("k2" and "k1")')]);
+      expect(
+        problemsOf({ ...valid, HERALD_ENCRYPTION_KEY: secret, HERALD_ENCRYPTION_PREVIOUS_KEYS: hex('01') }),
+      ).toEqual([expect.stringContaining('lists key id "default" twice')]);
+      expect(JSON.stringify([repeated, twin])).not.toContain(secret);
+    });
+
+    it('prints as its key ids only', () => {
+      const config = loadConfig({ ...valid, HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${hex('01')}` });
+      const printed = [JSON.stringify(config), inspect(config, { depth: 6 })].join('\n');
+      expect(printed).toContain('KeyRing(current k7, k1)');
+      expect(printed).not.toContain(hex('01'));
+      expect(printed).not.toContain(valid.HERALD_ENCRYPTION_KEY.slice(3));
+    });
+  });
+
+  describe('the API key pepper ring', () => {
+    const pepper = (c: string) => c.repeat(40);
+
+    it('derives the current pepper from the current encryption key when API_KEY_PEPPER is empty, and accepts those of the previous keys', () => {
+      const before = loadConfig({ ...valid, HERALD_ENCRYPTION_KEY: `k1:${'01'.repeat(32)}` }).api.keyPeppers;
+      expect(before.derived).toBe(true);
+      expect(before.previous).toEqual([]);
+      const rotated = loadConfig({
+        ...valid,
+        HERALD_ENCRYPTION_KEY: `k2:${'02'.repeat(32)}`,
+        HERALD_ENCRYPTION_PREVIOUS_KEYS: `k1:${'01'.repeat(32)}`,
+      }).api.keyPeppers;
+      expect(rotated.current.reveal()).not.toEqual(before.current.reveal());
+      expect(rotated.previous.map((p) => p.reveal())).toEqual([before.current.reveal()]);
+    });
+
+    it('puts API_KEY_PEPPER first, then API_KEY_PREVIOUS_PEPPERS, then the derived ones', () => {
+      const derived = loadConfig(valid).api.keyPeppers.current.reveal();
+      const ring = loadConfig({
+        ...valid,
+        API_KEY_PEPPER: pepper('n'),
+        API_KEY_PREVIOUS_PEPPERS: `${pepper('o')}, ${pepper('p')}`,
+      }).api.keyPeppers;
+      expect(ring.derived).toBe(false);
+      expect(ring.current.reveal().toString()).toBe(pepper('n'));
+      expect(ring.previous.map((p) => p.reveal())).toEqual([
+        Buffer.from(pepper('o')),
+        Buffer.from(pepper('p')),
+        derived,
+      ]);
+    });
+
+    it('refuses a short or repeated pepper without showing it', () => {
+      const problems = [
+        ...problemsOf({ ...valid, API_KEY_PREVIOUS_PEPPERS: `${pepper('o')},tooshort-secret` }),
+        ...problemsOf({ ...valid, API_KEY_PEPPER: pepper('n'), API_KEY_PREVIOUS_PEPPERS: pepper('n') }),
+      ];
+      expect(problems).toEqual([
+        'API_KEY_PREVIOUS_PEPPERS each entry must be at least 32 characters',
+        'API_KEY_PREVIOUS_PEPPERS lists the current API_KEY_PEPPER',
+      ]);
+      expect(problems.join()).not.toContain('tooshort-secret');
+    });
+  });
+
+  describe('OUTBOUND_ALLOW_PRIVATE_NETWORKS and its deprecated name WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
+    /** The switch's value and the deprecation warnings loadConfig emitted (Node's emitWarning, observed). */
+    function warningsOf(env: Record<string, string>): { allow: boolean; warnings: string[] } {
+      const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        const allow = loadConfig({ ...valid, ...env }).delivery.allowPrivateNetworks;
+        const warnings = emitWarning.mock.calls
+          .filter(([, options]) => options?.code === 'HERALD_DEPRECATED_ENV')
+          .map(([warning]) => String(warning));
+        return { allow, warnings };
+      } finally {
+        emitWarning.mockRestore();
+      }
+    }
+
+    it('defaults to false and reads the new name without a warning', () => {
+      expect(warningsOf({})).toEqual({ allow: false, warnings: [] });
+      expect(warningsOf({ OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' })).toEqual({
+        allow: true,
+        warnings: [],
+      });
+    });
+
+    it('still reads the deprecated name when the new one is unset, and warns', () => {
+      expect(warningsOf({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' })).toEqual({
+        allow: true,
+        warnings: ['WEBHOOK_ALLOW_PRIVATE_NETWORKS is deprecated: use OUTBOUND_ALLOW_PRIVATE_NETWORKS'],
+      });
+      expect(warningsOf({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: '1' }).allow).toBe(true);
+    });
+
+    it('lets the new name win when both are set, warning that the old one is ignored', () => {
+      expect(
+        warningsOf({
+          OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'false',
+          WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        }),
+      ).toEqual({
+        allow: false,
+        warnings: [
+          'WEBHOOK_ALLOW_PRIVATE_NETWORKS is deprecated and ignored (OUTBOUND_ALLOW_PRIVATE_NETWORKS is set): use OUTBOUND_ALLOW_PRIVATE_NETWORKS',
+        ],
+      });
+    });
+
+    it('names the variable actually set when its value is bad', () => {
+      expect(problemsOf({ ...valid, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' })).toEqual([
+        expect.stringMatching(/^WEBHOOK_ALLOW_PRIVATE_NETWORKS .*"yes"/),
+      ]);
+      expect(problemsOf({ ...valid, OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'yes' })).toEqual([
+        expect.stringMatching(/^OUTBOUND_ALLOW_PRIVATE_NETWORKS .*"yes"/),
+      ]);
+    });
   });
 
   it('loads only the database variables for tools that need nothing else', () => {

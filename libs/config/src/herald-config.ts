@@ -1,6 +1,6 @@
-import { decodeKey, ENV_VARS, type EnvVar } from './env-spec';
+import { ENV_VARS, type EnvVar } from './env-spec';
+import { KeyRing, KeyRingError, pepperRing, type PepperRing } from './key-ring';
 import { Secret } from './secret';
-import { hkdfSync } from 'node:crypto';
 import type { z } from 'zod';
 
 type Vars = (typeof ENV_VARS)[number];
@@ -23,6 +23,8 @@ export interface HeraldConfig {
     host: string;
     corsOrigins: readonly string[];
     bodyLimit: string;
+    /** Express `trust proxy`: false, a hop count, or addresses, ranges and range names. */
+    trustProxy: false | number | readonly string[];
     bodyIdleTimeoutMs: number;
   }>;
   readonly database: Readonly<{
@@ -47,7 +49,11 @@ export interface HeraldConfig {
     lockDurationMs: number;
     stalledIntervalMs: number;
   }>;
-  readonly security: Readonly<{ adminKey: Secret; encryptionKey: Secret<Buffer>; encryptionKeyId: string }>;
+  readonly security: Readonly<{
+    adminKey: Secret;
+    /** HERALD_ENCRYPTION_KEY (current) and HERALD_ENCRYPTION_PREVIOUS_KEYS. */
+    encryptionKeys: KeyRing;
+  }>;
   readonly beat: Readonly<{
     leaseTtlMs: number;
     leaseRenewMs: number;
@@ -57,21 +63,26 @@ export interface HeraldConfig {
     deliveryStallMs: number;
   }>;
   readonly delivery: Readonly<{
-    webhookAllowPrivateNetworks: boolean;
+    /** Outbound connections may reach non-public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
+    allowPrivateNetworks: boolean;
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
   }>;
   readonly api: Readonly<{
-    /** HMAC key for stored API key hashes. */
-    keyPepper: Secret<Buffer>;
+    /** HMAC keys for stored API key hashes: API_KEY_PEPPER (or derived) and the earlier ones. */
+    keyPeppers: PepperRing;
     keyCacheTtlMs: number;
     keyLastUsedFlushMs: number;
     /** perSecond 0 disables the per-key limit. */
     rateLimit: Readonly<{ perSecond: number; burst: number }>;
+    /** Failed authentications allowed per window, per client address and per key prefix (0 disables one). */
+    authFailures: Readonly<{ perAddress: number; perKeyPrefix: number; windowMs: number }>;
     idempotencyTtlSeconds: number;
     importBodyLimitBytes: number;
     importConcurrencyPerTenant: number;
+    /** Arrays and objects nested deeper than this in a JSON body or import row are refused. */
+    jsonMaxDepth: number;
   }>;
 }
 
@@ -97,15 +108,11 @@ export function loadConfig(
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-
-  const [keyId, keyMaterial] = v.HERALD_ENCRYPTION_KEY.includes(':')
-    ? [
-        v.HERALD_ENCRYPTION_KEY.slice(0, v.HERALD_ENCRYPTION_KEY.indexOf(':')),
-        v.HERALD_ENCRYPTION_KEY.slice(v.HERALD_ENCRYPTION_KEY.indexOf(':') + 1),
-      ]
-    : ['default', v.HERALD_ENCRYPTION_KEY];
-  const key = decodeKey(keyMaterial);
-  if (!key) throw new ConfigError(['HERALD_ENCRYPTION_KEY could not be decoded']);
+  if (v.API_KEY_PEPPER && v.API_KEY_PREVIOUS_PEPPERS.includes(v.API_KEY_PEPPER)) {
+    throw new ConfigError(['API_KEY_PREVIOUS_PEPPERS lists the current API_KEY_PEPPER']);
+  }
+  const encryptionKeys = keyRing(v.HERALD_ENCRYPTION_KEY, v.HERALD_ENCRYPTION_PREVIOUS_KEYS);
+  const keyPeppers = pepperRing(v.API_KEY_PEPPER, v.API_KEY_PREVIOUS_PEPPERS, encryptionKeys);
 
   return {
     app: {
@@ -121,6 +128,7 @@ export function loadConfig(
       corsOrigins: v.CORS_ORIGINS,
       bodyLimit: v.BODY_LIMIT,
       bodyIdleTimeoutMs: v.HTTP_BODY_IDLE_TIMEOUT_MS,
+      trustProxy: v.TRUST_PROXY,
     },
     database: {
       url: new Secret(v.DATABASE_URL),
@@ -150,8 +158,7 @@ export function loadConfig(
     },
     security: {
       adminKey: new Secret(v.HERALD_ADMIN_KEY),
-      encryptionKey: new Secret(key),
-      encryptionKeyId: keyId,
+      encryptionKeys,
     },
     beat: {
       leaseTtlMs: v.BEAT_LEASE_TTL_MS,
@@ -162,25 +169,43 @@ export function loadConfig(
       deliveryStallMs: v.DELIVERY_STALL_MS,
     },
     delivery: {
-      webhookAllowPrivateNetworks: v.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
     },
     api: {
-      keyPepper: new Secret(
-        v.API_KEY_PEPPER
-          ? Buffer.from(v.API_KEY_PEPPER, 'utf8')
-          : Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'herald api key pepper v1', 32)),
-      ),
+      keyPeppers,
       keyCacheTtlMs: v.API_KEY_CACHE_TTL_MS,
       keyLastUsedFlushMs: v.API_KEY_LAST_USED_FLUSH_MS,
       rateLimit: { perSecond: v.API_RATE_LIMIT_PER_SECOND, burst: v.API_RATE_LIMIT_BURST },
+      authFailures: {
+        perAddress: v.AUTH_FAILURE_LIMIT_PER_ADDRESS,
+        perKeyPrefix: v.AUTH_FAILURE_LIMIT_PER_KEY_PREFIX,
+        windowMs: v.AUTH_FAILURE_WINDOW_MS,
+      },
       idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS,
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
       importConcurrencyPerTenant: v.API_IMPORT_CONCURRENCY_PER_TENANT,
+      jsonMaxDepth: v.API_JSON_MAX_DEPTH,
     },
   };
+}
+
+/** The ring of both encryption variables; ids and keys must not repeat across them. */
+function keyRing(
+  current: Parsed['HERALD_ENCRYPTION_KEY'],
+  previous: Parsed['HERALD_ENCRYPTION_PREVIOUS_KEYS'],
+) {
+  try {
+    return new KeyRing(current, previous);
+  } catch (error) {
+    if (!(error instanceof KeyRingError)) throw error;
+    // Each entry was checked on its own already: what is left is a repetition across the two.
+    throw new ConfigError([
+      `HERALD_ENCRYPTION_PREVIOUS_KEYS ${error.message} (with HERALD_ENCRYPTION_KEY, ids and keys must be unique)`,
+    ]);
+  }
 }
 
 /** `64mb` → 67108864 (the units body-parser understands: b, kb, mb, gb; powers of 1024). */
@@ -221,7 +246,7 @@ function parseVariables(
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const variable of variables) {
-    const raw = env[variable.name];
+    const { name, raw } = readVariable(variable, env);
     const input = raw === undefined || raw === '' ? variable.default : raw;
     if (input === undefined) {
       problems.push(`${variable.name} is required: ${variable.description}`);
@@ -232,8 +257,24 @@ function parseVariables(
       values[variable.name] = result.data;
     } else {
       const shown = variable.secret ? '' : ` (got ${JSON.stringify(input)})`;
-      problems.push(`${variable.name} ${result.error.issues.map((i) => i.message).join('; ')}${shown}`);
+      problems.push(`${name} ${result.error.issues.map((i) => i.message).join('; ')}${shown}`);
     }
   }
   return { values, problems };
+}
+
+/** The variable's value under its name, else under the first deprecated name set (which warns). */
+function readVariable(variable: EnvVar, env: Environment): { name: string; raw: string | undefined } {
+  const current = env[variable.name];
+  for (const old of variable.deprecatedNames ?? []) {
+    const raw = env[old];
+    if (raw === undefined || raw === '') continue;
+    const ignored = current !== undefined && current !== '';
+    process.emitWarning(
+      `${old} is deprecated${ignored ? ` and ignored (${variable.name} is set)` : ''}: use ${variable.name}`,
+      { type: 'DeprecationWarning', code: 'HERALD_DEPRECATED_ENV' },
+    );
+    if (!ignored) return { name: old, raw };
+  }
+  return { name: variable.name, raw: current };
 }

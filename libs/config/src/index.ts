@@ -11,4 +11,16 @@ export {
 } from './herald-config';
 export { ENV_VARS, SECTION_TITLES, type EnvVar, type ConfigSection } from './env-spec';
 export { renderConfigurationMarkdown, renderEnvExample } from './docs';
+export { ByteSealer, SealError } from './byte-sealer';
+export {
+  decodeKey,
+  KEY_ID_PATTERN,
+  KEY_PURPOSES,
+  KeyRing,
+  KeyRingError,
+  UNNAMED_KEY_ID,
+  type KeyPurpose,
+  type PepperRing,
+  type RingKey,
+} from './key-ring';
 export { Secret } from './secret';

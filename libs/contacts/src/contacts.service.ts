@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { KeysetPosition } from '@herald/persistence';
 import type { EntityManager } from 'typeorm';
+import { mergedAttributesProblem } from './attribute-caps';
 import {
-  LIMITS,
   toChanges,
   type ContactCreateInput,
   type ContactFields,
@@ -51,15 +51,8 @@ export class ContactsService {
     if (next.email === null && next.externalRef === null) {
       throw new ContactValidationError('email', 'a contact needs an email or an external_ref');
     }
-    if (Object.keys(next.attributes).length > LIMITS.attributeKeys) {
-      throw new ContactValidationError('attributes', `must have at most ${LIMITS.attributeKeys} attributes`);
-    }
-    if (Buffer.byteLength(JSON.stringify(next.attributes)) > LIMITS.attributesBytes) {
-      throw new ContactValidationError(
-        'attributes',
-        `must be at most ${LIMITS.attributesBytes} bytes as JSON`,
-      );
-    }
+    const capProblem = attributes ? mergedAttributesProblem(next.attributes) : undefined;
+    if (capProblem) throw new ContactValidationError('attributes', capProblem);
     return this.contacts.update(manager, tenantId, id, next);
   }
 

@@ -29,6 +29,12 @@ export {
   UnknownContactError,
 } from './errors';
 export { isUuid, UUID_PATTERN, uuidv7, uuidv7Floor, uuidv7Time } from './ids';
+export {
+  findJsonTextProblem,
+  jsonTextMessage,
+  type JsonTextProblem,
+  type JsonTextProblemKind,
+} from './json-text';
 export { ContactImporter, MAX_REPORTED_ERRORS, type ImportSummary } from './import/contact-importer';
 export { CSV_COLUMNS, readCsv } from './import/csv-reader';
 export type { ImportRowError, RawImportRow } from './import/import-row';

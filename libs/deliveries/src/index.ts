@@ -28,4 +28,5 @@ export {
   type SenderAccountRecord,
   type SendingAccount,
 } from './sender-accounts.repository';
+export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-credentials.resealer';
 export { escapeHtml, renderSubject, renderTemplate, TemplateError, templateProblems } from './template';

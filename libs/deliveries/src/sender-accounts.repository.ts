@@ -73,7 +73,7 @@ export class SenderAccountsRepository {
     const settings = Object.fromEntries(
       Object.entries(input.config).filter(([k]) => !secretFields.includes(k)),
     );
-    const sealed = this.cipher.encryptJson(input.config, context(input.tenantId, input.id));
+    const sealed = this.cipher.encryptJson(input.config, credentialsContext(input.tenantId, input.id));
     const rows = await manager.query<Row[]>(
       `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
@@ -145,7 +145,7 @@ export class SenderAccountsRepository {
     const record = toRecord(row);
     const account: SendingAccount = {
       ...record,
-      config: JSON.parse(this.cipher.decrypt(row.credentials, context(tenantId, id))) as Record<
+      config: JSON.parse(this.cipher.decrypt(row.credentials, credentialsContext(tenantId, id))) as Record<
         string,
         unknown
       >,
@@ -170,7 +170,8 @@ export function quotaAccountOf(account: SenderAccountRecord): QuotaAccount {
   };
 }
 
-function context(tenantId: string, accountId: string): string {
+/** What an account's sealed credentials are bound to, so a sealed blob cannot move to another account. */
+export function credentialsContext(tenantId: string, accountId: string): string {
   return `sender_account:${tenantId}:${accountId}`;
 }
 

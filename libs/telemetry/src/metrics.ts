@@ -36,6 +36,24 @@ export class HeraldMetrics {
     'herald_http_requests_in_flight',
     () => new Gauge({ name: 'herald_http_requests_in_flight', help: 'HTTP requests being served now.' }),
   );
+  readonly authFailures = getOrCreate(
+    'herald_auth_failures_total',
+    () =>
+      new Counter({
+        name: 'herald_auth_failures_total',
+        help: 'Failed authentications answered 401 on /v1 and /admin/queues, by reason (missing, malformed, unknown, revoked, not_admin_key).',
+        labelNames: ['reason'],
+      }),
+  );
+  readonly authThrottled = getOrCreate(
+    'herald_auth_throttled_total',
+    () =>
+      new Counter({
+        name: 'herald_auth_throttled_total',
+        help: 'Requests refused (429) because their client address or key prefix made too many failed authentications, by scope (address, prefix).',
+        labelNames: ['scope'],
+      }),
+  );
   readonly jobs = getOrCreate(
     'herald_jobs_total',
     () =>

@@ -4,6 +4,7 @@ import type { HeraldConfig } from '@herald/config';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import { drainServers, InFlightRequests } from './http-drain';
+import { answerClientErrors } from './client-errors';
 import { httpMetrics, requestContext } from './http-middleware';
 import { HeraldMetrics } from './metrics';
 import { ServerPorts } from './routes';
@@ -40,12 +41,14 @@ export async function serve(
     await app.listen(config.http.port, config.http.host);
     port = addressPort(app.getHttpServer() as Server);
     keepAliveLongerThanClients(app.getHttpServer() as Server);
+    answerClientErrors(app.getHttpServer() as Server);
     bound.publicPort = port;
   } else {
     await app.init();
   }
   const ops = createServer(express);
   keepAliveLongerThanClients(ops);
+  answerClientErrors(ops);
   servers.push(ops);
   await new Promise<void>((resolve, reject) => {
     ops.once('error', reject);

@@ -10,27 +10,33 @@ export type AuthenticationResult =
   { ok: true; principal: TenantPrincipal } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' };
 
 const CACHE_LIMIT = 10_000;
+const NO_HASH = Buffer.alloc(32);
 
 /**
  * Verifies tenant API keys. A verified lookup is reused for API_KEY_CACHE_TTL_MS (the hash is
  * still compared on every request, in constant time); revocation evicts it here at once and on
  * other replicas through the Redis marker the rate limiter checks. `last_used_at` is written in
  * one batched UPDATE every API_KEY_LAST_USED_FLUSH_MS, never once per request.
+ *
+ * Peppers rotate: a key whose stored hash was made with a previous pepper still authenticates,
+ * and is then re-hashed with the current one (one guarded UPDATE, once per key and replica);
+ * a key already on the current pepper costs no write.
  */
 @Injectable()
 export class ApiKeyAuthenticator implements OnModuleInit, BeforeApplicationShutdown {
   private readonly cache = new Map<string, { credential: ApiKeyCredential | null; expiresAt: number }>();
   private readonly lastUsed = new Map<string, { tenantId: string; id: string; at: Date }>();
   private timer: NodeJS.Timeout | undefined;
-  /** Imported once: building the HMAC key from bytes on every request costs more than the HMAC. */
-  private readonly pepper: KeyObject;
+  /** Current first. Imported once: building the HMAC key from bytes on every request costs more than the HMAC. */
+  private readonly peppers: readonly KeyObject[];
 
   constructor(
     private readonly keys: ApiKeysRepository,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly logger: PinoLogger,
   ) {
-    this.pepper = createSecretKey(config.api.keyPepper.reveal());
+    const { current, previous } = config.api.keyPeppers;
+    this.peppers = [current, ...previous].map((pepper) => createSecretKey(pepper.reveal()));
   }
 
   onModuleInit(): void {
@@ -43,19 +49,25 @@ export class ApiKeyAuthenticator implements OnModuleInit, BeforeApplicationShutd
     await this.flushLastUsed();
   }
 
+  /** The hash stored for a new key: with the current pepper. */
   hash(key: string): Buffer {
-    return hashApiKey(this.pepper, key);
+    return hashApiKey(this.peppers[0]!, key);
   }
 
   async authenticate(presented: string): Promise<AuthenticationResult> {
     const parsed = parseApiKey(presented);
     if (!parsed) return { ok: false, reason: 'malformed' };
     const credential = await this.lookup(parsed.prefix);
-    // Compare even when the prefix is unknown, so timing does not tell known prefixes apart.
-    const expected = credential?.secretHash ?? Buffer.alloc(32);
-    const matches = timingSafeEqual(this.hash(presented), expected) && credential !== null;
-    if (!matches) return { ok: false, reason: 'unknown' };
+    // Hash with every pepper, even when the prefix is unknown or the first one matches, so
+    // timing tells neither known prefixes nor the pepper of a key apart.
+    const expected = credential?.secretHash ?? NO_HASH;
+    let matched = -1;
+    this.peppers.forEach((pepper, i) => {
+      if (timingSafeEqual(hashApiKey(pepper, presented), expected) && matched === -1) matched = i;
+    });
+    if (matched === -1 || credential === null) return { ok: false, reason: 'unknown' };
     if (credential.revoked) return { ok: false, reason: 'revoked' };
+    if (matched > 0) await this.rehash(parsed.prefix, credential, presented);
     this.lastUsed.set(credential.id, { tenantId: credential.tenantId, id: credential.id, at: new Date() });
     return {
       ok: true,
@@ -85,6 +97,26 @@ export class ApiKeyAuthenticator implements OnModuleInit, BeforeApplicationShutd
     } catch (error) {
       // Best effort: a missed flush costs precision of last_used_at, never a request.
       this.logger.warn({ err: { message: (error as Error).message } }, 'could not record api key use');
+    }
+  }
+
+  /**
+   * Moves a key that matched a previous pepper to the current one. Guarded by the hash it
+   * replaces, so a concurrent re-hash (another replica) or change wins; the cached lookup follows,
+   * so this replica writes once per key. A failure costs nothing but a retry on the next use.
+   */
+  private async rehash(prefix: string, credential: ApiKeyCredential, presented: string): Promise<void> {
+    const fresh = this.hash(presented);
+    try {
+      const replaced = await this.keys.replaceSecretHash(credential, fresh);
+      const cached = this.cache.get(prefix);
+      if (replaced && cached?.credential?.id === credential.id) {
+        cached.credential = { ...credential, secretHash: fresh };
+      } else if (!replaced) {
+        this.cache.delete(prefix);
+      }
+    } catch (error) {
+      this.logger.warn({ err: { message: (error as Error).message } }, 'could not re-hash an api key');
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { ApiKeyScope } from '@herald/persistence';
+import { queryRows, type ApiKeyScope } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 
 export interface ApiKeyRecord {
@@ -78,6 +78,23 @@ export class ApiKeysRepository {
           revoked: row.revoked,
         }
       : null;
+  }
+
+  /**
+   * Stores a key's hash made with the current pepper in place of `previous.secretHash`, only if
+   * that is still the stored one; false when something else changed it first.
+   */
+  async replaceSecretHash(
+    previous: Pick<ApiKeyCredential, 'tenantId' | 'id' | 'secretHash'>,
+    secretHash: Buffer,
+  ): Promise<boolean> {
+    const rows = queryRows<{ id: string }>(
+      await this.dataSource.query(
+        `UPDATE api_keys SET secret_hash = $4 WHERE tenant_id = $1 AND id = $2 AND secret_hash = $3 RETURNING id`,
+        [previous.tenantId, previous.id, previous.secretHash, secretHash],
+      ),
+    );
+    return rows.length > 0;
   }
 
   /** Newest last, keyset on (created_at, id). Revoked keys are listed too (with revoked_at). */

@@ -201,7 +201,8 @@ export class ContactsController {
         // chunk. The transaction starts once no client can stall it any more.
         read: async () => {
           const body = metered();
-          const rows = media.type === 'text/csv' ? readCsv(body) : readJsonArray(body);
+          const depth = { maxDepth: this.config.api.jsonMaxDepth };
+          const rows = media.type === 'text/csv' ? readCsv(body, depth) : readJsonArray(body, depth);
           const staged = await this.importer.stage(rows, () => body.arrived);
           if (!body.arrived) await finished(body, { readable: false });
           return { fingerprint: body.digest(), staged };

@@ -39,7 +39,7 @@ export class SenderAccountsController {
     description: [
       'A channel (smtp or webhook) with its config, quotas and time zone. The config is checked against the channel’s schema (errors name `config.<field>`).',
       'The whole config is sealed (AES-256-GCM) at rest; responses show it without its secret fields (smtp `password`, webhook `secret`), which are never returned or logged.',
-      'Webhook destinations on loopback or private networks are refused at send time unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set.',
+      'SMTP hosts and webhook destinations on loopback, private or other non-public addresses are refused at send time unless OUTBOUND_ALLOW_PRIVATE_NETWORKS is set.',
     ].join(' '),
     body: { schema: createSenderAccountBody, example: EXAMPLE_SENDER_ACCOUNT_INPUT },
     idempotent: true,

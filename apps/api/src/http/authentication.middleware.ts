@@ -1,11 +1,12 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { ApiKeyAuthenticator } from '@herald/tenants';
-import { RequestContext } from '@herald/telemetry';
+import { RequestContext, ServerPorts } from '@herald/telemetry';
 import type { NextFunction, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthenticatedRequest } from './access';
+import { AuthThrottle, lockoutProblem, type AuthAttempt, type Lockout } from './auth-throttle';
 import { ProblemException } from './problem';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="herald"' };
@@ -14,6 +15,8 @@ const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="herald"' };
  * Every /v1 request must carry a key (`Authorization: Bearer <key>` or `X-API-Key: <key>`):
  * the platform admin key or a tenant key. Runs before the body is read, so an unauthenticated
  * client cannot make the api parse anything; 401 for missing, malformed, unknown or revoked keys.
+ * Failures count against the client's address and the key's prefix (AuthThrottle): past the
+ * limit, 429 before the key is looked at.
  */
 @Injectable()
 export class AuthenticationMiddleware implements NestMiddleware {
@@ -21,6 +24,8 @@ export class AuthenticationMiddleware implements NestMiddleware {
 
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
+    private readonly throttle: AuthThrottle,
+    private readonly ports: ServerPorts,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly logger: PinoLogger,
   ) {
@@ -28,8 +33,17 @@ export class AuthenticationMiddleware implements NestMiddleware {
   }
 
   async use(req: AuthenticatedRequest, _res: Response, next: NextFunction): Promise<void> {
+    // The ops port serves no API route (ListenerGuard answers 404): no key is read there, so a
+    // request to it learns nothing about keys or routes.
+    if (this.ports.listenerOf(req) === 'ops') {
+      next();
+      return;
+    }
     const presented = presentedCredential(req);
+    const attempt = this.throttle.attemptOf(req, presented);
     if (presented === undefined) {
+      await this.refuseIfLocked(attempt);
+      this.throttle.missing();
       throw ProblemException.of(
         'unauthorized',
         'An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
@@ -37,9 +51,14 @@ export class AuthenticationMiddleware implements NestMiddleware {
         CHALLENGE,
       );
     }
-    if (presented.length > 512)
+    const isAdmin = presented.length <= 512 && timingSafeEqual(digest(presented), this.adminDigest);
+    if (!isAdmin && attempt.prefix === undefined) {
+      // Neither the admin key nor a Herald key: known to fail without a lookup.
+      throwIfLocked(await this.throttle.failUnlessLocked(attempt, 'malformed'));
       throw ProblemException.of('unauthorized', 'This is not a Herald API key.', [], CHALLENGE);
-    if (timingSafeEqual(digest(presented), this.adminDigest)) {
+    }
+    await this.refuseIfLocked(attempt);
+    if (isAdmin) {
       req.principal = { kind: 'platform' };
       next();
       return;
@@ -59,6 +78,7 @@ export class AuthenticationMiddleware implements NestMiddleware {
       );
     }
     if (!result.ok) {
+      await this.throttle.fail(attempt, result.reason);
       const detail =
         result.reason === 'malformed'
           ? 'This is not a Herald API key.'
@@ -71,6 +91,16 @@ export class AuthenticationMiddleware implements NestMiddleware {
     RequestContext.assign({ tenant_id: result.principal.tenantId });
     next();
   }
+
+  private async refuseIfLocked(attempt: AuthAttempt): Promise<void> {
+    throwIfLocked(await this.throttle.check(attempt));
+  }
+}
+
+function throwIfLocked(lockout: Lockout | undefined): void {
+  if (!lockout) return;
+  const { details, headers } = lockoutProblem(lockout);
+  throw new ProblemException(details, headers);
 }
 
 /** The key from `Authorization: Bearer …` or `X-API-Key`; a present but unusable header counts as a bad key. */

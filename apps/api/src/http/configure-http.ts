@@ -32,6 +32,9 @@ export function configureHttp(app: NestExpressApplication, config: HeraldConfig)
       : { origin: false },
   );
   app.disable('x-powered-by');
+  // Which X-Forwarded-* to believe: req.ip (what failed authentications are counted by),
+  // req.protocol and req.host (Bull Board's same-origin check) come from it.
+  app.set('trust proxy', config.http.trustProxy);
   // Hashing every JSON body for a weak ETag costs more than it saves: no route serves conditional GETs.
   app.set('etag', false);
   // Mounted outside Nest's routes, so declared here: public listener only (404 on the ops port).

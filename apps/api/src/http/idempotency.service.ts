@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { ByteSealer, HERALD_CONFIG, KEY_PURPOSES, type HeraldConfig } from '@herald/config';
 import type { Request, Response } from 'express';
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { canonicalJson } from './canonical-json';
 import { ProblemException } from './problem';
 
 export interface StoredResponse<T> {
@@ -39,20 +40,19 @@ type Claim =
  * commit together or not at all. A concurrent duplicate blocks on the unique index until the
  * first commits, then replays its response (or runs, if the first rolled back): no polling.
  * Same key, different request → 422. Failed requests store nothing. Keys expire after
- * IDEMPOTENCY_TTL_SECONDS. Stored bodies are sealed (AES-256-GCM): they may hold a new API key.
+ * IDEMPOTENCY_TTL_SECONDS. Stored bodies are sealed (AES-256-GCM, under the encryption key ring,
+ * recording the key's id): they may hold a new API key. `herald keys rotate-encryption` re-seals
+ * them when the key rotates.
  */
 @Injectable()
 export class IdempotencyService {
-  private readonly sealKey: Buffer;
+  private readonly sealer: ByteSealer;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {
-    this.sealKey = createHash('sha256')
-      .update('herald idempotency v1')
-      .update(config.security.encryptionKey.reveal())
-      .digest();
+    this.sealer = new ByteSealer(config.security.encryptionKeys.derive(KEY_PURPOSES.idempotencyResponses));
   }
 
   /** The request's Idempotency-Key, or undefined; 400 when present but unusable. */
@@ -205,7 +205,7 @@ export class IdempotencyService {
   ): Promise<void> {
     await manager.query(
       `UPDATE idempotency_keys SET fingerprint = $2, response_status = $3, response_body = $4 WHERE id = $1`,
-      [rowId, fingerprint, result.status, this.seal(JSON.stringify(result.body))],
+      [rowId, fingerprint, result.status, this.sealer.seal(JSON.stringify(result.body))],
     );
   }
 
@@ -219,7 +219,7 @@ export class IdempotencyService {
     }
     let body: T;
     try {
-      body = JSON.parse(this.unseal(stored.body)) as T;
+      body = JSON.parse(this.sealer.open(stored.body).toString('utf8')) as T;
     } catch {
       throw ProblemException.of(
         'conflict',
@@ -230,20 +230,6 @@ export class IdempotencyService {
     res.status(stored.status);
     return body;
   }
-
-  private seal(plain: string): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
-    const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return Buffer.concat([Buffer.from([1]), iv, cipher.getAuthTag(), data]);
-  }
-
-  private unseal(sealed: Buffer): string {
-    if (sealed[0] !== 1) throw new Error('unknown seal version');
-    const decipher = createDecipheriv('aes-256-gcm', this.sealKey, sealed.subarray(1, 13));
-    decipher.setAuthTag(sealed.subarray(13, 29));
-    return Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString('utf8');
-  }
 }
 
 /** Method, path (with query) and the body as canonical JSON (key order does not matter). */
@@ -252,14 +238,4 @@ export function requestFingerprint(req: Request): string {
     .update(`${req.method} ${req.originalUrl}\n`)
     .update(canonicalJson(req.body))
     .digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (value === undefined) return '';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
 }

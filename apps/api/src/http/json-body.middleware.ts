@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HERALD_CONFIG, sizeInBytes, type HeraldConfig } from '@herald/config';
 import type { NextFunction, Request, Response } from 'express';
+import { checkJsonText } from './json-text';
 import { ProblemException } from './problem';
 import { hasBody, readText, requireMediaType } from './request-body';
 
@@ -17,10 +18,12 @@ const STREAMED = new Set(['/v1/contacts/import']);
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly limit: number;
   private readonly idleMs: number;
+  private readonly maxDepth: number;
 
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
     this.limit = sizeInBytes(config.http.bodyLimit);
     this.idleMs = config.http.bodyIdleTimeoutMs;
+    this.maxDepth = config.api.jsonMaxDepth;
   }
 
   async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
@@ -35,6 +38,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       next();
       return;
     }
+    checkJsonText(text, this.maxDepth);
     try {
       req.body = JSON.parse(text) as unknown;
     } catch {

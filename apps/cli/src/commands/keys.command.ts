@@ -5,6 +5,7 @@ import { CliError, EXIT } from '../exit-codes';
 import { parseId, parseInput } from '../input';
 import { fields, table } from '../output';
 import type { Run } from '../program';
+import type { RotateEncryptionOptions } from './rotate-encryption';
 
 const PAGE = 1000;
 
@@ -12,11 +13,16 @@ interface TenantOption {
   tenant: string;
 }
 
-/** `herald keys create|revoke|list --tenant <id>`: a tenant's API keys, directly in Postgres. */
+/**
+ * `herald keys create|revoke|list --tenant <id>`: a tenant's API keys, directly in Postgres;
+ * `herald keys rotate-encryption`: data at rest moved to the current encryption key.
+ */
 export function registerKeyCommands(program: Command, run: Run): void {
   const keys = program
     .command('keys')
-    .description("a tenant's API keys (DATABASE_URL; create and revoke also need the fleet secrets)");
+    .description(
+      "a tenant's API keys, and encryption key rotation (DATABASE_URL; all but list also need the fleet secrets)",
+    );
   keys
     .command('create')
     .description('create an API key (its secret is printed once, on stdout)')
@@ -44,6 +50,19 @@ export function registerKeyCommands(program: Command, run: Run): void {
     .requiredOption('--tenant <id>', 'the tenant')
     .action((options: TenantOption, command: Command) =>
       run(command, (ctx) => listKeys(ctx, options.tenant)),
+    );
+  keys
+    .command('rotate-encryption')
+    .description(
+      're-seal sender credentials and stored idempotency responses sealed with a previous encryption key, in batches, while the fleet runs',
+    )
+    .option('--batch-size <n>', 'rows per transaction (1-10000)', '500')
+    .option('--dry-run', 'count what would be re-sealed, change nothing')
+    .action((options: RotateEncryptionOptions, command: Command) =>
+      run(command, async (ctx) => {
+        const { rotateEncryptionCommand } = await import('./rotate-encryption.js');
+        return rotateEncryptionCommand(ctx, options);
+      }),
     );
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { mergeAttributes, mergedAttributesProblem } from '../attribute-caps';
 import { contactCreateSchema, toChanges, type ContactChanges } from '../contact-fields';
 import { uuidv7, uuidv7Time } from '../ids';
 import { validate } from '../validation';
@@ -53,6 +54,8 @@ interface Slot {
   changes: ContactChanges;
   /** The rows that write this contact, in order. */
   rows: number[];
+  /** An existing contact's attributes as stored, when the chunk changes attributes (for the caps). */
+  storedAttributes: Record<string, unknown> | null;
 }
 
 /** Where a chunk's rows are: staged in Postgres, or in memory (read inside the transaction). */
@@ -251,10 +254,20 @@ export class ContactImporter {
       if (row.email !== null) emails.add(row.email);
       if (row.externalRef !== null) refs.add(row.externalRef);
     }
-    const found = await manager.query<{ id: string; email: string | null; external_ref: string | null }[]>(
-      `SELECT id, email, external_ref FROM contacts
-       WHERE tenant_id = $1 AND (email = ANY ($2::text[]) OR external_ref = ANY ($3::text[]))`,
-      [tenantId, [...emails], [...refs]],
+    const found = await manager.query<
+      {
+        id: string;
+        email: string | null;
+        external_ref: string | null;
+        attributes: Record<string, unknown> | null;
+      }[]
+    >(
+      // Attributes only when a row changes some, for the caps on the merge; locked (in id order)
+      // so no other writer changes them between this check and the update.
+      `SELECT id, email, external_ref, CASE WHEN $4 THEN attributes END AS attributes FROM contacts
+       WHERE tenant_id = $1 AND (email = ANY ($2::text[]) OR external_ref = ANY ($3::text[]))
+       ORDER BY id FOR UPDATE`,
+      [tenantId, [...emails], [...refs], rows.some((r) => (r.mask & BITS.attributes) !== 0)],
     );
     const byEmail = new Map<string, Slot>();
     const byRef = new Map<string, Slot>();
@@ -268,11 +281,37 @@ export class ContactImporter {
         mask: 0,
         changes: {},
         rows: [],
+        storedAttributes: c.attributes,
       };
       slots.push(slot);
       if (c.email) byEmail.set(c.email, slot);
       if (c.external_ref) byRef.set(c.external_ref, slot);
     }
+    // Only a row whose email or external_ref another row or a stored contact also has can write an
+    // existing contact or one an earlier row made: its changes are needed now (for the attribute
+    // caps on the merge, and to fold the rows of one contact); the others go in as they are.
+    const seen = new Map<string, number>();
+    const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);
+    for (const c of found) {
+      if (c.email !== null) count(`e:${c.email}`);
+      if (c.external_ref !== null) count(`r:${c.external_ref}`);
+    }
+    for (const r of rows) {
+      if (r.email !== null) count(`e:${r.email}`);
+      if (r.externalRef !== null) count(`r:${r.externalRef}`);
+    }
+    const shared = rows.filter(
+      (r) =>
+        (r.email !== null && seen.get(`e:${r.email}`)! > 1) ||
+        (r.externalRef !== null && seen.get(`r:${r.externalRef}`)! > 1),
+    );
+    const changes =
+      shared.length > 0
+        ? await source.changes(
+            manager,
+            shared.map((r) => r.row),
+          )
+        : new Map<number, ContactChanges>();
     const firstRow = new Map<Slot, StagedIdentity>();
     for (const staged of rows) {
       const { row } = staged;
@@ -294,6 +333,12 @@ export class ContactImporter {
         refused.push({ row, field: 'email', message: 'a contact needs an email or an external_ref' });
         continue;
       }
+      const rowChanges = changes.get(row);
+      const capProblem = rowChanges && mergedCapProblem(slot, rowChanges);
+      if (capProblem) {
+        refused.push({ row, field: 'attributes', message: capProblem });
+        continue;
+      }
       if (!slot) {
         slot = {
           id: staged.id,
@@ -303,6 +348,7 @@ export class ContactImporter {
           mask: 0,
           changes: {},
           rows: [],
+          storedAttributes: null,
         };
         slots.push(slot);
         firstRow.set(slot, staged);
@@ -318,20 +364,14 @@ export class ContactImporter {
       }
       slot.email = email;
       slot.externalRef = externalRef;
+      if (rowChanges) mergeInto(slot, rowChanges);
       slot.rows.push(row);
     }
 
     // A new contact written by one row (the usual case) is inserted from that row as is; the
-    // others (existing contacts, several rows for one contact) fold their rows' changes here.
+    // others (existing contacts, several rows for one contact) are written from their folded changes.
     const single = slots.filter((s) => !s.existing && s.rows.length === 1).map((s) => firstRow.get(s)!);
     const folded = slots.filter((s) => s.rows.length > 0 && (s.existing || s.rows.length > 1));
-    if (folded.length > 0) {
-      const changes = await source.changes(
-        manager,
-        folded.flatMap((s) => s.rows),
-      );
-      for (const slot of folded) for (const row of slot.rows) mergeInto(slot, changes.get(row)!);
-    }
     const fresh = folded.filter((s) => !s.existing);
     const touched = folded.filter((s) => s.existing);
     // A savepoint per chunk: a unique violation the lookup could not foresee (a concurrent import
@@ -474,6 +514,17 @@ function contactLine(
     status === 'archived' ? archivedAt : '\\N',
     isoAt(uuidv7Time(id)),
   ].join('\t');
+}
+
+/**
+ * Why a row's attributes cannot merge into its contact: the stored ones, then the chunk's earlier
+ * rows', then its own must stay within the caps (the row is refused and the contact keeps what it
+ * had). A new contact's first row was held to them by validation already.
+ */
+function mergedCapProblem(slot: Slot | undefined, changes: ContactChanges): string | undefined {
+  if (!changes.attributes || !slot || (!slot.storedAttributes && !slot.changes.attributes)) return undefined;
+  const before = mergeAttributes(slot.storedAttributes ?? {}, slot.changes.attributes ?? {});
+  return mergedAttributesProblem(mergeAttributes(before, changes.attributes));
 }
 
 function mergeInto(slot: Slot, changes: ContactChanges): void {

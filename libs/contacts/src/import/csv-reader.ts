@@ -1,6 +1,7 @@
 import { parse, type Parser } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { ImportFormatError } from '../errors';
+import { findJsonTextProblem, jsonTextMessage } from '../json-text';
 import type { RawImportRow } from './import-row';
 
 /** Columns a CSV import may have (any order, any subset); `attributes.<name>` columns add string attributes. */
@@ -21,10 +22,12 @@ const ATTRIBUTE_COLUMN = /^attributes\.(.{1,64})$/;
 /**
  * Reads CSV with a header row (BOM, CRLF and quoted fields with commas, quotes and newlines are
  * fine) into JSON-shaped objects: an empty cell is left out, `tags` splits on ";", `attributes`
- * is a JSON object. A record the parser cannot read, or with the wrong number of cells, is a
- * row error; a bad header is an ImportFormatError (nothing is imported).
+ * is a JSON object. A record the parser cannot read, with the wrong number of cells, with a NUL
+ * (which Postgres cannot store), or with an `attributes` cell that nests deeper than the row may
+ * (`maxDepth` counts the row object, as for a JSON import row) or escapes a string Postgres cannot
+ * store, is a row error; a bad header is an ImportFormatError (nothing is imported).
  */
-export async function* readCsv(body: Readable): AsyncGenerator<RawImportRow> {
+export async function* readCsv(body: Readable, options: { maxDepth: number }): AsyncGenerator<RawImportRow> {
   const parser: Parser = parse({
     bom: true,
     relax_column_count: true,
@@ -42,7 +45,7 @@ export async function* readCsv(body: Readable): AsyncGenerator<RawImportRow> {
   body.on('error', (error) => parser.destroy(error));
   body.pipe(parser);
 
-  let header: { names: string[]; map: (cells: string[]) => Record<string, unknown> } | undefined;
+  let header: Header | undefined;
   let consumed = 0;
   let row = 0;
   const drain = function* (upTo: number): Generator<RawImportRow> {
@@ -57,7 +60,7 @@ export async function* readCsv(body: Readable): AsyncGenerator<RawImportRow> {
     consumed += 1;
     yield* drain(consumed - 1);
     if (!header) {
-      header = readHeader(record);
+      header = readHeader(record, options.maxDepth);
       continue;
     }
     row += 1;
@@ -71,13 +74,22 @@ export async function* readCsv(body: Readable): AsyncGenerator<RawImportRow> {
       };
       continue;
     }
-    yield { row, value: header.map(record) };
+    const mapped = header.map(record);
+    yield 'error' in mapped ? { row, error: mapped.error } : { row, value: mapped.value };
   }
   if (header) yield* drain(Number.MAX_SAFE_INTEGER);
   else if (skipped.length > 0) throw new ImportFormatError(`CSV header row: ${skipped[0]!.message}`);
 }
 
-function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) => Record<string, unknown> } {
+interface Header {
+  names: string[];
+  /** A record as a JSON-shaped row, or the one cell that keeps it from being one. */
+  map: (
+    cells: string[],
+  ) => { value: Record<string, unknown> } | { error: { field: string; message: string } };
+}
+
+function readHeader(cells: string[], maxDepth: number): Header {
   const names = cells.map((c) => c.trim().toLowerCase());
   const errors: { field: string; message: string }[] = [];
   const seen = new Set<string>();
@@ -100,7 +112,7 @@ function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) 
   }
   // Per column, once: the attribute an `attributes.<name>` column sets (its name as written).
   const attributeOf = cells.map((c) => ATTRIBUTE_COLUMN.exec(c.trim())?.[1]);
-  const map = (values: string[]): Record<string, unknown> => {
+  const map: Header['map'] = (values) => {
     const out: Record<string, unknown> = {};
     let attributes: Record<string, unknown> | undefined;
     for (let i = 0; i < names.length; i++) {
@@ -108,6 +120,10 @@ function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) 
       if (value.trim() === '') continue;
       const name = names[i]!;
       const attribute = attributeOf[i];
+      if (value.includes('\u0000')) {
+        const field = attribute !== undefined ? `attributes.${attribute}` : name;
+        return { error: { field, message: jsonTextMessage('nul', maxDepth) } };
+      }
       if (attribute !== undefined) {
         attributes ??= {};
         attributes[attribute] = value;
@@ -117,6 +133,12 @@ function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) 
           .map((t) => t.trim())
           .filter(Boolean);
       } else if (name === 'attributes') {
+        // The cell is the row's `attributes` field: one level below the row.
+        const found = findJsonTextProblem(value, maxDepth - 1);
+        if (found) {
+          const field = found.path === '' ? 'attributes' : `attributes.${found.path}`;
+          return { error: { field, message: jsonTextMessage(found.kind, maxDepth) } };
+        }
         out.attributes = parseAttributes(value);
       } else {
         out[name] = value;
@@ -129,7 +151,7 @@ function readHeader(cells: string[]): { names: string[]; map: (cells: string[]) 
           ? { ...base, ...attributes }
           : (base ?? attributes);
     }
-    return out;
+    return { value: out };
   };
   return { names, map };
 }

@@ -1,17 +1,25 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ImportFormatError } from '../errors';
+import { findJsonTextProblem, jsonTextMessage } from '../json-text';
 import type { RawImportRow } from './import-row';
 
 /**
  * Reads a JSON array from a byte stream one element at a time, never holding the whole body:
  * it tracks strings and nesting depth to find where each element ends, then JSON.parses just
- * that element. An element that is not valid JSON becomes a row error; a body that is not an
- * array (or is cut short) is an ImportFormatError.
+ * that element. An element that is not valid JSON, that nests arrays and objects deeper than
+ * `maxDepth` (counted from the element itself, as for a single contact's body; found while
+ * scanning, so never parsed), or that escapes a string Postgres cannot store, becomes a row error;
+ * a body that is not an array (or is cut short) is an ImportFormatError.
  */
-export async function* readJsonArray(body: AsyncIterable<Buffer | string>): AsyncGenerator<RawImportRow> {
+export async function* readJsonArray(
+  body: AsyncIterable<Buffer | string>,
+  options: { maxDepth: number },
+): AsyncGenerator<RawImportRow> {
+  const { maxDepth } = options;
   const decoder = new StringDecoder('utf8');
   let state = 'start' as 'start' | 'before-value' | 'after-value' | 'in-value' | 'done';
   let depth = 0;
+  let tooDeep = false;
   let inString = false;
   let escaped = false;
   let pieces: string[] = [];
@@ -20,6 +28,10 @@ export async function* readJsonArray(body: AsyncIterable<Buffer | string>): Asyn
 
   const finishValue = (text: string): RawImportRow => {
     row += 1;
+    // Only rows the scan saw nest too deep, or with \u escapes (a NUL or a lone surrogate needs one), are read twice.
+    const found = tooDeep || text.includes('\\u') ? findJsonTextProblem(text, maxDepth) : undefined;
+    tooDeep = false;
+    if (found) return { row, error: { field: found.path, message: jsonTextMessage(found.kind, maxDepth) } };
     try {
       return { row, value: JSON.parse(text) as unknown };
     } catch {
@@ -44,8 +56,9 @@ export async function* readJsonArray(body: AsyncIterable<Buffer | string>): Asyn
           continue;
         }
         if (c === 0x22) inString = true;
-        else if (c === 0x7b || c === 0x5b) depth++;
-        else if (c === 0x7d || c === 0x5d) {
+        else if (c === 0x7b || c === 0x5b) {
+          if (++depth > maxDepth) tooDeep = true;
+        } else if (c === 0x7d || c === 0x5d) {
           if (depth === 0) {
             // `]` closing the top-level array right after a scalar element.
             pieces.push(text.slice(start, i));
