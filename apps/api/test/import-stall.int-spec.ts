@@ -136,33 +136,43 @@ describe('imports cut after staging leave nothing behind', () => {
     const a = await api.createTenant('A');
     const seeded = await api.request('POST', '/v1/contacts/import', {
       key: a.key,
-      body: [{ email: 'ada@x.io', external_ref: 'crm-ada', first_name: 'Ada' }],
+      body: [
+        {
+          email: 'ada@x.io',
+          external_ref: 'crm-ada',
+          first_name: 'Ada',
+          // One key short of the cap: two more would break it once merged.
+          attributes: Object.fromEntries(Array.from({ length: 99 }, (_, i) => [`k${i}`, i])),
+        },
+      ],
     });
     expect(seeded.status).toBe(200);
     const first = [
-      'ada@x.io,,Ada2', // row 1: updates the existing contact
-      'new1@x.io,crm-n1,N1', // row 2: a new contact…
-      'new1@x.io,,N1b', // row 3: …that a later row of the same chunk updates
-      'ada@x.io,crm-n1,', // row 4: email and external_ref name two different contacts
-      ...Array.from({ length: CSV_ROWS - 4 }, (_, i) => `user${i}@example.com,,User`),
+      'ada@x.io,,Ada2,,', // row 1: updates the existing contact
+      'new1@x.io,crm-n1,N1,,', // row 2: a new contact…
+      'new1@x.io,,N1b,,', // row 3: …that a later row of the same chunk updates
+      'ada@x.io,crm-n1,,,', // row 4: email and external_ref name two different contacts
+      'ada@x.io,,,x,y', // row 5: its attributes merged with the stored ones would be 101 keys
+      ...Array.from({ length: CSV_ROWS - 5 }, (_, i) => `user${i}@example.com,,User,,`),
     ];
     const request = await stalledImport(
       api,
       a.key,
-      `email,external_ref,first_name\r\n${first.join('\r\n')}\r\n`,
+      `email,external_ref,first_name,attributes.extra1,attributes.extra2\r\n${first.join('\r\n')}\r\n`,
     );
     await eventually(async () => (await stagedRows(api)) > 0, { what: 'a staged chunk' });
     // The rest: a row updating a contact created by a staged row, and a bad row.
-    await request.send('user0@example.com,,Again\r\nbad-email,,\r\n');
+    await request.send('user0@example.com,,Again,,\r\nbad-email,,,,\r\n');
     await request.send('');
     const answer = await request.answer;
     expect(answer?.status).toBe(200);
     expect(JSON.parse(answer!.body)).toEqual({
-      created: 1 + (CSV_ROWS - 4),
+      created: 1 + (CSV_ROWS - 5),
       updated: 3,
-      failed: 2,
+      failed: 3,
       errors: [
         { row: 4, field: 'external_ref', message: 'belongs to a different contact than the email' },
+        { row: 5, field: 'attributes', message: 'would have 101 keys after merging (at most 100)' },
         { row: CSV_ROWS + 2, field: 'email', message: 'must be an email address' },
       ],
       errors_truncated: false,
@@ -179,7 +189,12 @@ describe('imports cut after staging leave nothing behind', () => {
       { email: 'user0@example.com', external_ref: null, first_name: 'Again' },
       { email: 'user1@example.com', external_ref: null, first_name: 'User' },
     ]);
-    expect(await contactCount(api, a.id)).toBe(2 + (CSV_ROWS - 4));
+    expect(await contactCount(api, a.id)).toBe(2 + (CSV_ROWS - 5));
+    const [ada] = await api.query<{ keys: number }>(
+      `SELECT count(*)::int AS keys FROM contacts, jsonb_object_keys(attributes) WHERE tenant_id = $1 AND email = 'ada@x.io'`,
+      [a.id],
+    );
+    expect(ada!.keys).toBe(99);
     expect(await stagedRows(api)).toBe(0);
   });
 
