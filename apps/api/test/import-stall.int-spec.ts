@@ -321,4 +321,25 @@ describe('imports per tenant are limited (API_IMPORT_CONCURRENCY_PER_TENANT)', (
     ]);
     expect(await slotsHeld(a.id)).toBe(0);
   });
+
+  it('slots a dead replica held expire: its leases do not block the tenant for ever', async () => {
+    const a = await api.createTenant('A');
+    const redis = api.app.get<Redis>(REDIS);
+    const key = api.app.get(RedisKeys).key('imports', a.id);
+    const [seconds] = await redis.time();
+    const now = Number(seconds) * 1000;
+    const importOne = () =>
+      api.request('POST', '/v1/contacts/import', {
+        key: a.key,
+        raw: 'email\r\nx@x.io\r\n',
+        headers: { 'content-type': 'text/csv' },
+      });
+    // Two leases still live (a replica busy elsewhere): the tenant is at its limit.
+    await redis.zadd(key, now + 60_000, 'live-1', now + 60_000, 'live-2');
+    expect((await importOne()).status).toBe(429);
+    // The same two, past their expiry (a replica that died without releasing them): they are dropped.
+    await redis.zadd(key, now - 1, 'live-1', now - 1, 'live-2');
+    expect((await importOne()).status).toBe(200);
+    expect(await slotsHeld(a.id)).toBe(0);
+  });
 });
