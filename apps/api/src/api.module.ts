@@ -24,6 +24,7 @@ import { AccessGuard } from './http/access';
 import { AuthThrottle } from './http/auth-throttle';
 import { AuthenticationMiddleware } from './http/authentication.middleware';
 import { IdempotencyService } from './http/idempotency.service';
+import { ImportConcurrency } from './http/import-concurrency';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
@@ -67,6 +68,7 @@ import { TenantsController } from './tenants/tenants.controller';
     AuthThrottle,
     BullBoardMount,
     IdempotencyService,
+    ImportConcurrency,
     RouteTable,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },

@@ -4,7 +4,13 @@ import { MIGRATIONS } from './migrations';
 export interface DatabaseSettings {
   url: string;
   poolMax: number;
+  /** 0: none (migrations). */
   statementTimeoutMs: number;
+  /**
+   * Postgres ends a session idle inside a transaction this long (0: never), so a caller stuck
+   * between two statements cannot keep a pooled connection and its locks.
+   */
+  idleInTransactionTimeoutMs: number;
   applicationName: string;
 }
 
@@ -27,6 +33,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     extra: {
       max: settings.poolMax,
       statement_timeout: settings.statementTimeoutMs,
+      idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30_000,
     },

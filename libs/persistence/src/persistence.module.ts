@@ -22,6 +22,7 @@ import { TransactionRunner } from './transaction-runner';
           url: config.database.url.reveal(),
           poolMax: config.database.poolMax,
           statementTimeoutMs: config.database.statementTimeoutMs,
+          idleInTransactionTimeoutMs: config.database.idleInTransactionTimeoutMs,
           applicationName: serviceName(config),
         }),
         // Boot must not hang or crash while Postgres is away: /ready reports it instead.

@@ -16,7 +16,13 @@ describe('SQL-first schema: TypeORM holds no model of its own', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     dataSource = new DataSource(
-      dataSourceOptions({ url: database.url, poolMax: 1, statementTimeoutMs: 0, applicationName: 'test' }),
+      dataSourceOptions({
+        url: database.url,
+        poolMax: 1,
+        statementTimeoutMs: 0,
+        idleInTransactionTimeoutMs: 0,
+        applicationName: 'test',
+      }),
     );
     await dataSource.initialize();
   });

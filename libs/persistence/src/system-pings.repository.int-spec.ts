@@ -12,7 +12,13 @@ describe('SystemPingsRepository (SQL, no entity)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     dataSource = new DataSource(
-      dataSourceOptions({ url: database.url, poolMax: 2, statementTimeoutMs: 0, applicationName: 'test' }),
+      dataSourceOptions({
+        url: database.url,
+        poolMax: 2,
+        statementTimeoutMs: 0,
+        idleInTransactionTimeoutMs: 0,
+        applicationName: 'test',
+      }),
     );
     await dataSource.initialize();
     pings = new SystemPingsRepository(dataSource);

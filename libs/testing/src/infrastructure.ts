@@ -85,6 +85,7 @@ export async function prepareTemplate(postgresUrl: string): Promise<void> {
     url: databaseUrl(postgresUrl, TEMPLATE_DATABASE),
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
+    extra: { idle_in_transaction_session_timeout: 30_000 },
   });
   await dataSource.initialize();
   try {

@@ -40,6 +40,7 @@ async function withDataSource(work: (dataSource: DataSource) => Promise<number>)
       url: database.url.reveal(),
       poolMax: 2,
       statementTimeoutMs: 0,
+      idleInTransactionTimeoutMs: database.idleInTransactionTimeoutMs,
       applicationName: 'herald-migrate',
     }),
   );
