@@ -1,10 +1,10 @@
-import { hashTaggedPrefix, JobProducer } from '@herald/queues';
+import { JobProducer } from '@herald/queues';
 import { CircuitBreaker } from '@herald/resilience';
 import { RouteDeclarationCheck } from '@herald/telemetry';
-import { TEST_ADMIN_KEY, testRedisUrl } from '@herald/testing';
-import { Worker } from 'bullmq';
+import { TEST_ADMIN_KEY } from '@herald/testing';
 import { randomUUID } from 'node:crypto';
 import { TestApi } from '../../../test/support/api-app';
+import { failSystemJobs } from '../../../test/support/failed-jobs';
 import { isNoRoute, rawRequest, spellingsOf, type RawResponse } from '../../../test/support/raw-http';
 
 interface Operation {
@@ -109,7 +109,7 @@ describe('access matrix: every route × spelling × caller', () => {
       await post(a.key, '/v1/suppressions', { email: 'gone@example.com', reason: 'manual' })
     ).id;
     fixtures.ping = (await post(TEST_ADMIN_KEY, '/v1/system/pings', {})).id;
-    await failOneSystemJob(api);
+    await failSystemJobs(api, 'matrix-broken-1');
 
     const document = (await api.request<OpenApiDocument>('GET', '/docs-json', { key: null })).body;
     operations = Object.entries(document.paths).flatMap(([template, item]) =>
@@ -270,22 +270,4 @@ function resolve(template: string, fixtures: Record<string, string>): string {
       return randomUUID();
     })
     .join('/');
-}
-
-/** One failed job in the system queue: what a bypassing retry-failed would move. */
-async function failOneSystemJob(api: TestApi): Promise<void> {
-  const queue = api.app.get(JobProducer).queue('system');
-  await queue.add('broken', { payload: {}, trace: {} }, { jobId: 'matrix-broken-1', attempts: 1 });
-  const worker = new Worker('system', () => Promise.reject(new Error('boom')), {
-    connection: { url: testRedisUrl() },
-    prefix: hashTaggedPrefix(api.config.redis.prefix),
-    autorun: false,
-  });
-  try {
-    const failed = new Promise<void>((resolve) => worker.once('failed', () => resolve()));
-    void worker.run();
-    await failed;
-  } finally {
-    await worker.close();
-  }
 }

@@ -1,8 +1,8 @@
-import { hashTaggedPrefix, JobProducer } from '@herald/queues';
+import { JobProducer } from '@herald/queues';
 import { CircuitBreaker } from '@herald/resilience';
-import { TEST_ADMIN_KEY, testRedisUrl } from '@herald/testing';
-import { Worker } from 'bullmq';
+import { TEST_ADMIN_KEY } from '@herald/testing';
 import { TestApi } from '../../../test/support/api-app';
+import { failSystemJobs } from '../../../test/support/failed-jobs';
 
 type Depths = { data: { name: string; counts: Record<string, number> }[] };
 type Circuit = {
@@ -72,26 +72,7 @@ describe('admin API and Bull Board', () => {
 
     it('retries failed jobs (platform only) and counts them', async () => {
       const queue = api.app.get(JobProducer).queue('system');
-      await queue.add('broken', { payload: {}, trace: {} }, { jobId: 'broken-1', attempts: 1 });
-      await queue.add('broken', { payload: {}, trace: {} }, { jobId: 'broken-2', attempts: 1 });
-      // A worker whose every job fails once and for all (one attempt each).
-      const worker = new Worker('system', () => Promise.reject(new Error('boom')), {
-        connection: { url: testRedisUrl() },
-        prefix: hashTaggedPrefix(api.config.redis.prefix),
-        autorun: false,
-      });
-      try {
-        const failed = new Promise<void>((resolve) => {
-          let n = 0;
-          worker.on('failed', () => {
-            if (++n === 2) resolve();
-          });
-        });
-        void worker.run();
-        await failed;
-      } finally {
-        await worker.close();
-      }
+      await failSystemJobs(api, 'broken-1', 'broken-2');
 
       const depths = await api.request<Depths>('GET', '/v1/admin/queues', { key: a.key });
       expect(depths.body.data.find((q) => q.name === 'system')!.counts.failed).toBe(2);

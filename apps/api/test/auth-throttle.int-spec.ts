@@ -1,12 +1,12 @@
-import { JobProducer, hashTaggedPrefix, RedisKeys } from '@herald/queues';
+import { JobProducer, RedisKeys } from '@herald/queues';
 import { generateApiKey } from '@herald/tenants';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
-import { eventually, freePort, TEST_ADMIN_KEY, testRedisUrl } from '@herald/testing';
-import { Worker } from 'bullmq';
+import { eventually, freePort, TEST_ADMIN_KEY } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { crc32 } from 'node:zlib';
 import { register } from 'prom-client';
 import { TestApi } from '../../../test/support/api-app';
+import { failSystemJobs } from '../../../test/support/failed-jobs';
 import { AuthThrottle } from '../src/http/auth-throttle';
 
 type Problem = { type: string; status: number; detail: string };
@@ -189,27 +189,7 @@ describe('throttled failed authentications', () => {
     const retryFailed = '/api/queues/system/retry/failed';
     const address = '192.0.2.40';
 
-    async function failedJobs(...ids: string[]): Promise<void> {
-      const queue = api.app.get(JobProducer).queue('system');
-      for (const id of ids) await queue.add('broken', { payload: {}, trace: {} }, { jobId: id, attempts: 1 });
-      const worker = new Worker('system', () => Promise.reject(new Error('boom')), {
-        connection: { url: testRedisUrl() },
-        prefix: hashTaggedPrefix(api.config.redis.prefix),
-        autorun: false,
-      });
-      try {
-        const failed = new Promise<void>((resolve) => {
-          let n = 0;
-          worker.on('failed', () => {
-            if (++n === ids.length) resolve();
-          });
-        });
-        void worker.run();
-        await failed;
-      } finally {
-        await worker.close();
-      }
-    }
+    const failedJobs = (...ids: string[]) => failSystemJobs(api, ...ids);
     const failedCount = () => api.app.get(JobProducer).queue('system').getFailedCount();
 
     it('refuses cross-site requests with valid credentials (403), and nothing changes', async () => {
