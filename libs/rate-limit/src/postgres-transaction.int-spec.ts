@@ -27,9 +27,9 @@ describe('inTransaction', () => {
 
   it('throws the dropped connection’s own error when it dies between two statements', async () => {
     const attempt = inTransaction(dataSource, async (query) => {
-      const [{ pid }] = await query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const [row] = await query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const before = runners();
-      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await admin.query('SELECT pg_terminate_backend($1)', [row?.pid]);
       // TypeORM releases the runner when the client reports the dropped connection.
       await eventually(() => Promise.resolve(runners() < before), { what: 'query runner released' });
       return query('SELECT 1');
