@@ -2,6 +2,19 @@
 export const CHANNEL_NAMES = ['smtp', 'webhook', 'dry-run'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
+/**
+ * Whether the receiving end drops a second send of the same delivery key: a webhook receiver
+ * honours `Idempotency-Key`, a dry run has no effect to repeat; an SMTP server may keep both
+ * copies (the Message-ID is the same, but nothing obliges a mailbox to deduplicate). A send
+ * whose outcome a crash left unknown may be repeated only where this holds, unless the sender
+ * account opts into at-least-once.
+ */
+export const RECEIVER_DEDUPES_BY_KEY: Record<ChannelName, boolean> = {
+  smtp: false,
+  webhook: true,
+  'dry-run': true,
+};
+
 /** What one delivery sends, rendered already (subject and body are final text). */
 export interface OutboundMessage {
   readonly deliveryId: string;
