@@ -55,6 +55,12 @@ export interface SendResult {
  */
 export interface Channel {
   readonly name: ChannelName;
+  /**
+   * How many sends of one account this channel has on the wire at once (more wait inside it,
+   * e.g. for a pooled connection); undefined: no such bound. A caller that must keep the sends
+   * whose outcome a crash would leave unknown to those on the wire claims no more than this.
+   */
+  readonly maxInFlight?: number;
   send(message: OutboundMessage, options: SendOptions): Promise<SendResult>;
   /** Releases pooled connections (on shutdown). */
   close?(): Promise<void>;

@@ -21,6 +21,7 @@ import {
 } from './ledger.repository';
 import { MicroBatcher } from './micro-batcher';
 import { OutcomeRecorder } from './outcome-recorder';
+import { groupBy, inLanes } from './send-lanes';
 import { classifySendError } from './send-errors';
 import {
   defaultGuarantee,
@@ -62,10 +63,20 @@ const PROBE_WAIT_MS = 1000;
 const MAX_SEND_WINDOW = 512;
 /** How long the first job of a batch waits for others: a few ms of latency buys far fewer round trips. */
 const LINGER_MS = 5;
+/** How long a claim waits for the claims of other sends starting at the same moment. */
+const CLAIM_LINGER_MS = 1;
+/** Sends of an at-most-once account at once, for a channel that does not say how many it has on the wire. */
+const AT_MOST_ONCE_LANES = 16;
 /** How long a step keeps retrying a refused Postgres or Redis call before the batch goes back to the queue. */
 const STAGE_BUDGET_MS = 5000;
 const UNKNOWN_REASON =
   'outcome unknown: the attempt sending it stopped before recording whether the provider accepted it; not sent again until an operator resends or closes it';
+
+/** A delivery this process holds for one attempt: the attempt number, and its claim's token. */
+interface Claim {
+  attempt: number;
+  token: string;
+}
 
 interface Ready {
   ctx: DeliveryContext;
@@ -109,6 +120,41 @@ export class DeliveryPipeline {
 
   /** Each send's outcome, written as soon as the provider answered. */
   private readonly recorder: OutcomeRecorder;
+
+  /**
+   * Claims of the sends about to start, across batches and accounts, in one statement per few
+   * milliseconds. Each statement is one attempt with its own token; it is never given up (a
+   * claim that landed unseen would hold rows in `sending` with no send), and repeating it with
+   * its token takes the same rows again.
+   */
+  private readonly claims = new MicroBatcher<DeliveryRef & { resendExpired: boolean }, Claim | undefined>(
+    async (items) => {
+      const token = randomUUID();
+      const claimed = await this.stage(
+        'claim',
+        () => this.ledger.claim(items, this.config.delivery.sendLeaseMs, token),
+        { untilDone: true },
+      );
+      return items.map((i) => {
+        const attempt = claimed.get(i.id);
+        return attempt === undefined ? undefined : { attempt, token };
+      });
+    },
+    500,
+    CLAIM_LINGER_MS,
+  );
+
+  /**
+   * How many of an account's deliveries are claimed and sending at once. Where a crash's unknown
+   * outcome is held for an operator (at-most-once), no more than the channel has on the wire;
+   * where a repeat is harmless, the whole batch.
+   */
+  private lanesFor(r: Ready): number {
+    if (r.account.deliveryGuarantee === 'at_least_once') return Number.POSITIVE_INFINITY;
+    return this.channels.has(r.account.channel)
+      ? (this.channels.get(r.account.channel).maxInFlight ?? AT_MOST_ONCE_LANES)
+      : 1;
+  }
 
   /** Per circuit (channel and account): how many sends the next batch may make. */
   private readonly windows = new Map<string, number>();
@@ -315,85 +361,69 @@ export class DeliveryPipeline {
         refunds.push(r.reservation!);
       }
     }
-    // This attempt's claim token: a claim retried after a lost reply takes the same rows again,
-    // and this attempt's records cannot touch a row a later attempt took over.
-    const token = randomUUID();
-    let claimed: Map<string, number>;
-    try {
-      // Never abandoned: a claim that landed unseen would hold rows in `sending` with no send.
-      claimed = await this.stage(
-        'claim',
-        () =>
-          this.ledger.claim(
-            renderable.map((r) => ({ ...ref(r.ctx), resendExpired: r.ctx.status === 'sending' })),
-            this.config.delivery.sendLeaseMs,
-            token,
-          ),
-        { untilDone: true },
-      );
-    } catch (error) {
-      await this.settleQuota(
-        'refund',
-        admitted.map((r) => r.reservation!),
-      );
-      throw error;
-    }
-    const sending = renderable.filter((r) => {
-      if (claimed.has(r.ctx.id)) return true;
-      refunds.push(r.reservation!);
-      outcomes.set(r.ctx.id, { kind: 'noop', reason: 'another attempt holds this delivery' });
-      return false;
-    });
     const committed: Reservation[] = [];
     const transientByCircuit = new Map<string, { key: CircuitKey; failures: number; successes: number }>();
-    await Promise.all(
-      sending.map(async (r) => {
-        const circuit = { channel: r.account.channel, account: r.account.id };
-        const tally = transientByCircuit.get(`${circuit.channel}:${circuit.account}`) ?? {
-          key: circuit,
-          failures: 0,
-          successes: 0,
-        };
-        transientByCircuit.set(`${circuit.channel}:${circuit.account}`, tally);
-        const attempt = claimed.get(r.ctx.id) ?? 1;
-        const stop = this.metrics.deliveryDuration.startTimer({ channel: r.account.channel });
-        let result: SendResult;
-        try {
-          result = await this.channels.get(r.account.channel).send(r.message!, {
-            idempotencyKey: r.ctx.deliveryKey,
-            account: { id: r.account.id, config: r.account.config },
-          });
-        } catch (error) {
-          refunds.push(r.reservation!);
-          const failure = classifySendError(error, attempt);
-          if (failure.kind === 'failed') {
-            if (error instanceof PermanentChannelError)
-              tally.successes += 1; // the provider answered: it is up
-            else if (!(error instanceof UnknownChannelError)) tally.failures += 1;
-            outcomes.set(r.ctx.id, { kind: 'failed', reason: failure.reason });
-            await this.recorder.failed(
-              { ...ref(r.ctx), error: failure.error, permanent: failure.permanent },
-              token,
-            );
-          } else {
-            tally.failures += 1;
-            outcomes.set(r.ctx.id, {
-              kind: 'delay',
-              until: this.clock.nowMs() + retryDelay(attempt - 1, failure.retryAfterMs),
-              reason: 'transient error',
-            });
-            await this.recorder.released({ ...ref(r.ctx), error: failure.reason }, token);
+    // Claimed just before the send, at most `lanes` per account at a time: where a repeat is not
+    // allowed, what a crash leaves unknown is what was on the wire, not the whole batch.
+    const sendFailures = await Promise.allSettled(
+      [...groupBy(renderable, (r) => `${r.account.tenantId}:${r.account.id}`).values()].map((group) =>
+        inLanes(group, this.lanesFor(group[0]!), async (r) => {
+          let claim: Claim | undefined;
+          try {
+            claim = await this.claims.submit({ ...ref(r.ctx), resendExpired: r.ctx.status === 'sending' });
+          } finally {
+            if (!claim) refunds.push(r.reservation!);
           }
-          return;
-        } finally {
-          stop();
-        }
-        tally.successes += 1;
-        // Recorded as soon as the provider answered, not once the whole batch is done.
-        await this.recorder.sent({ ...ref(r.ctx), providerMessageId: result.providerMessageId });
-        outcomes.set(r.ctx.id, { kind: 'sent' });
-        committed.push(r.reservation!);
-      }),
+          if (!claim) {
+            outcomes.set(r.ctx.id, { kind: 'noop', reason: 'another attempt holds this delivery' });
+            return;
+          }
+          const circuit = { channel: r.account.channel, account: r.account.id };
+          const tally = transientByCircuit.get(`${circuit.channel}:${circuit.account}`) ?? {
+            key: circuit,
+            failures: 0,
+            successes: 0,
+          };
+          transientByCircuit.set(`${circuit.channel}:${circuit.account}`, tally);
+          const stop = this.metrics.deliveryDuration.startTimer({ channel: r.account.channel });
+          let result: SendResult;
+          try {
+            result = await this.channels.get(r.account.channel).send(r.message!, {
+              idempotencyKey: r.ctx.deliveryKey,
+              account: { id: r.account.id, config: r.account.config },
+            });
+          } catch (error) {
+            refunds.push(r.reservation!);
+            const failure = classifySendError(error, claim.attempt);
+            if (failure.kind === 'failed') {
+              if (error instanceof PermanentChannelError)
+                tally.successes += 1; // the provider answered: it is up
+              else if (!(error instanceof UnknownChannelError)) tally.failures += 1;
+              outcomes.set(r.ctx.id, { kind: 'failed', reason: failure.reason });
+              await this.recorder.failed(
+                { ...ref(r.ctx), error: failure.error, permanent: failure.permanent },
+                claim.token,
+              );
+            } else {
+              tally.failures += 1;
+              outcomes.set(r.ctx.id, {
+                kind: 'delay',
+                until: this.clock.nowMs() + retryDelay(claim.attempt - 1, failure.retryAfterMs),
+                reason: 'transient error',
+              });
+              await this.recorder.released({ ...ref(r.ctx), error: failure.reason }, claim.token);
+            }
+            return;
+          } finally {
+            stop();
+          }
+          tally.successes += 1;
+          // Recorded as soon as the provider answered, not once the whole batch is done.
+          await this.recorder.sent({ ...ref(r.ctx), providerMessageId: result.providerMessageId });
+          outcomes.set(r.ctx.id, { kind: 'sent' });
+          committed.push(r.reservation!);
+        }),
+      ),
     );
     const movedToUnknown = await this.stage('record', async () => {
       const [moved] = await Promise.all([
@@ -411,6 +441,9 @@ export class DeliveryPipeline {
       this.settleQuota('refund', refunds),
       ...[...transientByCircuit.values()].map((t) => this.recordCircuit(t)),
     ]);
+    // A claim or a record that failed for good (not an outage): the batch goes back to the queue.
+    const sendFailure = sendFailures.find((f) => f.status === 'rejected');
+    if (sendFailure) throw sendFailure.reason;
     const runs = unique(
       contexts
         .filter((c) => c.runId && isFinal(outcomes.get(c.id)))

@@ -1,4 +1,9 @@
-import { PermanentChannelError, TransientChannelError, UnknownChannelError } from '@herald/channels';
+import {
+  ChannelError,
+  PermanentChannelError,
+  TransientChannelError,
+  UnknownChannelError,
+} from '@herald/channels';
 import { DEFAULT_RETRY_POLICY } from '@herald/resilience';
 import { errorText } from './stage-errors';
 
@@ -22,7 +27,8 @@ export function classifySendError(error: unknown, attempt: number): SendFailure 
     const reason = `${error.message}: this worker cannot send through the account's channel (upgrade the worker, or move the campaign to another account)`;
     return { kind: 'failed', reason, error: reason, permanent: true };
   }
-  const message = errorText(error);
+  // A channel's own message is already what the ledger should say; anything else gets its code.
+  const message = error instanceof ChannelError ? error.message : errorText(error);
   if (attempt >= DEFAULT_RETRY_POLICY.maxAttempts)
     return {
       kind: 'failed',
