@@ -89,10 +89,13 @@ interface Ready {
  * The life of a delivery (DESIGN §5), for a batch of jobs at a time: every database and Redis
  * step is one round trip per batch (or per sender account in it), so throughput is bounded by
  * the provider, not by bookkeeping. Order per delivery: suppression → breaker → quota →
- * render → claim (`sending`) → send with the delivery key as idempotency key → `sent` and its
- * interaction in one statement → quota commit. Transient errors release the claim, refund the
- * quota, count against the breaker and come back after a backoff; after the last attempt, and
- * on permanent errors, the delivery is `failed`.
+ * render → claim (`sending`, just before the send) → send with the delivery key as idempotency
+ * key → `sent` and its interaction, recorded as soon as the provider answered → quota commit.
+ * Provider errors: transient ones release the claim, refund the quota, count against the
+ * breaker and come back after a backoff; after the last attempt, and on permanent errors, the
+ * delivery is `failed`. Postgres and Redis refusals are retried per step (stage-errors.ts);
+ * none fails a delivery. A `sending` delivery whose lease ran out (its attempt died) is sent
+ * again only where its account is at-least-once; otherwise it is held as `unknown`.
  */
 @Injectable()
 export class DeliveryPipeline {
@@ -355,9 +358,16 @@ export class DeliveryPipeline {
         r.message = render(r.ctx);
         renderable.push(r);
       } catch (error) {
-        const reason = error instanceof TemplateError ? error.message : 'template could not be rendered';
-        failedUnclaimed.push({ ...ref(r.ctx), error: reason, permanent: true });
-        outcomes.set(r.ctx.id, { kind: 'failed', reason });
+        if (!(error instanceof TemplateError)) {
+          // A bug, not the template: the batch goes back to the queue, no delivery is failed on it.
+          await this.settleQuota(
+            'refund',
+            admitted.map((a) => a.reservation!),
+          );
+          throw error;
+        }
+        failedUnclaimed.push({ ...ref(r.ctx), error: error.message, permanent: true });
+        outcomes.set(r.ctx.id, { kind: 'failed', reason: error.message });
         refunds.push(r.reservation!);
       }
     }
