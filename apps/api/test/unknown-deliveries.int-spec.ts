@@ -147,11 +147,17 @@ describe('deliveries whose outcome is unknown (API)', () => {
   });
 
   it('names the field when the query is wrong', async () => {
-    for (const query of ['', '?status=sent']) {
+    for (const [query, field] of [
+      ['?status=sent', 'status'],
+      ['?status=unknown&limit=0', 'limit'],
+      ['?cursor=nonsense', 'cursor'],
+    ] as const) {
       const res = await api.request<Problem>('GET', `/v1/deliveries${query}`, { key: a.key });
       expect(res.status).toBe(400);
-      expect(res.body.errors.map((e) => e.field)).toEqual(['status']);
+      expect(res.body.errors.map((e) => e.field)).toEqual([field]);
     }
+    // `unknown` is the default (and the only listing for now).
+    expect((await api.request('GET', '/v1/deliveries', { key: a.key })).status).toBe(200);
   });
 
   it('is for operators: a read or write key is refused', async () => {

@@ -7,11 +7,14 @@ import { pageQuery } from '../tenants/tenants.schemas';
 const iso = z.string().meta({ format: 'date-time' });
 
 export const listDeliveriesQuery = pageQuery.extend({
-  status: z.enum(['unknown'], 'must be unknown: the deliveries waiting for an operator').meta({
-    description:
-      'Which deliveries: `unknown` (the only listing for now) — a crash left their send’s outcome unknown and their sender account takes no repeat, so each waits for an operator to resend or close it.',
-    examples: ['unknown'],
-  }),
+  status: z
+    .enum(['unknown'], 'must be unknown: the deliveries waiting for an operator')
+    .optional()
+    .meta({
+      description:
+        'Which deliveries: `unknown` (the only listing for now, and the default) — a crash left their send’s outcome unknown and their sender account takes no repeat, so each waits for an operator to resend or close it.',
+      examples: ['unknown'],
+    }),
 });
 
 export const deliveryIdParams = z.object({
