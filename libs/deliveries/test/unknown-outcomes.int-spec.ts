@@ -3,7 +3,14 @@ import { HeraldMetrics } from '@herald/telemetry';
 import { SmtpSink, WebhookSink } from '@herald/testing';
 import { randomUUID } from 'node:crypto';
 import { TestApi } from '../../../test/support/api-app';
-import { DeliveryPipeline, LedgerRepository } from '../src';
+import { QuotaService } from '@herald/rate-limit';
+import {
+  DeliveryPipeline,
+  DeliveryReconciler,
+  LedgerRepository,
+  quotaAccountOf,
+  SenderAccountsRepository,
+} from '../src';
 import { drive, seedRun } from './pipeline-harness';
 
 jest.setTimeout(60_000);
@@ -77,6 +84,18 @@ describe('a send a crash left unknown', () => {
     const again = await drive(pipeline, run.tenantId, run.deliveryIds);
     expect([...again.outcomes.values()]).toEqual(Array(4).fill({ kind: 'noop', reason: 'already unknown' }));
     expect((await unknownCount()) - before).toBe(4);
+    // The dead attempt's quota reservation is committed, not refunded: the send may have happened.
+    const account = await api.app.get(SenderAccountsRepository).find(run.tenantId, run.accountId);
+    const quota = api.app.get(QuotaService);
+    const reserved = await quota.reserve({
+      account: quotaAccountOf(account!),
+      reservationId: `${run.deliveryIds[0]}:crashed`,
+    });
+    expect(reserved.admitted).toBe(true);
+    expect(await api.app.get(DeliveryReconciler).settleReservations({ olderThanMs: 0, limit: 100 })).toEqual({
+      committed: 1,
+      refunded: 0,
+    });
   });
 
   it('sends it again, once, when the SMTP account is at-least-once', async () => {
