@@ -4,6 +4,16 @@ import globals from 'globals';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+const LIB_INDEX_ONLY = {
+  group: ['@herald/*/*'],
+  message: 'Import a lib through its index (@herald/<lib>), never deep.',
+};
+const NO_APP_INTERNALS = {
+  regex: '^(\\.\\./)+(api|worker|beat|cli|all)/src(/|$)',
+  message:
+    "Another app's internals: apps/all composes an app through its index (@herald/app-<name>); code two apps share belongs in a lib.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'helm/**', 'docker/**', 'deploy/**'] },
   js.configs.recommended,
@@ -33,18 +43,43 @@ export default tseslint.config(
           message: 'Only libs/config reads process.env: inject HERALD_CONFIG instead.',
         },
       ],
+      'no-restricted-imports': ['error', { patterns: [LIB_INDEX_ONLY] }],
+    },
+  },
+  // Dependencies point one way: apps depend on libs, and only apps/all composes other apps.
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            {
-              group: ['@herald/*/*'],
-              message: 'Import a lib through its index (@herald/<lib>), never deep.',
-            },
+            LIB_INDEX_ONLY,
+            { group: ['@herald/app-*', '**/apps/**'], message: 'A lib never depends on an app.' },
           ],
         },
       ],
     },
+  },
+  {
+    files: ['apps/*/src/**/*.ts'],
+    ignores: ['apps/all/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            LIB_INDEX_ONLY,
+            NO_APP_INTERNALS,
+            { group: ['@herald/app-*'], message: 'Only apps/all composes other apps.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/all/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LIB_INDEX_ONLY, NO_APP_INTERNALS] }] },
   },
   {
     // Where reading the environment is the point: the config lib, the test harness, scripts and tests.

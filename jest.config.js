@@ -16,7 +16,11 @@ const swc = [
 
 const common = {
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^@herald/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
+  // An app's public index (`@herald/app-<name>`, for apps/all) first: the lib pattern matches it too.
+  moduleNameMapper: {
+    '^@herald/app-(.*)$': '<rootDir>/apps/$1/src/index.ts',
+    '^@herald/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+  },
   testEnvironment: 'node',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
 };

@@ -93,7 +93,13 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
   const env = testEnvironment({ DATABASE_URL: db.url, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
   const seeded = await seedBroadcast({ databaseUrl: db.url, env, contacts: 0, channel: 'dry-run' });
   const dataSource = new DataSource(
-    dataSourceOptions({ url: db.url, poolMax: 10, statementTimeoutMs: 0, applicationName: 'bench-fanout' }),
+    dataSourceOptions({
+      url: db.url,
+      poolMax: 10,
+      statementTimeoutMs: 0,
+      idleInTransactionTimeoutMs: 30_000,
+      applicationName: 'bench-fanout',
+    }),
   );
   await dataSource.initialize();
   const queues: Queue[] = [];

@@ -27,9 +27,14 @@ async function* walk(dir) {
 }
 
 const libs = await readdir(join(root, 'libs'), { withFileTypes: true });
-const paths = Object.fromEntries(
-  libs.filter((d) => d.isDirectory()).map((d) => [`@herald/${d.name}`, [`libs/${d.name}/src/index.ts`]]),
-);
+const apps = await readdir(join(root, 'apps'), { withFileTypes: true });
+// `@herald/<lib>`, and `@herald/app-<app>`: an app's public index, which only apps/all imports.
+const paths = Object.fromEntries([
+  ...libs.filter((d) => d.isDirectory()).map((d) => [`@herald/${d.name}`, [`libs/${d.name}/src/index.ts`]]),
+  ...apps
+    .filter((d) => d.isDirectory())
+    .map((d) => [`@herald/app-${d.name}`, [`apps/${d.name}/src/index.ts`]]),
+]);
 
 const options = {
   jsc: {

@@ -108,7 +108,13 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
 
 async function migrate(url: string): Promise<void> {
   const dataSource = new DataSource(
-    dataSourceOptions({ url, poolMax: 2, statementTimeoutMs: 0, applicationName: 'herald-dev-migrate' }),
+    dataSourceOptions({
+      url,
+      poolMax: 2,
+      statementTimeoutMs: 0,
+      idleInTransactionTimeoutMs: 30_000,
+      applicationName: 'herald-dev-migrate',
+    }),
   );
   await dataSource.initialize();
   try {

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type HeraldConfig } from '@herald/config';
 import {
+  answerClientErrors,
   HeraldMetrics,
   httpMetrics,
   requestContext,
@@ -95,6 +96,7 @@ export class TestApi {
     express.use(httpMetrics(app.get(HeraldMetrics)));
     await app.listen(0, '127.0.0.1');
     const server: Server = app.getHttpServer();
+    answerClientErrors(server);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     // As serve() does in production: a second listener on the same app, told apart by port.

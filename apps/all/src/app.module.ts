@@ -1,15 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ApiModule } from '@herald/app-api';
+import { BeatModule } from '@herald/app-beat';
+import { consumedQueues, WorkerModule } from '@herald/app-worker';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { PersistenceModule } from '@herald/persistence';
-import { QueuesModule } from '@herald/queues';
+import { QueueRoleModule } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
-import { ChannelsModule } from '@herald/channels';
-import { RateLimitModule } from '@herald/rate-limit';
-import { ResilienceModule } from '@herald/resilience';
-import { TimeModule } from '@herald/time';
-import { ApiModule } from '../../api/src/api.module';
-import { BeatModule } from '../../beat/src/beat.module';
-import { consumedQueues, WorkerModule } from '../../worker/src/worker.module';
 
 /** ROLE=all: api, worker and beat in one process, for small installs and development. */
 @Module({})
@@ -20,13 +15,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
-        TelemetryModule.forRoot(config),
-        PersistenceModule.forRoot(),
-        QueuesModule.forRoot({ consume: queues, workersComponent: true }),
-        TimeModule.forRoot(),
-        RateLimitModule.forRoot(),
-        ResilienceModule.forRoot(),
-        ChannelsModule.forRoot(),
+        // Before any feature module: its ListenerGuard must be the first global guard (404 on the wrong port).
+        TelemetryModule,
+        QueueRoleModule.forRoot({ consume: queues, workersComponent: true }),
         ApiModule,
         WorkerModule.register(queues),
         BeatModule,

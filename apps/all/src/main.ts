@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadHeraldConfig } from '@herald/config';
 import { runProcess, serve, strictHttpAdapter } from '@herald/telemetry';
 import { Logger } from 'nestjs-pino';
-import { configureHttp } from '../../api/src/http/configure-http';
+import { configureHttp } from '@herald/app-api';
 import { AppModule } from './app.module';
 
 runProcess('herald', async () => {

@@ -3,7 +3,12 @@ import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { PersistenceModule } from '@herald/persistence';
+import { QueuesModule } from '@herald/queues';
+import { RateLimitModule } from '@herald/rate-limit';
+import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
+import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
@@ -20,6 +25,7 @@ import { AccessGuard } from './http/access';
 import { AuthThrottle } from './http/auth-throttle';
 import { AuthenticationMiddleware } from './http/authentication.middleware';
 import { IdempotencyService } from './http/idempotency.service';
+import { ImportConcurrency } from './http/import-concurrency';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
@@ -29,14 +35,15 @@ import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
 import { TenantsController } from './tenants/tenants.controller';
 
-/**
- * The api's transport: controllers, guards and the error shape (and Bull Board at /admin/queues).
- * Infrastructure comes from the root, which must also provide what the delivery engine needs:
- * time, rate-limit, resilience and channels.
- */
+/** The api's transport: controllers, guards and the error shape (and Bull Board at /admin/queues). */
 @Module({
   imports: [
     DiscoveryModule,
+    TelemetryModule,
+    PersistenceModule,
+    QueuesModule,
+    RateLimitModule,
+    ResilienceModule,
     TenantsModule,
     ContactsModule,
     DeliveriesModule,
@@ -63,6 +70,7 @@ import { TenantsController } from './tenants/tenants.controller';
     AuthThrottle,
     BullBoardMount,
     IdempotencyService,
+    ImportConcurrency,
     RouteTable,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },

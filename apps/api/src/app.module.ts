@@ -1,14 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ChannelsModule } from '@herald/channels';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { PersistenceModule } from '@herald/persistence';
-import { QueuesModule } from '@herald/queues';
-import { RateLimitModule } from '@herald/rate-limit';
-import { ResilienceModule } from '@herald/resilience';
+import { QueueRoleModule } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
-import { TimeModule } from '@herald/time';
 import { ApiModule } from './api.module';
 
+/** ROLE=api: consumes no queue, reports the workers' heartbeats in /ready. */
 @Module({})
 export class AppModule {
   static register(config: HeraldConfig): DynamicModule {
@@ -16,14 +12,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
-        TelemetryModule.forRoot(config),
-        PersistenceModule.forRoot(),
-        QueuesModule.forRoot({ consume: [], workersComponent: true }),
-        // Sender accounts (credentials), quota usage and circuit breakers, as the worker has them.
-        TimeModule.forRoot(),
-        RateLimitModule.forRoot(),
-        ResilienceModule.forRoot(),
-        ChannelsModule.forRoot(),
+        // Before any feature module: its ListenerGuard must be the first global guard (404 on the wrong port).
+        TelemetryModule,
+        QueueRoleModule.forRoot({ consume: [], workersComponent: true }),
         ApiModule,
       ],
     };

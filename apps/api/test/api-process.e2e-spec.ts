@@ -101,5 +101,17 @@ describe('api process: tenants, keys, contacts', () => {
     expect((await fetch(`${api.opsUrl}/metrics`)).status).toBe(200);
     expect((await fetch(`${api.publicUrl}/metrics`)).status).toBe(404);
     expect((await fetch(`${api.opsUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${api.publicUrl}/METRICS`)).status).toBe(404);
+    expect((await fetch(`${api.publicUrl}/Internal/worker/heartbeat`)).status).toBe(404);
+  });
+
+  it('answers a request Node itself refuses (headers past its limit) with a problem, on both ports', async () => {
+    for (const base of [api.publicUrl, api.opsUrl]) {
+      const res = await fetch(`${base}/health`, { headers: { 'x-padding': 'x'.repeat(20_000) } });
+      expect(res.status).toBe(431);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+    }
+    expect((await fetch(`${api.publicUrl}/health`)).status).toBe(200);
   });
 });

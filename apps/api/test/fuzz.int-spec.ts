@@ -474,9 +474,15 @@ describe('fuzzing every documented route', () => {
         }
       }
       expect(refusedWhole).toBeGreaterThan(0);
-      // Past Node's 16 KB of headers the HTTP parser itself answers 431 (no body) and closes.
-      const huge = await api.request('GET', `/v1/contacts?x${'[a]'.repeat(10_000)}=1`, { key });
+      // Past Node's 16 KB of headers the HTTP parser itself refuses: 431, still a problem+json.
+      const huge = await api.request<{ status: number; type: string }>(
+        'GET',
+        `/v1/contacts?x${'[a]'.repeat(10_000)}=1`,
+        { key },
+      );
       expect(huge.status).toBe(431);
+      expect(huge.headers.get('content-type')).toBe('application/problem+json');
+      expect(huge.body).toMatchObject({ status: 431, type: 'https://herald.dev/problems/headers-too-large' });
       expect((await fetch(`${api.url}/health`)).status).toBe(200);
     });
   });

@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
+import { PersistenceModule } from '@herald/persistence';
+import { QueuesModule } from '@herald/queues';
+import { RateLimitModule } from '@herald/rate-limit';
 import { SequencesModule } from '@herald/sequences';
+import { TelemetryModule } from '@herald/telemetry';
 import { BeatDuties } from './beat-duties';
 import { Housekeeping } from './housekeeping';
 import { LeaderLease } from './leader-lease';
@@ -9,7 +13,15 @@ import { SequenceMetrics } from './sequence-metrics';
 
 /** Beat's duties run only while it holds the leader lease. */
 @Module({
-  imports: [DeliveriesModule, CampaignsModule, SequencesModule],
+  imports: [
+    DeliveriesModule,
+    CampaignsModule,
+    SequencesModule,
+    PersistenceModule,
+    QueuesModule,
+    RateLimitModule,
+    TelemetryModule,
+  ],
   providers: [LeaderLease, BeatDuties, Housekeeping, SequenceMetrics],
   exports: [LeaderLease],
 })

@@ -6,6 +6,8 @@ import { CliError, EXIT } from './exit-codes';
 // TypeORM, and `herald --help` answers at once.
 
 const CONNECT_TIMEOUT_MS = 3000;
+/** The fleet's default (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS): a command never idles in a transaction. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
 /**
  * A small pool on the fleet's own TypeORM settings (libs/persistence), connected or failing
@@ -17,7 +19,13 @@ export async function openDatabase(url: string, statementTimeoutMs = 30_000): Pr
     import('@herald/persistence'),
   ]);
   const dataSource = new DataSource(
-    dataSourceOptions({ url, poolMax: 2, statementTimeoutMs, applicationName: 'herald-cli' }),
+    dataSourceOptions({
+      url,
+      poolMax: 2,
+      statementTimeoutMs,
+      idleInTransactionTimeoutMs: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      applicationName: 'herald-cli',
+    }),
   );
   try {
     await dataSource.initialize();

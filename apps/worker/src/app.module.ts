@@ -1,14 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, type HeraldConfig } from '@herald/config';
-import { PersistenceModule } from '@herald/persistence';
-import { QueuesModule } from '@herald/queues';
+import { QueueRoleModule } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
-import { ChannelsModule } from '@herald/channels';
-import { RateLimitModule } from '@herald/rate-limit';
-import { ResilienceModule } from '@herald/resilience';
-import { TimeModule } from '@herald/time';
 import { consumedQueues, WorkerModule } from './worker.module';
 
+/** ROLE=worker: consumes WORKER_QUEUES (all by default). */
 @Module({})
 export class AppModule {
   static register(config: HeraldConfig): DynamicModule {
@@ -17,13 +13,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
-        TelemetryModule.forRoot(config),
-        PersistenceModule.forRoot(),
-        QueuesModule.forRoot({ consume: queues, workersComponent: false }),
-        TimeModule.forRoot(),
-        RateLimitModule.forRoot(),
-        ResilienceModule.forRoot(),
-        ChannelsModule.forRoot(),
+        // Before any feature module: its ListenerGuard must be the first global guard (404 on the wrong port).
+        TelemetryModule,
+        QueueRoleModule.forRoot({ consume: queues, workersComponent: false }),
         WorkerModule.register(queues),
       ],
     };

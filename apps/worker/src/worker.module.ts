@@ -2,7 +2,9 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
-import { QUEUE_NAMES, type QueueName, type QueueProcessor } from '@herald/queues';
+import { PersistenceModule } from '@herald/persistence';
+import { QUEUE_NAMES, QueuesModule, type QueueName, type QueueProcessor } from '@herald/queues';
+import { TelemetryModule } from '@herald/telemetry';
 import { DeliveryHandlers } from './delivery.handlers';
 import { SystemHandlers } from './system.handlers';
 import { DeliveriesProcessor, RunsProcessor, SystemProcessor } from './processors';
@@ -30,7 +32,7 @@ export class WorkerModule {
   static register(queues: readonly QueueName[]): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [DeliveriesModule, CampaignsModule],
+      imports: [DeliveriesModule, CampaignsModule, PersistenceModule, QueuesModule, TelemetryModule],
       providers: [SystemHandlers, DeliveryHandlers, ...queues.map((q) => PROCESSORS[q])],
     };
   }

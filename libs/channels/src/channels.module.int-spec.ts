@@ -1,16 +1,10 @@
-import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@herald/config';
-import { HeraldMetrics } from '@herald/telemetry';
-import { TimeModule } from '@herald/time';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { register } from 'prom-client';
 import { ChannelRegistry } from './channel-registry';
 import { ChannelsModule } from './channels.module';
-
-@Global()
-@Module({ providers: [HeraldMetrics], exports: [HeraldMetrics] })
-class MetricsModule {}
 
 const BASE_ENV = { HERALD_ADMIN_KEY: 'x'.repeat(40), HERALD_ENCRYPTION_KEY: `k1:${'0f'.repeat(32)}` };
 
@@ -47,13 +41,11 @@ describe('ChannelsModule and the private-network switch', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   async function sendWith(env: Record<string, string>) {
+    // prom-client keeps one process-wide registry; each module compiled here registers its metrics.
+    register.clear();
+    // ChannelsModule brings what it needs (clock, metrics); the root provides only the config.
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot({ env: { ...BASE_ENV, ...env } }),
-        TimeModule.forRoot(),
-        MetricsModule,
-        ChannelsModule.forRoot(),
-      ],
+      imports: [ConfigModule.forRoot({ env: { ...BASE_ENV, ...env } }), ChannelsModule],
     }).compile();
     const registry = moduleRef.get(ChannelRegistry);
     const before = { connections, delivered };

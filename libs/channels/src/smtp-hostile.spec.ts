@@ -153,9 +153,11 @@ describe('SmtpChannel against hostile and broken servers: records a category, ne
   it('a server that never greets: timeout', async () => {
     const server = await startRaw(() => undefined);
     try {
-      const error = await sendTo(server.port, 300);
+      const error = await sendTo(server.port, 1000);
       expect(error).toBeInstanceOf(TransientChannelError);
-      expect(error).toMatchObject({ code: 'timeout', message: 'smtp connection failed: timeout (greeting)' });
+      expect(error).toMatchObject({ code: 'timeout' });
+      // Usually the greeting's timer fires; on a loaded machine the connection's or the socket's may fire first.
+      expect(error.message).toMatch(/^smtp connection failed: timeout \((greeting|connect|socket)\)$/);
     } finally {
       await server.close();
     }

@@ -24,6 +24,7 @@ export function packageVersion(): string {
   return (cachedVersion = '0.0.0');
 }
 
+// Global on purpose: the one value every module reads, validated once by the root that loads it.
 @Global()
 @Module({})
 export class ConfigModule {

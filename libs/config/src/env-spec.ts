@@ -139,6 +139,14 @@ export const ENV_VARS = [
     default: '1mb',
   },
   {
+    name: 'HTTP_BODY_IDLE_TIMEOUT_MS',
+    section: 'http',
+    description:
+      'A request body that sends nothing for this long is answered 408 and its connection closed (JSON bodies and streamed imports alike), so stalled clients cannot hold the api.',
+    schema: positiveInt.max(600_000),
+    default: '30000',
+  },
+  {
     name: 'DATABASE_URL',
     section: 'database',
     description: 'Postgres connection string.',
@@ -157,6 +165,14 @@ export const ENV_VARS = [
     name: 'DATABASE_STATEMENT_TIMEOUT_MS',
     section: 'database',
     description: 'Postgres statement timeout for application queries.',
+    schema: positiveInt,
+    default: '30000',
+  },
+  {
+    name: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    section: 'database',
+    description:
+      'Postgres ends a session that sits idle inside a transaction this long (idle_in_transaction_session_timeout), so a stuck caller cannot keep a pooled connection and its locks.',
     schema: positiveInt,
     default: '30000',
   },
@@ -493,6 +509,14 @@ export const ENV_VARS = [
       'How deeply arrays and objects may nest in a JSON body, in each import row and in a CSV `attributes` cell (400 or a row error past it). Checked on the raw text, before anything parses it.',
     schema: positiveInt.min(2).max(256),
     default: '32',
+  },
+  {
+    name: 'API_IMPORT_CONCURRENCY_PER_TENANT',
+    section: 'api',
+    description:
+      'Imports (`POST /v1/contacts/import`) one tenant may run at once, across all api replicas (counted in Redis); more are answered 429 with Retry-After.',
+    schema: positiveInt.max(1000),
+    default: '2',
   },
 ] as const satisfies readonly EnvVar[];
 

@@ -25,8 +25,14 @@ export interface HeraldConfig {
     bodyLimit: string;
     /** Express `trust proxy`: false, a hop count, or addresses, ranges and range names. */
     trustProxy: false | number | readonly string[];
+    bodyIdleTimeoutMs: number;
   }>;
-  readonly database: Readonly<{ url: Secret; poolMax: number; statementTimeoutMs: number }>;
+  readonly database: Readonly<{
+    url: Secret;
+    poolMax: number;
+    statementTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+  }>;
   readonly redis: Readonly<{ url: Secret; prefix: string }>;
   readonly telemetry: Readonly<{
     logLevel: Parsed['LOG_LEVEL'];
@@ -74,6 +80,7 @@ export interface HeraldConfig {
     authFailures: Readonly<{ perAddress: number; perKeyPrefix: number; windowMs: number }>;
     idempotencyTtlSeconds: number;
     importBodyLimitBytes: number;
+    importConcurrencyPerTenant: number;
     /** Arrays and objects nested deeper than this in a JSON body or import row are refused. */
     jsonMaxDepth: number;
   }>;
@@ -120,12 +127,14 @@ export function loadConfig(
       host: v.HOST,
       corsOrigins: v.CORS_ORIGINS,
       bodyLimit: v.BODY_LIMIT,
+      bodyIdleTimeoutMs: v.HTTP_BODY_IDLE_TIMEOUT_MS,
       trustProxy: v.TRUST_PROXY,
     },
     database: {
       url: new Secret(v.DATABASE_URL),
       poolMax: v.DATABASE_POOL_MAX,
       statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     redis: { url: new Secret(v.REDIS_URL), prefix: v.QUEUE_PREFIX },
     telemetry: {
@@ -177,6 +186,7 @@ export function loadConfig(
       },
       idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS,
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
+      importConcurrencyPerTenant: v.API_IMPORT_CONCURRENCY_PER_TENANT,
       jsonMaxDepth: v.API_JSON_MAX_DEPTH,
     },
   };
@@ -209,7 +219,12 @@ export function sizeInBytes(size: string): number {
 
 /** Only the Postgres variables: for tools (migrations) that need nothing else. */
 export function loadDatabaseConfig(env: Environment = process.env): HeraldConfig['database'] {
-  const names = new Set(['DATABASE_URL', 'DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT_MS']);
+  const names = new Set([
+    'DATABASE_URL',
+    'DATABASE_POOL_MAX',
+    'DATABASE_STATEMENT_TIMEOUT_MS',
+    'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  ]);
   const { values, problems } = parseVariables(
     (ENV_VARS as readonly EnvVar[]).filter((v) => names.has(v.name)),
     env,
@@ -219,6 +234,7 @@ export function loadDatabaseConfig(env: Environment = process.env): HeraldConfig
     url: new Secret(values.DATABASE_URL as string),
     poolMax: values.DATABASE_POOL_MAX as number,
     statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS as number,
+    idleInTransactionTimeoutMs: values.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS as number,
   };
 }
 

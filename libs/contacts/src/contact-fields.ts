@@ -1,4 +1,3 @@
-import type { ContactStatus } from '@herald/persistence';
 import { canonicalTimeZone, isValidTimeZone } from '@herald/time';
 import { z } from 'zod';
 
@@ -6,12 +5,8 @@ import { z } from 'zod';
  * Contact fields as they travel on the wire (snake_case), validated and normalised once here for
  * the API, the bulk import and anything else that writes contacts.
  */
-export const CONTACT_STATUSES = [
-  'active',
-  'unsubscribed',
-  'bounced',
-  'archived',
-] as const satisfies readonly ContactStatus[];
+export const CONTACT_STATUSES = ['active', 'unsubscribed', 'bounced', 'archived'] as const;
+export type ContactStatus = (typeof CONTACT_STATUSES)[number];
 export const LIMITS = {
   email: 254,
   externalRef: 255,

@@ -1,5 +1,5 @@
-import type { ContactStatus } from '@herald/persistence';
 import { DateTime } from 'luxon';
+import type { ContactStatus } from './contact-fields';
 
 /**
  * Which contacts a list (or a campaign's audience) covers. Every field narrows; all optional.

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { queryRows, type ContactStatus, type KeysetPosition } from '@herald/persistence';
+import { queryRows, type KeysetPosition } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Attributes, ContactChanges, ContactFields } from './contact-fields';
+import type { Attributes, ContactChanges, ContactFields, ContactStatus } from './contact-fields';
 import { likePrefix, type ContactFilter } from './contact-filter';
 import { ContactConflictError } from './errors';
 import { uuidv7, uuidv7Floor, uuidv7Time } from './ids';

@@ -16,6 +16,7 @@ export {
   type ContactCreateInput,
   type ContactFields,
   type ContactPatchInput,
+  type ContactStatus,
 } from './contact-fields';
 export { birthdayKeys, likePrefix, type ContactFilter } from './contact-filter';
 export { ContactsModule } from './contacts.module';
@@ -49,11 +50,13 @@ export {
   type InteractionFilter,
   type InteractionPayload,
   type InteractionRecord,
+  type InteractionType,
 } from './interactions';
 export {
   SUPPRESSION_REASONS,
   SuppressionsRepository,
   type SuppressionFilter,
   type SuppressionRecord,
+  type SuppressionReason,
 } from './suppressions';
 export { fieldErrors, validate, type FieldError, type Validated } from './validation';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { InteractionType, KeysetPosition } from '@herald/persistence';
+import type { KeysetPosition } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { plainText } from './contact-fields';
@@ -15,7 +15,8 @@ export const INTERACTION_TYPES = [
   'bounce',
   'unsubscribe',
   'note',
-] as const satisfies readonly InteractionType[];
+] as const;
+export type InteractionType = (typeof INTERACTION_TYPES)[number];
 
 const id = z.uuid('must be a UUID');
 const channel = z.enum(['smtp', 'webhook', 'dry-run'], { error: 'must be smtp, webhook or dry-run' });

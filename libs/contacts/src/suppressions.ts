@@ -1,15 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { queryRows, type KeysetPosition, type SuppressionReason } from '@herald/persistence';
+import { queryRows, type KeysetPosition } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SuppressionExistsError, UnknownContactError } from './errors';
 import { uuidv7 } from './ids';
 
-export const SUPPRESSION_REASONS = [
-  'unsubscribe',
-  'bounce',
-  'manual',
-] as const satisfies readonly SuppressionReason[];
+export const SUPPRESSION_REASONS = ['unsubscribe', 'bounce', 'manual'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 export interface SuppressionRecord {
   id: string;

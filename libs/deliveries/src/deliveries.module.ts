@@ -1,4 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ChannelsModule } from '@herald/channels';
+import { PersistenceModule } from '@herald/persistence';
+import { QueuesModule } from '@herald/queues';
+import { RateLimitModule } from '@herald/rate-limit';
+import { ResilienceModule } from '@herald/resilience';
+import { TelemetryModule } from '@herald/telemetry';
+import { TimeModule } from '@herald/time';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
 import { FanoutService } from './fanout.service';
@@ -9,11 +16,17 @@ import { SenderAccountsRepository } from './sender-accounts.repository';
 import { UnknownDeliveries } from './unknown-deliveries';
 import { UnknownDeliveriesMetrics } from './unknown-metrics';
 
-/**
- * The delivery engine: ledger, sender accounts, fan-out and the send pipeline. Needs the
- * persistence, queues, telemetry, time, rate-limit, resilience and channels modules.
- */
+/** The delivery engine: ledger, sender accounts, fan-out and the send pipeline. */
 @Module({
+  imports: [
+    PersistenceModule,
+    QueuesModule,
+    TelemetryModule,
+    TimeModule,
+    RateLimitModule,
+    ResilienceModule,
+    ChannelsModule,
+  ],
   providers: [
     LedgerRepository,
     SenderAccountsRepository,

@@ -1,16 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { SystemPing } from './entities';
+import { queryRows } from './query-rows';
+
+/** A round trip through the fleet: the api writes the request, a worker records that it ran. */
+export interface SystemPing {
+  id: string;
+  requestId: string;
+  processedBy: string | null;
+  jobId: string | null;
+  createdAt: Date;
+  processedAt: Date | null;
+}
+
+const COLUMNS = `id, request_id AS "requestId", processed_by AS "processedBy", job_id AS "jobId",
+  created_at AS "createdAt", processed_at AS "processedAt"`;
 
 @Injectable()
 export class SystemPingsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async create(id: string, requestId: string): Promise<SystemPing> {
-    return this.dataSource
-      .getRepository(SystemPing)
-      .save({ id, requestId, processedBy: null, jobId: null, processedAt: null });
+    const [ping] = queryRows<SystemPing>(
+      await this.dataSource.query(
+        `INSERT INTO system_pings (id, request_id) VALUES ($1, $2) RETURNING ${COLUMNS}`,
+        [id, requestId],
+      ),
+    );
+    return ping!;
   }
 
   /** Idempotent: a replayed job leaves the first worker's mark in place. */
@@ -22,7 +39,10 @@ export class SystemPingsRepository {
     return result[1] > 0;
   }
 
-  findById(id: string): Promise<SystemPing | null> {
-    return this.dataSource.getRepository(SystemPing).findOneBy({ id });
+  async findById(id: string): Promise<SystemPing | null> {
+    const [ping] = queryRows<SystemPing>(
+      await this.dataSource.query(`SELECT ${COLUMNS} FROM system_pings WHERE id = $1`, [id]),
+    );
+    return ping ?? null;
   }
 }

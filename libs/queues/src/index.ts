@@ -14,7 +14,8 @@ export {
   type QueueName,
 } from './jobs';
 export { QueueProcessor } from './queue-processor';
-export { QueuesModule, type QueuesModuleOptions } from './queues.module';
+export { QueueRoleModule, type QueueRoleOptions } from './queue-role.module';
+export { QueuesModule } from './queues.module';
 export { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
 export { REDIS, RedisKeys } from './redis.provider';
 export { HeartbeatPublisher, HeartbeatReader, type WorkerHeartbeat } from './worker-heartbeats';

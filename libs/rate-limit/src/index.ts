@@ -1,5 +1,5 @@
 export { QuotaService, type QuotaServiceOptions } from './quota.service';
-export { RateLimitModule, type RateLimitModuleOptions } from './rate-limit.module';
+export { RateLimitModule } from './rate-limit.module';
 export {
   ReservationConflictError,
   type BatchReserveResult,

@@ -1,30 +1,21 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { REDIS, RedisKeys } from '@herald/queues';
-import { HeraldMetrics } from '@herald/telemetry';
-import { CLOCK, type Clock } from '@herald/time';
+import { Module } from '@nestjs/common';
+import { QueuesModule, REDIS, RedisKeys } from '@herald/queues';
+import { HeraldMetrics, TelemetryModule } from '@herald/telemetry';
+import { CLOCK, TimeModule, type Clock } from '@herald/time';
 import type { Redis } from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
-import type { CircuitSettings } from './circuit-state';
 
-/**
- * Provides the fleet-wide CircuitBreaker. Needs REDIS and RedisKeys (QueuesModule), CLOCK
- * (TimeModule) and HeraldMetrics (TelemetryModule) from the app's root module.
- */
-@Module({})
-export class ResilienceModule {
-  static forRoot(options: { settings?: Partial<CircuitSettings> } = {}): DynamicModule {
-    return {
-      module: ResilienceModule,
-      global: true,
-      providers: [
-        {
-          provide: CircuitBreaker,
-          inject: [REDIS, RedisKeys, CLOCK, HeraldMetrics],
-          useFactory: (redis: Redis, keys: RedisKeys, clock: Clock, metrics: HeraldMetrics) =>
-            new CircuitBreaker({ redis, keys, clock, metrics, settings: options.settings ?? {} }),
-        },
-      ],
-      exports: [CircuitBreaker],
-    };
-  }
-}
+/** Provides the fleet-wide CircuitBreaker, its state in Redis (ADR 0002). */
+@Module({
+  imports: [QueuesModule, TimeModule, TelemetryModule],
+  providers: [
+    {
+      provide: CircuitBreaker,
+      inject: [REDIS, RedisKeys, CLOCK, HeraldMetrics],
+      useFactory: (redis: Redis, keys: RedisKeys, clock: Clock, metrics: HeraldMetrics) =>
+        new CircuitBreaker({ redis, keys, clock, metrics }),
+    },
+  ],
+  exports: [CircuitBreaker],
+})
+export class ResilienceModule {}

@@ -1,8 +1,9 @@
 export { HealthController } from './health.controller';
 export { httpMetrics, publicListenerOnly, requestContext } from './http-middleware';
 export { strictHttpAdapter } from './http-adapter';
+export { answerClientErrors } from './client-errors';
 export { MetricsController } from './metrics.controller';
-export { loggerModule, REDACT_PATHS, serviceName } from './logging';
+export { REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
 export {
   ReadinessService,

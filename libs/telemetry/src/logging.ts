@@ -1,6 +1,6 @@
-import type { HeraldConfig } from '@herald/config';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, type Params } from 'nestjs-pino';
 import type { DynamicModule } from '@nestjs/common';
 import { RequestContext } from './request-context';
 
@@ -33,10 +33,15 @@ export function serviceName(config: HeraldConfig): string {
   return config.telemetry.serviceName || `herald-${config.app.role}`;
 }
 
-/** nestjs-pino configured for Herald: JSON (or pretty) lines with service and correlation fields. */
-export function loggerModule(config: HeraldConfig): DynamicModule {
+/** nestjs-pino configured for Herald from HERALD_CONFIG. */
+export function loggerModule(): DynamicModule {
+  return LoggerModule.forRootAsync({ inject: [HERALD_CONFIG], useFactory: loggerParams });
+}
+
+/** JSON (or pretty) lines with service and correlation fields. */
+function loggerParams(config: HeraldConfig): Params {
   const pretty = config.telemetry.logFormat === 'pretty';
-  return LoggerModule.forRoot({
+  return {
     pinoHttp: {
       level: config.telemetry.logLevel,
       base: { service: serviceName(config), version: config.app.version },
@@ -77,7 +82,7 @@ export function loggerModule(config: HeraldConfig): DynamicModule {
         : {}),
     },
     forRoutes: ['*path'],
-  });
+  };
 }
 
 function isProbe(url: string | undefined): boolean {

@@ -3,6 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { HeraldConfig } from '@herald/config';
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { drainServers, InFlightRequests } from './http-drain';
+import { answerClientErrors } from './client-errors';
 import { httpMetrics, requestContext } from './http-middleware';
 import { HeraldMetrics } from './metrics';
 import { ServerPorts } from './routes';
@@ -14,8 +16,9 @@ export interface ServeOptions {
 
 /**
  * Binds the app's HTTP servers and owns the process lifecycle: on SIGTERM or SIGINT it stops
- * accepting, lets Nest run its shutdown hooks (jobs finish or are handed back within the grace),
- * closes both servers and exits 0. A second signal, or a hang past the grace, exits 1.
+ * accepting, drains the servers (idle and stalled connections cut, the rest cut as the grace
+ * ends), lets Nest run its shutdown hooks (jobs finish or are handed back within the grace) and
+ * exits 0. A second signal, or a hang past the grace, exits 1.
  */
 export async function serve(
   app: INestApplication,
@@ -38,12 +41,14 @@ export async function serve(
     await app.listen(config.http.port, config.http.host);
     port = addressPort(app.getHttpServer() as Server);
     keepAliveLongerThanClients(app.getHttpServer() as Server);
+    answerClientErrors(app.getHttpServer() as Server);
     bound.publicPort = port;
   } else {
     await app.init();
   }
   const ops = createServer(express);
   keepAliveLongerThanClients(ops);
+  answerClientErrors(ops);
   servers.push(ops);
   await new Promise<void>((resolve, reject) => {
     ops.once('error', reject);
@@ -53,6 +58,10 @@ export async function serve(
   bound.opsPort = opsPort;
   logger.info({ port, ops_port: opsPort, role: config.app.role }, `herald ${config.app.role} listening`);
 
+  // Shutdown: what the servers are working on, so a drain can cut the requests that stalled.
+  const http = options.public ? [app.getHttpServer() as Server, ...servers] : servers;
+  const inFlight = new InFlightRequests();
+  for (const server of http) inFlight.watch(server);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -66,7 +75,7 @@ export async function serve(
       process.exit(1);
     }, config.app.shutdownGraceMs + 5000);
     deadline.unref();
-    for (const server of servers) server.close();
+    void drainServers(http, inFlight, config.app.shutdownGraceMs);
     app
       .close()
       .then(() => {

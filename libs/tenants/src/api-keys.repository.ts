@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { queryRows, type ApiKeyScope } from '@herald/persistence';
+import { queryRows } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { ApiKeyScope } from './principal';
 
 export interface ApiKeyRecord {
   id: string;

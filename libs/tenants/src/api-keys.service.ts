@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { TransactionRunner, type ApiKeyScope } from '@herald/persistence';
+import { TransactionRunner } from '@herald/persistence';
 import { REDIS, RedisKeys } from '@herald/queues';
 import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
@@ -9,6 +9,7 @@ import { generateApiKey } from './api-key-format';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeysRepository, type ApiKeyRecord } from './api-keys.repository';
 import { LastAdminKeyError } from './errors';
+import type { ApiKeyScope } from './principal';
 
 export interface CreatedApiKey extends ApiKeyRecord {
   /** The whole key: returned once, never stored. */

@@ -1,6 +1,5 @@
-import type { ApiKeyScope } from '@herald/persistence';
-
-export const API_KEY_SCOPES = ['read', 'write', 'admin'] as const satisfies readonly ApiKeyScope[];
+export const API_KEY_SCOPES = ['read', 'write', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling: a tenant's API key, or the platform admin key (which has no tenant). */
 export type Principal =

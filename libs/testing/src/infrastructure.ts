@@ -1,4 +1,4 @@
-import { MIGRATIONS, ENTITIES } from '@herald/persistence';
+import { MIGRATIONS } from '@herald/persistence';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -83,9 +83,9 @@ export async function prepareTemplate(postgresUrl: string): Promise<void> {
   const dataSource = new DataSource({
     type: 'postgres',
     url: databaseUrl(postgresUrl, TEMPLATE_DATABASE),
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
+    extra: { idle_in_transaction_session_timeout: 30_000 },
   });
   await dataSource.initialize();
   try {

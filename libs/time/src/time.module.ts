@@ -1,15 +1,9 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { CLOCK, SystemClock, type Clock } from './clock';
+import { Module } from '@nestjs/common';
+import { CLOCK, SystemClock } from './clock';
 
-/** Provides CLOCK to the whole app: the SystemClock, or the clock a test passes in. */
-@Global()
-@Module({})
-export class TimeModule {
-  static forRoot(options: { clock?: Clock } = {}): DynamicModule {
-    return {
-      module: TimeModule,
-      providers: [{ provide: CLOCK, useValue: options.clock ?? new SystemClock() }],
-      exports: [CLOCK],
-    };
-  }
-}
+/** Provides CLOCK (the SystemClock); a test swaps it with `overrideProvider(CLOCK)`. */
+@Module({
+  providers: [{ provide: CLOCK, useValue: new SystemClock() }],
+  exports: [CLOCK],
+})
+export class TimeModule {}

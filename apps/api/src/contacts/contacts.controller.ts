@@ -24,13 +24,14 @@ import {
 import { keysetPage } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { z } from 'zod';
 import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
+import { ImportConcurrency } from '../http/import-concurrency';
 import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
-import { checkDeclaredLength, MeteredBody, requireMediaType } from '../http/request-body';
+import { checkDeclaredLength, meteredRequest, requireMediaType } from '../http/request-body';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import {
   contactBody,
@@ -41,6 +42,13 @@ import {
   EXAMPLE_CONTACT,
   importView,
 } from './contacts.schemas';
+
+/**
+ * How far an import's body is read ahead of its parser. A body sent briskly has then wholly
+ * arrived early on, and the rest of it is written in the transaction while it is parsed; only a
+ * slow body is staged all the way. Memory per import stays bounded by this.
+ */
+const IMPORT_READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
 const {
   id: _id,
@@ -58,6 +66,7 @@ export class ContactsController {
     private readonly contacts: ContactsService,
     private readonly importer: ContactImporter,
     private readonly idempotency: IdempotencyService,
+    private readonly importSlots: ImportConcurrency,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -145,7 +154,8 @@ export class ContactsController {
     description: [
       'Upserts by email, then external_ref: a row naming an existing contact updates it; later rows win within a body.',
       'A field a row leaves out (or an empty CSV cell) keeps the stored value; attributes merge key by key.',
-      'Bad rows are reported (row, field, message) and skipped; the good ones are kept. The body is streamed (up to IMPORT_BODY_LIMIT).',
+      'Bad rows are reported (row, field, message) and skipped; the good ones are kept. The body is streamed (up to IMPORT_BODY_LIMIT) and staged; the import commits whole once the body has ended, or not at all.',
+      'A tenant runs at most API_IMPORT_CONCURRENCY_PER_TENANT imports at once (429 with Retry-After beyond); a body that stalls for HTTP_BODY_IDLE_TIMEOUT_MS is answered 408.',
       'CSV: a header row naming columns among email, external_ref, profile_url, first_name, last_name, birth_date, time_zone, status, tags (";"-separated), attributes (a JSON object) and attributes.<name>.',
     ].join(' '),
     body: {
@@ -181,30 +191,38 @@ export class ContactsController {
     const limit = this.config.api.importBodyLimitBytes;
     checkDeclaredLength(req, limit);
     const seed = `POST /v1/contacts/import\n${media.type}\n`;
-    const metered = () => {
-      const body = new MeteredBody(limit, seed);
-      pipeline(req, body, () => undefined);
-      return body;
-    };
-    return this.idempotency.runStreamed(
-      req,
-      res,
-      principal.tenantId,
-      async (manager) => {
-        const body = metered();
-        const depth = { maxDepth: this.config.api.jsonMaxDepth };
-        const rows = media.type === 'text/csv' ? readCsv(body, depth) : readJsonArray(body, depth);
-        const summary = await this.importer.import(manager, principal.tenantId, rows);
-        return { status: 200, body: importView(summary), fingerprint: body.digest() };
-      },
-      async () => {
-        const body = metered();
-        for await (const _chunk of body) {
-          // read to the end: only the hash matters
-        }
-        return body.digest();
-      },
-    );
+    const metered = () =>
+      meteredRequest(req, limit, seed, this.config.http.bodyIdleTimeoutMs, IMPORT_READ_AHEAD_BYTES);
+    const slot = await this.importSlots.acquire(principal.tenantId);
+    try {
+      return await this.idempotency.runStreamed(req, res, principal.tenantId, {
+        // Until the body has wholly arrived, its rows are staged without a transaction: a slow
+        // client holds no pooled connection, only (for a moment per chunk) the one that stages a
+        // chunk. The transaction starts once no client can stall it any more.
+        read: async () => {
+          const body = metered();
+          const depth = { maxDepth: this.config.api.jsonMaxDepth };
+          const rows = media.type === 'text/csv' ? readCsv(body, depth) : readJsonArray(body, depth);
+          const staged = await this.importer.stage(rows, () => body.arrived);
+          if (!body.arrived) await finished(body, { readable: false });
+          return { fingerprint: body.digest(), staged };
+        },
+        fingerprintOnly: async () => {
+          const body = metered();
+          for await (const _chunk of body) {
+            // read to the end: only the hash matters
+          }
+          return body.digest();
+        },
+        write: async (manager, { staged }) => ({
+          status: 200,
+          body: importView(await this.importer.merge(manager, principal.tenantId, staged)),
+        }),
+        release: ({ staged }) => this.importer.discard(staged),
+      });
+    } finally {
+      await slot.release();
+    }
   }
 
   @Get(':id')

@@ -12,6 +12,21 @@ export interface StoredResponse<T> {
   body: T;
 }
 
+/** A request whose body is read before its transaction (see `runStreamed`). */
+export interface StreamedWork<T, P extends { fingerprint: string }> {
+  /**
+   * Reads the body until it has wholly arrived (so its fingerprint is known) and prepares the
+   * work, outside any transaction; what is left unparsed, `write` reads.
+   */
+  read(): Promise<P>;
+  /** Reads the body only to hash it, for a key that was answered before. */
+  fingerprintOnly(): Promise<string>;
+  /** The work itself, in the transaction that records the response. */
+  write(manager: EntityManager, prepared: P): Promise<StoredResponse<T>>;
+  /** Undoes what `read` prepared (after the transaction, committed or not). */
+  release(prepared: P): Promise<void>;
+}
+
 /** Visible ASCII, 1..255 characters (UUIDs, ULIDs, anything a client generates). */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -82,33 +97,67 @@ export class IdempotencyService {
   }
 
   /**
-   * For a streamed body whose fingerprint is known only once it has been read: `work` reads the
-   * body and returns its fingerprint with the response; `fingerprintOnly` reads and hashes the
-   * body without acting on it (for a key that was used before).
+   * For a streamed body, whose fingerprint is known only once it has been read. No transaction
+   * starts before the body has wholly arrived (`read`, which may prepare work from it, e.g. staged
+   * rows), so a slow client holds no pooled connection; then one transaction claims the key, runs
+   * `write` and records the response. `release` undoes what `read` prepared, whatever the outcome. A key that
+   * was already answered is seen first: then the body is only hashed (`fingerprintOnly`) to tell a
+   * replay from a reuse (422).
    */
-  async runStreamed<T>(
+  async runStreamed<T, P extends { fingerprint: string }>(
     req: Request,
     res: Response,
     tenantId: string,
-    work: (manager: EntityManager) => Promise<StoredResponse<T> & { fingerprint: string }>,
-    fingerprintOnly: () => Promise<string>,
+    work: StreamedWork<T, P>,
   ): Promise<T> {
     const key = this.keyOf(req);
-    const outcome = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
-      const claim =
-        key === undefined
-          ? ({ kind: 'fresh', rowId: null } as const)
-          : await this.claim(manager, tenantId, key, '');
-      if (claim.kind === 'existing') return claim;
-      const result = await work(manager);
-      if (claim.rowId !== null) await this.record(manager, claim.rowId, result.fingerprint, result);
-      return { kind: 'done' as const, result };
-    });
-    if (outcome.kind === 'done') {
-      res.status(outcome.result.status);
-      return outcome.result.body;
+    if (key !== undefined) {
+      const answered = await this.answered(tenantId, key);
+      if (answered) return this.replay<T>(res, answered, await work.fingerprintOnly());
     }
-    return this.replay<T>(res, outcome, await fingerprintOnly());
+    const prepared = await work.read();
+    try {
+      const outcome = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
+        const claim =
+          key === undefined
+            ? ({ kind: 'fresh', rowId: null } as const)
+            : await this.claim(manager, tenantId, key, prepared.fingerprint);
+        if (claim.kind === 'existing') return claim;
+        const result = await work.write(manager, prepared);
+        if (claim.rowId !== null) await this.record(manager, claim.rowId, prepared.fingerprint, result);
+        return { kind: 'done' as const, result };
+      });
+      if (outcome.kind === 'done') {
+        res.status(outcome.result.status);
+        return outcome.result.body;
+      }
+      return this.replay<T>(res, outcome, prepared.fingerprint);
+    } finally {
+      await work.release(prepared);
+    }
+  }
+
+  /** The stored response of a key this tenant already used (and that has not expired), if any. */
+  private async answered(
+    tenantId: string,
+    key: string,
+  ): Promise<Extract<Claim, { kind: 'existing' }> | undefined> {
+    const rows = await this.dataSource.query<
+      { fingerprint: string; response_status: number; response_body: Buffer }[]
+    >(
+      `SELECT fingerprint, response_status, response_body FROM idempotency_keys
+       WHERE tenant_id = $1 AND key = $2 AND expires_at > now()`,
+      [tenantId, key],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          kind: 'existing',
+          fingerprint: row.fingerprint,
+          status: row.response_status,
+          body: row.response_body,
+        }
+      : undefined;
   }
 
   private async claim(

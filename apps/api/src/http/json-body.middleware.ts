@@ -10,15 +10,19 @@ const STREAMED = new Set(['/v1/contacts/import']);
 
 /**
  * JSON bodies for /v1 writes: 415 unless application/json in UTF-8, 413 past BODY_LIMIT,
- * 400 when it is not JSON. Runs after authentication, so only known callers get a body read.
+ * 408 once it stalls (HTTP_BODY_IDLE_TIMEOUT_MS), 400 when it is not JSON. Runs after
+ * authentication, so only known callers get a body read; it holds no database connection
+ * (the handler's transaction starts once the body is whole).
  */
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly limit: number;
+  private readonly idleMs: number;
   private readonly maxDepth: number;
 
   constructor(@Inject(HERALD_CONFIG) config: HeraldConfig) {
     this.limit = sizeInBytes(config.http.bodyLimit);
+    this.idleMs = config.http.bodyIdleTimeoutMs;
     this.maxDepth = config.api.jsonMaxDepth;
   }
 
@@ -29,7 +33,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       return;
     }
     requireMediaType(req, ['application/json']);
-    const text = await readText(req, this.limit);
+    const text = await readText(req, this.limit, this.idleMs);
     if (text.trim() === '') {
       next();
       return;

@@ -101,6 +101,7 @@ const PROBLEM_EXAMPLES: Record<
     errors: [{ field: 'email', message: 'is taken by another contact' }],
   },
   'payload-too-large': { detail: 'The body is larger than the 1048576 bytes this route accepts.' },
+  'request-timeout': { detail: 'The request body sent nothing for 30000 ms; send it without pausing.' },
   'unsupported-media-type': {
     detail: 'Send the body as application/json, not text/plain.',
     errors: [{ field: 'Content-Type', message: 'must be application/json' }],
@@ -297,6 +298,7 @@ function operationFor(
   if (doc.body) {
     kinds.add('malformed-json');
     kinds.add('payload-too-large');
+    kinds.add('request-timeout');
     kinds.add('unsupported-media-type');
   }
   if (doc.idempotent) kinds.add('idempotency-key-reused');

@@ -35,6 +35,7 @@ const BY_STATUS: Partial<Record<number, ProblemKind>> = {
   404: 'not-found',
   405: 'method-not-allowed',
   406: 'not-acceptable',
+  408: 'request-timeout',
   409: 'conflict',
   413: 'payload-too-large',
   415: 'unsupported-media-type',

@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from '@herald/persistence';
+import type { ApiKeyScope } from '@herald/tenants';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context';
 import { CliError, EXIT } from '../exit-codes';

@@ -110,7 +110,8 @@ function readHeader(cells: string[], maxDepth: number): Header {
       { field: 'email', message: 'an email or external_ref column is required' },
     ]);
   }
-  const original = cells.map((c) => c.trim());
+  // Per column, once: the attribute an `attributes.<name>` column sets (its name as written).
+  const attributeOf = cells.map((c) => ATTRIBUTE_COLUMN.exec(c.trim())?.[1]);
   const map: Header['map'] = (values) => {
     const out: Record<string, unknown> = {};
     let attributes: Record<string, unknown> | undefined;
@@ -118,14 +119,14 @@ function readHeader(cells: string[], maxDepth: number): Header {
       const value = values[i]!;
       if (value.trim() === '') continue;
       const name = names[i]!;
-      const attribute = ATTRIBUTE_COLUMN.exec(original[i]!);
+      const attribute = attributeOf[i];
       if (value.includes('\u0000')) {
-        const field = attribute ? `attributes.${attribute[1]}` : name;
+        const field = attribute !== undefined ? `attributes.${attribute}` : name;
         return { error: { field, message: jsonTextMessage('nul', maxDepth) } };
       }
-      if (attribute) {
+      if (attribute !== undefined) {
         attributes ??= {};
-        attributes[attribute[1]!] = value;
+        attributes[attribute] = value;
       } else if (name === 'tags') {
         out.tags = value
           .split(';')

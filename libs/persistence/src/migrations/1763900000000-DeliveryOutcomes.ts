@@ -12,8 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   same key; `at_most_once` holds it as `unknown`. Null: the channel's default (at-least-once
  *   where the receiver dedupes by key).
  */
-export class DeliveryOutcomes1763890000000 implements MigrationInterface {
-  name = 'DeliveryOutcomes1763890000000';
+export class DeliveryOutcomes1763900000000 implements MigrationInterface {
+  name = 'DeliveryOutcomes1763900000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE deliveries DROP CONSTRAINT ck_deliveries_status`);

@@ -1,0 +1,2 @@
+/** The beat role as a composition root (apps/all) runs it. */
+export { BeatModule } from './beat.module';
