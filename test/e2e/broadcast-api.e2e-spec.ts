@@ -19,7 +19,10 @@ const CONTACTS = 500;
 type Run = {
   id: string;
   status: string;
-  counts: Record<'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled', number>;
+  counts: Record<
+    'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled' | 'unknown',
+    number
+  >;
   started_at: string | null;
   finished_at: string | null;
 };
@@ -153,6 +156,7 @@ describe('a broadcast through the API (api + worker processes)', () => {
       skipped: 0,
       deferred: 0,
       cancelled: 0,
+      unknown: 0,
     });
     expect(run.started_at).toEqual(expect.any(String));
     expect(run.finished_at).toEqual(expect.any(String));

@@ -13,6 +13,7 @@ import {
   type TestDatabase,
 } from '@herald/testing';
 import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -383,6 +384,52 @@ describe('the herald CLI against a running fleet', () => {
     expect(closed.stdout).toMatch(new RegExp(`^${key}\\s+closed\\s+0\\s+-\\s+0$`, 'm'));
     const bad = await herald(['circuits', 'open', 'carrier-pigeon:123'], operator);
     expectExit(bad, 2);
+  });
+
+  it('deliveries unknown lists what a crash left; resend sends it again, close settles it', async () => {
+    // As a worker killed between its provider calls and their record leaves them (SMTP-like: held).
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    let ids: string[];
+    try {
+      const rows = await sql.query<{ id: string }>(
+        `UPDATE deliveries SET status = 'unknown', last_error = 'outcome unknown (simulated crash)'
+          WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = $1 AND status = 'sent' ORDER BY id LIMIT 2)
+          RETURNING id`,
+        [tenant.id],
+      );
+      ids = rows.rows.map((r) => r.id).sort();
+    } finally {
+      await sql.end();
+    }
+    const [listed, human] = await Promise.all([
+      herald(['deliveries', 'unknown', '--json'], tenantEnv),
+      herald(['deliveries', 'unknown'], tenantEnv),
+    ]);
+    expectExit(listed, 0);
+    expect(
+      json<{ data: { id: string }[] }>(listed)
+        .data.map((d) => d.id)
+        .sort(),
+    ).toEqual(ids);
+    expect(human.stdout).toMatch(/^DELIVERY\s+TENANT\s+CHANNEL\s+ATTEMPTS\s+SINCE$/m);
+    expect(human.stdout).toContain('herald deliveries resend <delivery>');
+
+    const closed = await herald(
+      ['deliveries', 'close', ids[0]!, '--outcome', 'sent', '--reason', 'in the provider log'],
+      tenantEnv,
+    );
+    expectExit(closed, 0);
+    expect(closed.stdout).toMatch(/^status\s+sent$/m);
+    const replaysBefore = sink.replays;
+    const resent = await herald(['deliveries', 'resend', ids[1]!, '--json'], tenantEnv);
+    expectExit(resent, 0);
+    expect(json(resent)).toMatchObject({ id: ids[1], status: 'pending' });
+    // The worker sends it again with the same key: the webhook receiver answers it as a replay.
+    await eventually(() => Promise.resolve(sink.replays > replaysBefore));
+    expectExit(await herald(['deliveries', 'resend', ids[1]!], tenantEnv), 1); // 409: not unknown any more
+    const empty = await herald(['deliveries', 'unknown'], tenantEnv);
+    expect(empty.stdout).toBe('no delivery is waiting for an operator\n');
   });
 
   it('queues shows every queue by state', async () => {

@@ -21,7 +21,10 @@ const RUNS = 3;
 type Run = {
   id: string;
   status: string;
-  counts: Record<'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled', number>;
+  counts: Record<
+    'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled' | 'unknown',
+    number
+  >;
   progress: { done: number; total: number; ratio: number; fanout_done: boolean };
 };
 
@@ -150,6 +153,7 @@ describe('runs started while Redis is down (api + worker + beat processes)', () 
         skipped: 0,
         deferred: 0,
         cancelled: 0,
+        unknown: 0,
       });
       expect(run.progress).toEqual({ done: CONTACTS, total: CONTACTS, ratio: 1, fanout_done: true });
     }

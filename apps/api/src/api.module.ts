@@ -13,6 +13,7 @@ import { TenantsModule } from '@herald/tenants';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
 import { SuppressionsController } from './contacts/suppressions.controller';
+import { DeliveriesController } from './engine/deliveries.controller';
 import { AdminController } from './engine/admin.controller';
 import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
@@ -63,6 +64,7 @@ import { TenantsController } from './tenants/tenants.controller';
     EnrollmentsController,
     EventsController,
     AdminController,
+    DeliveriesController,
   ],
   providers: [
     AuthThrottle,

@@ -9,7 +9,10 @@ type Run = {
   status: string;
   trigger: string;
   dry_run: boolean;
-  counts: Record<'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled', number>;
+  counts: Record<
+    'targeted' | 'pending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled' | 'unknown',
+    number
+  >;
   started_at: string | null;
   finished_at: string | null;
   progress: { done: number; total: number; ratio: number; fanout_done: boolean };
@@ -182,7 +185,16 @@ describe('runs API', () => {
       status: 'queued',
       trigger: 'manual',
       dry_run: false,
-      counts: { targeted: 0, pending: 0, sent: 0, failed: 0, skipped: 0, deferred: 0, cancelled: 0 },
+      counts: {
+        targeted: 0,
+        pending: 0,
+        sent: 0,
+        failed: 0,
+        skipped: 0,
+        deferred: 0,
+        cancelled: 0,
+        unknown: 0,
+      },
       started_at: null,
       finished_at: null,
       progress: { done: 0, total: 0, ratio: 0, fanout_done: false },
@@ -215,18 +227,30 @@ describe('runs API', () => {
   it('counts a run’s deliveries by status from the ledger (pending includes sending)', async () => {
     const id = await campaign();
     const runId = (await start(id)).body.id;
-    await seedDeliveries(runId, id, ['pending', 'sending', 'sent', 'sent', 'failed', 'skipped', 'deferred']);
+    await seedDeliveries(runId, id, [
+      'pending',
+      'sending',
+      'sent',
+      'sent',
+      'failed',
+      'skipped',
+      'deferred',
+      'unknown',
+    ]);
     const run = await getRun(runId);
     expect(run.body.status).toBe('running');
     expect(run.body.counts).toEqual({
-      targeted: 7,
+      targeted: 8,
       pending: 2,
       sent: 2,
       failed: 1,
       skipped: 1,
       deferred: 1,
       cancelled: 0,
+      unknown: 1,
     });
+    // Held for an operator is done, as far as the run's progress goes.
+    expect(run.body.progress.done).toBe(5);
     expect(run.body.started_at).toEqual(expect.any(String));
   });
 

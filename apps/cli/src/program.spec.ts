@@ -27,6 +27,7 @@ describe('herald (no dependency reached)', () => {
       'contacts',
       'campaigns',
       'runs',
+      'deliveries',
       'queues',
       'failed',
       'circuits',
@@ -53,6 +54,7 @@ describe('herald (no dependency reached)', () => {
     [['queues'], 'REDIS_URL is not set'],
     [['circuits'], 'REDIS_URL is not set'],
     [['runs', 'watch', '0190f5e4-9999-7c3d-8e4f-5a6b7c8d9e0f'], 'HERALD_API_KEY is not set'],
+    [['deliveries', 'unknown'], 'HERALD_API_KEY is not set'],
   ])('%j names the missing variable in one line, exit 2', async (argv, message) => {
     const { code, stderr } = await cli(...argv);
     expect(code).toBe(EXIT.usage);
@@ -65,6 +67,20 @@ describe('herald (no dependency reached)', () => {
       '--limit must be a whole number',
     );
     expect((await cli('circuits', 'open', 'carrier-pigeon:x')).stderr).toContain('not a circuit key');
+    expect((await cli('deliveries', 'resend', 'nope')).stderr).toContain('the delivery id must be a UUID');
+    const close = await cli(
+      'deliveries',
+      'close',
+      '0190f5e4-5555-7c3d-8e4f-5a6b7c8d9e0f',
+      '--outcome',
+      'maybe',
+      '--reason',
+      'x',
+    );
+    expect(close).toMatchObject({
+      code: EXIT.usage,
+      stderr: expect.stringContaining('--outcome must be sent or failed') as string,
+    });
   });
 
   it('with --json, a usage error found by the parser is a JSON document too', async () => {

@@ -3,6 +3,7 @@ import { CliContext, type GlobalOptions } from './cli-context';
 import { registerCampaignCommands } from './commands/campaigns.command';
 import { registerCircuitCommands } from './commands/circuits.command';
 import { registerContactCommands } from './commands/contacts.command';
+import { registerDeliveryCommands } from './commands/deliveries.command';
 import { registerHealthCommand } from './commands/health.command';
 import { registerKeyCommands } from './commands/keys.command';
 import { registerMigrateCommands } from './commands/migrate.command';
@@ -21,8 +22,8 @@ export type Run = (command: Command, work: Work) => Promise<void>;
 const HELP_FOOTER = `
 Operator commands (migrate, tenants, keys, queues, failed, circuits, health) work on the
 deployment's Postgres and Redis directly; tenant commands (contacts, campaigns, runs) go through
-the HTTP API with a tenant key. Results go to stdout (--json: one JSON document), progress and
-errors to stderr.
+the HTTP API with a tenant key, deliveries with a tenant admin key or the platform admin key.
+Results go to stdout (--json: one JSON document), progress and errors to stderr.
 
 Exit codes: 0 ok · 1 the operation did not succeed (run failed or cancelled, health down,
 migrations pending, request refused) · 2 usage or configuration error · 3 not found ·
@@ -64,6 +65,7 @@ export function buildProgram(run: Run, io: CliIo): Command {
   registerContactCommands(program, run);
   registerCampaignCommands(program, run);
   registerRunCommands(program, run);
+  registerDeliveryCommands(program, run);
   registerQueueCommands(program, run);
   registerCircuitCommands(program, run);
   registerHealthCommand(program, run);

@@ -102,6 +102,16 @@ describe('progressText', () => {
       'run 0190f5e4 cancelled [########################] 100% 500/500 · sent 10 · deferred 0 · failed 0 · skipped 0 · cancelled 490',
     );
   });
+
+  it('counts deliveries held as unknown as done, and says where to find them', () => {
+    const r = run({ status: 'completed' }, { sent: 497, unknown: 3 });
+    const estimate = new RunProgress().observe(r, T0);
+    expect(estimate.done).toBe(500);
+    expect(progressText(r, estimate)).toBe(
+      'run 0190f5e4 completed [########################] 100% 500/500 · sent 497 · deferred 0 · failed 0 · skipped 0 · unknown 3 (herald deliveries unknown)',
+    );
+    expect(renderRun(r)).toMatch(/^unknown +3$/m);
+  });
 });
 
 describe('renderRun', () => {

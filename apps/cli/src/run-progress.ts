@@ -15,6 +15,8 @@ export interface RunView {
     skipped: number;
     deferred: number;
     cancelled: number;
+    /** Older apis lack it. */
+    unknown?: number;
   };
   created_at: string;
   started_at: string | null;
@@ -31,7 +33,7 @@ export interface RunView {
 export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'failed']);
 
 export interface RunEstimate {
-  /** Deliveries done with: sent, failed, skipped or cancelled. */
+  /** Deliveries done with: sent, failed, skipped, cancelled or unknown (held for an operator). */
   done: number;
   total: number;
   /** False while the run is still writing its deliveries (`total` still grows). */
@@ -53,7 +55,7 @@ export class RunProgress {
 
   observe(run: RunView, now: number): RunEstimate {
     const c = run.counts;
-    const done = run.progress?.done ?? c.sent + c.failed + c.skipped + c.cancelled;
+    const done = run.progress?.done ?? c.sent + c.failed + c.skipped + c.cancelled + (c.unknown ?? 0);
     const total = run.progress?.total ?? c.targeted;
     this.samples.push({ at: now, done });
     if (this.samples.length > WINDOW) this.samples.shift();
@@ -100,6 +102,7 @@ export function progressText(run: RunView, estimate: RunEstimate): string {
     `skipped ${c.skipped}`,
   ];
   if (c.cancelled > 0) parts.push(`cancelled ${c.cancelled}`);
+  if ((c.unknown ?? 0) > 0) parts.push(`unknown ${c.unknown} (herald deliveries unknown)`);
   if (estimate.ratePerSecond !== undefined) parts.push(formatRate(estimate.ratePerSecond));
   if (estimate.etaSeconds !== undefined && !final) {
     const why = estimate.etaReason === 'quota' ? ' (quota)' : '';
@@ -123,6 +126,7 @@ export function renderRun(run: RunView): string {
     ['failed', c.failed],
     ['skipped', c.skipped],
     ['cancelled', c.cancelled],
+    ...(c.unknown !== undefined ? [['unknown', c.unknown] as const] : []),
     ['created', run.created_at],
     ['started', run.started_at],
     ['finished', run.finished_at],

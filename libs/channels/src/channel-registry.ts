@@ -54,6 +54,7 @@ export class ChannelRegistry {
 function instrument(channel: Channel, metrics: HeraldMetrics): Channel {
   return {
     name: channel.name,
+    ...(channel.maxInFlight !== undefined ? { maxInFlight: channel.maxInFlight } : {}),
     close: channel.close?.bind(channel),
     async send(message: OutboundMessage, options: SendOptions): Promise<SendResult> {
       const stop = metrics.channelDuration.startTimer({ channel: channel.name });

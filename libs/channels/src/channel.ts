@@ -2,6 +2,19 @@
 export const CHANNEL_NAMES = ['smtp', 'webhook', 'dry-run'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
+/**
+ * Whether the receiving end drops a second send of the same delivery key: a webhook receiver
+ * honours `Idempotency-Key`, a dry run has no effect to repeat; an SMTP server may keep both
+ * copies (the Message-ID is the same, but nothing obliges a mailbox to deduplicate). A send
+ * whose outcome a crash left unknown may be repeated only where this holds, unless the sender
+ * account opts into at-least-once.
+ */
+export const RECEIVER_DEDUPES_BY_KEY: Record<ChannelName, boolean> = {
+  smtp: false,
+  webhook: true,
+  'dry-run': true,
+};
+
 /** What one delivery sends, rendered already (subject and body are final text). */
 export interface OutboundMessage {
   readonly deliveryId: string;
@@ -42,6 +55,12 @@ export interface SendResult {
  */
 export interface Channel {
   readonly name: ChannelName;
+  /**
+   * How many sends of one account this channel has on the wire at once (more wait inside it,
+   * e.g. for a pooled connection); undefined: no such bound. A caller that must keep the sends
+   * whose outcome a crash would leave unknown to those on the wire claims no more than this.
+   */
+  readonly maxInFlight?: number;
   send(message: OutboundMessage, options: SendOptions): Promise<SendResult>;
   /** Releases pooled connections (on shutdown). */
   close?(): Promise<void>;

@@ -1,5 +1,6 @@
 export {
   CHANNEL_NAMES,
+  RECEIVER_DEDUPES_BY_KEY,
   type Channel,
   type ChannelAccount,
   type ChannelName,

@@ -34,6 +34,7 @@ interface PinnedPool {
   readonly pool: Pool;
 }
 
+const DEFAULT_MAX_CONNECTIONS = 3;
 /** As long as nodemailer caches a DNS answer itself. */
 const DEFAULT_REVET_AFTER_MS = 5 * 60_000;
 
@@ -50,10 +51,14 @@ const DEFAULT_REVET_AFTER_MS = 5 * 60_000;
  */
 export class SmtpChannel implements Channel {
   readonly name = 'smtp' as const;
+  /** One send per pooled connection is on the wire; the others wait in nodemailer's queue. */
+  readonly maxInFlight: number;
   private readonly pools = new Map<string, PinnedPool>();
   private nodemailer: Promise<Nodemailer> | undefined;
 
-  constructor(private readonly options: SmtpChannelOptions) {}
+  constructor(private readonly options: SmtpChannelOptions) {
+    this.maxInFlight = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  }
 
   async send(message: OutboundMessage, { idempotencyKey, account }: SendOptions): Promise<SendResult> {
     const config = parseAccountConfig(smtpAccountConfigSchema, 'smtp', account.config);
@@ -111,7 +116,7 @@ export class SmtpChannel implements Channel {
       failed: false,
       pool: createTransport({
         pool: true,
-        maxConnections: this.options.maxConnections ?? 3,
+        maxConnections: this.maxInFlight,
         host: target.address,
         port: config.port,
         secure: config.secure,

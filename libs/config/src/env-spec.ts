@@ -270,17 +270,17 @@ export const ENV_VARS = [
     name: 'QUEUE_LOCK_DURATION_MS',
     section: 'queues',
     description:
-      'How long a worker holds a job without renewing its lock. A worker that dies (kill -9) gives its jobs back after this, when another worker finds them stalled.',
+      'How long a worker holds a job without renewing its lock (it renews every half of this). A worker that dies (kill -9) gives its jobs back at most this plus QUEUE_STALLED_INTERVAL_MS later, when another worker finds them stalled: the defaults hand them back within 8 s. Raise it only if event-loop stalls longer than half of it are expected (a job whose lock lapses is run again elsewhere; harmless, but wasted).',
     schema: positiveInt.min(1000).max(600_000),
-    default: '30000',
+    default: '6000',
   },
   {
     name: 'QUEUE_STALLED_INTERVAL_MS',
     section: 'queues',
     description:
-      'How often each worker looks for stalled jobs (those whose worker stopped renewing their lock).',
+      'How often the workers look for stalled jobs (those whose worker stopped renewing their lock); one check runs per interval across the fleet.',
     schema: positiveInt.min(1000).max(600_000),
-    default: '30000',
+    default: '2000',
   },
   {
     name: 'DELIVERY_SEND_LEASE_MS',

@@ -13,6 +13,8 @@ import { LedgerRepository } from './ledger.repository';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { SenderAccountsRepository } from './sender-accounts.repository';
+import { UnknownDeliveries } from './unknown-deliveries';
+import { UnknownDeliveriesMetrics } from './unknown-metrics';
 
 /** The delivery engine: ledger, sender accounts, fan-out and the send pipeline. */
 @Module({
@@ -33,6 +35,8 @@ import { SenderAccountsRepository } from './sender-accounts.repository';
     DeliveryReconciler,
     OutboxMetrics,
     OutboxRelay,
+    UnknownDeliveries,
+    UnknownDeliveriesMetrics,
   ],
   exports: [
     LedgerRepository,
@@ -41,6 +45,7 @@ import { SenderAccountsRepository } from './sender-accounts.repository';
     DeliveryPipeline,
     DeliveryReconciler,
     OutboxRelay,
+    UnknownDeliveries,
   ],
 })
 export class DeliveriesModule {}

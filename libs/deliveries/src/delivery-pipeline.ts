@@ -2,18 +2,35 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ChannelRegistry,
   PermanentChannelError,
-  TransientChannelError,
+  UnknownChannelError,
+  type ChannelName,
   type OutboundMessage,
+  type SendResult,
 } from '@herald/channels';
 import { QuotaService, type Reservation } from '@herald/rate-limit';
-import { CircuitBreaker, DEFAULT_RETRY_POLICY, retryDelay, type CircuitKey } from '@herald/resilience';
+import { CircuitBreaker, retryDelay, type CircuitKey } from '@herald/resilience';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { CLOCK, isInsideWindow, nextOpening, type Clock } from '@herald/time';
-import { randomBytes } from 'node:crypto';
-import { LedgerRepository, type DeliveryContext, type DeliveryRef } from './ledger.repository';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  LedgerRepository,
+  SETTLED_STATUSES,
+  type DeliveryContext,
+  type DeliveryRef,
+} from './ledger.repository';
 import { MicroBatcher } from './micro-batcher';
-import { SenderAccountsRepository, type SendingAccount } from './sender-accounts.repository';
+import { OutcomeRecorder } from './outcome-recorder';
+import { groupBy, inLanes } from './send-lanes';
+import { classifySendError } from './send-errors';
+import {
+  defaultGuarantee,
+  SenderAccountsRepository,
+  type DeliveryGuarantee,
+  type SendingAccount,
+} from './sender-accounts.repository';
+import { errorText } from './stage-errors';
+import { retryTransient } from './transient-retry';
 import { sendWindowSpec } from './send-window';
 import { renderSubject, renderTemplate, TemplateError } from './template';
 
@@ -27,6 +44,8 @@ export type DeliveryOutcome =
   | { kind: 'sent' }
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; reason: string }
+  /** Held for an operator: a crash left the send's outcome unknown and the account takes no repeat. */
+  | { kind: 'unknown'; reason: string }
   | { kind: 'noop'; reason: string }
   /** Not an attempt: come back at `until` (breaker open, quota window, lease held, paused). */
   | { kind: 'delay'; until: number; reason: string }
@@ -44,6 +63,20 @@ const PROBE_WAIT_MS = 1000;
 const MAX_SEND_WINDOW = 512;
 /** How long the first job of a batch waits for others: a few ms of latency buys far fewer round trips. */
 const LINGER_MS = 5;
+/** How long a claim waits for the claims of other sends starting at the same moment. */
+const CLAIM_LINGER_MS = 1;
+/** Sends of an at-most-once account at once, for a channel that does not say how many it has on the wire. */
+const AT_MOST_ONCE_LANES = 16;
+/** How long a step keeps retrying a refused Postgres or Redis call before the batch goes back to the queue. */
+const STAGE_BUDGET_MS = 5000;
+const UNKNOWN_REASON =
+  'outcome unknown: the attempt sending it stopped before recording whether the provider accepted it; not sent again until an operator resends or closes it';
+
+/** A delivery this process holds for one attempt: the attempt number, and its claim's token. */
+interface Claim {
+  attempt: number;
+  token: string;
+}
 
 interface Ready {
   ctx: DeliveryContext;
@@ -56,10 +89,13 @@ interface Ready {
  * The life of a delivery (DESIGN §5), for a batch of jobs at a time: every database and Redis
  * step is one round trip per batch (or per sender account in it), so throughput is bounded by
  * the provider, not by bookkeeping. Order per delivery: suppression → breaker → quota →
- * render → claim (`sending`) → send with the delivery key as idempotency key → `sent` and its
- * interaction in one statement → quota commit. Transient errors release the claim, refund the
- * quota, count against the breaker and come back after a backoff; after the last attempt, and
- * on permanent errors, the delivery is `failed`.
+ * render → claim (`sending`, just before the send) → send with the delivery key as idempotency
+ * key → `sent` and its interaction, recorded as soon as the provider answered → quota commit.
+ * Provider errors: transient ones release the claim, refund the quota, count against the
+ * breaker and come back after a backoff; after the last attempt, and on permanent errors, the
+ * delivery is `failed`. Postgres and Redis refusals are retried per step (stage-errors.ts);
+ * none fails a delivery. A `sending` delivery whose lease ran out (its attempt died) is sent
+ * again only where its account is at-least-once; otherwise it is held as `unknown`.
  */
 @Injectable()
 export class DeliveryPipeline {
@@ -79,7 +115,49 @@ export class DeliveryPipeline {
     private readonly logger: HeraldLogger,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
-  ) {}
+  ) {
+    this.recorder = new OutcomeRecorder(ledger, (what, error, attempt) =>
+      this.retrying(what, error, attempt),
+    );
+  }
+
+  /** Each send's outcome, written as soon as the provider answered. */
+  private readonly recorder: OutcomeRecorder;
+
+  /**
+   * Claims of the sends about to start, across batches and accounts, in one statement per few
+   * milliseconds. Each statement is one attempt with its own token; it is never given up (a
+   * claim that landed unseen would hold rows in `sending` with no send), and repeating it with
+   * its token takes the same rows again.
+   */
+  private readonly claims = new MicroBatcher<DeliveryRef & { resendExpired: boolean }, Claim | undefined>(
+    async (items) => {
+      const token = randomUUID();
+      const claimed = await this.stage(
+        'claim',
+        () => this.ledger.claim(items, this.config.delivery.sendLeaseMs, token),
+        { untilDone: true },
+      );
+      return items.map((i) => {
+        const attempt = claimed.get(i.id);
+        return attempt === undefined ? undefined : { attempt, token };
+      });
+    },
+    500,
+    CLAIM_LINGER_MS,
+  );
+
+  /**
+   * How many of an account's deliveries are claimed and sending at once. Where a crash's unknown
+   * outcome is held for an operator (at-most-once), no more than the channel has on the wire;
+   * where a repeat is harmless, the whole batch.
+   */
+  private lanesFor(r: Ready): number {
+    if (r.account.deliveryGuarantee === 'at_least_once') return Number.POSITIVE_INFINITY;
+    return this.channels.has(r.account.channel)
+      ? (this.channels.get(r.account.channel).maxInFlight ?? AT_MOST_ONCE_LANES)
+      : 1;
+  }
 
   /** Per circuit (channel and account): how many sends the next batch may make. */
   private readonly windows = new Map<string, number>();
@@ -122,7 +200,7 @@ export class DeliveryPipeline {
   private async processBatch(jobs: DeliveryJob[]): Promise<DeliveryOutcome[]> {
     const outcomes = new Map<string, DeliveryOutcome>();
     const refs = unique(jobs.map((j) => ({ tenantId: j.tenantId, id: j.deliveryId })));
-    const contexts = await this.ledger.load(refs);
+    const contexts = await this.stage('load', () => this.ledger.load(refs));
     const now = this.clock.nowMs();
 
     const settle = {
@@ -152,17 +230,27 @@ export class DeliveryPipeline {
     }
 
     const defers: (DeliveryRef & { dueAt: Date; reason: string })[] = [];
+    // Settled before any claim (no attempt holds them): unknown accounts, render errors.
+    const failedUnclaimed: (DeliveryRef & { error: string; permanent: boolean })[] = [];
+    const unknowns: (DeliveryRef & { reason: string })[] = [];
     // Sender accounts, breakers and quotas work per account (and run, for the run cap).
     const groups = new Map<string, Ready[]>();
     for (const ctx of candidates) {
-      const account = await this.accounts
-        .forSending(ctx.tenantId, ctx.senderAccountId, now)
-        .catch(() => undefined);
+      const account = await this.stage('account lookup', () =>
+        this.accounts.forSending(ctx.tenantId, ctx.senderAccountId, now),
+      );
+      // Past precheck, `sending` means the attempt that held it died before recording its outcome.
+      if (ctx.status === 'sending' && guaranteeOf(ctx, account) === 'at_most_once') {
+        unknowns.push({ ...ref(ctx), reason: UNKNOWN_REASON });
+        outcomes.set(ctx.id, { kind: 'unknown', reason: UNKNOWN_REASON });
+        continue;
+      }
       if (!account || account.status === 'disabled') {
-        outcomes.set(ctx.id, {
-          kind: 'failed',
-          reason: account ? 'sender account is disabled' : 'sender account not found',
-        });
+        const reason = account
+          ? `sender account ${ctx.senderAccountId} is disabled: enable it to send through it`
+          : `sender account ${ctx.senderAccountId} does not exist (deleted): the campaign needs another account`;
+        failedUnclaimed.push({ ...ref(ctx), error: reason, permanent: true });
+        outcomes.set(ctx.id, { kind: 'failed', reason });
         continue;
       }
       if (account.status === 'paused') {
@@ -189,7 +277,7 @@ export class DeliveryPipeline {
     }
 
     const admitted: Ready[] = [];
-    await Promise.all(
+    const gated = await Promise.allSettled(
       [...groups.values()].map(async (group) => {
         const first = group[0]!;
         const circuit: CircuitKey = { channel: first.account.channel, account: first.account.id };
@@ -217,12 +305,15 @@ export class DeliveryPipeline {
           first.ctx.runId && first.ctx.campaign.runCap
             ? { runId: first.ctx.runId, limit: first.ctx.campaign.runCap }
             : undefined;
+        // The same ids on every try: a reservation whose reply was lost is replayed, not taken twice.
         const ids = passing.map((r) => `${r.ctx.id}:${randomBytes(4).toString('hex')}`);
-        const result = await this.quota.reserveBatch({
-          account: first.account.quota,
-          reservationIds: ids,
-          ...(runCap ? { runCap } : {}),
-        });
+        const result = await this.stage('quota reserve', () =>
+          this.quota.reserveBatch({
+            account: first.account.quota,
+            reservationIds: ids,
+            ...(runCap ? { runCap } : {}),
+          }),
+        );
         const granted = new Map([...result.admitted, ...result.replayed].map((r) => [r.id, r]));
         passing.forEach((r, i) => {
           const reservation = granted.get(ids[i]!);
@@ -231,7 +322,10 @@ export class DeliveryPipeline {
             return;
           }
           const denial = result.denial;
-          if (denial?.reason === 'quota' && r.ctx.campaign.quotaPolicy === 'defer') {
+          if (denial?.reason === 'unavailable') {
+            // Not a quota decision: Postgres could not lease units. Nothing changes in the ledger.
+            outcomes.set(r.ctx.id, { kind: 'delay', until: denial.retryAt, reason: 'quota unavailable' });
+          } else if (denial?.reason === 'quota' && r.ctx.campaign.quotaPolicy === 'defer') {
             defers.push({
               ...ref(r.ctx),
               dueAt: new Date(denial.retryAt),
@@ -246,9 +340,17 @@ export class DeliveryPipeline {
         });
       }),
     );
+    const gateFailure = gated.find((g) => g.status === 'rejected');
+    if (gateFailure) {
+      // Hand the batch back to the queue: nothing was claimed, so nothing is left half-done.
+      await this.settleQuota(
+        'refund',
+        admitted.map((r) => r.reservation!),
+      );
+      throw gateFailure.reason;
+    }
 
     // Render before claiming: a template error is permanent and needs no send.
-    const failed: (DeliveryRef & { error: string; permanent: boolean })[] = [];
     const refunds: Reservation[] = [];
     const renderable: Ready[] = [];
     for (const r of admitted) {
@@ -256,96 +358,108 @@ export class DeliveryPipeline {
         r.message = render(r.ctx);
         renderable.push(r);
       } catch (error) {
-        const reason = error instanceof TemplateError ? error.message : 'template could not be rendered';
-        failed.push({ ...ref(r.ctx), error: reason, permanent: true });
-        outcomes.set(r.ctx.id, { kind: 'failed', reason });
+        if (!(error instanceof TemplateError)) {
+          // A bug, not the template: the batch goes back to the queue, no delivery is failed on it.
+          await this.settleQuota(
+            'refund',
+            admitted.map((a) => a.reservation!),
+          );
+          throw error;
+        }
+        failedUnclaimed.push({ ...ref(r.ctx), error: error.message, permanent: true });
+        outcomes.set(r.ctx.id, { kind: 'failed', reason: error.message });
         refunds.push(r.reservation!);
       }
     }
-    const claimed = await this.ledger.claim(
-      renderable.map((r) => ref(r.ctx)),
-      this.config.delivery.sendLeaseMs,
-    );
-    const sending = renderable.filter((r) => {
-      if (claimed.has(r.ctx.id)) return true;
-      refunds.push(r.reservation!);
-      outcomes.set(r.ctx.id, { kind: 'noop', reason: 'another attempt holds this delivery' });
-      return false;
-    });
-    const sent: (DeliveryRef & { providerMessageId: string })[] = [];
-    const released: (DeliveryRef & { error: string })[] = [];
+    const committed: Reservation[] = [];
     const transientByCircuit = new Map<string, { key: CircuitKey; failures: number; successes: number }>();
-    await Promise.all(
-      sending.map(async (r) => {
-        const circuit = { channel: r.account.channel, account: r.account.id };
-        const tally = transientByCircuit.get(`${circuit.channel}:${circuit.account}`) ?? {
-          key: circuit,
-          failures: 0,
-          successes: 0,
-        };
-        transientByCircuit.set(`${circuit.channel}:${circuit.account}`, tally);
-        const stop = this.metrics.deliveryDuration.startTimer({ channel: r.account.channel });
-        try {
-          const result = await this.channels.get(r.account.channel).send(r.message!, {
-            idempotencyKey: r.ctx.deliveryKey,
-            account: { id: r.account.id, config: r.account.config },
-          });
-          sent.push({ ...ref(r.ctx), providerMessageId: result.providerMessageId });
-          outcomes.set(r.ctx.id, { kind: 'sent' });
-          tally.successes += 1;
-        } catch (error) {
-          const attempt = claimed.get(r.ctx.id) ?? 1;
-          if (error instanceof PermanentChannelError) {
-            failed.push({ ...ref(r.ctx), error: error.message, permanent: true });
-            outcomes.set(r.ctx.id, { kind: 'failed', reason: error.message });
-            tally.successes += 1; // the provider answered: it is up
-          } else {
-            const message = error instanceof Error ? error.message : String(error);
-            tally.failures += 1;
-            if (attempt >= DEFAULT_RETRY_POLICY.maxAttempts) {
-              failed.push({
-                ...ref(r.ctx),
-                error: `${message} (after ${attempt} attempts)`,
-                permanent: false,
-              });
-              outcomes.set(r.ctx.id, { kind: 'failed', reason: message });
+    // Claimed just before the send, at most `lanes` per account at a time: where a repeat is not
+    // allowed, what a crash leaves unknown is what was on the wire, not the whole batch.
+    const sendFailures = await Promise.allSettled(
+      [...groupBy(renderable, (r) => `${r.account.tenantId}:${r.account.id}`).values()].map((group) =>
+        inLanes(group, this.lanesFor(group[0]!), async (r) => {
+          let claim: Claim | undefined;
+          try {
+            claim = await this.claims.submit({ ...ref(r.ctx), resendExpired: r.ctx.status === 'sending' });
+          } finally {
+            if (!claim) refunds.push(r.reservation!);
+          }
+          if (!claim) {
+            outcomes.set(r.ctx.id, { kind: 'noop', reason: 'another attempt holds this delivery' });
+            return;
+          }
+          const circuit = { channel: r.account.channel, account: r.account.id };
+          const tally = transientByCircuit.get(`${circuit.channel}:${circuit.account}`) ?? {
+            key: circuit,
+            failures: 0,
+            successes: 0,
+          };
+          transientByCircuit.set(`${circuit.channel}:${circuit.account}`, tally);
+          const stop = this.metrics.deliveryDuration.startTimer({ channel: r.account.channel });
+          let result: SendResult;
+          try {
+            result = await this.channels.get(r.account.channel).send(r.message!, {
+              idempotencyKey: r.ctx.deliveryKey,
+              account: { id: r.account.id, config: r.account.config },
+            });
+          } catch (error) {
+            refunds.push(r.reservation!);
+            const failure = classifySendError(error, claim.attempt);
+            if (failure.kind === 'failed') {
+              if (error instanceof PermanentChannelError)
+                tally.successes += 1; // the provider answered: it is up
+              else if (!(error instanceof UnknownChannelError)) tally.failures += 1;
+              outcomes.set(r.ctx.id, { kind: 'failed', reason: failure.reason });
+              await this.recorder.failed(
+                { ...ref(r.ctx), error: failure.error, permanent: failure.permanent },
+                claim.token,
+              );
             } else {
-              released.push({ ...ref(r.ctx), error: message });
-              const retryAfter = error instanceof TransientChannelError ? error.retryAfterMs : undefined;
+              tally.failures += 1;
               outcomes.set(r.ctx.id, {
                 kind: 'delay',
-                until: this.clock.nowMs() + retryDelay(attempt - 1, retryAfter),
+                until: this.clock.nowMs() + retryDelay(claim.attempt - 1, failure.retryAfterMs),
                 reason: 'transient error',
               });
+              await this.recorder.released({ ...ref(r.ctx), error: failure.reason }, claim.token);
             }
+            return;
+          } finally {
+            stop();
           }
-          refunds.push(r.reservation!);
-        } finally {
-          stop();
-        }
-      }),
+          tally.successes += 1;
+          // Recorded as soon as the provider answered, not once the whole batch is done.
+          await this.recorder.sent({ ...ref(r.ctx), providerMessageId: result.providerMessageId });
+          outcomes.set(r.ctx.id, { kind: 'sent' });
+          committed.push(r.reservation!);
+        }),
+      ),
     );
-    // The ledger first (the send is only "done" once recorded), then quota and breaker bookkeeping.
+    const movedToUnknown = await this.stage('record', async () => {
+      const [moved] = await Promise.all([
+        this.ledger.markUnknown(unknowns),
+        this.ledger.markFailed(failedUnclaimed),
+        this.ledger.defer(defers),
+        this.ledger.settle(settle.skipped, 'skipped'),
+        this.ledger.settle(settle.cancelled, 'cancelled'),
+      ]);
+      return moved;
+    });
+    for (const m of movedToUnknown) this.metrics.deliveriesUnknown.inc({ channel: m.channel });
     await Promise.all([
-      this.ledger.markSent(sent),
-      this.ledger.markFailed(failed),
-      this.ledger.release(released),
-      this.ledger.defer(defers),
-      this.ledger.settle(settle.skipped, 'skipped'),
-      this.ledger.settle(settle.cancelled, 'cancelled'),
-    ]);
-    const committed = new Set(sent.map((s) => s.id));
-    await Promise.all([
-      ...sending.filter((r) => committed.has(r.ctx.id)).map((r) => this.quota.commit(r.reservation!)),
-      ...refunds.map((r) => this.quota.refund(r)),
+      this.settleQuota('commit', committed),
+      this.settleQuota('refund', refunds),
       ...[...transientByCircuit.values()].map((t) => this.recordCircuit(t)),
     ]);
+    // A claim or a record that failed for good (not an outage): the batch goes back to the queue.
+    const sendFailure = sendFailures.find((f) => f.status === 'rejected');
+    if (sendFailure) throw sendFailure.reason;
     const runs = unique(
       contexts
         .filter((c) => c.runId && isFinal(outcomes.get(c.id)))
         .map((c) => ({ tenantId: c.tenantId, id: c.runId! })),
     );
-    if (runs.length > 0) await this.ledger.completeRuns(runs);
+    if (runs.length > 0) await this.stage('complete runs', () => this.ledger.completeRuns(runs));
     for (const ctx of contexts) {
       const outcome = outcomes.get(ctx.id);
       if (outcome && outcome.kind !== 'again')
@@ -357,6 +471,50 @@ export class DeliveryPipeline {
     return jobs.map((j) => outcomes.get(j.deliveryId) ?? { kind: 'noop', reason: 'unknown delivery' });
   }
 
+  /**
+   * One step against Postgres or Redis: retried with backoff while they refuse it, then (past
+   * STAGE_BUDGET_MS) a TransientStageError that hands the batch back to the queue. `untilDone`
+   * steps are never given up: the claim, whose unseen success would strand rows in `sending`.
+   */
+  private stage<T>(name: string, work: () => Promise<T>, options: { untilDone?: boolean } = {}): Promise<T> {
+    return retryTransient(name, work, {
+      ...(options.untilDone ? {} : { budgetMs: STAGE_BUDGET_MS }),
+      onRetry: (error, attempt) => this.retrying(name, error, attempt),
+    });
+  }
+
+  private retrying(stage: string, error: unknown, attempt: number): void {
+    this.metrics.deliveryStageRetries.inc({ stage });
+    if (attempt === 1 || attempt % 10 === 0)
+      this.logger.warn({ stage, attempt, err: { message: errorText(error) } }, 'delivery step retried');
+  }
+
+  /**
+   * Commits or refunds reservations. One that cannot be settled now (Redis or Postgres away) is
+   * left pending: the beat settles it from the ledger later, so it is logged, never thrown.
+   */
+  private async settleQuota(
+    action: 'commit' | 'refund',
+    reservations: readonly Reservation[],
+  ): Promise<void> {
+    if (reservations.length === 0) return;
+    const settleOne = (r: Reservation) => (action === 'commit' ? this.quota.commit(r) : this.quota.refund(r));
+    const results = await Promise.allSettled(
+      reservations.map((r) => this.stage(`quota ${action}`, () => settleOne(r))),
+    );
+    const left = results.filter((o) => o.status === 'rejected' || o.value === 'unavailable');
+    if (left.length === 0) return;
+    const error = results.find((o) => o.status === 'rejected');
+    this.logger.warn(
+      {
+        action,
+        count: left.length,
+        err: error ? { message: errorText(error.reason) } : undefined,
+      },
+      'quota reservations left for the beat to settle',
+    );
+  }
+
   private precheck(
     ctx: DeliveryContext,
     now: number,
@@ -366,8 +524,7 @@ export class DeliveryPipeline {
     | { kind: 'skipped'; reason: string }
     | { kind: 'cancel'; reason: string }
     | { kind: 'delay'; until: number; reason: string } {
-    if (['sent', 'failed', 'skipped', 'cancelled'].includes(ctx.status))
-      return { kind: 'noop', reason: `already ${ctx.status}` };
+    if (SETTLED_STATUSES.includes(ctx.status)) return { kind: 'noop', reason: `already ${ctx.status}` };
     if (ctx.runStatus === 'cancelled' || ctx.campaign.status === 'archived')
       return { kind: 'cancel', reason: 'run cancelled' };
     if (ctx.status === 'sending' && ctx.leaseUntil && ctx.leaseUntil.getTime() > now) {
@@ -401,6 +558,11 @@ export class DeliveryPipeline {
       this.logger.warn({ err: { message: (error as Error).message } }, 'circuit breaker bookkeeping failed');
     }
   }
+}
+
+/** What a crash that left this delivery's send unknown means: the account's choice, or the channel's default. */
+function guaranteeOf(ctx: DeliveryContext, account: SendingAccount | undefined): DeliveryGuarantee {
+  return account?.deliveryGuarantee ?? defaultGuarantee(ctx.channel as ChannelName);
 }
 
 function circuitId(key: CircuitKey): string {

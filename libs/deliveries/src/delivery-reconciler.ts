@@ -10,7 +10,8 @@ import { LedgerRepository } from './ledger.repository';
  * Promise 3's safety net: the ledger, not Redis, says what work is left. Deliveries that sit
  * unfinished past their due time with no progress are enqueued again under their own id — a
  * no-op while their job still exists, a new job when Redis lost it. Sending twice is not a
- * risk: the pipeline only sends what it can claim, and the delivery key goes with every send.
+ * risk: the pipeline only sends what it can claim, and a `sending` row whose lease ran out is
+ * sent again (same key) only where the account is at-least-once; otherwise it becomes `unknown`.
  */
 @Injectable()
 export class DeliveryReconciler {
@@ -58,8 +59,9 @@ export class DeliveryReconciler {
 
   /**
    * Quota reservations a crashed worker never settled: the ledger says whether the send
-   * happened. Sent → commit; not sent and no attempt in flight → refund; unknown → commit
-   * (counting a unit that was not used is the safe mistake; exceeding a quota is not).
+   * happened. Sent → commit; not sent and no attempt in flight → refund; unknown (no row, or
+   * the `unknown` status) → commit (counting a unit that was not used is the safe mistake;
+   * exceeding a quota is not).
    */
   async settleReservations(options: {
     olderThanMs: number;
@@ -80,7 +82,7 @@ export class DeliveryReconciler {
     for (const reservation of pending) {
       const state = status.get(reservation.id.split(':')[0] ?? '');
       if (state === 'sending') continue; // an attempt may still settle it
-      if (state !== undefined && state !== 'sent') {
+      if (state !== undefined && state !== 'sent' && state !== 'unknown') {
         if ((await this.quota.refund(reservation)) === 'refunded') refunded += 1;
       } else if ((await this.quota.commit(reservation)) === 'committed') {
         committed += 1;

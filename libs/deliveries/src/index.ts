@@ -14,6 +14,7 @@ export {
   DELIVERY_STATUSES,
   FINAL_STATUSES,
   LedgerRepository,
+  SETTLED_STATUSES,
   type CampaignStep,
   type DeliveryContext,
   type DeliveryRef,
@@ -23,10 +24,14 @@ export { MicroBatcher } from './micro-batcher';
 export { sendWindowSpec, type StoredSendWindow } from './send-window';
 export { OutboxRelay } from './outbox-relay';
 export {
+  defaultGuarantee,
+  DELIVERY_GUARANTEES,
   quotaAccountOf,
   SenderAccountsRepository,
+  type DeliveryGuarantee,
   type SenderAccountRecord,
   type SendingAccount,
 } from './sender-accounts.repository';
 export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-credentials.resealer';
 export { escapeHtml, renderSubject, renderTemplate, TemplateError, templateProblems } from './template';
+export { UnknownDeliveries, type DeliveryRecord, type OperatorOutcome } from './unknown-deliveries';

@@ -57,9 +57,15 @@ export const DELIVERY_STATUSES = [
   'skipped',
   'deferred',
   'cancelled',
+  'unknown',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'skipped', 'cancelled'];
+/**
+ * Where the pipeline stops: final, or `unknown` (a crash left the send's outcome unknown and the
+ * channel cannot take a repeat): only an operator moves it on (resend or close).
+ */
+export const SETTLED_STATUSES: readonly DeliveryStatus[] = [...FINAL_STATUSES, 'unknown'];
 
 interface ContextRow {
   tenant_id: string;
@@ -155,28 +161,57 @@ export class LedgerRepository {
   }
 
   /**
-   * Takes the deliveries for one attempt: pending or deferred ones, or `sending` ones whose
-   * previous attempt's lease ran out (a crashed worker). Returns the ids taken, with the
-   * attempt number each one is now on.
+   * Takes the deliveries for one attempt (`token`): pending or deferred ones, and `sending` ones
+   * whose previous attempt's lease ran out where `resendExpired` says a repeat is allowed.
+   * Repeating the call with the same token (its reply was lost) takes the same rows again
+   * without counting another attempt. Returns the ids taken, with the attempt each one is on.
    */
-  async claim(refs: readonly DeliveryRef[], leaseMs: number): Promise<Map<string, number>> {
+  async claim(
+    refs: readonly (DeliveryRef & { resendExpired: boolean })[],
+    leaseMs: number,
+    token: string,
+  ): Promise<Map<string, number>> {
     if (refs.length === 0) return new Map();
     const rows = queryRows<{ id: string; attempts: number }>(
       await this.dataSource.query(
         `UPDATE deliveries d
-          SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + make_interval(secs => $3::double precision / 1000),
-              updated_at = now()
-         FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id)
+          SET status = 'sending',
+              attempts = CASE WHEN d.status = 'sending' AND d.claim_token = $5::uuid THEN d.attempts ELSE d.attempts + 1 END,
+              lease_until = now() + make_interval(secs => $4::double precision / 1000),
+              claim_token = $5::uuid, updated_at = now()
+         FROM unnest($1::uuid[], $2::uuid[], $3::boolean[]) AS k (tenant_id, id, resend_expired)
         WHERE d.tenant_id = k.tenant_id AND d.id = k.id
-          AND (d.status IN ('pending', 'deferred') OR (d.status = 'sending' AND d.lease_until < now()))
+          AND (d.status IN ('pending', 'deferred')
+               OR (d.status = 'sending' AND d.claim_token = $5::uuid)
+               OR (d.status = 'sending' AND k.resend_expired AND d.lease_until < now()))
         RETURNING d.id, d.attempts`,
-        [...keys(refs), leaseMs],
+        [...keys(refs), refs.map((r) => r.resendExpired), leaseMs, token],
       ),
     );
     return new Map(rows.map((r) => [r.id, r.attempts]));
   }
 
-  /** `sending` → `sent`, and the delivery_sent interaction, in one statement (one transaction). */
+  /**
+   * `sending` whose attempt's lease ran out → `unknown`: the attempt died between its provider
+   * call and its record, and the channel cannot take a repeat. Returns those moved, by channel.
+   */
+  async markUnknown(items: readonly (DeliveryRef & { reason: string })[]): Promise<{ channel: string }[]> {
+    if (items.length === 0) return [];
+    return queryRows<{ channel: string }>(
+      await this.dataSource.query(
+        `UPDATE deliveries d SET status = 'unknown', last_error = left(k.reason, 1000), lease_until = NULL, updated_at = now()
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k (tenant_id, id, reason)
+          WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status = 'sending' AND d.lease_until < now()
+          RETURNING d.channel`,
+        [items.map((i) => i.tenantId), items.map((i) => i.id), items.map((i) => i.reason)],
+      ),
+    );
+  }
+
+  /**
+   * `sending` → `sent`, and the delivery_sent interaction, in one statement (one transaction).
+   * An `unknown` row is sent too: its attempt's record came late, but it came.
+   */
   async markSent(items: readonly (DeliveryRef & { providerMessageId: string })[]): Promise<number> {
     if (items.length === 0) return 0;
     const rows = queryRows<{ id: string }>(
@@ -186,7 +221,7 @@ export class LedgerRepository {
             SET status = 'sent', provider_message_id = k.pmid, sent_at = now(), updated_at = now(),
                 lease_until = NULL, last_error = NULL
            FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k (tenant_id, id, pmid)
-          WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status = 'sending'
+          WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status IN ('sending', 'unknown')
           RETURNING d.tenant_id, d.id, d.contact_id, d.campaign_id, d.run_id, d.channel, k.pmid
        )
        INSERT INTO interactions (tenant_id, id, contact_id, type, payload)
@@ -201,15 +236,26 @@ export class LedgerRepository {
     return rows.length;
   }
 
-  /** Final failure (permanent, or out of attempts), with its interaction. */
-  async markFailed(items: readonly (DeliveryRef & { error: string; permanent: boolean })[]): Promise<void> {
+  /**
+   * Final failure (permanent, or out of attempts), with its interaction. A delivery this batch
+   * claimed is failed only while `token`'s attempt still holds it (a newer attempt may have
+   * taken it after the lease; `unknown` is this attempt's own record, late). Without a token (a
+   * render error, before any claim): pending, deferred, or `sending` past its lease.
+   */
+  async markFailed(
+    items: readonly (DeliveryRef & { error: string; permanent: boolean })[],
+    token: string | null = null,
+  ): Promise<void> {
     if (items.length === 0) return;
     await this.dataSource.query(
       `WITH failed AS (
          UPDATE deliveries d
             SET status = 'failed', last_error = left(k.error, 1000), updated_at = now(), lease_until = NULL
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::boolean[]) AS k (tenant_id, id, error, permanent)
-          WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status IN ('pending', 'sending', 'deferred')
+          WHERE d.tenant_id = k.tenant_id AND d.id = k.id
+            AND (d.status IN ('pending', 'deferred')
+                 OR (d.status IN ('sending', 'unknown') AND d.claim_token = $5::uuid)
+                 OR ($5::uuid IS NULL AND d.status = 'sending' AND d.lease_until < now()))
           RETURNING d.tenant_id, d.id, d.contact_id, d.campaign_id, d.run_id, d.channel, k.error, k.permanent
        )
        INSERT INTO interactions (tenant_id, id, contact_id, type, payload)
@@ -222,6 +268,7 @@ export class LedgerRepository {
         items.map((i) => i.id),
         items.map((i) => i.error),
         items.map((i) => i.permanent),
+        token,
       ],
     );
   }
@@ -256,14 +303,17 @@ export class LedgerRepository {
     );
   }
 
-  /** After a transient failure: back to `pending` (the job retries with backoff). */
-  async release(items: readonly (DeliveryRef & { error: string })[]): Promise<void> {
+  /**
+   * After a transient failure: back to `pending` (the job retries with backoff), if `token`'s
+   * attempt still holds it (or its late record made it `unknown`: nothing was sent).
+   */
+  async release(items: readonly (DeliveryRef & { error: string })[], token: string): Promise<void> {
     if (items.length === 0) return;
     await this.dataSource.query(
       `UPDATE deliveries d SET status = 'pending', last_error = left(k.error, 1000), updated_at = now(), lease_until = NULL
          FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k (tenant_id, id, error)
-        WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status = 'sending'`,
-      [items.map((i) => i.tenantId), items.map((i) => i.id), items.map((i) => i.error)],
+        WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status IN ('sending', 'unknown') AND d.claim_token = $4::uuid`,
+      [items.map((i) => i.tenantId), items.map((i) => i.id), items.map((i) => i.error), token],
     );
   }
 

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CredentialCipher, SECRET_CONFIG_FIELDS, type ChannelName } from '@herald/channels';
+import {
+  CredentialCipher,
+  RECEIVER_DEDUPES_BY_KEY,
+  SECRET_CONFIG_FIELDS,
+  type ChannelName,
+} from '@herald/channels';
 import type { QuotaAccount } from '@herald/rate-limit';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -14,8 +19,23 @@ export interface SenderAccountRecord {
   quotas: { hourly: number | null; daily: number | null; weekly: number | null };
   timeZone: string;
   status: 'active' | 'paused' | 'disabled';
+  /** What happens to a send a crash left unknown (the account's choice, else the channel's default). */
+  deliveryGuarantee: DeliveryGuarantee;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * `at_least_once`: a send whose outcome a crash left unknown is sent again with the same key
+ * (the receiver drops the repeat if it dedupes by key). `at_most_once`: it is held as `unknown`
+ * until an operator resends or closes it.
+ */
+export const DELIVERY_GUARANTEES = ['at_most_once', 'at_least_once'] as const;
+export type DeliveryGuarantee = (typeof DELIVERY_GUARANTEES)[number];
+
+/** Where the receiver drops a repeat of a key, repeating is safe: at-least-once by default. */
+export function defaultGuarantee(channel: ChannelName): DeliveryGuarantee {
+  return RECEIVER_DEDUPES_BY_KEY[channel] ? 'at_least_once' : 'at_most_once';
 }
 
 /** An account as the delivery pipeline uses it: with its decrypted config. */
@@ -36,6 +56,7 @@ interface Row {
   quota_weekly: number | null;
   time_zone: string;
   status: SenderAccountRecord['status'];
+  delivery_guarantee: DeliveryGuarantee | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -66,6 +87,8 @@ export class SenderAccountsRepository {
       config: Record<string, unknown>;
       quotas: SenderAccountRecord['quotas'];
       timeZone: string;
+      /** Omitted: the channel's default. */
+      deliveryGuarantee?: DeliveryGuarantee;
     },
     manager: Pick<EntityManager, 'query'> = this.dataSource,
   ): Promise<SenderAccountRecord> {
@@ -75,8 +98,8 @@ export class SenderAccountsRepository {
     );
     const sealed = this.cipher.encryptJson(input.config, credentialsContext(input.tenantId, input.id));
     const rows = await manager.query<Row[]>(
-      `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+      `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone, delivery_guarantee)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
       [
         input.tenantId,
         input.id,
@@ -88,6 +111,7 @@ export class SenderAccountsRepository {
         input.quotas.daily,
         input.quotas.weekly,
         input.timeZone,
+        input.deliveryGuarantee ?? null,
       ],
     );
     return toRecord(rows[0]!);
@@ -185,6 +209,7 @@ function toRecord(row: Row): SenderAccountRecord {
     quotas: { hourly: row.quota_hourly, daily: row.quota_daily, weekly: row.quota_weekly },
     timeZone: row.time_zone,
     status: row.status,
+    deliveryGuarantee: row.delivery_guarantee ?? defaultGuarantee(row.channel),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -42,8 +42,11 @@ export interface JobPayloads {
    * continues as its own `deliveries.send` job, delayed.
    */
   'deliveries.page': { tenant_id: string; run_id: string; delivery_ids: string[] };
-  /** Send one delivery of the ledger. */
-  'deliveries.send': { tenant_id: string; delivery_id: string };
+  /**
+   * Send one delivery of the ledger. `resend`: an operator resent a delivery held as `unknown`
+   * (the attempts it had then), which gives the job an id of its own.
+   */
+  'deliveries.send': { tenant_id: string; delivery_id: string; resend?: number };
 }
 export type JobName = keyof JobPayloads;
 
@@ -110,7 +113,7 @@ export const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   // BullMQ's attempts only cover unexpected errors (database down, bugs).
   'deliveries.send': {
     queue: QUEUES.deliveries,
-    jobId: (p) => p.delivery_id,
+    jobId: (p) => (p.resend === undefined ? p.delivery_id : `${p.delivery_id}-resend-${p.resend}`),
     options: {
       attempts: 10,
       backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },

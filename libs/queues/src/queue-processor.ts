@@ -6,6 +6,9 @@ import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq
 import { JobHandlerRegistry } from './job-handler.registry';
 import type { JobEnvelope, QueueName } from './jobs';
 
+/** Stalls a job survives before BullMQ fails it (a job that keeps killing its worker). */
+const MAX_STALLED_COUNT = 3;
+
 /**
  * The base of the one WorkerHost each queue has. It restores the trace context carried in the
  * job so worker log lines join the api's, times and counts every job, dispatches to the
@@ -51,6 +54,10 @@ export abstract class QueueProcessor
       lockDuration: lockDurationMs,
       lockRenewTime: lockDurationMs / 2,
       stalledInterval: stalledIntervalMs,
+      // Short locks hand a dead worker's jobs back in seconds, and make a lapse under a long
+      // event-loop stall likelier: a job may stall a few times before BullMQ fails it as a
+      // crasher (the ledger makes running it again harmless).
+      maxStalledCount: MAX_STALLED_COUNT,
     });
     // createLockManager is protected (meant for subclasses): the lock timing is ours to set.
     (this.worker as unknown as { createLockManager(): void }).createLockManager();

@@ -2,8 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Bucket } from './buckets';
 import type { ReserveItem, ItemCode } from './redis-quota.store';
 import type { CommitOutcome, PendingReservation, RefundOutcome } from './quota.types';
-
-type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+import { inTransaction, type Query } from './postgres-transaction';
 
 interface UsageRow {
   scope: string;
@@ -242,22 +241,8 @@ export class PostgresQuotaStore {
     );
   }
 
-  private async transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction('READ COMMITTED');
-      const query: Query = async <R>(sql: string, params?: unknown[]) =>
-        ((await runner.query(sql, params, true)) as { records: R[] }).records;
-      const result = await work(query);
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-    }
+  private transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, work);
   }
 }
 

@@ -410,3 +410,54 @@ describe('QuotaService when Redis goes away (Postgres fallback)', () => {
     }
   });
 });
+
+describe('QuotaService when Postgres refuses a lease', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let redis: Redis;
+  let locker: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // A lease that waits on a lock is cancelled by Postgres: a real refusal, quickly.
+    dataSource = new DataSource({ type: 'postgres', url: db.url, extra: { max: 4, statement_timeout: 300 } });
+    locker = new DataSource({ type: 'postgres', url: db.url, extra: { max: 1 } });
+    await Promise.all([dataSource.initialize(), locker.initialize()]);
+    redis = await connect(testRedisUrl());
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await Promise.all([dataSource.destroy(), locker.destroy()]);
+    await db.drop();
+  });
+
+  it('answers "unavailable" with the cause, not "quota", when Redis holds no units and cannot lease', async () => {
+    const quota = new QuotaService({
+      redis,
+      keys: new RedisKeys(testRedisPrefix()),
+      dataSource,
+      clock: new ManualClock(at('2026-05-04T10:00:00Z')),
+    });
+    const acct: QuotaAccount = { id: id('acct'), timeZone: 'UTC', limits: { day: 100 } };
+    const runner = locker.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query('LOCK TABLE quota_usage IN ACCESS EXCLUSIVE MODE');
+      const refused = await quota.reserveBatch({ account: acct, reservationIds: ['lease-a:1', 'lease-b:1'] });
+      expect(refused.admitted).toEqual([]);
+      expect(refused.denied).toEqual(['lease-a:1', 'lease-b:1']);
+      expect(refused.denial).toEqual({
+        reason: 'unavailable',
+        retryAt: at('2026-05-04T10:00:01Z'),
+        cause: expect.stringMatching(/statement timeout/) as string,
+      });
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    // Postgres is back: the same ids are admitted (a denied id was never taken).
+    const admitted = await quota.reserveBatch({ account: acct, reservationIds: ['lease-a:1', 'lease-b:1'] });
+    expect(admitted.admitted.map((r) => r.id)).toEqual(['lease-a:1', 'lease-b:1']);
+  });
+});

@@ -51,6 +51,8 @@ export interface QuotaServiceOptions {
 /** Lease rounds before a reservation settles for what Redis already holds. */
 const MAX_LEASE_ROUNDS = 8;
 const MAX_BATCH = 1000;
+/** When to ask again after a denial that came from Postgres refusing a lease, not from the quota. */
+const UNAVAILABLE_RETRY_MS = 1000;
 
 /**
  * Sender-account quotas (DESIGN promise 1): reserve before a send, commit after it, refund when
@@ -220,7 +222,12 @@ export class QuotaService {
     const now = this.options.clock.nowMs();
     const buckets = bucketsFor(account, runCap, now, this.timing);
     let backend: QuotaBackend = 'redis';
-    let outcome: { items: readonly ItemCode[]; blocked: readonly number[]; remaining: readonly number[] };
+    let outcome: {
+      items: readonly ItemCode[];
+      blocked: readonly number[];
+      remaining: readonly number[];
+      leaseFailure?: Error;
+    };
     try {
       if (!this.redisStore.ready) throw new RedisNotReadyError(this.options.redis.status);
       outcome = await this.reserveInRedis(buckets, items, now);
@@ -242,9 +249,10 @@ export class QuotaService {
 
   private async reserveInRedis(buckets: readonly Bucket[], items: readonly ReserveItem[], now: number) {
     let allowLease = true;
+    let leaseFailure: Error | undefined;
     for (let round = 0; ; round++) {
       const reply = await this.redisStore.reserve(buckets, items, now, allowLease, this.reservationTtlMs);
-      if (reply.kind === 'done') return reply;
+      if (reply.kind === 'done') return { ...reply, ...(leaseFailure ? { leaseFailure } : {}) };
       if (round >= MAX_LEASE_ROUNDS) {
         allowLease = false;
         continue;
@@ -257,6 +265,7 @@ export class QuotaService {
         if (isRedisUnavailable(error) && !(error instanceof LeaseError)) throw error;
         // Postgres is down: Redis goes on admitting within the units it already holds.
         this.options.onLeaseError?.(error as Error);
+        leaseFailure = error as Error;
         allowLease = false;
       }
     }
@@ -284,7 +293,12 @@ export class QuotaService {
     account: QuotaAccount,
     buckets: readonly Bucket[],
     items: readonly ReserveItem[],
-    outcome: { items: readonly ItemCode[]; blocked: readonly number[]; remaining: readonly number[] },
+    outcome: {
+      items: readonly ItemCode[];
+      blocked: readonly number[];
+      remaining: readonly number[];
+      leaseFailure?: Error;
+    },
     backend: QuotaBackend,
     now: number,
   ): BatchReserveResult {
@@ -336,7 +350,18 @@ export class QuotaService {
       replayed,
       denied,
       conflicts,
-      ...(denied.length > 0 ? { denial: denialFor(buckets, outcome.blocked) } : {}),
+      ...(denied.length > 0
+        ? {
+            // Without the lease Redis asked for, a denial says nothing about the quota itself.
+            denial: outcome.leaseFailure
+              ? {
+                  reason: 'unavailable' as const,
+                  retryAt: now + UNAVAILABLE_RETRY_MS,
+                  cause: outcome.leaseFailure.message,
+                }
+              : denialFor(buckets, outcome.blocked),
+          }
+        : {}),
     };
   }
 

@@ -44,7 +44,12 @@ export type Denial =
   /** A window is exhausted: nothing frees up before `retryAt` (the reset of the exhausted window(s)). */
   | { readonly reason: 'quota'; readonly retryAt: number; readonly exhausted: readonly WindowUnit[] }
   /** The run's cap is reached: waiting does not help. */
-  | { readonly reason: 'run_cap' };
+  | { readonly reason: 'run_cap' }
+  /**
+   * Not a decision: Redis ran out of leased units and Postgres could not lease more (`cause`).
+   * Transient: ask again from `retryAt`; nothing says the quota is exhausted.
+   */
+  | { readonly reason: 'unavailable'; readonly retryAt: number; readonly cause: string };
 
 export type ReserveResult =
   | { readonly admitted: true; readonly reservation: Reservation; readonly replayed: boolean }

@@ -220,8 +220,26 @@ export class HeraldMetrics {
     () =>
       new Counter({
         name: 'herald_deliveries_total',
-        help: 'Delivery attempts by channel and outcome (sent, failed, skipped, noop, or the reason it waits: circuit_open, quota_exhausted, transient_error…).',
+        help: 'Delivery attempts by channel and outcome (sent, failed, skipped, unknown, noop, or the reason it waits: circuit_open, quota_exhausted, transient_error…).',
         labelNames: ['channel', 'outcome'],
+      }),
+  );
+  readonly deliveriesUnknown = getOrCreate(
+    'herald_deliveries_unknown_total',
+    () =>
+      new Counter({
+        name: 'herald_deliveries_unknown_total',
+        help: 'Deliveries moved to `unknown`, by channel: an attempt died between the provider call and its record, and the account does not take a repeat (at-most-once). Each waits for an operator to resend or close it.',
+        labelNames: ['channel'],
+      }),
+  );
+  readonly deliveryStageRetries = getOrCreate(
+    'herald_delivery_stage_retries_total',
+    () =>
+      new Counter({
+        name: 'herald_delivery_stage_retries_total',
+        help: 'Pipeline steps retried after Postgres or Redis refused them, by stage (load, account lookup, quota reserve, claim, record sent…).',
+        labelNames: ['stage'],
       }),
   );
   readonly deliveryDuration = getOrCreate(

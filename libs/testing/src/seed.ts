@@ -11,8 +11,12 @@ export async function seedBroadcast(options: {
   databaseUrl: string;
   env: Record<string, string>;
   contacts: number;
-  channel?: 'webhook' | 'dry-run';
+  channel?: 'webhook' | 'smtp' | 'dry-run';
   webhook?: { url: string; secret: string };
+  /** The SMTP server of an smtp account (an SmtpSink's port), on loopback. */
+  smtp?: { port: number };
+  /** The account's policy for a send a crash left unknown; omitted: the channel's default. */
+  deliveryGuarantee?: 'at_most_once' | 'at_least_once';
   quotas?: { hourly?: number; daily?: number; weekly?: number };
   quotaPolicy?: 'defer' | 'skip';
   runCap?: number;
@@ -40,10 +44,19 @@ export async function seedBroadcast(options: {
     const accountConfig =
       channel === 'webhook'
         ? (options.webhook ?? { url: 'http://127.0.0.1:9/none', secret: 'x'.repeat(32) })
-        : {};
+        : channel === 'smtp'
+          ? {
+              host: '127.0.0.1',
+              port: options.smtp?.port ?? 9,
+              secure: false,
+              username: 'seeded',
+              password: 'seeded-password',
+              from: 'Seeded <seeded@example.test>',
+            }
+          : {};
     await client.query(
-      `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone)
-       VALUES ($1, $2, 'Seeded sender', $3, '{}', $4, $5, $6, $7, 'Europe/Paris')`,
+      `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone, delivery_guarantee)
+       VALUES ($1, $2, 'Seeded sender', $3, '{}', $4, $5, $6, $7, 'Europe/Paris', $8)`,
       [
         tenantId,
         accountId,
@@ -52,6 +65,7 @@ export async function seedBroadcast(options: {
         options.quotas?.hourly ?? null,
         options.quotas?.daily ?? null,
         options.quotas?.weekly ?? null,
+        options.deliveryGuarantee ?? null,
       ],
     );
     await client.query(

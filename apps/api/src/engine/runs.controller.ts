@@ -80,8 +80,8 @@ export class RunsController {
     access: 'read',
     summary: 'Get a run and its progress',
     description: [
-      'Status (queued → running → completed, or cancelled) and the run’s deliveries counted by status from the ledger. A run completes once its fan-out is done and none of its deliveries waits.',
-      '`progress` is done (sent, failed, skipped, cancelled) over targeted; `rate_per_second` the sends of the last minute; `eta` when the last waiting delivery should go out, accounting for the sender account’s quota windows (`eta_reason` says whether the quota or the rate decides). A dry run carries its `forecast`.',
+      'Status (queued → running → completed, or cancelled) and the run’s deliveries counted by status from the ledger. A run completes once its fan-out is done and none of its deliveries waits (one held as `unknown` for an operator does not hold the run).',
+      '`progress` is done (sent, failed, skipped, cancelled, unknown) over targeted; `rate_per_second` the sends of the last minute; `eta` when the last waiting delivery should go out, accounting for the sender account’s quota windows (`eta_reason` says whether the quota or the rate decides). A dry run carries its `forecast`.',
     ].join(' '),
     params: runIdParams,
     success: { status: 200, description: 'The run.', schema: 'Run', example: EXAMPLE_RUN },

@@ -71,6 +71,10 @@ export const RunSchema = named(
         }),
         deferred: z.number().int().meta({ description: 'Waiting for the quota window to reset.' }),
         cancelled: z.number().int(),
+        unknown: z.number().int().meta({
+          description:
+            'Held for an operator: a crash left the send’s outcome unknown and the sender account takes no repeat (GET /v1/deliveries?status=unknown). Done, for the run’s progress.',
+        }),
       })
       .meta({ description: 'Deliveries of the run by status, from the ledger.' }),
     created_at: iso,
@@ -78,7 +82,9 @@ export const RunSchema = named(
     finished_at: iso.nullable(),
     progress: z
       .object({
-        done: z.number().int().meta({ description: 'Deliveries sent, failed, skipped or cancelled.' }),
+        done: z.number().int().meta({
+          description: 'Deliveries sent, failed, skipped, cancelled or unknown (held for an operator).',
+        }),
         total: z.number().int().meta({ description: '`counts.targeted`.' }),
         ratio: z.number().min(0).max(1).meta({ description: '`done / total`, 1 once the run is completed.' }),
         fanout_done: z.boolean().meta({
@@ -131,7 +137,16 @@ export const EXAMPLE_RUN = {
   status: 'running',
   trigger: 'manual',
   dry_run: false,
-  counts: { targeted: 500, pending: 120, sent: 370, failed: 2, skipped: 8, deferred: 0, cancelled: 0 },
+  counts: {
+    targeted: 500,
+    pending: 120,
+    sent: 370,
+    failed: 2,
+    skipped: 8,
+    deferred: 0,
+    cancelled: 0,
+    unknown: 0,
+  },
   created_at: '2026-11-22T10:20:00.000Z',
   started_at: '2026-11-22T10:20:00.150Z',
   finished_at: null,
@@ -162,7 +177,7 @@ export function runStartedView(r: RunRecord) {
 
 export function runView(r: RunRecord) {
   const d = r.deliveries;
-  const done = d.sent + d.failed + d.skipped + d.cancelled;
+  const done = d.sent + d.failed + d.skipped + d.cancelled + d.unknown;
   return {
     id: r.id,
     campaign_id: r.campaignId,
@@ -177,6 +192,7 @@ export function runView(r: RunRecord) {
       skipped: d.skipped,
       deferred: d.deferred,
       cancelled: d.cancelled,
+      unknown: d.unknown,
     },
     created_at: r.createdAt.toISOString(),
     started_at: r.startedAt?.toISOString() ?? null,

@@ -40,6 +40,7 @@ export class SenderAccountsController {
       'A channel (smtp or webhook) with its config, quotas and time zone. The config is checked against the channel’s schema (errors name `config.<field>`).',
       'The whole config is sealed (AES-256-GCM) at rest; responses show it without its secret fields (smtp `password`, webhook `secret`), which are never returned or logged.',
       'SMTP hosts and webhook destinations on loopback, private or other non-public addresses are refused at send time unless OUTBOUND_ALLOW_PRIVATE_NETWORKS is set.',
+      '`delivery_guarantee` says what happens to a send a crash left unknown (a worker killed between the provider call and its record): `at_most_once` holds it as `unknown` for an operator (GET /v1/deliveries?status=unknown), `at_least_once` sends it again with the same key. Default: `at_least_once` for webhook (the receiver drops a repeated Idempotency-Key), `at_most_once` for smtp (a mailbox may keep both copies).',
     ].join(' '),
     body: { schema: createSenderAccountBody, example: EXAMPLE_SENDER_ACCOUNT_INPUT },
     idempotent: true,
@@ -70,6 +71,7 @@ export class SenderAccountsController {
             weekly: body.quotas?.weekly ?? null,
           },
           timeZone: body.time_zone ?? principal.tenantTimeZone,
+          ...(body.delivery_guarantee ? { deliveryGuarantee: body.delivery_guarantee } : {}),
         },
         manager,
       );

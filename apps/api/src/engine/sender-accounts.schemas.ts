@@ -1,6 +1,6 @@
 import { SECRET_CONFIG_FIELDS, smtpAccountConfigSchema, webhookAccountConfigSchema } from '@herald/channels';
 import { plainText } from '@herald/contacts';
-import type { SenderAccountRecord } from '@herald/deliveries';
+import { DELIVERY_GUARANTEES, type SenderAccountRecord } from '@herald/deliveries';
 import type { WindowUsage } from '@herald/rate-limit';
 import { timeZoneSchema, type WindowUnit } from '@herald/time';
 import { z } from 'zod';
@@ -8,6 +8,8 @@ import { component, named } from '../http/openapi';
 
 const iso = z.string().meta({ format: 'date-time' });
 const MAX_QUOTA = 100_000_000;
+const GUARANTEE_DOC =
+  'What happens to a send a crash left unknown: `at_most_once` holds it as `unknown` until an operator resends or closes it; `at_least_once` sends it again with the same delivery key. Default: at_least_once for webhook (the receiver drops a repeated Idempotency-Key), at_most_once for smtp.';
 
 const quota = (window: string) =>
   z
@@ -32,6 +34,10 @@ const common = {
   time_zone: timeZoneSchema
     .optional()
     .meta({ description: 'IANA zone the quota windows are counted in. Default: the tenant’s.' }),
+  delivery_guarantee: z
+    .enum(DELIVERY_GUARANTEES, 'must be at_most_once or at_least_once')
+    .optional()
+    .meta({ description: GUARANTEE_DOC }),
 };
 
 export const createSenderAccountBody = z.discriminatedUnion(
@@ -79,6 +85,7 @@ export const SenderAccountSchema = named(
       weekly: z.number().int().nullable(),
     }),
     time_zone: z.string(),
+    delivery_guarantee: z.enum(DELIVERY_GUARANTEES).meta({ description: GUARANTEE_DOC }),
     status: z.enum(['active', 'paused', 'disabled']),
     created_at: iso,
     updated_at: iso,
@@ -114,6 +121,7 @@ export const EXAMPLE_SENDER_ACCOUNT = {
   secret_fields: ['secret'],
   quotas: { hourly: null, daily: 5000, weekly: null },
   time_zone: 'Europe/Paris',
+  delivery_guarantee: 'at_least_once',
   status: 'active',
   created_at: '2026-11-22T10:15:00.000Z',
   updated_at: '2026-11-22T10:15:00.000Z',
@@ -136,6 +144,7 @@ export function senderAccountView(a: SenderAccountRecord) {
     secret_fields: [...SECRET_CONFIG_FIELDS[a.channel]],
     quotas: { hourly: a.quotas.hourly, daily: a.quotas.daily, weekly: a.quotas.weekly },
     time_zone: a.timeZone,
+    delivery_guarantee: a.deliveryGuarantee,
     status: a.status,
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),

@@ -6,6 +6,7 @@ import { Sequences1763860000000 } from './1763860000000-Sequences';
 import { Schedules1763870000000 } from './1763870000000-Schedules';
 import { RunProgress1763880000000 } from './1763880000000-RunProgress';
 import { ContactImportStaging1763890000000 } from './1763890000000-ContactImportStaging';
+import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Schedules1763870000000,
   RunProgress1763880000000,
   ContactImportStaging1763890000000,
+  DeliveryOutcomes1763900000000,
 ];
