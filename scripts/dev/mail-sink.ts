@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { messageHeaders } from '@herald/testing';
 import { SMTPServer } from 'smtp-server';
 
 /** One line of `index.ndjson` in the mail folder: what a message was, and which file holds it. */
@@ -95,7 +96,7 @@ export class MailSink {
   }
 
   private keep(raw: Buffer, rcpt: string[]): void {
-    const headers = parseHeaders(raw);
+    const headers = messageHeaders(raw);
     const messageId = headers.get('message-id') ?? null;
     if (messageId && this.messageIds.has(messageId)) {
       this.duplicates += 1;
@@ -120,21 +121,6 @@ export class MailSink {
     this.received += 1;
     this.firstAt ??= Date.now();
   }
-}
-
-/** The header block of a message (unfolded, names lower-cased); enough for an index. */
-function parseHeaders(raw: Buffer): Map<string, string> {
-  const text = raw.toString('utf8');
-  const end = text.search(/\r?\n\r?\n/);
-  const block = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  const headers = new Map<string, string>();
-  for (const line of block.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).trim());
-  }
-  return headers;
 }
 
 /** RFC 2047 encoded words (`=?UTF-8?Q?…?=`, `=?UTF-8?B?…?=`) back to text, for a readable index. */

@@ -15,6 +15,6 @@ export { RedisServer, type RedisServerOptions } from './redis-server';
 export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './herald-process';
 export { eventually } from './eventually';
 export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-sink';
-export { SmtpSink, type SinkMessage } from './smtp-sink';
+export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
 export { seedBroadcast } from './seed';
 export { callApi, type ApiAnswer } from './api-call';

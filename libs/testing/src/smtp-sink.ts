@@ -74,7 +74,7 @@ export class SmtpSink {
   }
 
   private keep(raw: Buffer): void {
-    const headers = headerBlock(raw);
+    const headers = messageHeaders(raw);
     const messageId = headers.get('message-id');
     if (!messageId) {
       this.anonymous += 1;
@@ -101,8 +101,8 @@ export class SmtpSink {
   }
 }
 
-/** The header block (unfolded, names lower-cased): all a count by Message-ID needs. */
-function headerBlock(raw: Buffer): Map<string, string> {
+/** A message's header block (unfolded, names lower-cased, first of each name): the sinks' whole parse. */
+export function messageHeaders(raw: Buffer): Map<string, string> {
   const text = raw.toString('utf8');
   const end = text.search(/\r?\n\r?\n/);
   const block = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
