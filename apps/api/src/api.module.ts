@@ -1,5 +1,5 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
@@ -38,7 +38,6 @@ import { TenantsController } from './tenants/tenants.controller';
 /** The api's transport: controllers, guards and the error shape (and Bull Board at /admin/queues). */
 @Module({
   imports: [
-    DiscoveryModule,
     TelemetryModule,
     PersistenceModule,
     QueuesModule,

@@ -1,6 +1,5 @@
-import { Injectable, RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
+import { RouteDeclarationCheck } from '@herald/telemetry';
 
 interface RouteEntry {
   pattern: RegExp;
@@ -8,17 +7,15 @@ interface RouteEntry {
 }
 
 /**
- * The (path pattern, method) pairs the controllers declare, read from Nest's metadata once:
- * what the problem filter needs to answer 405 with an Allow header for a known path.
+ * The (path pattern, method) pairs the controllers declare — the list the boot-time declaration
+ * check already read from Nest's metadata — as patterns: what the problem filter needs to answer
+ * 405 with an Allow header for a known path.
  */
 @Injectable()
 export class RouteTable {
   private routes: RouteEntry[] | undefined;
 
-  constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-  ) {}
+  constructor(private readonly declarations: RouteDeclarationCheck) {}
 
   allowedMethods(path: string): string[] {
     const methods = new Set<string>();
@@ -28,29 +25,17 @@ export class RouteTable {
   }
 
   private table(): RouteEntry[] {
-    if (this.routes) return this.routes;
-    const routes: RouteEntry[] = [];
-    for (const wrapper of this.discovery.getControllers()) {
-      const instance = wrapper.instance as object | undefined;
-      if (!instance || !wrapper.metatype) continue;
-      const base = String(Reflect.getMetadata(PATH_METADATA, wrapper.metatype) ?? '');
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const handler = (prototype as Record<string, unknown>)[name] as object;
-        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (path === undefined || method === undefined) continue;
-        routes.push({ pattern: toPattern(base, path), method: RequestMethod[method] });
-      }
-    }
-    this.routes = routes;
-    return routes;
+    this.routes ??= this.declarations
+      .routes()
+      .map((route) => ({ pattern: toPattern(route.path), method: route.method }));
+    return this.routes;
   }
 }
 
-function toPattern(base: string, path: string): RegExp {
-  const segments = [base, path]
-    .flatMap((p) => p.split('/'))
+/** `/v1/contacts/:id` → a strict, case-sensitive pattern, as routing is. */
+function toPattern(path: string): RegExp {
+  const segments = path
+    .split('/')
     .filter(Boolean)
     .map((segment) =>
       segment.startsWith(':')
@@ -59,6 +44,5 @@ function toPattern(base: string, path: string): RegExp {
           ? '.*'
           : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     );
-  // Strict, as routing is: `/v1/contacts/` is not `/v1/contacts`.
   return new RegExp(`^/${segments.join('/')}$`);
 }
