@@ -15,13 +15,20 @@ export {
   FINAL_STATUSES,
   LedgerRepository,
   SETTLED_STATUSES,
-  type CampaignStep,
   type DeliveryContext,
   type DeliveryRef,
   type DeliveryStatus,
 } from './ledger.repository';
 export { MicroBatcher } from './micro-batcher';
-export { sendWindowSpec, type StoredSendWindow } from './send-window';
+export { type MessageContent, type MessageRecipient, type MessageSender } from './render/message-content';
+export {
+  MessageRenderer,
+  type MessageEnvelope,
+  type RenderedMessage,
+  type RenderRequest,
+} from './render/message-renderer';
+export { RunSettlement, type RunOwner } from './run-settlement';
+export { sendWindowSpec, type DeliveryWindow } from './send-window';
 export { OutboxRelay } from './outbox-relay';
 export {
   defaultGuarantee,
