@@ -7,7 +7,7 @@ import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { CampaignsRepository } from './campaigns.repository';
 import { QuotaBasis } from './runs/quota-basis';
-import { RunCompletion } from './runs/run-completion';
+import { RunStates } from './runs/run-states';
 import { RunForecaster } from './runs/run-forecast';
 import { RunLifecycle } from './runs/run-lifecycle';
 import { RunPreview } from './runs/run-preview';
@@ -16,7 +16,7 @@ import { CampaignSchedules } from './schedules';
 
 /**
  * Campaigns and their runs: the one writer of `campaign_runs` (it completes runs as deliveries
- * reports them settled, through RunSettlement).
+ * reports them settled, through RunPort).
  */
 @Module({
   imports: [DeliveriesModule, PersistenceModule, QueuesModule, RateLimitModule, TelemetryModule, TimeModule],
@@ -24,7 +24,7 @@ import { CampaignSchedules } from './schedules';
     CampaignsRepository,
     CampaignSchedules,
     QuotaBasis,
-    RunCompletion,
+    RunStates,
     RunForecaster,
     RunLifecycle,
     RunPreview,

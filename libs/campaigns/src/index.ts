@@ -39,7 +39,7 @@ export {
   type QuotaSlot,
 } from './forecast';
 export { type CampaignStep } from './campaign-step';
-export { RunCompletion } from './runs/run-completion';
+export { RunStates } from './runs/run-states';
 export { type RunForecast } from './runs/run-forecast';
 export { RunLifecycle } from './runs/run-lifecycle';
 export { RunPreview, type Recipient, type RecipientPosition } from './runs/run-preview';

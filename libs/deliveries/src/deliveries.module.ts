@@ -13,14 +13,14 @@ import { LedgerRepository } from './ledger.repository';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { MessageRenderer } from './render/message-renderer';
-import { RunSettlement } from './run-settlement';
+import { RunPort } from './run-port';
 import { SenderAccountsRepository } from './sender-accounts.repository';
 import { UnknownDeliveries } from './unknown-deliveries';
 import { UnknownDeliveriesMetrics } from './unknown-metrics';
 
 /**
  * The delivery engine: ledger, sender accounts, fan-out, the send pipeline, the message renderer
- * and the outbox relay. Runs belong to campaigns, which registers with RunSettlement.
+ * and the outbox relay. Runs belong to campaigns, which registers with RunPort.
  */
 @Module({
   imports: [
@@ -43,7 +43,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     UnknownDeliveries,
     UnknownDeliveriesMetrics,
     MessageRenderer,
-    RunSettlement,
+    RunPort,
   ],
   exports: [
     LedgerRepository,
@@ -54,7 +54,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     OutboxRelay,
     UnknownDeliveries,
     MessageRenderer,
-    RunSettlement,
+    RunPort,
   ],
 })
 export class DeliveriesModule {}

@@ -27,7 +27,7 @@ export {
   type RenderedMessage,
   type RenderRequest,
 } from './render/message-renderer';
-export { RunSettlement, type RunOwner } from './run-settlement';
+export { RunPort, type FanoutProgress, type FanoutRun, type RunOwner } from './run-port';
 export { sendWindowSpec, type DeliveryWindow } from './send-window';
 export { OutboxRelay } from './outbox-relay';
 export {

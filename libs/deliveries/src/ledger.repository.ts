@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows } from '@herald/persistence';
 import type { MessageContent } from './render/message-content';
-import { RunSettlement } from './run-settlement';
+import { RunPort } from './run-port';
 import type { DeliveryWindow } from './send-window';
 import type { DataSource } from 'typeorm';
 
@@ -101,7 +101,7 @@ const keys = (refs: readonly DeliveryRef[]) => [refs.map((r) => r.tenantId), ref
 export class LedgerRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly runs: RunSettlement,
+    private readonly runs: RunPort,
   ) {}
 
   async load(refs: readonly DeliveryRef[]): Promise<DeliveryContext[]> {

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CampaignStateError, type CampaignKind, type CampaignStatus, type CampaignStep } from '@herald/campaigns';
+import {
+  CampaignStateError,
+  type CampaignKind,
+  type CampaignStatus,
+  type CampaignStep,
+} from '@herald/campaigns';
 import { buildContactPageQuery } from '@herald/contacts';
 import { audienceFilter } from '@herald/deliveries';
 import { queryRows, type KeysetPosition } from '@herald/persistence';

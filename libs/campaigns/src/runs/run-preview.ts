@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import {
-  audiencePage,
-  MessageRenderer,
-  type AudienceSpec,
-  type MessageSender,
-} from '@herald/deliveries';
+import { audiencePage, MessageRenderer, type AudienceSpec, type MessageSender } from '@herald/deliveries';
 import type { DataSource } from 'typeorm';
 import type { CampaignStep } from '../campaign-step';
 import { CampaignStateError } from '../errors';

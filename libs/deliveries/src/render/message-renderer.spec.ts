@@ -67,7 +67,9 @@ describe('MessageRenderer', () => {
   });
 
   it('previews each part on its own, with the error the send would fail on', () => {
-    expect(renderer.preview(request({ subject: 'News for {{ email }}', body: 'Hi {{ last_name }}' }))).toEqual({
+    expect(
+      renderer.preview(request({ subject: 'News for {{ email }}', body: 'Hi {{ last_name }}' })),
+    ).toEqual({
       subject: 'News for ada@example.test',
       body: null,
       error: 'template variable "last_name" has no value and no fallback',
@@ -99,7 +101,13 @@ describe('MessageRenderer', () => {
     };
     expect(renderer.message(envelope, request({ subject: 'Hi {{ first_name }}', body: 'Body' }))).toEqual({
       ...envelope,
-      contact: { id: contact.id, email: contact.email, firstName: 'Ada', lastName: null, externalRef: 'crm-42' },
+      contact: {
+        id: contact.id,
+        email: contact.email,
+        firstName: 'Ada',
+        lastName: null,
+        externalRef: 'crm-42',
+      },
       subject: 'Hi Ada',
       body: 'Body',
     });

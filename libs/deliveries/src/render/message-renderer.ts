@@ -86,8 +86,7 @@ function renderParts(request: RenderRequest): {
   }
   const variables = templateVariables(request.contact);
   return {
-    subject:
-      content.subject !== undefined ? attempt(() => renderSubject(content.subject!, variables)) : null,
+    subject: content.subject !== undefined ? attempt(() => renderSubject(content.subject!, variables)) : null,
     body: attempt(() => renderTemplate(content.body, variables, { html: content.html === true })),
   };
 }
