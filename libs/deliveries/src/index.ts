@@ -40,5 +40,6 @@ export {
   type SendingAccount,
 } from './sender-accounts.repository';
 export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-credentials.resealer';
-export { escapeHtml, renderSubject, renderTemplate, TemplateError, templateProblems } from './template';
+// Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check is shared.
+export { TemplateError, templateProblems } from './template';
 export { UnknownDeliveries, type DeliveryRecord, type OperatorOutcome } from './unknown-deliveries';
