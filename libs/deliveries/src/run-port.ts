@@ -55,11 +55,11 @@ export class RunPort implements RunOwner {
     this.owner = owner;
   }
 
-  fanoutStarted(tenantId: string, runId: string): Promise<FanoutRun | undefined> {
+  async fanoutStarted(tenantId: string, runId: string): Promise<FanoutRun | undefined> {
     return this.registered().fanoutStarted(tenantId, runId);
   }
 
-  fanoutProgressed(tenantId: string, runId: string, progress: FanoutProgress): Promise<boolean> {
+  async fanoutProgressed(tenantId: string, runId: string, progress: FanoutProgress): Promise<boolean> {
     return this.registered().fanoutProgressed(tenantId, runId, progress);
   }
 
