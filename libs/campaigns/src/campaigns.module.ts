@@ -6,13 +6,14 @@ import { RateLimitModule } from '@herald/rate-limit';
 import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { CampaignsRepository } from './campaigns.repository';
+import { RunList } from './run-list';
 import { RunsService } from './runs.service';
 import { CampaignSchedules } from './schedules';
 
 /** Campaigns and their runs. */
 @Module({
   imports: [DeliveriesModule, PersistenceModule, QueuesModule, RateLimitModule, TelemetryModule, TimeModule],
-  providers: [CampaignsRepository, RunsService, CampaignSchedules],
-  exports: [CampaignsRepository, RunsService, CampaignSchedules],
+  providers: [CampaignsRepository, RunsService, RunList, CampaignSchedules],
+  exports: [CampaignsRepository, RunsService, RunList, CampaignSchedules],
 })
 export class CampaignsModule {}

@@ -48,3 +48,4 @@ export {
   type RunStatus,
 } from './runs.service';
 export { CampaignSchedules, dailySchedule, schedulerId, type FireOutcome } from './schedules';
+export { RunList, type RunListFilter } from './run-list';
