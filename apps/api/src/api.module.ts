@@ -19,6 +19,7 @@ import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
+import { RunListController } from './engine/run-list.controller';
 import { RunsController } from './engine/runs.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
@@ -59,6 +60,7 @@ import { TenantsController } from './tenants/tenants.controller';
     SuppressionsController,
     SenderAccountsController,
     CampaignsController,
+    RunListController,
     RunsController,
     EnrollmentsController,
     EventsController,
