@@ -113,7 +113,9 @@ export function loadConfig(
     );
   }
   if (problems.length === 0 && v.REDIS_CLUSTER_NODES.length > 0 && redisDatabase(v.REDIS_URL) !== 0) {
-    problems.push('REDIS_URL must name database 0 (or none) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0');
+    problems.push(
+      'REDIS_URL must name database 0 (or none) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   if (v.API_KEY_PEPPER && v.API_KEY_PREVIOUS_PEPPERS.includes(v.API_KEY_PEPPER)) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import type { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { bullConnection, redisTarget } from './redis-connection';
 
@@ -13,8 +13,9 @@ export class BullConnectionLifecycle implements OnApplicationShutdown {
   constructor(@Inject(BULL_CONNECTION) private readonly connection: BullRedisOptions | Cluster) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (!('quit' in this.connection)) return;
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    const connection = this.connection;
+    if (!(connection instanceof Cluster)) return;
+    await connection.quit().catch(() => connection.disconnect());
   }
 }
 

@@ -59,7 +59,14 @@ export class RedisServer {
     ];
     if (this.options.clusterNode) {
       // A short node timeout: a restarted node is told apart from a failed one within the test's patience.
-      args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
+      args.push(
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '2000',
+      );
     }
     args.push(
       ...(this.options.appendOnly

@@ -33,7 +33,8 @@ export async function startTestRedis(
   topology: RedisTopology,
   options: TestRedisOptions = {},
 ): Promise<TestRedis> {
-  if (topology === 'cluster') return clusterRedis(await RedisCluster.start({ appendOnly: options.appendOnly }));
+  if (topology === 'cluster')
+    return clusterRedis(await RedisCluster.start({ appendOnly: options.appendOnly }));
   if (options.shared) {
     const url = testRedisUrl();
     return {
