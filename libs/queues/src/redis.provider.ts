@@ -1,7 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics, ReadinessService, serviceName } from '@herald/telemetry';
-import { createRedisClient, hashTaggedPrefix, redisTarget, type RedisClient } from './redis-connection';
+import {
+  createRedisClient,
+  hashTaggedPrefix,
+  isCluster,
+  redisTarget,
+  type RedisClient,
+} from './redis-connection';
 
 /**
  * The process's general-purpose Redis client (health, heartbeats, leases, quota, breakers, API
@@ -41,8 +47,13 @@ export const redisProviders: Provider[] = [
         if (!down) logger.warn({ err: { message: error.message } }, 'redis connection error');
         down = true;
       });
+      const mode = isCluster(client) ? 'cluster' : 'standalone';
+      let first = true;
       client.on('ready', () => {
-        if (down) logger.info('redis connection restored');
+        // Says once which kind of Redis this process talks to: a misconfigured REDIS_CLUSTER_NODES shows at boot.
+        if (first) logger.info({ redis_mode: mode }, 'redis ready');
+        else if (down) logger.info('redis connection restored');
+        first = false;
         down = false;
       });
       return client;
