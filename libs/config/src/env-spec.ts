@@ -211,7 +211,7 @@ export const ENV_VARS = [
     name: 'QUEUE_PREFIX',
     section: 'redis',
     description:
-      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag) so the fleet also runs on Redis Cluster.',
+      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag): on a Redis Cluster every key of one deployment shares one slot, so no script or transaction can meet CROSSSLOT. Deployments sharing a Redis need distinct prefixes.',
     schema: z
       .string()
       .regex(/^[a-zA-Z0-9_.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -'),
