@@ -26,14 +26,15 @@ export function clusterClient(
   options: ClientOptions,
   reconnectDelay: (times: number) => number,
 ): Cluster {
-  const { connectionName, enableOfflineQueue, enableAutoPipelining, lazyConnect, ...perNode } = options;
+  const { connectionName, enableOfflineQueue, enableAutoPipelining, lazyConnect, retryStrategy, ...perNode } =
+    options;
   return new Cluster(nodes.map(parseClusterNode), {
     scaleReads: 'master',
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     // The cluster client reconnects the cluster as a whole (node connections do not retry alone).
-    clusterRetryStrategy: reconnectDelay,
+    clusterRetryStrategy: retryStrategy ?? reconnectDelay,
     redisOptions: {
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),

@@ -31,7 +31,10 @@ export type ClientOptions = Pick<
   | 'commandTimeout'
   | 'connectTimeout'
   | 'lazyConnect'
->;
+> & {
+  /** Reconnection delay, or null to give up (on a cluster: for the cluster as a whole). */
+  readonly retryStrategy?: (times: number) => number | null;
+};
 
 /** Reconnect forever with a capped delay: Redis going away is an outage to ride out, not a crash. */
 export const reconnectDelay = (times: number): number => Math.min(100 * 2 ** Math.min(times, 5), 2000);
