@@ -32,6 +32,7 @@ const RESUME_WITHIN_MS = 10_000;
  * check (2 s); the rest is timers running late on a loaded 2-core CI machine.
  */
 const HAND_BACK_WITHIN_MS = 12_000;
+const BOOT_TIMEOUT_MS = 90_000;
 
 interface Seeded {
   tenantId: string;
@@ -263,9 +264,10 @@ describe.each(VARIANTS)(
       runs = new Queue('runs', { connection: redis.connection(), prefix: hashTaggedPrefix(prefix) });
       runs.on('error', () => undefined);
       const [started, ...pair] = await Promise.all([
-        HeraldProcess.start('api', env),
-        HeraldProcess.start('worker', env),
-        HeraldProcess.start('worker', env),
+        // Three processes boot at once on a loaded 2-core machine: more than the default 30 s to listen.
+        HeraldProcess.start('api', env, BOOT_TIMEOUT_MS),
+        HeraldProcess.start('worker', env, BOOT_TIMEOUT_MS),
+        HeraldProcess.start('worker', env, BOOT_TIMEOUT_MS),
       ]);
       api = started;
       workers.push(...pair);
@@ -309,7 +311,7 @@ describe.each(VARIANTS)(
         expect(after[0]! - killedAt).toBeLessThanOrEqual(RESUME_WITHIN_MS);
         expect(Math.max(...gaps)).toBeLessThanOrEqual(RESUME_WITHIN_MS);
         // Two workers again for the next faults.
-        workers[0] = await HeraldProcess.start('worker', env);
+        workers[0] = await HeraldProcess.start('worker', env, BOOT_TIMEOUT_MS);
       });
     }
 

@@ -35,6 +35,8 @@ export function clusterClient(
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     // The cluster client reconnects the cluster as a whole (node connections do not retry alone).
     clusterRetryStrategy: retryStrategy ?? reconnectDelay,
+    // ioredis' 1 s default fails the slot map refresh (and delays readiness) on a busy host.
+    slotsRefreshTimeout: 5000,
     redisOptions: {
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
