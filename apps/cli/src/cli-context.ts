@@ -12,7 +12,7 @@ export interface GlobalOptions {
   key?: string;
   databaseUrl?: string;
   redisUrl?: string;
-  redisClusterNodes?: string;
+  redisCluster?: string;
   queuePrefix?: string;
   json?: boolean;
 }
@@ -58,7 +58,7 @@ export class CliContext {
         'REDIS_URL',
         required(this.options.redisUrl, 'REDIS_URL', '--redis-url', 'the Redis connection string'),
       );
-      const nodes = await variable('REDIS_CLUSTER_NODES', this.options.redisClusterNodes);
+      const nodes = await variable('REDIS_CLUSTER_NODES', this.options.redisCluster);
       return openRedis(url, nodes.split(',').filter(Boolean));
     })();
     return this.redisClient;

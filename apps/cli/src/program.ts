@@ -45,10 +45,7 @@ export function buildProgram(run: Run, io: CliIo): Command {
     .addOption(new Option('--database-url <url>', 'Postgres (operator commands)').env('DATABASE_URL'))
     .addOption(new Option('--redis-url <url>', 'Redis (operator commands)').env('REDIS_URL'))
     .addOption(
-      new Option(
-        '--redis-cluster-nodes <host:port,…>',
-        'Redis Cluster seed nodes (with --redis-url for credentials)',
-      ).env('REDIS_CLUSTER_NODES'),
+      new Option('--redis-cluster <nodes>', 'Redis Cluster seeds host:port,…').env('REDIS_CLUSTER_NODES'),
     )
     .addOption(
       new Option('--queue-prefix <prefix>', "the fleet's Redis key prefix (default herald)").env(
