@@ -77,7 +77,7 @@ export function hashTaggedPrefix(prefix: string): string {
 /**
  * BullMQ's connection. Standalone: options (BullMQ opens its own connections from them). Cluster:
  * BullMQ cannot build a cluster client from options, so it gets one client to share (workers
- * duplicate it for their blocking reads); BullMqClusterConnection closes it at shutdown.
+ * duplicate it for their blocking reads); BullConnectionLifecycle closes it at shutdown.
  */
 export function bullConnection(target: RedisTarget): BullRedisOptions | Cluster {
   if (target.clusterNodes.length === 0) return { url: target.url, retryStrategy: reconnectDelay };
