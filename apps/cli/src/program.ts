@@ -45,6 +45,9 @@ export function buildProgram(run: Run, io: CliIo): Command {
     .addOption(new Option('--database-url <url>', 'Postgres (operator commands)').env('DATABASE_URL'))
     .addOption(new Option('--redis-url <url>', 'Redis (operator commands)').env('REDIS_URL'))
     .addOption(
+      new Option('--redis-cluster <nodes>', 'Redis Cluster seeds host:port,…').env('REDIS_CLUSTER_NODES'),
+    )
+    .addOption(
       new Option('--queue-prefix <prefix>', "the fleet's Redis key prefix (default herald)").env(
         'QUEUE_PREFIX',
       ),

@@ -185,10 +185,33 @@ export const ENV_VARS = [
     secret: true,
   },
   {
+    name: 'REDIS_CLUSTER_NODES',
+    section: 'redis',
+    description:
+      'Comma-separated `host:port` seed nodes of a Redis Cluster. When set, every Redis client (queues, workers, quota, breakers, leases, API limits) is a cluster client that discovers the rest of the cluster from these; REDIS_URL then only supplies the user, password and TLS (`rediss://`) for every node, and its database must be 0. Empty: a standalone Redis at REDIS_URL. See docs/architecture.md (Redis Cluster) for the key and slot scheme.',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 'each node must be host:port'),
+        ),
+      ),
+    default: '',
+    example: '10.0.0.11:6379,10.0.0.12:6379,10.0.0.13:6379',
+  },
+  {
     name: 'QUEUE_PREFIX',
     section: 'redis',
     description:
-      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag) so the fleet also runs on Redis Cluster.',
+      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag): on a Redis Cluster every key of one deployment shares one slot, so no script or transaction can meet CROSSSLOT. Deployments sharing a Redis need distinct prefixes.',
     schema: z
       .string()
       .regex(/^[a-zA-Z0-9_.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -'),

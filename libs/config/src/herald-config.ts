@@ -33,7 +33,12 @@ export interface HeraldConfig {
     statementTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
   }>;
-  readonly redis: Readonly<{ url: Secret; prefix: string }>;
+  readonly redis: Readonly<{
+    url: Secret;
+    prefix: string;
+    /** Seed nodes (`host:port`) of a Redis Cluster; empty for a standalone Redis at `url`. */
+    clusterNodes: readonly string[];
+  }>;
   readonly telemetry: Readonly<{
     logLevel: Parsed['LOG_LEVEL'];
     logFormat: Parsed['LOG_FORMAT'];
@@ -107,6 +112,11 @@ export function loadConfig(
       'BEAT_LEASE_RENEW_MS must be at most half of BEAT_LEASE_TTL_MS so a renewal can fail once and still hold',
     );
   }
+  if (problems.length === 0 && v.REDIS_CLUSTER_NODES.length > 0 && redisDatabase(v.REDIS_URL) !== 0) {
+    problems.push(
+      'REDIS_URL must name database 0 (or none) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   if (v.API_KEY_PEPPER && v.API_KEY_PREVIOUS_PEPPERS.includes(v.API_KEY_PEPPER)) {
     throw new ConfigError(['API_KEY_PREVIOUS_PEPPERS lists the current API_KEY_PEPPER']);
@@ -136,7 +146,7 @@ export function loadConfig(
       statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
-    redis: { url: new Secret(v.REDIS_URL), prefix: v.QUEUE_PREFIX },
+    redis: { url: new Secret(v.REDIS_URL), prefix: v.QUEUE_PREFIX, clusterNodes: v.REDIS_CLUSTER_NODES },
     telemetry: {
       logLevel: v.LOG_LEVEL,
       logFormat: v.LOG_FORMAT,
@@ -277,4 +287,10 @@ function readVariable(variable: EnvVar, env: Environment): { name: string; raw: 
     if (!ignored) return { name: old, raw };
   }
   return { name: variable.name, raw: current };
+}
+
+/** The database number in a redis:// URL's path (0 when absent). */
+function redisDatabase(url: string): number {
+  const path = new URL(url).pathname;
+  return path.length > 1 ? Number(path.slice(1)) : 0;
 }
