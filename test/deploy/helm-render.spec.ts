@@ -4,6 +4,7 @@ import {
   CHART_DIR,
   type Finding,
   helm,
+  installNotes,
   type Manifest,
   parseManifests,
   template,
@@ -188,6 +189,16 @@ describe('helm/herald features', () => {
     expect(find(EXTERNAL, 'HorizontalPodAutoscaler')).toEqual([]);
     expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-worker')).replicas).toBe(4);
     expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-api')).replicas).toBe(3);
+  });
+
+  it('the install notes say who scales the workers, and why KEDA did not', () => {
+    const notes = installNotes(VALUES_SETS.find((set) => set.name === FULL)!);
+    expect(notes).toContain('worker  herald-worker (HPA 2-10)');
+    expect(notes).toContain(
+      'worker.keda.enabled is set but the cluster serves no keda.sh/v1alpha1 ScaledObject: the CPU HPA scales the workers instead.',
+    );
+    expect(notes).toContain('helm test herald -n herald');
+    expect(notes).toContain('Ingress: http://herald.example.com');
   });
 
   it('the Ingress routes its hosts to the api Service http port, with TLS', () => {

@@ -124,6 +124,21 @@ export function template(set: ValuesSet, extra: readonly string[] = []): HelmRes
   ]);
 }
 
+/** NOTES.txt as `helm install` prints it (a client-side dry run: no cluster needed). */
+export function installNotes(set: ValuesSet): string {
+  const result = helm([
+    'install',
+    set.release,
+    CHART_DIR,
+    '--namespace',
+    set.namespace,
+    '--dry-run=client',
+    ...valuesArgs(set),
+  ]);
+  if (result.status !== 0) throw new Error(`helm install --dry-run (${set.name}) failed: ${result.stderr}`);
+  return result.stdout.slice(result.stdout.indexOf('NOTES:'));
+}
+
 export function parseManifests(yamlText: string): Manifest[] {
   return parseAllDocuments(yamlText)
     .map((doc) => doc.toJS() as unknown)
