@@ -106,10 +106,14 @@ describe('helm/herald over the CI values sets', () => {
     const container = (pod.template.spec.containers as Record<string, unknown>[])[0]!;
     container.imagePullPolicy = 'Sometimes';
     container.ports = [{ name: 'http', containerPort: 'http' }];
+    container.readinesProbe = container.readinessProbe;
+    (container.resources as Record<string, unknown>).limts = { memory: '1Gi' };
     const service = structuredClone(one(DEFAULTS, 'Service', 'herald-api'));
     service.metadata.name = `herald-${'x'.repeat(60)}`;
+    (service.metadata as Record<string, unknown>).labelz = { misplaced: 'yes' };
     const scaled = structuredClone(one(PRODUCTION, 'ScaledObject', 'herald-worker'));
     spec<{ fallback: Record<string, unknown> }>(scaled).fallback.replicas = 'six';
+    spec<Record<string, unknown>>(scaled).fallbak = {};
     const unknownKind = { ...structuredClone(service), apiVersion: 'example.com/v1', kind: 'Widget' };
 
     const [deployment, svc, keda, widget] = validateManifests([api, service, scaled, unknownKind]);
@@ -118,10 +122,18 @@ describe('helm/herald over the CI values sets', () => {
         '/spec must have required property selector',
         '/spec/template/spec/containers/0/imagePullPolicy must be equal to one of the allowed values (Always, IfNotPresent, Never)',
         '/spec/template/spec/containers/0/ports/0/containerPort must be integer',
+        '/spec/template/spec/containers/0 has unknown field "readinesProbe"',
+        '/spec/template/spec/containers/0/resources has unknown field "limts"',
       ]),
     );
     expect(svc!.errors.join('\n')).toContain('is not a valid DNS label');
-    expect(keda!.errors).toContain('/spec/fallback/replicas must be integer');
+    expect(svc!.errors).toContain('/metadata has unknown field "labelz"');
+    expect(keda!.errors).toEqual(
+      expect.arrayContaining([
+        '/spec/fallback/replicas must be integer',
+        '/spec has unknown field "fallbak"',
+      ]),
+    );
     expect(widget!.errors).toContain('no schema for example.com/v1 Widget');
   });
 });

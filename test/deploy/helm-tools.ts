@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { unknownFields } from './helm-strict-fields';
 import { isObject, REPO_ROOT } from './metric-names';
 
 /**
@@ -204,7 +205,10 @@ export interface Finding {
   errors: string[];
 }
 
-/** Every manifest against its Kubernetes (or CRD) schema; one child process for the lot. */
+/**
+ * Every manifest against its Kubernetes (or CRD) schema, in one child process for the lot, plus
+ * the checks the schemas leave out: unknown fields (strict mode) and names.
+ */
 export function validateManifests(docs: readonly Manifest[]): Finding[] {
   if (!existsSync(MODELS)) throw new Error(`no schema validators at ${MODELS}: ${INSTALL_HINT}`);
   const items = docs.map((doc) => ({ file: modelFile(doc.apiVersion, doc.kind), doc }));
@@ -219,9 +223,10 @@ export function validateManifests(docs: readonly Manifest[]): Finding[] {
   let next = 0;
   return items.map(({ doc }, i) => {
     const resource = `${doc.kind}/${doc.metadata.name}`;
-    const schemaErrors = missing.includes(items[i]!)
+    const item = items[i]!;
+    const schemaErrors = missing.includes(item)
       ? [`no schema for ${doc.apiVersion} ${doc.kind}`]
-      : (results[next++] ?? []);
+      : [...(results[next++] ?? []), ...unknownFields(doc, item.file, MODELS)];
     return { resource, errors: [...schemaErrors, ...nameProblems(doc)] };
   });
 }
