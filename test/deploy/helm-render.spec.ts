@@ -198,6 +198,17 @@ describe('helm/herald features', () => {
         spec<{ replicas?: number }>(one(setName, 'Deployment', 'herald-worker')).replicas,
       ).toBeUndefined();
     }
+    // A renderer that cannot see the cluster (GitOps) vouches for the CRDs itself.
+    const vouched = template(
+      VALUES_SETS.find((set) => set.name === FULL)!,
+      ['--set', 'worker.keda.skipCapabilitiesCheck=true'],
+    );
+    const kinds = parseManifests(vouched.stdout)
+      .filter((d) => d.metadata.name === 'herald-worker')
+      .map((d) => d.kind);
+    expect(kinds).toContain('ScaledObject');
+    expect(kinds).not.toContain('HorizontalPodAutoscaler');
+
     expect(find(EXTERNAL, 'HorizontalPodAutoscaler')).toEqual([]);
     expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-worker')).replicas).toBe(4);
     expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-api')).replicas).toBe(3);
