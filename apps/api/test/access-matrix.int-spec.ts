@@ -27,7 +27,7 @@ const CALLERS: Caller[] = ['no key', 'read', 'write', 'other tenant admin', 'ten
  * the document, so a new route is covered without editing this test.
  */
 // Thousands of raw requests, growing with every route: a bound for a loaded CI machine, not a timing.
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 describe('access matrix: every route × spelling × caller', () => {
   let api: TestApi;
