@@ -6,6 +6,7 @@ import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
 import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
+import { AccountSeriesCheck } from './account-series.check';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
 import { FanoutService } from './fanout.service';
@@ -28,6 +29,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     ChannelsModule,
   ],
   providers: [
+    AccountSeriesCheck,
     LedgerRepository,
     SenderAccountsRepository,
     FanoutService,
