@@ -14,11 +14,14 @@ export class AccountSeriesCheck implements OnModuleInit {
 
   onModuleInit(): void {
     accountSeries.useCheck(async (ids) => {
+      // Quota series name an account `<tenant id>:<account id>`, breaker series by its id alone.
+      const accountId = (id: string) => id.slice(id.lastIndexOf(':') + 1);
       const rows = await this.dataSource.query<{ id: string }[]>(
         `SELECT id::text AS id FROM sender_accounts WHERE id::text = ANY($1::text[]) AND status <> 'disabled'`,
-        [ids],
+        [[...new Set(ids.map(accountId))]],
       );
-      return new Set(rows.map((r) => r.id));
+      const live = new Set(rows.map((r) => r.id));
+      return new Set(ids.filter((id) => live.has(accountId(id))));
     });
   }
 }

@@ -7,6 +7,7 @@ import { ResilienceModule } from '@herald/resilience';
 import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { AccountSeriesCheck } from './account-series.check';
+import { EventSeries } from './event-series';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
 import { FanoutService } from './fanout.service';
@@ -30,6 +31,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
   ],
   providers: [
     AccountSeriesCheck,
+    EventSeries,
     LedgerRepository,
     SenderAccountsRepository,
     FanoutService,

@@ -1,4 +1,5 @@
 import type { Gauge } from 'prom-client';
+import { withinScrapeDeadline } from './scrape-deadline';
 
 /** Which of these sender account ids still exist and are not disabled. */
 export type LiveAccounts = (ids: readonly string[]) => Promise<ReadonlySet<string>>;
@@ -66,12 +67,9 @@ export class AccountSeries {
     const check = this.liveAccounts;
     const ids = this.accounts();
     if (!check || ids.length === 0) return;
-    try {
-      const live = await check(ids);
-      this.forget(ids.filter((id) => !live.has(id)));
-    } catch {
-      // The database is away: keep the series (a stale account is better than a scrape error).
-    }
+    // The database away or slow: keep the series (a stale account beats a failed scrape).
+    const live = await withinScrapeDeadline(check(ids));
+    if (live) this.forget(ids.filter((id) => !live.has(id)));
   }
 }
 

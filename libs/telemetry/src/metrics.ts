@@ -333,4 +333,38 @@ export class HeraldMetrics {
   setCircuitState(channel: string, account: string, state: number): void {
     accountSeries.set(this.circuitState, account, { channel }, state);
   }
+
+  /**
+   * Creates the event counters' series at 0 for every label value they can take. A counter
+   * series born at its first event starts at that value, and rate() and increase() see nothing
+   * until it moves again: the first failures of an outage would not show on the dashboards nor
+   * trip the alerts. Pre-created, the first event is an increase like any other.
+   */
+  zeroEventSeries(channels: readonly string[]): void {
+    for (const channel of channels) {
+      for (const outcome of ['sent', 'failed', 'skipped', 'unknown', 'noop'])
+        this.deliveries.inc({ channel, outcome, reason: '' }, 0);
+      for (const [outcome, reasons] of Object.entries(DELIVERY_WAIT_REASONS))
+        for (const reason of reasons) this.deliveries.inc({ channel, outcome, reason }, 0);
+      for (const result of ['ok', 'transient', 'permanent', 'error'])
+        this.channelRequests.inc({ channel, result }, 0);
+      for (const to of ['closed', 'half_open', 'open']) this.circuitTransitions.inc({ channel, to }, 0);
+    }
+    for (const decision of ['admitted', 'denied', 'committed', 'refunded'])
+      for (const backend of ['redis', 'postgres']) this.quotaDecisions.inc({ decision, backend }, 0);
+  }
 }
+
+/** The reasons a delivery is retried or deferred (`herald_deliveries_total{outcome,reason}`). */
+export const DELIVERY_WAIT_REASONS = {
+  retried: ['transient_error'],
+  deferred: [
+    'circuit_open',
+    'circuit_half_open',
+    'quota_exhausted',
+    'quota_unavailable',
+    'send_window_closed',
+    'campaign_paused',
+    'attempt_in_progress',
+  ],
+} as const;
