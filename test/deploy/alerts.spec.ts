@@ -68,6 +68,35 @@ describe('deploy/prometheus/alerts.yml', () => {
   });
 });
 
+describe('alert rules with many releases in one Prometheus', () => {
+  const { alerts, records } = ruleGroups();
+  const rules = [
+    ...alerts.map((a) => [a.alert, a.expr] as const),
+    ...records.map((r) => [r.record, r.expr] as const),
+  ];
+
+  it.each(rules)(
+    '%s keeps namespace and release in every aggregation (a rule without one keeps every label)',
+    (_name, expr) => {
+      const aggregations = [...expr.matchAll(/\b(sum|max|min|avg|count)\s*(by\s*\(([^)]*)\))?\s*\(/g)];
+      for (const m of aggregations) {
+        const labels = (m[3] ?? '').split(',').map((l) => l.trim());
+        expect(labels).toEqual(expect.arrayContaining(['namespace', 'release']));
+      }
+      for (const m of expr.matchAll(/\bon\s*\(([^)]*)\)/g))
+        expect(m[1]!.split(',').map((l) => l.trim())).toEqual(['namespace', 'release']);
+    },
+  );
+
+  it('alerts on the quota fallback and on a saturated Postgres pool', () => {
+    const byName = new Map(alerts.map((a) => [a.alert, a]));
+    expect(byName.get('HeraldQuotaFallback')?.expr).toContain('herald_quota_backend{backend="postgres"}');
+    expect(byName.get('HeraldDatabasePoolSaturated')?.expr).toContain(
+      'herald_db_pool_connections{state="waiting"}',
+    );
+  });
+});
+
 describe('githubAnchors', () => {
   it('follows GitHub: punctuation dropped, spaces to hyphens, repeats numbered, code ignored', () => {
     const anchors = githubAnchors(

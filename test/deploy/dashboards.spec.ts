@@ -67,6 +67,63 @@ describe('deploy/grafana/dashboards', () => {
   });
 });
 
+describe('many releases in one Prometheus', () => {
+  const SCOPE = 'namespace=~"$namespace", release=~"$release"';
+
+  it.each(dashboardFiles())('%s picks a namespace and a release, and every query keeps to them', (file) => {
+    const d = readDashboard(file);
+    const variables =
+      isObject(d.json.templating) && Array.isArray(d.json.templating.list)
+        ? (d.json.templating.list as unknown[]).filter(isObject)
+        : [];
+    expect(variables.slice(0, 3).map((v) => v.name)).toEqual(['datasource', 'namespace', 'release']);
+    for (const v of variables.slice(1, 3)) expect(v).toMatchObject({ includeAll: true, allValue: '.*' });
+    // Every selector of a herald_* metric or of `up`, in every panel, annotation and variable.
+    // The two variables that pick the scope are the only queries without it.
+    const scoped = d.queries.filter((q) => q.panel !== '$namespace' && q.panel !== '$release');
+    const unscoped = scoped.flatMap((q) =>
+      [
+        ...q.expr
+          .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+          .matchAll(/(?<![\w:$])(herald_\w+|up)(?![\w(:])(\{[^}]*\})?/g),
+      ]
+        .filter((m) => !(m[2] ?? '').startsWith('{namespace=~"", release=~""'))
+        .map((m) => `${q.panel}: ${m[0]}`),
+    );
+    expect(unscoped).toEqual([]);
+    expect(d.queries.filter((q) => q.expr.includes(SCOPE)).length).toBeGreaterThan(0);
+  });
+
+  it.each(dashboardFiles())('%s marks deploys from herald_build_info', (file) => {
+    const d = readDashboard(file);
+    const deploys = d.queries.find((q) => q.panel === 'annotation Deploys');
+    expect(deploys?.expr).toContain('herald_build_info{' + SCOPE + '}');
+    expect(deploys?.expr).toMatch(/by \(namespace, release, version, commit\)/);
+  });
+});
+
+describe('panels for the states an operator needs to see', () => {
+  const titles = (file: string) => readDashboard(file).panels.map((p) => p.title);
+
+  it('shows provider calls and latency, the quota backend and the Postgres pool', () => {
+    expect(titles('deploy/grafana/dashboards/deliveries.json')).toEqual(
+      expect.arrayContaining([
+        'Provider calls by result',
+        'Provider call latency p50 / p95 / p99 (every call)',
+        'Quota backend by process (1 = in use)',
+        'Quota decisions by backend',
+        'Retried and deferred deliveries by reason',
+      ]),
+    );
+    expect(titles('deploy/grafana/dashboards/overview.json')).toEqual(
+      expect.arrayContaining([
+        'Callers waiting for a Postgres connection',
+        'Postgres pool connections by state',
+      ]),
+    );
+  });
+});
+
 describe('metric names', () => {
   it('keeps planned names apart from the current ones', () => {
     const planned = plannedMetrics();

@@ -21,6 +21,7 @@ export const PLANNED_METRICS_FILE = 'deploy/planned-metrics.txt';
  * Histograms are listed by their base name.
  */
 export const CURRENT_METRICS: readonly string[] = [
+  'herald_build_info',
   'herald_http_requests_total',
   'herald_http_request_duration_seconds',
   'herald_http_requests_in_flight',
@@ -183,7 +184,7 @@ export function dashboardFiles(dir = DASHBOARDS_DIR): string[] {
     .map((name) => `${dir}/${name}`);
 }
 
-/** Every panel (rows' nested panels included) and every PromQL query: panel targets and query variables. */
+/** Every panel (rows' nested panels included) and every PromQL query: panel targets, annotations and query variables. */
 export function readDashboard(file: string): Dashboard {
   const json: unknown = JSON.parse(readRepoFile(file));
   if (!isObject(json)) throw new Error(`${file}: not a JSON object`);
@@ -214,6 +215,14 @@ export function readDashboard(file: string): Dashboard {
     isObject(json.templating) && Array.isArray(json.templating.list)
       ? (json.templating.list as unknown[])
       : [];
+  const annotations =
+    isObject(json.annotations) && Array.isArray(json.annotations.list)
+      ? (json.annotations.list as unknown[])
+      : [];
+  for (const annotation of annotations) {
+    if (isObject(annotation) && typeof annotation.expr === 'string')
+      queries.push({ file, panel: `annotation ${String(annotation.name)}`, expr: annotation.expr });
+  }
   for (const variable of templating) {
     if (!isObject(variable) || variable.type !== 'query') continue;
     const query = isObject(variable.query) ? variable.query.query : variable.query;

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ENROLLMENT_STATUSES, EnrollmentTicker } from '@herald/sequences';
-import { getOrCreateMetric } from '@herald/telemetry';
+import { getOrCreateMetric, withinScrapeDeadline } from '@herald/telemetry';
 import { Gauge } from 'prom-client';
 
 /**
@@ -23,7 +23,7 @@ export class SequenceMetrics implements OnModuleInit {
           help: 'Sequence enrollments by state (active, completed, replied, stopped).',
           labelNames: ['state'],
           async collect() {
-            const counts = await ticker.countsByState().catch(() => undefined);
+            const counts = await withinScrapeDeadline(ticker.countsByState());
             if (!counts) return;
             for (const state of ENROLLMENT_STATUSES) this.set({ state }, counts[state]);
           },
@@ -36,7 +36,7 @@ export class SequenceMetrics implements OnModuleInit {
           name: 'herald_enrollment_ticker_lag_seconds',
           help: 'How long the oldest due sequence step has waited to become a delivery (0 when none waits).',
           async collect() {
-            const lag = await ticker.lagSeconds().catch(() => undefined);
+            const lag = await withinScrapeDeadline(ticker.lagSeconds());
             if (lag !== undefined) this.set(lag);
           },
         }),

@@ -70,6 +70,18 @@ export const ENV_VARS = [
     default: '10000',
   },
   {
+    name: 'HERALD_BUILD_COMMIT',
+    section: 'app',
+    description:
+      'The source commit this build was made from (set by the image build or the deploy). Exported as `herald_build_info{commit}`, so the dashboards can mark deploys.',
+    schema: z
+      .string()
+      .trim()
+      .max(64)
+      .regex(/^[\w.-]*$/, 'must be a commit id or tag (letters, digits, . _ -)'),
+    default: 'unknown',
+  },
+  {
     name: 'PORT',
     section: 'http',
     description: 'Public HTTP port of the api (`/v1`, `/docs`, `/health`, `/ready`).',

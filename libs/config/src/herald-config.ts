@@ -16,6 +16,8 @@ export interface HeraldConfig {
     role: Role;
     env: Parsed['NODE_ENV'];
     version: string;
+    /** The source commit of this build (`unknown` when the build did not say). */
+    commit: string;
     shutdownGraceMs: number;
   }>;
   readonly http: Readonly<{
@@ -139,6 +141,7 @@ export function loadConfig(
       role: options.role ?? 'all',
       env: v.NODE_ENV,
       version: options.version ?? '0.0.0',
+      commit: v.HERALD_BUILD_COMMIT || 'unknown',
       shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     },
     http: {

@@ -6,6 +6,8 @@ import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
 import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
+import { AccountSeriesCheck } from './account-series.check';
+import { EventSeries } from './event-series';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
 import { FanoutService } from './fanout.service';
@@ -33,6 +35,8 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     ChannelsModule,
   ],
   providers: [
+    AccountSeriesCheck,
+    EventSeries,
     LedgerRepository,
     SenderAccountsRepository,
     FanoutService,

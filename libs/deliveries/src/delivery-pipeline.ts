@@ -29,6 +29,7 @@ import {
   type DeliveryGuarantee,
   type SendingAccount,
 } from './sender-accounts.repository';
+import { deliveryOutcomeLabels } from './delivery-outcome-labels';
 import { errorText } from './stage-errors';
 import { retryTransient } from './transient-retry';
 import { sendWindowSpec } from './send-window';
@@ -468,10 +469,7 @@ export class DeliveryPipeline {
     for (const ctx of contexts) {
       const outcome = outcomes.get(ctx.id);
       if (outcome && outcome.kind !== 'again')
-        this.metrics.deliveries.inc({
-          channel: ctx.channel,
-          outcome: outcome.kind === 'delay' ? outcome.reason.replace(/ /g, '_') : outcome.kind,
-        });
+        this.metrics.deliveries.inc(deliveryOutcomeLabels(ctx.channel, outcome));
     }
     return jobs.map((j) => outcomes.get(j.deliveryId) ?? { kind: 'noop', reason: 'unknown delivery' });
   }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { getOrCreateMetric } from '@herald/telemetry';
+import { getOrCreateMetric, withinScrapeDeadline } from '@herald/telemetry';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
 
@@ -20,13 +20,14 @@ export class OutboxMetrics implements OnModuleInit {
     const read = () => {
       if (!last || Date.now() - lastAt > 1000) {
         lastAt = Date.now();
-        last = dataSource
-          .query<{ pending: string; lag: number | null }[]>(
-            `SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at)) AS lag
-               FROM outbox WHERE dispatched_at IS NULL`,
-          )
-          .then((rows) => ({ pending: Number(rows[0]?.pending ?? 0), lag: Number(rows[0]?.lag ?? 0) }))
-          .catch(() => undefined);
+        last = withinScrapeDeadline(
+          dataSource
+            .query<{ pending: string; lag: number | null }[]>(
+              `SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at)) AS lag
+                 FROM outbox WHERE dispatched_at IS NULL`,
+            )
+            .then((rows) => ({ pending: Number(rows[0]?.pending ?? 0), lag: Number(rows[0]?.lag ?? 0) })),
+        );
       }
       return last;
     };

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { CHANNEL_NAMES } from '@herald/channels';
-import { getOrCreateMetric } from '@herald/telemetry';
+import { getOrCreateMetric, withinScrapeDeadline } from '@herald/telemetry';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
 
@@ -23,11 +23,11 @@ export class UnknownDeliveriesMetrics implements OnModuleInit {
           help: 'Deliveries held as `unknown` (a crash left their send’s outcome unknown and their account takes no repeat), by channel: each waits for an operator to resend or close it.',
           labelNames: ['channel'],
           async collect() {
-            const rows = await dataSource
-              .query<{ channel: string; n: string }[]>(
+            const rows = await withinScrapeDeadline(
+              dataSource.query<{ channel: string; n: string }[]>(
                 `SELECT channel, count(*) AS n FROM deliveries WHERE status = 'unknown' GROUP BY channel`,
-              )
-              .catch(() => undefined);
+              ),
+            );
             if (!rows) return; // Postgres away: keep the last value rather than report none
             this.reset();
             // Every channel is reported, 0 included, so "no unknown" is a value and not an absence.

@@ -339,10 +339,13 @@ export class QuotaService {
       if (deniedUnits > 0) metrics.quotaDecisions.inc({ decision: 'denied', backend }, deniedUnits);
       buckets.forEach((b, i) => {
         if (b.unit === 'run') return;
-        const labels = { account: account.id, window: b.unit };
-        metrics.quotaLimit.set(labels, b.limit);
         const remaining = outcome.remaining[i];
-        if (remaining !== undefined) metrics.quotaRemaining.set(labels, Math.max(0, remaining));
+        metrics.setQuotaWindow(
+          account.id,
+          b.unit,
+          b.limit,
+          remaining === undefined ? undefined : Math.max(0, remaining),
+        );
       });
     }
     return {

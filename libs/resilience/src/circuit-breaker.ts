@@ -281,7 +281,7 @@ export class CircuitBreaker {
   private observe(key: CircuitKey, state: number, transitioned: boolean): void {
     const metrics = this.options.metrics;
     if (!metrics) return;
-    metrics.circuitState.set({ channel: key.channel, account: key.account }, state);
+    metrics.setCircuitState(key.channel, key.account, state);
     if (transitioned) metrics.circuitTransitions.inc({ channel: key.channel, to: stateName(state) });
   }
 

@@ -5,6 +5,8 @@ export { answerClientErrors } from './client-errors';
 export { MetricsController } from './metrics.controller';
 export { REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
+export { SCRAPE_READ_DEADLINE_MS, withinScrapeDeadline } from './scrape-deadline';
+export { accountSeries, type AccountSeries, type LiveAccounts } from './account-series';
 export {
   ReadinessService,
   type ComponentStatus,

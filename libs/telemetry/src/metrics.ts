@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
+import { accountSeries } from './account-series';
 
 /**
  * Every Herald metric is defined here, once, so dashboards and alert rules have one list to
@@ -13,6 +14,15 @@ const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 const JOB_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300];
 
 export class HeraldMetrics {
+  readonly buildInfo = getOrCreate(
+    'herald_build_info',
+    () =>
+      new Gauge({
+        name: 'herald_build_info',
+        help: 'Always 1: the version and source commit this process runs (a change marks a deploy).',
+        labelNames: ['version', 'commit'],
+      }),
+  );
   readonly httpRequests = getOrCreate(
     'herald_http_requests_total',
     () =>
@@ -158,6 +168,8 @@ export class HeraldMetrics {
         name: 'herald_quota_remaining',
         help: "Units left in the current window of a sender account, as seen at this process's last decision.",
         labelNames: ['account', 'window'],
+        // Series of deleted or disabled accounts are dropped before each read.
+        collect: () => accountSeries.prune(),
       }),
   );
   readonly quotaLimit = getOrCreate(
@@ -167,6 +179,8 @@ export class HeraldMetrics {
         name: 'herald_quota_limit',
         help: 'Configured quota of a sender account per window (hour, day, week).',
         labelNames: ['account', 'window'],
+        // Series of deleted or disabled accounts are dropped before each read.
+        collect: () => accountSeries.prune(),
       }),
   );
   readonly quotaBackend = getOrCreate(
@@ -185,6 +199,8 @@ export class HeraldMetrics {
         name: 'herald_circuit_state',
         help: 'Circuit breaker state per channel and sender account: 0 closed, 1 half-open, 2 open.',
         labelNames: ['channel', 'account'],
+        // Series of deleted or disabled accounts are dropped before each read.
+        collect: () => accountSeries.prune(),
       }),
   );
   readonly circuitTransitions = getOrCreate(
@@ -220,8 +236,8 @@ export class HeraldMetrics {
     () =>
       new Counter({
         name: 'herald_deliveries_total',
-        help: 'Delivery attempts by channel and outcome (sent, failed, skipped, unknown, noop, or the reason it waits: circuit_open, quota_exhausted, transient_error…).',
-        labelNames: ['channel', 'outcome'],
+        help: 'Deliveries through the pipeline by channel and outcome (sent, failed, skipped, unknown, noop; retried: a transient provider failure, tried again later; deferred: waits without an attempt), with the reason of a retry or deferral (transient_error, circuit_open, circuit_half_open, quota_exhausted, quota_unavailable, send_window_closed, campaign_paused, attempt_in_progress).',
+        labelNames: ['channel', 'outcome', 'reason'],
       }),
   );
   readonly deliveriesUnknown = getOrCreate(
@@ -306,4 +322,49 @@ export class HeraldMetrics {
         labelNames: ['client'],
       }),
   );
+
+  /** The quota of one account's window as this process last saw it (dropped once the account is gone). */
+  setQuotaWindow(account: string, window: string, limit: number, remaining?: number): void {
+    accountSeries.set(this.quotaLimit, account, { window }, limit);
+    if (remaining !== undefined) accountSeries.set(this.quotaRemaining, account, { window }, remaining);
+  }
+
+  /** One account's breaker state on a channel (dropped once the account is gone). */
+  setCircuitState(channel: string, account: string, state: number): void {
+    accountSeries.set(this.circuitState, account, { channel }, state);
+  }
+
+  /**
+   * Creates the event counters' series at 0 for every label value they can take. A counter
+   * series born at its first event starts at that value, and rate() and increase() see nothing
+   * until it moves again: the first failures of an outage would not show on the dashboards nor
+   * trip the alerts. Pre-created, the first event is an increase like any other.
+   */
+  zeroEventSeries(channels: readonly string[]): void {
+    for (const channel of channels) {
+      for (const outcome of ['sent', 'failed', 'skipped', 'unknown', 'noop'])
+        this.deliveries.inc({ channel, outcome, reason: '' }, 0);
+      for (const [outcome, reasons] of Object.entries(DELIVERY_WAIT_REASONS))
+        for (const reason of reasons) this.deliveries.inc({ channel, outcome, reason }, 0);
+      for (const result of ['ok', 'transient', 'permanent', 'error'])
+        this.channelRequests.inc({ channel, result }, 0);
+      for (const to of ['closed', 'half_open', 'open']) this.circuitTransitions.inc({ channel, to }, 0);
+    }
+    for (const decision of ['admitted', 'denied', 'committed', 'refunded'])
+      for (const backend of ['redis', 'postgres']) this.quotaDecisions.inc({ decision, backend }, 0);
+  }
 }
+
+/** The reasons a delivery is retried or deferred (`herald_deliveries_total{outcome,reason}`). */
+export const DELIVERY_WAIT_REASONS = {
+  retried: ['transient_error'],
+  deferred: [
+    'circuit_open',
+    'circuit_half_open',
+    'quota_exhausted',
+    'quota_unavailable',
+    'send_window_closed',
+    'campaign_paused',
+    'attempt_in_progress',
+  ],
+} as const;

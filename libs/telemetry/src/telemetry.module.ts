@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { BuildInfo } from './build-info';
 import { HealthController } from './health.controller';
 import { HeraldLogger } from './herald-logger';
 import { loggerModule } from './logging';
@@ -28,6 +29,7 @@ const LOGGER = loggerModule();
   controllers: [HealthController],
   providers: [
     HeraldMetrics,
+    BuildInfo,
     ReadinessService,
     HeraldLogger,
     ServerPorts,
