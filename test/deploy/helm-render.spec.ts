@@ -302,8 +302,13 @@ describe('helm/herald features', () => {
     const monitor = spec<{
       namespaceSelector: { matchNames: string[] };
       selector: { matchLabels: Record<string, string> };
+      endpoints: { relabelings: { targetLabel: string; replacement: string }[] }[];
     }>(one(SECOND, 'ServiceMonitor', 'outreach-eu-herald'));
     expect(monitor.namespaceSelector.matchNames).toEqual(['tenant-eu']);
+    // The rules and dashboards group by release: every scraped series carries it.
+    expect(monitor.endpoints[0]!.relabelings).toEqual([
+      { targetLabel: 'release', replacement: 'outreach-eu' },
+    ]);
     expect(monitor.selector.matchLabels['app.kubernetes.io/instance']).toBe('outreach-eu');
     const selector = spec<{ selector: { matchLabels: Record<string, string> } }>(
       one(SECOND, 'Deployment', 'outreach-eu-herald-api'),
