@@ -8,6 +8,9 @@ import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
+import { FairDispatcher } from './fair/fair-dispatcher';
+import { FairQueueMetrics } from './fair/fair-metrics';
+import { FairQueue } from './fair/fair-queue';
 import { FanoutService } from './fanout.service';
 import { LedgerRepository } from './ledger.repository';
 import { OutboxMetrics } from './outbox-metrics';
@@ -30,6 +33,9 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
   providers: [
     LedgerRepository,
     SenderAccountsRepository,
+    FairQueue,
+    FairDispatcher,
+    FairQueueMetrics,
     FanoutService,
     DeliveryPipeline,
     DeliveryReconciler,
@@ -41,6 +47,8 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
   exports: [
     LedgerRepository,
     SenderAccountsRepository,
+    FairQueue,
+    FairDispatcher,
     FanoutService,
     DeliveryPipeline,
     DeliveryReconciler,
