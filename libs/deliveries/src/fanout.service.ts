@@ -15,7 +15,7 @@ export const FANOUT_PAGE = 5000;
  * ledger pages until the dispatcher has taken some. One tenant's million-contact run then holds
  * a few pages in Redis, not a million deliveries ahead of everyone.
  */
-export const TENANT_BACKLOG = 2 * FANOUT_PAGE;
+export const TENANT_BACKLOG = FANOUT_PAGE;
 
 interface RunRow {
   status: string;
