@@ -207,7 +207,7 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
         }
       };
     fair.push = counted(fair.push.bind(fair));
-    producer.enqueueBulk = counted(producer.enqueueBulk.bind(producer)) as typeof producer.enqueueBulk;
+    producer.enqueueBulk = counted(producer.enqueueBulk.bind(producer));
     const fanout = new FanoutService(
       dataSource,
       fair,
