@@ -130,7 +130,7 @@ export class FanoutService {
       const done = Number(rows.n) < FANOUT_PAGE || !rows.last_id;
       if (!done) cursor = position(rows.last_id!);
       if (ids.length > 0)
-        backlog = await this.fair.push(tenantId, run.weight, sendPages(tenantId, runId, ids));
+        backlog = await this.fair.push(tenantId, run.weight, sendPages(tenantId, runId, ids), SEND_PAGE);
       const [state] = queryRows<{ status: string }>(
         await this.dataSource.query(
           `UPDATE campaign_runs SET cursor = $3, targeted = targeted + $4, fanout_done = $5

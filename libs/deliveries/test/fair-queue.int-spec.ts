@@ -45,18 +45,21 @@ describe('fair queue (DRR over tenants, Redis Lua)', () => {
     return out;
   };
 
-  it('serves tenants of equal weight page for page, however many pages the first one queued', async () => {
-    await fair.push('A', 1, pages('A', 50));
+  it('serves a tenant that arrives at once, then page for page with one of equal weight, however many pages that one queued', async () => {
+    await fair.push('A', 1, pages('A', 50), UNIT);
     expect(await order(2)).toEqual(['A', 'A']);
-    await fair.push('B', 1, pages('B', 3));
-    expect(await order(8)).toEqual(['A', 'B', 'A', 'B', 'A', 'B', 'A', 'A']);
+    await fair.push('B', 1, pages('B', 10), UNIT);
+    // B joins at the head with one quantum, then takes its turns.
+    expect(await order(8)).toEqual(['B', 'B', 'A', 'B', 'A', 'B', 'A', 'B']);
   });
 
   it('gives a tenant of weight 3 three pages a turn to one of weight 1', async () => {
-    await fair.push('heavy', 3, pages('heavy', 12));
-    await fair.push('light', 1, pages('light', 4));
+    await fair.push('heavy', 3, pages('heavy', 12), UNIT);
+    await fair.push('light', 1, pages('light', 4), UNIT);
     const served = await order(16);
-    expect(served.slice(0, 8)).toEqual([
+    // The light tenant arrived last: its first page goes at once, then three heavy pages per light one.
+    expect(served.slice(0, 9)).toEqual([
+      'light',
       'heavy',
       'heavy',
       'heavy',
@@ -70,8 +73,8 @@ describe('fair queue (DRR over tenants, Redis Lua)', () => {
   });
 
   it('counts deliveries, not pages: small pages carry their deficit over and get the same share', async () => {
-    await fair.push('big', 1, pages('big', 10, 100));
-    await fair.push('small', 1, pages('small', 40, 30));
+    await fair.push('big', 1, pages('big', 10, 100), UNIT);
+    await fair.push('small', 1, pages('small', 40, 30), UNIT);
     const sent = { big: 0, small: 0 };
     for (let i = 0; i < 24; i++) {
       const [page] = await fair.take(1, UNIT);
@@ -83,14 +86,14 @@ describe('fair queue (DRR over tenants, Redis Lua)', () => {
     expect(sent.small).toBeGreaterThan(400);
   });
 
-  it('drops an emptied tenant from the ring with its deficit, and lets it rejoin at the back', async () => {
-    await fair.push('A', 1, pages('A', 1));
-    await fair.push('B', 1, pages('B', 5));
-    expect(await order(3)).toEqual(['A', 'B', 'B']);
+  it('drops an emptied tenant from the ring with its deficit; back, it rejoins with one quantum only', async () => {
+    await fair.push('A', 1, pages('A', 1), UNIT);
+    await fair.push('B', 1, pages('B', 5), UNIT);
+    expect(await order(3)).toEqual(['B', 'A', 'B']);
     expect(await redis.hget(keys.key('fair', 'deficit'), 'A')).toBeNull();
     expect(await redis.lrange(keys.key('fair', 'ring'), 0, -1)).toEqual(['B']);
-    await fair.push('A', 1, pages('A', 2));
-    expect(await order(5)).toEqual(['B', 'A', 'B', 'A', 'B']);
+    await fair.push('A', 1, pages('A', 2), UNIT);
+    expect(await order(5)).toEqual(['A', 'A', 'B', 'B', 'B']);
     expect(await order(1)).toEqual([]);
     expect(await fair.stats()).toEqual({
       activeTenants: 0,
@@ -106,7 +109,7 @@ describe('fair queue (DRR over tenants, Redis Lua)', () => {
   });
 
   it('keeps at most the window in flight; an ack frees a slot', async () => {
-    await fair.push('A', 1, pages('A', 5));
+    await fair.push('A', 1, pages('A', 5), UNIT);
     const first = await fair.take(3, UNIT);
     expect(first).toHaveLength(3);
     expect(await fair.take(3, UNIT)).toEqual([]);
@@ -118,17 +121,17 @@ describe('fair queue (DRR over tenants, Redis Lua)', () => {
 
   it('drops a page pushed again while it is queued or in flight (a repeated fan-out page)', async () => {
     const [page, other] = pages('A', 2) as [PagePayload, PagePayload];
-    expect(await fair.push('A', 1, [page])).toBe(UNIT);
-    expect(await fair.push('A', 1, [page, other])).toBe(2 * UNIT);
+    expect(await fair.push('A', 1, [page], UNIT)).toBe(UNIT);
+    expect(await fair.push('A', 1, [page, other], UNIT)).toBe(2 * UNIT);
     const [taken] = await fair.take(1, UNIT);
     expect(taken!.id).toBe(pageId(page));
-    expect(await fair.push('A', 1, [page])).toBe(UNIT); // in flight: still known
+    expect(await fair.push('A', 1, [page], UNIT)).toBe(UNIT); // in flight: still known
     await fair.ack([taken!.id]);
     expect((await fair.take(5, UNIT)).map((p) => p.id)).toEqual([pageId(other)]);
   });
 
   it('finds pages taken long ago and not acked (a dispatcher that died before adding the job)', async () => {
-    await fair.push('A', 1, pages('A', 2));
+    await fair.push('A', 1, pages('A', 2), UNIT);
     const t0 = Date.now();
     const taken = await fair.take(2, UNIT, t0);
     expect(await fair.overdue(t0 - 1, 10)).toEqual([]);

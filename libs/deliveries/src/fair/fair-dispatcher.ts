@@ -8,11 +8,11 @@ import { FairQueue, type DispatchedPage } from './fair-queue';
 /** Deliveries per send page: the unit of a tenant's turn (a tenant of weight w sends w pages a turn). */
 export const SEND_PAGE = 100;
 /**
- * Pages in the `deliveries` queue per live worker: enough to keep its pipeline full
- * (QUEUE_CONCURRENCY_DELIVERIES in flight) while the next pages are dispatched, few enough that a
- * tenant arriving finds little of others' work ahead of its first page.
+ * Pages in the `deliveries` queue per live worker beyond what fills its pipeline
+ * (QUEUE_CONCURRENCY_DELIVERIES in flight): one, so the pipeline never waits for a dispatch, and
+ * no more, so a tenant arriving finds little of others' work ahead of its first page.
  */
-const PAGES_PER_WORKER_FACTOR = 2;
+const SPARE_PAGES_PER_WORKER = 1;
 /** A page in flight this long is checked against its job: taken but never added (a crash), or done. */
 const OVERDUE_MS = 10_000;
 
@@ -117,10 +117,8 @@ export class FairDispatcher {
       now - this.config.telemetry.heartbeatMaxAgeMs,
       '+inf',
     );
-    const perWorker = Math.max(
-      2,
-      Math.ceil((PAGES_PER_WORKER_FACTOR * this.config.queues.concurrency.deliveries) / SEND_PAGE),
-    );
+    const perWorker =
+      Math.ceil(this.config.queues.concurrency.deliveries / SEND_PAGE) + SPARE_PAGES_PER_WORKER;
     const value = Math.max(1, workers) * perWorker;
     this.windowCache = { value, at: now };
     return value;

@@ -53,13 +53,16 @@ export class FairQueue {
     };
   }
 
-  /** Queues a tenant's pages (those not already known); answers its backlog, in deliveries. */
-  async push(tenantId: string, weight: number, pages: readonly PagePayload[]): Promise<number> {
-    const args: (string | number)[] = [tenantId, weight];
+  /**
+   * Queues a tenant's pages (those not already known); answers its backlog, in deliveries.
+   * `unit`: the quantum of weight 1, as for `take`.
+   */
+  async push(tenantId: string, weight: number, pages: readonly PagePayload[], unit: number): Promise<number> {
+    const args: (string | number)[] = [tenantId, weight, unit];
     for (const p of pages) args.push(pageId(p), p.delivery_ids.length, JSON.stringify(p));
     const backlog = await PUSH.run(
       this.redis,
-      [this.k.ring, this.k.pages, this.k.weight, this.k.backlog],
+      [this.k.ring, this.k.pages, this.k.weight, this.k.backlog, this.k.deficit],
       args,
     );
     return Number(backlog);

@@ -13,24 +13,30 @@ import { RedisScript } from '@herald/queues';
  */
 
 /**
- * KEYS: ring, pages, weight, backlog. ARGV: tenant, weight, then (page id, cost, payload) triples.
- * Queues the pages not already known (queued or in flight), puts the tenant at the ring's end if it
- * was not in it, and answers the tenant's backlog in deliveries.
+ * KEYS: ring, pages, weight, backlog, deficit. ARGV: tenant, weight, quantum per unit of weight,
+ * then (page id, cost, payload) triples. Queues the pages not already known (queued or in
+ * flight) and answers the tenant's backlog in deliveries. A tenant that was not in the ring
+ * joins at its head with one quantum of credit (FQ-CoDel's "new flow", RFC 8290): its first
+ * pages go out at the next free slot, then it takes its turns like everyone. A tenant whose
+ * queue keeps running dry gains at most one quantum each time it comes back.
  */
 export const PUSH = new RedisScript(`
-local ring, pages, weight, backlog = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local ring, pages, weight, backlog, deficit = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local tenant = ARGV[1]
 local q = string.sub(ring, 1, -5) .. 'q:' .. tenant
 local wasEmpty = redis.call('LLEN', q) == 0
 redis.call('HSET', weight, tenant, ARGV[2])
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   if redis.call('HSETNX', pages, id, ARGV[i + 1] .. '|' .. ARGV[i + 2]) == 1 then
     redis.call('RPUSH', q, id)
     redis.call('HINCRBY', backlog, tenant, tonumber(ARGV[i + 1]))
   end
 end
-if wasEmpty and redis.call('LLEN', q) > 0 then redis.call('RPUSH', ring, tenant) end
+if wasEmpty and redis.call('LLEN', q) > 0 then
+  redis.call('LPUSH', ring, tenant)
+  redis.call('HSET', deficit, tenant, tonumber(ARGV[2]) * tonumber(ARGV[3]))
+end
 return tonumber(redis.call('HGET', backlog, tenant) or '0')
 `);
 
