@@ -17,6 +17,7 @@ import { Client } from 'pg';
  * broadcast (A: 100,000 contacts) keeps the same workers busy. Target: under A's load, B takes
  * at most twice as long as alone. Each round uses a fresh small tenant (a birthday greets a
  * contact once a year); times are the database's (run start to the last `sent_at`).
+ * `--small-weight=3` gives B three pages a turn to A's one.
  */
 const SECRET = 'bench-fair-secret-0123456789abcdef01234';
 
@@ -36,6 +37,7 @@ export async function runFairnessBenchmark(args: string[]): Promise<void> {
   const small = option(args, 'small', 300);
   const rounds = option(args, 'rounds', 3);
   const workerCount = option(args, 'workers', 1);
+  const smallWeight = option(args, 'small-weight', 1);
   const infra = await startInfrastructure();
   const sink = await WebhookSink.start(SECRET);
   try {
@@ -57,6 +59,7 @@ export async function runFairnessBenchmark(args: string[]): Promise<void> {
     const birthdayRun = async () => {
       const b = await seedBroadcast({ databaseUrl: db.url, env, contacts: small, webhook });
       await client.query(`UPDATE campaigns SET kind = 'birthday' WHERE id = $1`, [b.campaignId]);
+      await client.query(`UPDATE tenants SET delivery_weight = $2 WHERE id = $1`, [b.tenantId, smallWeight]);
       await client.query(
         `UPDATE contacts SET birth_date = make_date(1992, extract(month FROM now() AT TIME ZONE 'Europe/Paris')::int,
                                                     extract(day FROM now() AT TIME ZONE 'Europe/Paris')::int)
@@ -125,13 +128,13 @@ export async function runFairnessBenchmark(args: string[]): Promise<void> {
       loadedRounds.reduce((s, r) => s + r.aSentMeanwhile, 0) /
       (loadedRounds.reduce((s, r) => s + r.ms, 0) / 1000);
     process.stdout.write(
-      `B (${small} birthday greetings), alone: ${aloneMs} ms (rounds ${aloneRounds.map((r) => r.ms).join(', ')}); ` +
+      `B (${small} birthday greetings, delivery weight ${smallWeight} to A's 1), alone: ${aloneMs} ms (rounds ${aloneRounds.map((r) => r.ms).join(', ')}); ` +
         `under A's ${big}-contact broadcast: ${loadedMs} ms (rounds ${loadedRounds.map((r) => r.ms).join(', ')}), ` +
         `ratio ${(loadedMs / aloneMs).toFixed(2)} (target ≤ 2); A meanwhile ${Math.round(aRate)} deliveries/s, ` +
         `${aSent} of ${big} sent when the last B run finished; ${workerCount} worker process(es)\n`,
     );
     process.stdout.write(
-      `${JSON.stringify({ bench: 'fairness', big, small, workers: workerCount, alone_ms: aloneRounds.map((r) => r.ms), loaded_ms: loadedRounds.map((r) => r.ms), ratio: loadedMs / aloneMs, a_rate_during_b: Math.round(aRate), a_sent: aSent })}\n`,
+      `${JSON.stringify({ bench: 'fairness', big, small, small_weight: smallWeight, workers: workerCount, alone_ms: aloneRounds.map((r) => r.ms), loaded_ms: loadedRounds.map((r) => r.ms), ratio: loadedMs / aloneMs, a_rate_during_b: Math.round(aRate), a_sent: aSent })}\n`,
     );
     await Promise.all(workers.map((w) => w.stop()));
     await runs.close();
