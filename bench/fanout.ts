@@ -1,10 +1,12 @@
 import { uuidv7, uuidv7Time } from '@herald/contacts';
+import { RunStates } from '@herald/campaigns';
 import {
   FairDispatcher,
   FairQueue,
   FanoutService,
   FANOUT_PAGE,
   LedgerRepository,
+  RunPort,
   SEND_PAGE,
 } from '@herald/deliveries';
 import { loadConfig } from '@herald/config';
@@ -208,11 +210,15 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
       };
     fair.push = counted(fair.push.bind(fair));
     producer.enqueueBulk = counted(producer.enqueueBulk.bind(producer));
+    // Runs are completed by their owner, campaigns, as in the apps.
+    const runs = new RunPort();
+    new RunStates(dataSource, metrics, runs).onModuleInit();
     const fanout = new FanoutService(
       dataSource,
       fair,
       dispatcher,
-      new LedgerRepository(dataSource, metrics),
+      new LedgerRepository(dataSource, runs),
+      runs,
       logger,
     );
     // The fan-out alone, unpaced: no worker drains the fair queue here, so its brake is lifted.

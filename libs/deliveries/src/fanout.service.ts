@@ -3,10 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { HeraldLogger } from '@herald/telemetry';
 import { queryRows } from '@herald/persistence';
 import type { DataSource } from 'typeorm';
-import { audiencePage, type ContactFilterJson } from './audience';
+import { audiencePage } from './audience';
 import { FairDispatcher, SEND_PAGE } from './fair/fair-dispatcher';
 import { FairQueue, type PagePayload } from './fair/fair-queue';
 import { LedgerRepository } from './ledger.repository';
+import { RunPort } from './run-port';
 
 /** Contacts per page: one statement writes a page of ledger rows; memory stays flat with audience size. */
 export const FANOUT_PAGE = 5000;
@@ -16,19 +17,6 @@ export const FANOUT_PAGE = 5000;
  * a few pages in Redis, not a million deliveries ahead of everyone.
  */
 export const TENANT_BACKLOG = FANOUT_PAGE;
-
-interface RunRow {
-  status: string;
-  cursor: string | null;
-  kind: string;
-  audience: ContactFilterJson;
-  sender_account_id: string;
-  channel: string;
-  campaign_id: string;
-  tenant_zone: string;
-  weight: number;
-  at: Date;
-}
 
 interface PageResult {
   n: string;
@@ -61,6 +49,7 @@ export class FanoutService {
     private readonly fair: FairQueue,
     private readonly dispatcher: FairDispatcher,
     private readonly ledger: LedgerRepository,
+    private readonly runs: RunPort,
     private readonly logger: HeraldLogger,
   ) {}
 
@@ -68,30 +57,20 @@ export class FanoutService {
   backlogLimit = TENANT_BACKLOG;
 
   async fanout(tenantId: string, runId: string): Promise<FanoutResult> {
-    const [run] = queryRows<RunRow>(
-      await this.dataSource.query(
-        `UPDATE campaign_runs r SET status = 'running', started_at = coalesce(r.started_at, now())
-           FROM campaigns g
-           JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
-           JOIN tenants t ON t.id = g.tenant_id
-          WHERE r.tenant_id = $1 AND r.id = $2 AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
-            AND r.status IN ('queued', 'running')
-          RETURNING r.status, r.cursor, g.kind, g.audience, g.sender_account_id, s.channel, g.id AS campaign_id,
-                    t.time_zone AS tenant_zone, t.delivery_weight AS weight, coalesce(r.slot_at, r.created_at) AS at`,
-        [tenantId, runId],
-      ),
-    );
+    // The run's state is its owner's (campaigns) to write: it marks it running and says what to fan out.
+    const run = await this.runs.fanoutStarted(tenantId, runId);
     const result: FanoutResult = { targeted: 0, enqueued: 0, paused: false };
     if (!run) return result; // cancelled, finished or gone: nothing to do
     const spec = {
       tenantId,
       kind: run.kind,
       audience: run.audience,
-      campaignId: run.campaign_id,
+      campaignId: run.campaignId,
       runId,
-      tenantZone: run.tenant_zone,
+      tenantZone: run.tenantZone,
       at: run.at,
     };
+    const weight = await this.weightOf(tenantId);
     let cursor = run.cursor ? position(run.cursor) : null;
     let backlog = await this.fair.backlog(tenantId);
     for (;;) {
@@ -120,7 +99,7 @@ export class FanoutService {
                 ARRAY(SELECT id FROM ins) AS inserted,
                 ARRAY(SELECT d.id FROM deliveries d JOIN page p ON d.contact_id = p.id
                        WHERE d.tenant_id = $1 AND d.run_id = $${base + 1}::uuid AND d.status = 'pending') AS existing`,
-          [...page.params, runId, run.campaign_id, run.sender_account_id, run.channel],
+          [...page.params, runId, run.campaignId, run.senderAccountId, run.channel],
         ),
       );
       if (!rows) break;
@@ -130,22 +109,28 @@ export class FanoutService {
       const done = Number(rows.n) < FANOUT_PAGE || !rows.last_id;
       if (!done) cursor = position(rows.last_id!);
       if (ids.length > 0)
-        backlog = await this.fair.push(tenantId, run.weight, sendPages(tenantId, runId, ids), SEND_PAGE);
-      const [state] = queryRows<{ status: string }>(
-        await this.dataSource.query(
-          `UPDATE campaign_runs SET cursor = $3, targeted = targeted + $4, fanout_done = $5
-            WHERE tenant_id = $1 AND id = $2 RETURNING status`,
-          [tenantId, runId, cursor?.id ?? null, rows.inserted.length, done],
-        ),
-      );
+        backlog = await this.fair.push(tenantId, weight, sendPages(tenantId, runId, ids), SEND_PAGE);
+      const running = await this.runs.fanoutProgressed(tenantId, runId, {
+        cursor: cursor?.id ?? null,
+        inserted: rows.inserted.length,
+        done,
+      });
       // Pushed pages reach the deliveries queue now; the workers' timer covers a failed pump.
       if (ids.length > 0) await this.dispatcher.pump().catch((error: unknown) => this.pumpFailed(error));
-      if (done || state?.status !== 'running') break;
+      if (done || !running) break;
     }
     if (result.paused) return result;
     await this.ledger.completeRuns([{ tenantId, id: runId }]);
     this.logger.info({ run_id: runId, kind: run.kind, ...result }, 'run fan-out finished');
     return result;
+  }
+
+  /** The tenant's share of the workers (`tenants.delivery_weight`), read as each fan-out starts or resumes. */
+  private async weightOf(tenantId: string): Promise<number> {
+    const [row] = queryRows<{ delivery_weight: number }>(
+      await this.dataSource.query(`SELECT delivery_weight FROM tenants WHERE id = $1`, [tenantId]),
+    );
+    return row?.delivery_weight ?? 1;
   }
 
   private pumpFailed(error: unknown): void {
