@@ -2,7 +2,7 @@
 // rewriting the @herald/* path aliases to relative requires. Type checking is
 // `npm run typecheck` (tsc --noEmit); this step only transpiles, so it takes about a second.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,4 +67,7 @@ await Promise.all(
     if (map) await writeFile(`${target}.map`, map);
   }),
 );
+// package.json's bins run as `npx herald`: npm execs the file itself, so it must be executable.
+const { bin = {} } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+await Promise.all(Object.values(bin).map((file) => chmod(join(root, file), 0o755)));
 process.stderr.write(`build: ${files.length} files in ${Math.round(performance.now() - started)} ms\n`);

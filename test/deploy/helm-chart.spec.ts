@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ALERTS_FILE, DASHBOARDS_DIR, isObject, readRepoFile, REPO_ROOT } from './metric-names';
@@ -7,7 +7,8 @@ const CHART = 'helm/herald';
 const TEMPLATES = `${CHART}/templates`;
 
 function templates(): { name: string; text: string }[] {
-  return readdirSync(join(REPO_ROOT, TEMPLATES))
+  return readdirSync(join(REPO_ROOT, TEMPLATES), { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(yaml|tpl|txt)$/.test(name))
     .sort()
     .map((name) => ({ name, text: readRepoFile(`${TEMPLATES}/${name}`) }));
 }
@@ -73,7 +74,11 @@ describe('helm/herald', () => {
         'deployment-beat.yaml',
         'pdb.yaml',
         'hpa-api.yaml',
+        'hpa-worker.yaml',
         'keda-worker.yaml',
+        'serviceaccount.yaml',
+        'ingress-api.yaml',
+        'tests/test-ready.yaml',
         'migrations-job.yaml',
         'configmap.yaml',
         'secret.yaml',
@@ -95,6 +100,16 @@ describe('helm/herald', () => {
     );
     expect(used).toContain('files/alerts.yml');
     for (const file of used) expect(existsSync(join(REPO_ROOT, CHART, file))).toBe(true);
+  });
+
+  it('links to the alert rules and dashboards in deploy/ rather than carrying copies', () => {
+    for (const [link, target] of [
+      ['files/alerts.yml', ALERTS_FILE],
+      ['files/dashboards', DASHBOARDS_DIR],
+    ] as const) {
+      expect(lstatSync(join(REPO_ROOT, CHART, link)).isSymbolicLink()).toBe(true);
+      expect(realpathSync(join(REPO_ROOT, CHART, link))).toBe(realpathSync(join(REPO_ROOT, target)));
+    }
   });
 
   it('ships the alert rules of deploy/prometheus/alerts.yml unchanged', () => {

@@ -10,6 +10,8 @@ import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
+import { ContactTimelineController } from './contacts/contact-timeline.controller';
+import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
 import { SuppressionsController } from './contacts/suppressions.controller';
@@ -19,7 +21,10 @@ import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
+import { FleetController } from './engine/fleet.controller';
+import { RunListController } from './engine/run-list.controller';
 import { RunsController } from './engine/runs.controller';
+import { SenderAccountCircuitController } from './engine/sender-account-circuit.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
 import { AuthThrottle } from './http/auth-throttle';
@@ -30,6 +35,12 @@ import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
 import { RouteTable } from './http/route-table';
+import { KeySignIn } from './sessions/key-sign-in';
+import { SessionAuthentication } from './sessions/session-authentication';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsRepository } from './sessions/sessions.repository';
+import { SessionsService } from './sessions/sessions.service';
+import { SignInLinkController } from './sessions/sign-in-link.controller';
 import { InternalController } from './system/internal.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
@@ -59,11 +70,17 @@ import { TenantsController } from './tenants/tenants.controller';
     SuppressionsController,
     SenderAccountsController,
     CampaignsController,
+    RunListController,
     RunsController,
     EnrollmentsController,
     EventsController,
     AdminController,
     DeliveriesController,
+    SessionsController,
+    SignInLinkController,
+    ContactTimelineController,
+    FleetController,
+    SenderAccountCircuitController,
   ],
   providers: [
     AuthThrottle,
@@ -71,6 +88,11 @@ import { TenantsController } from './tenants/tenants.controller';
     IdempotencyService,
     ImportConcurrency,
     RouteTable,
+    ContactTimelineRepository,
+    KeySignIn,
+    SessionAuthentication,
+    SessionsRepository,
+    SessionsService,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

@@ -11,6 +11,9 @@ import { fillPath, operationsOf, type Operation } from '../../../test/support/op
  */
 const RUNS = Number(process.env.FUZZ_RUNS_PER_ROUTE ?? 40);
 
+// Hundreds of generated requests per route, growing with the API: a bound for a loaded machine, not a timing.
+jest.setTimeout(300_000);
+
 describe('fuzzing every documented route', () => {
   let api: TestApi;
   let key: string;

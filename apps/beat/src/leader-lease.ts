@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { REDIS, RedisKeys, RedisScript } from '@herald/queues';
 import { HeraldLogger, HeraldMetrics, ReadinessService } from '@herald/telemetry';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/queues';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -48,7 +48,7 @@ export class LeaderLease implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly listeners: ((leader: boolean) => void)[] = [];
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: HeraldMetrics,

@@ -1,6 +1,5 @@
 import type { EnvVar, HeraldConfig } from '@herald/config';
-import type { RedisKeys } from '@herald/queues';
-import type { Redis } from 'ioredis';
+import type { RedisClient, RedisKeys } from '@herald/queues';
 import type { DataSource } from 'typeorm';
 import { ApiClient } from './api-client';
 import { openDatabase, openRedis } from './connections';
@@ -13,6 +12,7 @@ export interface GlobalOptions {
   key?: string;
   databaseUrl?: string;
   redisUrl?: string;
+  redisCluster?: string;
   queuePrefix?: string;
   json?: boolean;
 }
@@ -25,7 +25,7 @@ export interface GlobalOptions {
 export class CliContext {
   readonly out: Output;
   private db: Promise<DataSource> | undefined;
-  private redisClient: Promise<Redis> | undefined;
+  private redisClient: Promise<RedisClient> | undefined;
 
   constructor(
     readonly options: GlobalOptions,
@@ -51,14 +51,15 @@ export class CliContext {
     return this.db;
   }
 
-  /** Redis (REDIS_URL), connected. */
-  redis(): Promise<Redis> {
+  /** Redis (REDIS_URL; a cluster through REDIS_CLUSTER_NODES when set), connected. */
+  redis(): Promise<RedisClient> {
     this.redisClient ??= (async () => {
       const url = await variable(
         'REDIS_URL',
         required(this.options.redisUrl, 'REDIS_URL', '--redis-url', 'the Redis connection string'),
       );
-      return openRedis(url);
+      const nodes = await variable('REDIS_CLUSTER_NODES', this.options.redisCluster);
+      return openRedis(url, nodes.split(',').filter(Boolean));
     })();
     return this.redisClient;
   }

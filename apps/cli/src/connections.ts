@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/queues';
 import type { DataSource } from 'typeorm';
 import { CliError, EXIT } from './exit-codes';
 
@@ -36,27 +36,27 @@ export async function openDatabase(url: string, statementTimeoutMs = 30_000): Pr
 }
 
 /**
- * One Redis connection for the whole command, on the fleet's URL parsing (libs/queues) but
- * failing fast: the fleet's clients reconnect forever, an operator's command must not hang.
+ * One Redis connection for the whole command — standalone, or a cluster client when
+ * REDIS_CLUSTER_NODES is set — built as the fleet builds its clients (libs/queues) but failing
+ * fast: the fleet's clients reconnect forever, an operator's command must not hang.
  */
-export async function openRedis(url: string): Promise<Redis> {
-  const [{ Redis }, { redisOptionsFromUrl }] = await Promise.all([
-    import('ioredis'),
-    import('@herald/queues'),
-  ]);
-  const client = new Redis({
-    ...redisOptionsFromUrl(url),
-    connectionName: 'herald-cli',
-    lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: 15_000,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
+export async function openRedis(url: string, clusterNodes: readonly string[] = []): Promise<RedisClient> {
+  const { createRedisClient } = await import('@herald/queues');
+  const client = createRedisClient(
+    { url, clusterNodes },
+    {
+      connectionName: 'herald-cli',
+      lazyConnect: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      commandTimeout: 15_000,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    },
+  );
   // The socket's error says why ("Connection is closed" is all `connect()` rejects with).
   let socketError: unknown;
-  client.on('error', (error) => (socketError = error));
+  client.on('error', (error: Error) => (socketError = error));
   try {
     await client.connect();
   } catch (error) {

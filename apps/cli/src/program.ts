@@ -9,6 +9,7 @@ import { registerKeyCommands } from './commands/keys.command';
 import { registerMigrateCommands } from './commands/migrate.command';
 import { registerQueueCommands } from './commands/queues.command';
 import { registerRunCommands } from './commands/runs.command';
+import { registerSessionCommands } from './commands/sessions.command';
 import { registerTenantCommands } from './commands/tenants.command';
 import { errorMessage } from './connections';
 import { CliError, EXIT, type ExitCode } from './exit-codes';
@@ -45,6 +46,9 @@ export function buildProgram(run: Run, io: CliIo): Command {
     .addOption(new Option('--database-url <url>', 'Postgres (operator commands)').env('DATABASE_URL'))
     .addOption(new Option('--redis-url <url>', 'Redis (operator commands)').env('REDIS_URL'))
     .addOption(
+      new Option('--redis-cluster <nodes>', 'Redis Cluster seeds host:port,…').env('REDIS_CLUSTER_NODES'),
+    )
+    .addOption(
       new Option('--queue-prefix <prefix>', "the fleet's Redis key prefix (default herald)").env(
         'QUEUE_PREFIX',
       ),
@@ -62,6 +66,7 @@ export function buildProgram(run: Run, io: CliIo): Command {
   registerMigrateCommands(program, run);
   registerTenantCommands(program, run);
   registerKeyCommands(program, run);
+  registerSessionCommands(program, run);
   registerContactCommands(program, run);
   registerCampaignCommands(program, run);
   registerRunCommands(program, run);

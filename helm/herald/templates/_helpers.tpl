@@ -49,6 +49,26 @@ app.kubernetes.io/component: {{ .role }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{- define "herald.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "herald.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Which autoscaler owns the worker replicas: "keda", "hpa" or "" (the Deployment's replicas).
+KEDA only where the cluster serves its CRDs (a ScaledObject elsewhere fails the install), unless
+the renderer cannot see the cluster and says so with keda.skipCapabilitiesCheck. */}}
+{{- define "herald.workerAutoscaler" -}}
+{{- $keda := .Values.worker.keda -}}
+{{- if and $keda.enabled (or $keda.skipCapabilitiesCheck (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")) -}}
+keda
+{{- else if .Values.worker.hpa.enabled -}}
+hpa
+{{- end -}}
+{{- end -}}
+
 {{- define "herald.secretName" -}}
 {{- default (printf "%s-secrets" (include "herald.fullname" .)) .Values.secret.existingSecret -}}
 {{- end -}}
@@ -61,6 +81,7 @@ app.kubernetes.io/component: {{ .role }}
 {{/* Pod-level settings shared by every role. Call with (dict "root" $ "role" "api"). */}}
 {{- define "herald.podSpec" -}}
 {{- $root := .root -}}
+serviceAccountName: {{ include "herald.serviceAccountName" $root }}
 automountServiceAccountToken: false
 terminationGracePeriodSeconds: {{ include "herald.terminationGracePeriodSeconds" $root }}
 securityContext:
@@ -94,6 +115,9 @@ volumes:
     emptyDir:
       medium: Memory
       sizeLimit: 64Mi
+{{- with $root.Values.extraVolumes }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Container settings shared by every role. Call with (dict "root" $ "role" "api"). */}}
@@ -107,11 +131,18 @@ envFrom:
       name: {{ include "herald.fullname" $root }}
   - secretRef:
       name: {{ include "herald.secretName" $root }}
-{{- with (index $root.Values .role).env }}
+{{- with $root.Values.extraEnvFrom }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
+{{- $roleEnv := (index $root.Values .role).env }}
+{{- if or $roleEnv $root.Values.extraEnv }}
 env:
-  {{- range $name, $value := . }}
+  {{- range $name, $value := $roleEnv }}
   - name: {{ $name }}
     value: {{ $value | toString | quote }}
+  {{- end }}
+  {{- with $root.Values.extraEnv }}
+  {{- toYaml . | nindent 2 }}
   {{- end }}
 {{- end }}
 securityContext:
@@ -121,6 +152,9 @@ resources:
 volumeMounts:
   - name: tmp
     mountPath: /tmp
+{{- with $root.Values.extraVolumeMounts }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Restart pods when their configuration changes. */}}

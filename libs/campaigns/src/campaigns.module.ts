@@ -10,6 +10,7 @@ import { QuotaBasis } from './runs/quota-basis';
 import { RunStates } from './runs/run-states';
 import { RunForecaster } from './runs/run-forecast';
 import { RunLifecycle } from './runs/run-lifecycle';
+import { RunList } from './runs/run-list';
 import { RunPreview } from './runs/run-preview';
 import { RunProgress } from './runs/run-progress';
 import { CampaignSchedules } from './schedules';
@@ -27,9 +28,10 @@ import { CampaignSchedules } from './schedules';
     RunStates,
     RunForecaster,
     RunLifecycle,
+    RunList,
     RunPreview,
     RunProgress,
   ],
-  exports: [CampaignsRepository, CampaignSchedules, RunLifecycle, RunPreview],
+  exports: [CampaignsRepository, CampaignSchedules, RunLifecycle, RunList, RunPreview],
 })
 export class CampaignsModule {}

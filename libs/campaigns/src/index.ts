@@ -45,3 +45,4 @@ export { RunLifecycle } from './runs/run-lifecycle';
 export { RunPreview, type Recipient, type RecipientPosition } from './runs/run-preview';
 export { RUN_STATUSES, type RunRecord, type RunStatus } from './runs/run-record';
 export { CampaignSchedules, dailySchedule, schedulerId, type FireOutcome } from './schedules';
+export { RunList, type RunListFilter } from './runs/run-list';

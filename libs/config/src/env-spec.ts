@@ -185,10 +185,33 @@ export const ENV_VARS = [
     secret: true,
   },
   {
+    name: 'REDIS_CLUSTER_NODES',
+    section: 'redis',
+    description:
+      'Comma-separated `host:port` seed nodes of a Redis Cluster. When set, every Redis client (queues, workers, quota, breakers, leases, API limits) is a cluster client that discovers the rest of the cluster from these; REDIS_URL then only supplies the user, password and TLS (`rediss://`) for every node, and its database must be 0. Empty: a standalone Redis at REDIS_URL. See docs/architecture.md (Redis Cluster) for the key and slot scheme.',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 'each node must be host:port'),
+        ),
+      ),
+    default: '',
+    example: '10.0.0.11:6379,10.0.0.12:6379,10.0.0.13:6379',
+  },
+  {
     name: 'QUEUE_PREFIX',
     section: 'redis',
     description:
-      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag) so the fleet also runs on Redis Cluster.',
+      'Key prefix for every Herald key in Redis. It is wrapped in braces (a hash tag): on a Redis Cluster every key of one deployment shares one slot, so no script or transaction can meet CROSSSLOT. Deployments sharing a Redis need distinct prefixes.',
     schema: z
       .string()
       .regex(/^[a-zA-Z0-9_.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -'),
@@ -517,6 +540,45 @@ export const ENV_VARS = [
       'Imports (`POST /v1/contacts/import`) one tenant may run at once, across all api replicas (counted in Redis); more are answered 429 with Retry-After.',
     schema: positiveInt.max(1000),
     default: '2',
+  },
+  {
+    name: 'SESSION_COOKIE_SECURE',
+    section: 'api',
+    description:
+      'Whether the console session cookie (`herald_session`) carries `Secure` (sent over HTTPS only). `auto`: yes unless NODE_ENV is development or test (plain http on loopback). Behind TLS-terminating proxies keep it on.',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+  },
+  {
+    name: 'SESSION_IDLE_TIMEOUT_SECONDS',
+    section: 'api',
+    description:
+      'A console session ends after this long without a request (it is then refused and must sign in again).',
+    schema: positiveInt.min(60).max(7 * 24 * 3600),
+    default: '28800',
+  },
+  {
+    name: 'SESSION_MAX_AGE_SECONDS',
+    section: 'api',
+    description: 'A console session ends this long after sign-in, however active it is.',
+    schema: positiveInt.min(60).max(30 * 24 * 3600),
+    default: '86400',
+  },
+  {
+    name: 'SIGN_IN_LINK_TTL_SECONDS',
+    section: 'api',
+    description:
+      'How long a one-time console sign-in link (`/console/sign-in?token=…`, from `POST /v1/sessions/links` or `herald sessions link`) stays valid; it works once.',
+    schema: positiveInt.min(10).max(24 * 3600),
+    default: '900',
+  },
+  {
+    name: 'CONSOLE_DIST_DIR',
+    section: 'api',
+    description:
+      'Where the built console (`apps/console`, built by `npm run build`) is, served at `/console`; relative paths are from the working directory. Missing: `/console` answers 503 saying how to build it.',
+    schema: z.string().min(1),
+    default: 'dist/apps/console',
   },
 ] as const satisfies readonly EnvVar[];
 

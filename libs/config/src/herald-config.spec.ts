@@ -56,6 +56,24 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(5);
   });
 
+  it('reads REDIS_CLUSTER_NODES as seed nodes (none: standalone) and refuses a bad node or a database other than 0', () => {
+    expect(loadConfig(valid).redis.clusterNodes).toEqual([]);
+    expect(
+      loadConfig({ ...valid, REDIS_CLUSTER_NODES: ' 10.0.0.1:6379, redis-b.internal:7000 ,[::1]:7001' }).redis
+        .clusterNodes,
+    ).toEqual(['10.0.0.1:6379', 'redis-b.internal:7000', '[::1]:7001']);
+    expect(problemsOf({ ...valid, REDIS_CLUSTER_NODES: '10.0.0.1' })).toEqual([
+      expect.stringMatching(/^REDIS_CLUSTER_NODES .*host:port/),
+    ]);
+    expect(
+      problemsOf({
+        ...valid,
+        REDIS_CLUSTER_NODES: '10.0.0.1:6379',
+        REDIS_URL: 'redis://:pw@10.0.0.1:6379/2',
+      }),
+    ).toEqual([expect.stringMatching(/^REDIS_URL must name database 0/)]);
+  });
+
   it('never echoes a secret value in its messages', () => {
     const problems = problemsOf({ ...valid, DATABASE_URL: 'mysql://user:hunter2@db/x' });
     expect(problems.join('\n')).toContain('DATABASE_URL');

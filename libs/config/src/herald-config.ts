@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { ENV_VARS, type EnvVar } from './env-spec';
 import { KeyRing, KeyRingError, pepperRing, type PepperRing } from './key-ring';
 import { Secret } from './secret';
@@ -33,7 +34,12 @@ export interface HeraldConfig {
     statementTimeoutMs: number;
     idleInTransactionTimeoutMs: number;
   }>;
-  readonly redis: Readonly<{ url: Secret; prefix: string }>;
+  readonly redis: Readonly<{
+    url: Secret;
+    prefix: string;
+    /** Seed nodes (`host:port`) of a Redis Cluster; empty for a standalone Redis at `url`. */
+    clusterNodes: readonly string[];
+  }>;
   readonly telemetry: Readonly<{
     logLevel: Parsed['LOG_LEVEL'];
     logFormat: Parsed['LOG_FORMAT'];
@@ -83,6 +89,15 @@ export interface HeraldConfig {
     importConcurrencyPerTenant: number;
     /** Arrays and objects nested deeper than this in a JSON body or import row are refused. */
     jsonMaxDepth: number;
+    /** Console sessions (cookie sign-in) and one-time sign-in links. */
+    sessions: Readonly<{
+      cookieSecure: boolean;
+      idleTimeoutSeconds: number;
+      maxAgeSeconds: number;
+      signInLinkTtlSeconds: number;
+    }>;
+    /** The built console's directory (absolute). */
+    consoleDir: string;
   }>;
 }
 
@@ -105,6 +120,11 @@ export function loadConfig(
   if (problems.length === 0 && v.BEAT_LEASE_RENEW_MS * 2 > v.BEAT_LEASE_TTL_MS) {
     problems.push(
       'BEAT_LEASE_RENEW_MS must be at most half of BEAT_LEASE_TTL_MS so a renewal can fail once and still hold',
+    );
+  }
+  if (problems.length === 0 && v.REDIS_CLUSTER_NODES.length > 0 && redisDatabase(v.REDIS_URL) !== 0) {
+    problems.push(
+      'REDIS_URL must name database 0 (or none) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0',
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -136,7 +156,7 @@ export function loadConfig(
       statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
-    redis: { url: new Secret(v.REDIS_URL), prefix: v.QUEUE_PREFIX },
+    redis: { url: new Secret(v.REDIS_URL), prefix: v.QUEUE_PREFIX, clusterNodes: v.REDIS_CLUSTER_NODES },
     telemetry: {
       logLevel: v.LOG_LEVEL,
       logFormat: v.LOG_FORMAT,
@@ -188,6 +208,16 @@ export function loadConfig(
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
       importConcurrencyPerTenant: v.API_IMPORT_CONCURRENCY_PER_TENANT,
       jsonMaxDepth: v.API_JSON_MAX_DEPTH,
+      sessions: {
+        cookieSecure:
+          v.SESSION_COOKIE_SECURE === 'auto'
+            ? v.NODE_ENV !== 'development' && v.NODE_ENV !== 'test'
+            : v.SESSION_COOKIE_SECURE === 'true',
+        idleTimeoutSeconds: v.SESSION_IDLE_TIMEOUT_SECONDS,
+        maxAgeSeconds: v.SESSION_MAX_AGE_SECONDS,
+        signInLinkTtlSeconds: v.SIGN_IN_LINK_TTL_SECONDS,
+      },
+      consoleDir: resolvePath(v.CONSOLE_DIST_DIR),
     },
   };
 }
@@ -277,4 +307,10 @@ function readVariable(variable: EnvVar, env: Environment): { name: string; raw: 
     if (!ignored) return { name: old, raw };
   }
   return { name: variable.name, raw: current };
+}
+
+/** The database number in a redis:// URL's path (0 when absent). */
+function redisDatabase(url: string): number {
+  const path = new URL(url).pathname;
+  return path.length > 1 ? Number(path.slice(1)) : 0;
 }

@@ -16,7 +16,18 @@ export {
 export { QueueProcessor } from './queue-processor';
 export { QueueRoleModule, type QueueRoleOptions } from './queue-role.module';
 export { QueuesModule } from './queues.module';
-export { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
+export { BULL_CONNECTION } from './bull-connection';
+export { nodeServing, parseClusterNode } from './cluster-connection';
+export {
+  createRedisClient,
+  hashTaggedPrefix,
+  isCluster,
+  redisOptionsFromUrl,
+  redisTarget,
+  type ClientOptions,
+  type RedisClient,
+  type RedisTarget,
+} from './redis-connection';
 export { REDIS, RedisKeys } from './redis.provider';
 export { HeartbeatPublisher, HeartbeatReader, type WorkerHeartbeat } from './worker-heartbeats';
 export { isRedisUnavailable, RedisScript } from './redis-script';

@@ -2,9 +2,11 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { getOrCreateMetric } from '@herald/telemetry';
 import { Gauge } from 'prom-client';
 import { Inject } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import { JobProducer } from './job-producer';
-import { REDIS } from './redis.provider';
+import { nodeServing } from './cluster-connection';
+import { isCluster } from './redis-connection';
+import { REDIS, RedisKeys } from './redis.provider';
 import { JOB_STATES as STATES, QUEUE_NAMES } from './jobs';
 
 /** `herald_queue_jobs{queue,state}` and Redis memory, read from Redis at scrape time (bounded by a timeout). */
@@ -12,15 +14,24 @@ import { JOB_STATES as STATES, QUEUE_NAMES } from './jobs';
 export class QueueDepthCollector implements OnModuleInit {
   constructor(
     private readonly producer: JobProducer,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
   ) {}
+
+  /** INFO memory of the Redis holding Herald's keys: on a cluster, the master serving their one slot. */
+  private async memoryInfo(): Promise<string> {
+    const redis = this.redis;
+    if (!isCluster(redis)) return redis.info('memory');
+    const node = await nodeServing(redis, this.keys.key('memory'));
+    if (!node) throw new Error('no master serves the Herald slot');
+    return node.info('memory');
+  }
 
   onModuleInit(): void {
     const producer = this.producer;
-    const redis = this.redis;
     // Redis memory against its limit: a full Redis with noeviction refuses new jobs.
     const memory = async (field: 'used_memory' | 'maxmemory'): Promise<number | undefined> => {
-      const info = await withTimeout(redis.info('memory'), 1000);
+      const info = await withTimeout(this.memoryInfo(), 1000);
       const match = info ? new RegExp(`^${field}:(\\d+)`, 'm').exec(info) : null;
       return match ? Number(match[1]) : undefined;
     };

@@ -1,4 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
@@ -7,7 +8,8 @@ import { JobHandlerRegistry } from './job-handler.registry';
 import { JobProducer } from './job-producer';
 import { QUEUE_NAMES } from './jobs';
 import { QueueDepthCollector } from './queue-depth.collector';
-import { bullConnection, hashTaggedPrefix } from './redis-connection';
+import { BULL_CONNECTION, BullConnectionModule } from './bull-connection';
+import { hashTaggedPrefix } from './redis-connection';
 import { redisProviders, RedisLifecycle } from './redis.provider';
 import { HeartbeatPublisher, HeartbeatReader } from './worker-heartbeats';
 
@@ -21,9 +23,10 @@ import { HeartbeatPublisher, HeartbeatReader } from './worker-heartbeats';
     DiscoveryModule,
     TelemetryModule,
     BullModule.forRootAsync({
-      inject: [HERALD_CONFIG],
-      useFactory: (config: HeraldConfig) => ({
-        connection: bullConnection(config.redis.url.reveal()),
+      imports: [BullConnectionModule],
+      inject: [HERALD_CONFIG, BULL_CONNECTION],
+      useFactory: (config: HeraldConfig, connection: ConnectionOptions) => ({
+        connection,
         prefix: hashTaggedPrefix(config.redis.prefix),
       }),
     }),

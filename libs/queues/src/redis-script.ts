@@ -1,15 +1,26 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection';
 
 /** A Lua script run by SHA (EVALSHA), loaded on first use and again after a server restart (NOSCRIPT). */
 export class RedisScript {
+  /**
+   * Every script defined in the loaded modules: the cluster test runs each against a Redis
+   * Cluster and checks it ran on the one node serving Herald's slot (no CROSSSLOT possible).
+   */
+  static readonly defined = new Set<RedisScript>();
+
   readonly sha: string;
 
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    RedisScript.defined.add(this);
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(
+    redis: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -1,13 +1,25 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics, ReadinessService, serviceName } from '@herald/telemetry';
-import { Redis } from 'ioredis';
-import { hashTaggedPrefix, redisOptionsFromUrl } from './redis-connection';
+import {
+  createRedisClient,
+  hashTaggedPrefix,
+  isCluster,
+  redisTarget,
+  type RedisClient,
+} from './redis-connection';
 
-/** The process's general-purpose Redis client (health, heartbeats, leases); BullMQ keeps its own. */
+/**
+ * The process's general-purpose Redis client (health, heartbeats, leases, quota, breakers, API
+ * limits), a RedisClient: standalone or cluster per REDIS_CLUSTER_NODES. BullMQ keeps its own.
+ */
 export const REDIS = Symbol('HERALD_REDIS');
 
-/** Key naming shared by everything Herald keeps in Redis, under the same hash tag as the queues. */
+/**
+ * Key naming shared by everything Herald keeps in Redis, under the same hash tag as the queues:
+ * `{prefix}:part:part`. Every key of a deployment hashes to one Redis Cluster slot, so a Lua
+ * script or MULTI over any of them can never meet CROSSSLOT (docs/architecture.md, Redis Cluster).
+ */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
   key(...parts: string[]): string {
@@ -20,8 +32,7 @@ export const redisProviders: Provider[] = [
     provide: REDIS,
     inject: [HERALD_CONFIG, HeraldLogger, HeraldMetrics],
     useFactory: (config: HeraldConfig, logger: HeraldLogger, metrics: HeraldMetrics) => {
-      const client = new Redis({
-        ...redisOptionsFromUrl(config.redis.url.reveal()),
+      const client = createRedisClient(redisTarget(config), {
         connectionName: serviceName(config),
         // Fail fast while disconnected: callers (health, heartbeats, leases) retry on their own schedule.
         enableOfflineQueue: false,
@@ -36,8 +47,13 @@ export const redisProviders: Provider[] = [
         if (!down) logger.warn({ err: { message: error.message } }, 'redis connection error');
         down = true;
       });
+      const mode = isCluster(client) ? 'cluster' : 'standalone';
+      let first = true;
       client.on('ready', () => {
-        if (down) logger.info('redis connection restored');
+        // Says once which kind of Redis this process talks to: a misconfigured REDIS_CLUSTER_NODES shows at boot.
+        if (first) logger.info({ redis_mode: mode }, 'redis ready');
+        else if (down) logger.info('redis connection restored');
+        first = false;
         down = false;
       });
       return client;
@@ -54,7 +70,7 @@ export const redisProviders: Provider[] = [
 @Injectable()
 export class RedisLifecycle implements OnApplicationShutdown {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     readiness: ReadinessService,
   ) {
     readiness.register('redis', {

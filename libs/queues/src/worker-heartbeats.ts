@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { HeraldLogger, HeraldMetrics, ReadinessService } from '@herald/telemetry';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { REDIS, RedisKeys } from './redis.provider';
@@ -31,7 +31,7 @@ export class HeartbeatPublisher implements OnApplicationBootstrap, OnApplication
   private queues: readonly string[] = [];
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
@@ -98,7 +98,7 @@ export class HeartbeatPublisher implements OnApplicationBootstrap, OnApplication
 @Injectable()
 export class HeartbeatReader {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: HeraldMetrics,

@@ -1,7 +1,7 @@
 import type { Clock } from '@herald/time';
 import type { RedisKeys } from '@herald/queues';
 import type { HeraldMetrics } from '@herald/telemetry';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/queues';
 import {
   acquireStep,
   CLOSED,
@@ -39,7 +39,7 @@ export interface CircuitSnapshot extends CircuitRecord {
 }
 
 export interface CircuitBreakerOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly clock: Clock;
   readonly metrics?: HeraldMetrics;

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { QueuesModule, REDIS, RedisKeys } from '@herald/queues';
 import { HeraldMetrics, TelemetryModule } from '@herald/telemetry';
 import { CLOCK, TimeModule, type Clock } from '@herald/time';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/queues';
 import { CircuitBreaker } from './circuit-breaker';
 
 /** Provides the fleet-wide CircuitBreaker, its state in Redis (ADR 0002). */
@@ -12,7 +12,7 @@ import { CircuitBreaker } from './circuit-breaker';
     {
       provide: CircuitBreaker,
       inject: [REDIS, RedisKeys, CLOCK, HeraldMetrics],
-      useFactory: (redis: Redis, keys: RedisKeys, clock: Clock, metrics: HeraldMetrics) =>
+      useFactory: (redis: RedisClient, keys: RedisKeys, clock: Clock, metrics: HeraldMetrics) =>
         new CircuitBreaker({ redis, keys, clock, metrics }),
     },
   ],

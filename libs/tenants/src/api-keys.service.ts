@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { TransactionRunner } from '@herald/persistence';
 import { REDIS, RedisKeys } from '@herald/queues';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/queues';
 import { PinoLogger } from 'nestjs-pino';
 import type { EntityManager } from 'typeorm';
 import { generateApiKey } from './api-key-format';
@@ -27,7 +27,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly tx: TransactionRunner,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly redisKeys: RedisKeys,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
     private readonly logger: PinoLogger,

@@ -18,3 +18,11 @@ export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-si
 export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
 export { seedBroadcast } from './seed';
 export { callApi, type ApiAnswer } from './api-call';
+export { RedisCluster, type RedisClusterOptions } from './redis-cluster';
+export {
+  REDIS_TOPOLOGIES,
+  startTestRedis,
+  type RedisTopology,
+  type TestRedis,
+  type TestRedisOptions,
+} from './test-redis';

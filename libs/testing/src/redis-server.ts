@@ -11,6 +11,8 @@ export interface RedisServerOptions {
   appendOnly?: boolean;
   /** Data directory (kept on destroy); a temporary one (removed on destroy) when omitted. */
   dir?: string;
+  /** A Redis Cluster node (`--cluster-enabled yes`; nodes.conf in the data directory). RedisCluster joins them. */
+  clusterNode?: boolean;
 }
 
 /** A redis-server child process on loopback that tests may stop, kill and start again on the same port. */
@@ -55,6 +57,17 @@ export class RedisServer {
       '--maxmemory-policy',
       'noeviction',
     ];
+    if (this.options.clusterNode) {
+      // A short node timeout: a restarted node is told apart from a failed one within the test's patience.
+      args.push(
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '2000',
+      );
+    }
     args.push(
       ...(this.options.appendOnly
         ? ['--appendonly', 'yes', '--appendfsync', 'everysec']
@@ -94,7 +107,7 @@ export class RedisServer {
   }
 }
 
-function assertRedisInstalled(): void {
+export function assertRedisInstalled(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error) {
     throw new Error(

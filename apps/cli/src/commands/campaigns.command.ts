@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CliContext } from '../cli-context';
 import type { ExitCode } from '../exit-codes';
 import { parseCount, parseId } from '../input';
+import { table } from '../output';
 import type { Run } from '../program';
 import { renderRun, type RunView } from '../run-progress';
 import { DEFAULT_POLL_MS, watchRun } from './runs.command';
@@ -14,9 +15,33 @@ interface RunOptions {
   interval: string;
 }
 
-/** `herald campaigns run <campaign-id>`: starts a run through the API. */
+interface CampaignView {
+  id: string;
+  name: string;
+  kind: string;
+  status: string;
+  schedule: unknown;
+  created_at: string;
+}
+
+interface ListOptions {
+  kind?: string;
+  status?: string;
+  limit: string;
+  cursor?: string;
+}
+
+/** `herald campaigns list` and `herald campaigns run <campaign-id>`, through the API. */
 export function registerCampaignCommands(program: Command, run: Run): void {
   const campaigns = program.command('campaigns').description('campaigns (through the API: HERALD_API_KEY)');
+  campaigns
+    .command('list')
+    .description("the tenant's campaigns, oldest first (archived ones only with --status archived)")
+    .option('--kind <kind>', 'only this kind: broadcast, birthday or sequence')
+    .option('--status <status>', 'only this status: active, paused or archived')
+    .option('--limit <n>', 'how many to show (1-1000)', '50')
+    .option('--cursor <cursor>', 'the next page (printed after a full page)')
+    .action((options: ListOptions, command: Command) => run(command, (ctx) => listCampaigns(ctx, options)));
   campaigns
     .command('run')
     .description('start a run of a broadcast campaign and print it')
@@ -45,4 +70,23 @@ async function startRun(ctx: CliContext, campaign: string, options: RunOptions):
   if (options.watch) return watchRun(ctx, api, started.id, intervalMs);
   const run = await api.get<RunView>(`v1/runs/${started.id}`);
   ctx.out.result(run, () => renderRun(run));
+}
+
+async function listCampaigns(ctx: CliContext, options: ListOptions): Promise<void> {
+  const query = new URLSearchParams({ limit: String(parseCount(options.limit, '--limit', 1000)) });
+  if (options.kind) query.set('kind', options.kind);
+  if (options.status) query.set('status', options.status);
+  if (options.cursor) query.set('cursor', options.cursor);
+  const page = await ctx
+    .api()
+    .get<{ data: CampaignView[]; next_cursor: string | null }>(`v1/campaigns?${query.toString()}`);
+  ctx.out.result(page, () => {
+    if (page.data.length === 0) return 'no campaign yet';
+    const rows = table(
+      ['campaign', 'name', 'kind', 'status', 'scheduled', 'created'],
+      page.data.map((c) => [c.id, c.name, c.kind, c.status, c.schedule ? 'yes' : 'no', c.created_at]),
+    );
+    const next = page.next_cursor ? `\nmore: herald campaigns list --cursor ${page.next_cursor}` : '';
+    return `${rows}\nstart one: herald campaigns run <campaign> --watch${next}`;
+  });
 }

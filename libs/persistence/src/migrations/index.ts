@@ -7,7 +7,8 @@ import { Schedules1763870000000 } from './1763870000000-Schedules';
 import { RunProgress1763880000000 } from './1763880000000-RunProgress';
 import { ContactImportStaging1763890000000 } from './1763890000000-ContactImportStaging';
 import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes';
-import { TenantDeliveryWeight1763915000000 } from './1763915000000-TenantDeliveryWeight';
+import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
+import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   RunProgress1763880000000,
   ContactImportStaging1763890000000,
   DeliveryOutcomes1763900000000,
-  TenantDeliveryWeight1763915000000,
+  ConsoleSessions1763915000000,
+  TenantDeliveryWeight1763920000000,
 ];

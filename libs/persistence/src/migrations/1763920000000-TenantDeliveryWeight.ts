@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * of weight 3 gets three times the pages of one of weight 1). Bounded so one tenant cannot be
  * configured into owning the fleet.
  */
-export class TenantDeliveryWeight1763915000000 implements MigrationInterface {
-  name = 'TenantDeliveryWeight1763915000000';
+export class TenantDeliveryWeight1763920000000 implements MigrationInterface {
+  name = 'TenantDeliveryWeight1763920000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(
