@@ -1,8 +1,18 @@
 import { uuidv7, uuidv7Time } from '@herald/contacts';
 import { RunStates } from '@herald/campaigns';
-import { FanoutService, FANOUT_PAGE, LedgerRepository, RunPort, SEND_PAGE } from '@herald/deliveries';
+import {
+  FairDispatcher,
+  FairQueue,
+  FanoutService,
+  FANOUT_PAGE,
+  LedgerRepository,
+  RunPort,
+  SEND_PAGE,
+} from '@herald/deliveries';
+import { loadConfig } from '@herald/config';
 import { dataSourceOptions } from '@herald/persistence';
-import { hashTaggedPrefix, JOBS, JobProducer } from '@herald/queues';
+import { hashTaggedPrefix, JOBS, JobProducer, RedisKeys } from '@herald/queues';
+import { Redis } from 'ioredis';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import {
   createTestDatabase,
@@ -77,7 +87,7 @@ export async function runFanoutBenchmark(args: string[]): Promise<void> {
         `${n} contacts: fan-out ${r.fanoutMs.toFixed(0)} ms → ${Math.round(r.ledgerRowsPerS)} ledger rows/s ` +
           `(raw INSERT … SELECT ${Math.round(r.rawInsertRowsPerS)} rows/s, ratio ${(r.ledgerRowsPerS / r.rawInsertRowsPerS).toFixed(2)}), ` +
           `${Math.round(r.enqueueJobsPerS)} deliveries/s enqueued in page jobs of ${SEND_PAGE} (raw addBulk of one job per delivery ${Math.round(r.rawAddBulkJobsPerS)} jobs/s, ratio ${(r.enqueueJobsPerS / r.rawAddBulkJobsPerS).toFixed(2)}; ` +
-          `an addBulk in flight ${(r.enqueueShare * 100).toFixed(0)} % of the time), ` +
+          `a push or dispatch in flight ${(r.enqueueShare * 100).toFixed(0)} % of the time), ` +
           `peak growth while fanning out: RSS +${r.rssGrowthMb.toFixed(1)} MB, heap +${r.heapGrowthMb.toFixed(1)} MB, heap after full GC +${r.retainedHeapGrowthMb.toFixed(1)} MB`,
       );
     }
@@ -104,6 +114,7 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
   );
   await dataSource.initialize();
   const queues: Queue[] = [];
+  let redis: Redis | undefined;
   try {
     // Seed: N contacts with UUIDv7 ids, by a server-side COPY.
     const file = join(dir, `contacts-${n}.csv`);
@@ -167,7 +178,7 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
     });
     await rawQueue.obliterate({ force: true });
 
-    // Herald: FanoutService in this process, with a producer on the same Redis whose enqueue time is counted.
+    // Herald: FanoutService in this process, with the fair queue on the same Redis, its push and dispatch time counted.
     const deliveries = new Queue('deliveries', {
       connection: { url: redisUrl },
       prefix: hashTaggedPrefix(prefix),
@@ -179,29 +190,39 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
     const moduleRef = { get: () => deliveries } as unknown as ModuleRef;
     const producer = new JobProducer(moduleRef, logger, metrics);
     producer.onModuleInit();
-    // Wall time with at least one addBulk in flight (calls overlap each other and the inserts).
+    redis = new Redis(redisUrl);
+    const keys = new RedisKeys(prefix);
+    const fair = new FairQueue(redis, keys);
+    const dispatcher = new FairDispatcher(fair, producer, redis, keys, loadConfig(env), logger);
+    // Wall time with a push to the fair queue or a dispatch (addBulk) in flight.
     let enqueueMs = 0;
     let inFlight = 0;
     let since = 0;
-    const enqueueBulk = producer.enqueueBulk.bind(producer);
-    producer.enqueueBulk = (async (...call: Parameters<typeof enqueueBulk>) => {
-      if (inFlight++ === 0) since = performance.now();
-      try {
-        await enqueueBulk(...call);
-      } finally {
-        if (--inFlight === 0) enqueueMs += performance.now() - since;
-      }
-    }) as typeof enqueueBulk;
+    const counted =
+      <A extends unknown[], R>(work: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        if (inFlight++ === 0) since = performance.now();
+        try {
+          return await work(...args);
+        } finally {
+          if (--inFlight === 0) enqueueMs += performance.now() - since;
+        }
+      };
+    fair.push = counted(fair.push.bind(fair));
+    producer.enqueueBulk = counted(producer.enqueueBulk.bind(producer));
     // Runs are completed by their owner, campaigns, as in the apps.
     const runs = new RunPort();
     new RunStates(dataSource, metrics, runs).onModuleInit();
     const fanout = new FanoutService(
       dataSource,
-      producer,
+      fair,
+      dispatcher,
       new LedgerRepository(dataSource, runs),
       runs,
       logger,
     );
+    // The fan-out alone, unpaced: no worker drains the fair queue here, so its brake is lifted.
+    fanout.backlogLimit = Number.POSITIVE_INFINITY;
 
     collect();
     const before = memory();
@@ -219,12 +240,13 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
     clearInterval(sampler);
     clearInterval(collector);
     samples.push(memory());
-    // Every delivery is on the queue, in page jobs.
+    // Every delivery is queued: in page jobs dispatched to the queue, or waiting in the fair queue.
     const pages = await deliveries.getJobs(['waiting', 'prioritized', 'delayed']);
-    const queued = pages.reduce(
-      (sum, job) => sum + (job.data as { payload: { delivery_ids: string[] } }).payload.delivery_ids.length,
-      0,
-    );
+    const queued =
+      pages.reduce(
+        (sum, job) => sum + (job.data as { payload: { delivery_ids: string[] } }).payload.delivery_ids.length,
+        0,
+      ) + (await fair.stats()).queuedDeliveries;
     if (result?.targeted !== n || queued !== n)
       throw new Error(
         `fan-out wrote ${result?.targeted} rows and queued ${queued} deliveries, expected ${n}`,
@@ -244,6 +266,7 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
     };
   } finally {
     await Promise.all(queues.map((q) => q.close()));
+    await redis?.quit();
     await dataSource.destroy();
     await db.drop();
   }

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { CampaignSchedules, type FireOutcome } from '@herald/campaigns';
-import { DeliveryPipeline, FanoutService } from '@herald/deliveries';
+import {
+  DeliveryPipeline,
+  FairDispatcher,
+  FanoutService,
+  pageId,
+  type FanoutResult,
+} from '@herald/deliveries';
 import { JobProducer, OnJob, type JobPayloads } from '@herald/queues';
 import { DelayedError, type Job } from 'bullmq';
 
 /** Deliveries of a page handed to the pipeline at once (memory stays bounded per job). */
 const PAGE_SLICE = 125;
+/** A fan-out paused by its tenant's full backlog looks again this much later. */
+const FANOUT_RESUME_MS = 500;
 
 @Injectable()
 export class DeliveryHandlers {
@@ -14,6 +22,7 @@ export class DeliveryHandlers {
     private readonly pipeline: DeliveryPipeline,
     private readonly schedules: CampaignSchedules,
     private readonly producer: JobProducer,
+    private readonly dispatcher: FairDispatcher,
   ) {}
 
   /** A schedule slot: from a job scheduler (the slot is the job's `prevMillis`) or the beat's catch-up. */
@@ -28,16 +37,26 @@ export class DeliveryHandlers {
     return this.schedules.fire(payload.tenant_id, payload.campaign_id, slot);
   }
 
+  /**
+   * A run's fan-out, as far as its tenant's backlog allows: paused, the job waits (not an
+   * attempt) and resumes from the run's cursor, leaving the runs worker to other tenants' runs.
+   */
   @OnJob('runs.fanout')
-  async fanOut(payload: JobPayloads['runs.fanout']): Promise<{ targeted: number; enqueued: number }> {
-    return this.fanout.fanout(payload.tenant_id, payload.run_id);
+  async fanOut(payload: JobPayloads['runs.fanout'], job: Job, token?: string): Promise<FanoutResult> {
+    const result = await this.fanout.fanout(payload.tenant_id, payload.run_id);
+    if (result.paused) {
+      await job.moveToDelayed(Date.now() + FANOUT_RESUME_MS, token);
+      throw new DelayedError('tenant backlog full');
+    }
+    return result;
   }
 
   /**
    * A page of a run's deliveries, through the pipeline a slice at a time (the pipeline batches
    * across all jobs in flight). Those that must wait continue as their own delayed
    * `deliveries.send` jobs, enqueued before this job completes: a crash before that repeats the
-   * page, which the ledger makes harmless.
+   * page, which the ledger makes harmless. Done, the page frees its slot in the fair window and
+   * the next tenant's page is dispatched.
    */
   @OnJob('deliveries.page')
   async sendPage(payload: JobPayloads['deliveries.page']): Promise<Record<string, number>> {
@@ -61,6 +80,7 @@ export class DeliveryHandlers {
         (p) => (until.get(p.delivery_id) ?? Date.now()) - Date.now(),
       );
     }
+    await this.dispatcher.done([pageId(payload)]);
     return tally;
   }
 

@@ -10,6 +10,9 @@ import { AccountSeriesCheck } from './account-series.check';
 import { EventSeries } from './event-series';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { DeliveryReconciler } from './delivery-reconciler';
+import { FairDispatcher } from './fair/fair-dispatcher';
+import { FairQueueMetrics } from './fair/fair-metrics';
+import { FairQueue } from './fair/fair-queue';
 import { FanoutService } from './fanout.service';
 import { LedgerRepository } from './ledger.repository';
 import { OutboxMetrics } from './outbox-metrics';
@@ -39,6 +42,9 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     EventSeries,
     LedgerRepository,
     SenderAccountsRepository,
+    FairQueue,
+    FairDispatcher,
+    FairQueueMetrics,
     FanoutService,
     DeliveryPipeline,
     DeliveryReconciler,
@@ -52,6 +58,8 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
   exports: [
     LedgerRepository,
     SenderAccountsRepository,
+    FairQueue,
+    FairDispatcher,
     FanoutService,
     DeliveryPipeline,
     DeliveryReconciler,

@@ -1,15 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { JobProducer } from '@herald/queues';
 import { HeraldLogger } from '@herald/telemetry';
 import { queryRows } from '@herald/persistence';
 import type { DataSource } from 'typeorm';
 import { audiencePage } from './audience';
+import { FairDispatcher, SEND_PAGE } from './fair/fair-dispatcher';
+import { FairQueue, type PagePayload } from './fair/fair-queue';
 import { LedgerRepository } from './ledger.repository';
 import { RunPort } from './run-port';
 
 /** Contacts per page: one statement writes a page of ledger rows; memory stays flat with audience size. */
 export const FANOUT_PAGE = 5000;
+/**
+ * The fan-out's brake: a tenant with this many deliveries waiting for their turn gets no more
+ * ledger pages until the dispatcher has taken some. One tenant's million-contact run then holds
+ * a few pages in Redis, not a million deliveries ahead of everyone.
+ */
+export const TENANT_BACKLOG = FANOUT_PAGE;
 
 interface PageResult {
   n: string;
@@ -18,28 +25,42 @@ interface PageResult {
   existing: string[];
 }
 
+export interface FanoutResult {
+  targeted: number;
+  enqueued: number;
+  /** The tenant's backlog is full: come back later, from the saved cursor. */
+  paused: boolean;
+}
+
 /**
- * Turns a run into ledger rows and delivery jobs, a keyset page at a time: one statement per
- * page inserts the rows (`ON CONFLICT DO NOTHING`: a key already in the ledger is never sent
- * again) and returns every still-pending delivery of the page, which is enqueued in bulk with
- * the delivery id as job id. The cursor is saved after the enqueue, so a crash anywhere repeats
- * at most one page, and repeating it neither duplicates a row nor a job. Who a page reaches and
- * under which key (broadcast, birthday) is `audiencePage`'s.
+ * Turns a run into ledger rows and send pages, a keyset page at a time, lazily: one statement
+ * per page inserts the rows (`ON CONFLICT DO NOTHING`: a key already in the ledger is never sent
+ * again) and returns every still-pending delivery of the page; those go to the tenant's queue in
+ * the fair queue (pages of SEND_PAGE, ids sorted, so a page repeated after a crash gets the same
+ * page ids and is dropped as known). The cursor is saved after the push, so a crash anywhere
+ * repeats at most one page, and repeating it neither duplicates a row nor a page. Once the
+ * tenant has TENANT_BACKLOG deliveries waiting, the fan-out pauses (`paused`: its job comes back
+ * later and resumes from the cursor). Who a page reaches and under which key is `audiencePage`'s.
  */
 @Injectable()
 export class FanoutService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly producer: JobProducer,
+    private readonly fair: FairQueue,
+    private readonly dispatcher: FairDispatcher,
     private readonly ledger: LedgerRepository,
     private readonly runs: RunPort,
     private readonly logger: HeraldLogger,
   ) {}
 
-  async fanout(tenantId: string, runId: string): Promise<{ targeted: number; enqueued: number }> {
+  /** The brake's limit (a benchmark of the fan-out alone lifts it). */
+  backlogLimit = TENANT_BACKLOG;
+
+  async fanout(tenantId: string, runId: string): Promise<FanoutResult> {
     // The run's state is its owner's (campaigns) to write: it marks it running and says what to fan out.
     const run = await this.runs.fanoutStarted(tenantId, runId);
-    if (!run) return { targeted: 0, enqueued: 0 }; // cancelled, finished or gone: nothing to do
+    const result: FanoutResult = { targeted: 0, enqueued: 0, paused: false };
+    if (!run) return result; // cancelled, finished or gone: nothing to do
     const spec = {
       tenantId,
       kind: run.kind,
@@ -49,16 +70,17 @@ export class FanoutService {
       tenantZone: run.tenantZone,
       at: run.at,
     };
+    const weight = await this.weightOf(tenantId);
     let cursor = run.cursor ? position(run.cursor) : null;
-    let targeted = 0;
-    let enqueued = 0;
-    // The previous page's enqueue and cursor save, overlapping this page's insert. Resolves to
-    // whether the fan-out must stop (done, or no longer running).
-    let previous: Promise<boolean> | undefined;
+    let backlog = await this.fair.backlog(tenantId);
     for (;;) {
+      if (backlog >= this.backlogLimit) {
+        result.paused = true;
+        break;
+      }
       const page = audiencePage(spec, cursor, FANOUT_PAGE);
       const base = page.params.length;
-      const [result] = queryRows<PageResult>(
+      const [rows] = queryRows<PageResult>(
         await this.dataSource.query(
           `WITH raw AS (${page.raw}),
               page AS (${page.select}),
@@ -67,7 +89,7 @@ export class FanoutService {
                 SELECT $1, gen_random_uuid(), p.delivery_key, $${base + 2}::uuid, $${base + 1}::uuid, p.id,
                        $${base + 3}::uuid, $${base + 4}::text, 0
                   FROM page p
-                 -- A cancel committed while the previous page was being enqueued inserts nothing more.
+                 -- A cancel committed while the previous page was being pushed inserts nothing more.
                  WHERE EXISTS (SELECT 1 FROM campaign_runs r
                                 WHERE r.tenant_id = $1 AND r.id = $${base + 1}::uuid AND r.status = 'running')
                 ON CONFLICT (tenant_id, delivery_key) DO NOTHING
@@ -80,52 +102,53 @@ export class FanoutService {
           [...page.params, runId, run.campaignId, run.senderAccountId, run.channel],
         ),
       );
-      if (previous && (await previous)) {
-        previous = undefined;
-        break;
-      }
-      if (!result) break;
-      const ids = [...result.inserted, ...result.existing];
-      targeted += result.inserted.length;
-      enqueued += ids.length;
-      const done = Number(result.n) < FANOUT_PAGE || !result.last_id;
-      if (!done) cursor = position(result.last_id!);
-      const saved = cursor?.id ?? null;
-      previous = this.enqueueThenSave(tenantId, runId, ids, saved, result.inserted.length, done);
-      // Awaited below; until then a failure must not count as unhandled (it fails the job there).
-      previous.catch(() => undefined);
-      if (done) break;
+      if (!rows) break;
+      const ids = [...rows.inserted, ...rows.existing].sort();
+      result.targeted += rows.inserted.length;
+      result.enqueued += ids.length;
+      const done = Number(rows.n) < FANOUT_PAGE || !rows.last_id;
+      if (!done) cursor = position(rows.last_id!);
+      if (ids.length > 0)
+        backlog = await this.fair.push(tenantId, weight, sendPages(tenantId, runId, ids), SEND_PAGE);
+      const running = await this.runs.fanoutProgressed(tenantId, runId, {
+        cursor: cursor?.id ?? null,
+        inserted: rows.inserted.length,
+        done,
+      });
+      // Pushed pages reach the deliveries queue now; the workers' timer covers a failed pump.
+      if (ids.length > 0) await this.dispatcher.pump().catch((error: unknown) => this.pumpFailed(error));
+      if (done || !running) break;
     }
-    if (previous) await previous;
+    if (result.paused) return result;
     await this.ledger.completeRuns([{ tenantId, id: runId }]);
-    this.logger.info({ run_id: runId, kind: run.kind, targeted, enqueued }, 'run fan-out finished');
-    return { targeted, enqueued };
+    this.logger.info({ run_id: runId, kind: run.kind, ...result }, 'run fan-out finished');
+    return result;
   }
 
-  /**
-   * Enqueues a page's deliveries, then saves the cursor past it (so a crash repeats at most this
-   * page). Resolves to whether the fan-out stops: the last page, or the run is no longer running
-   * (a cancel between pages).
-   */
-  private async enqueueThenSave(
-    tenantId: string,
-    runId: string,
-    ids: readonly string[],
-    cursor: string | null,
-    inserted: number,
-    done: boolean,
-  ): Promise<boolean> {
-    const pages: { tenant_id: string; run_id: string; delivery_ids: string[] }[] = [];
-    for (let i = 0; i < ids.length; i += SEND_PAGE)
-      pages.push({ tenant_id: tenantId, run_id: runId, delivery_ids: ids.slice(i, i + SEND_PAGE) });
-    await this.producer.enqueueBulk('deliveries.page', pages);
-    const running = await this.runs.fanoutProgressed(tenantId, runId, { cursor, inserted, done });
-    return done || !running;
+  /** The tenant's share of the workers (`tenants.delivery_weight`), read as each fan-out starts or resumes. */
+  private async weightOf(tenantId: string): Promise<number> {
+    const [row] = queryRows<{ delivery_weight: number }>(
+      await this.dataSource.query(`SELECT delivery_weight FROM tenants WHERE id = $1`, [tenantId]),
+    );
+    return row?.delivery_weight ?? 1;
+  }
+
+  private pumpFailed(error: unknown): void {
+    this.logger.warn(
+      { err: { message: (error as Error).message } },
+      'fair dispatch after a fan-out page failed',
+    );
   }
 }
 
-/** Deliveries per `deliveries.page` job: a fan-out page becomes a few jobs, spread over workers. */
-export const SEND_PAGE = 250;
+function sendPages(tenantId: string, runId: string, ids: readonly string[]): PagePayload[] {
+  const pages: PagePayload[] = [];
+  for (let i = 0; i < ids.length; i += SEND_PAGE)
+    pages.push({ tenant_id: tenantId, run_id: runId, delivery_ids: ids.slice(i, i + SEND_PAGE) });
+  return pages;
+}
+
+export { SEND_PAGE };
 
 /** Contact pages are ordered by id alone (UUIDv7, creation order): the cursor is the last id. */
 function position(lastId: string): { createdAt: Date; id: string } {

@@ -9,7 +9,15 @@ export {
   type AudienceSpec,
   type ContactFilterJson,
 } from './audience';
-export { FANOUT_PAGE, FanoutService, SEND_PAGE } from './fanout.service';
+export { FANOUT_PAGE, FanoutService, SEND_PAGE, TENANT_BACKLOG, type FanoutResult } from './fanout.service';
+export { FairDispatcher } from './fair/fair-dispatcher';
+export {
+  FairQueue,
+  pageId,
+  type DispatchedPage,
+  type FairQueueStats,
+  type PagePayload,
+} from './fair/fair-queue';
 export {
   DELIVERY_STATUSES,
   FINAL_STATUSES,

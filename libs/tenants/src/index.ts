@@ -19,4 +19,4 @@ export {
 export { TenantsModule } from './tenants.module';
 export { TenantsRepository, type TenantRecord } from './tenants.repository';
 export { TenantsService } from './tenants.service';
-export { apiKeyView, createdApiKeyView, tenantCreatedView } from './views';
+export { apiKeyView, createdApiKeyView, tenantCreatedView, tenantView } from './views';

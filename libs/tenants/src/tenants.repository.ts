@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { queryRows } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 
 export interface TenantRecord {
   id: string;
   name: string;
   timeZone: string;
+  /** Its share of the delivery workers while other tenants have deliveries waiting (1–100). */
+  deliveryWeight: number;
   createdAt: Date;
 }
 
@@ -13,30 +16,57 @@ interface TenantRow {
   id: string;
   name: string;
   time_zone: string;
+  delivery_weight: number;
   created_at: Date;
 }
+
+const COLUMNS = 'id, name, time_zone, delivery_weight, created_at';
 
 @Injectable()
 export class TenantsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async create(manager: EntityManager, input: { name: string; timeZone: string }): Promise<TenantRecord> {
+  async create(
+    manager: EntityManager,
+    input: { name: string; timeZone: string; deliveryWeight?: number },
+  ): Promise<TenantRecord> {
     const rows: TenantRow[] = await manager.query(
-      `INSERT INTO tenants (name, time_zone) VALUES ($1, $2) RETURNING id, name, time_zone, created_at`,
-      [input.name, input.timeZone],
+      `INSERT INTO tenants (name, time_zone, delivery_weight) VALUES ($1, $2, coalesce($3, 1)) RETURNING ${COLUMNS}`,
+      [input.name, input.timeZone, input.deliveryWeight ?? null],
     );
     return toTenant(rows[0]!);
   }
 
-  async findById(id: string): Promise<TenantRecord | null> {
-    const rows: TenantRow[] = await this.dataSource.query(
-      `SELECT id, name, time_zone, created_at FROM tenants WHERE id = $1`,
-      [id],
+  /** Changes what is given; null when there is no such tenant. */
+  async update(
+    manager: EntityManager,
+    id: string,
+    input: { deliveryWeight?: number },
+  ): Promise<TenantRecord | null> {
+    const rows = queryRows<TenantRow>(
+      await manager.query(
+        `UPDATE tenants SET delivery_weight = coalesce($2, delivery_weight), updated_at = now()
+          WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, input.deliveryWeight ?? null],
+      ),
     );
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  async findById(id: string): Promise<TenantRecord | null> {
+    const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] ? toTenant(rows[0]) : null;
   }
 }
 
 function toTenant(row: TenantRow): TenantRecord {
-  return { id: row.id, name: row.name, timeZone: row.time_zone, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    timeZone: row.time_zone,
+    deliveryWeight: row.delivery_weight,
+    createdAt: row.created_at,
+  };
 }

@@ -13,7 +13,7 @@ export class TenantsService {
   /** A tenant and its first key (every scope), in the caller's transaction. */
   async create(
     manager: EntityManager,
-    input: { name: string; timeZone: string },
+    input: { name: string; timeZone: string; deliveryWeight?: number },
   ): Promise<{ tenant: TenantRecord; apiKey: CreatedApiKey }> {
     const tenant = await this.tenants.create(manager, input);
     const apiKey = await this.apiKeys.create(manager, tenant.id, {
@@ -21,5 +21,14 @@ export class TenantsService {
       scopes: ['read', 'write', 'admin'],
     });
     return { tenant, apiKey };
+  }
+
+  /** Changes what is given (the delivery weight); null when there is no such tenant. */
+  update(
+    manager: EntityManager,
+    id: string,
+    input: { deliveryWeight?: number },
+  ): Promise<TenantRecord | null> {
+    return this.tenants.update(manager, id, input);
   }
 }

@@ -20,13 +20,18 @@ export function createdApiKeyView(k: CreatedApiKey) {
   return { ...apiKeyView(k), key: k.key };
 }
 
-/** A tenant just created, with its first key. */
-export function tenantCreatedView(tenant: TenantRecord, key: CreatedApiKey) {
+/** A tenant as it is shown. */
+export function tenantView(tenant: TenantRecord) {
   return {
     id: tenant.id,
     name: tenant.name,
     time_zone: tenant.timeZone,
+    delivery_weight: tenant.deliveryWeight,
     created_at: tenant.createdAt.toISOString(),
-    api_key: createdApiKeyView(key),
   };
+}
+
+/** A tenant just created, with its first key. */
+export function tenantCreatedView(tenant: TenantRecord, key: CreatedApiKey) {
+  return { ...tenantView(tenant), api_key: createdApiKeyView(key) };
 }

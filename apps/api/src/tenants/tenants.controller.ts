@@ -1,10 +1,18 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import { TenantsService } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
-import { ZodPipe } from '../http/validation.pipes';
-import { createTenantBody, EXAMPLE_FULL_KEY, EXAMPLE_KEY, tenantCreatedView } from './tenants.schemas';
+import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import {
+  createTenantBody,
+  EXAMPLE_FULL_KEY,
+  EXAMPLE_KEY,
+  tenantCreatedView,
+  tenantIdParams,
+  tenantPatchBody,
+  tenantView,
+} from './tenants.schemas';
 import type { z } from 'zod';
 
 @Controller('v1/tenants')
@@ -32,6 +40,7 @@ export class TenantsController {
         id: '0190f5e4-1111-7c3d-8e4f-5a6b7c8d9e0f',
         name: 'Acme Outreach',
         time_zone: 'Europe/Paris',
+        delivery_weight: 1,
         created_at: '2026-11-22T10:15:00.000Z',
         api_key: {
           ...EXAMPLE_KEY,
@@ -51,8 +60,47 @@ export class TenantsController {
       const { tenant, apiKey } = await this.tenants.create(manager, {
         name: body.name,
         timeZone: body.time_zone,
+        ...(body.delivery_weight !== undefined ? { deliveryWeight: body.delivery_weight } : {}),
       });
       return { status: 201, body: tenantCreatedView(tenant, apiKey) };
+    });
+  }
+
+  @Patch(':id')
+  @ApiRoute({
+    id: 'tenants.update',
+    tag: 'tenants',
+    access: 'platform',
+    summary: 'Change a tenant',
+    description:
+      'Changes only the fields given. `delivery_weight` takes effect as the tenant’s next pages are queued (within seconds for a run in progress).',
+    params: tenantIdParams,
+    body: { schema: tenantPatchBody, example: { delivery_weight: 3 } },
+    success: {
+      status: 200,
+      description: 'The changed tenant.',
+      schema: 'Tenant',
+      example: {
+        id: '0190f5e4-1111-7c3d-8e4f-5a6b7c8d9e0f',
+        name: 'Acme Outreach',
+        time_zone: 'Europe/Paris',
+        delivery_weight: 3,
+        created_at: '2026-11-22T10:15:00.000Z',
+      },
+    },
+  })
+  update(
+    @Param('id', new IdPipe('tenant')) id: string,
+    @Body(new ZodPipe(tenantPatchBody, 'body')) body: z.output<typeof tenantPatchBody>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.idempotency.run(req, res, null, async (manager) => {
+      const tenant = await this.tenants.update(manager, id, {
+        ...(body.delivery_weight !== undefined ? { deliveryWeight: body.delivery_weight } : {}),
+      });
+      if (!tenant) throw notFound('tenant', id);
+      return { status: 200, body: tenantView(tenant) };
     });
   }
 }

@@ -4,12 +4,30 @@ import { timeZoneSchema } from '@herald/time';
 import { z } from 'zod';
 import { component, named } from '../http/openapi';
 
+const deliveryWeight = z
+  .number({ error: 'must be a whole number from 1 to 100' })
+  .int('must be a whole number from 1 to 100')
+  .min(1, 'must be at least 1')
+  .max(100, 'must be at most 100')
+  .meta({
+    description:
+      'The tenant’s share of the delivery workers while other tenants also have deliveries waiting: active tenants are served round robin, this many pages of 100 deliveries a turn (default 1).',
+    examples: [1],
+  });
+
 export const createTenantBody = z.strictObject({
   name: plainText(200).meta({ description: 'Display name of the tenant.', examples: ['Acme Outreach'] }),
   time_zone: timeZoneSchema.meta({
     description: 'IANA time zone: schedules and "today" are in it.',
     examples: ['Europe/Paris'],
   }),
+  delivery_weight: deliveryWeight.optional(),
+});
+
+export const tenantPatchBody = z.strictObject({ delivery_weight: deliveryWeight.optional() });
+
+export const tenantIdParams = z.object({
+  id: z.uuid().meta({ examples: ['0190f5e4-1111-7c3d-8e4f-5a6b7c8d9e0f'] }),
 });
 
 const scopes = z
@@ -52,15 +70,20 @@ export const CreatedApiKeySchema = named(
   }),
 );
 
-export const TenantCreatedSchema = named(
-  'TenantCreated',
+export const TenantSchema = named(
+  'Tenant',
   z.object({
     id: z.uuid(),
     name: z.string(),
     time_zone: z.string(),
+    delivery_weight: z.number().int(),
     created_at: iso,
-    api_key: CreatedApiKeySchema,
   }),
+);
+
+export const TenantCreatedSchema = named(
+  'TenantCreated',
+  TenantSchema.extend({ api_key: CreatedApiKeySchema }),
 );
 
 export const ApiKeyListSchema = component(
@@ -83,7 +106,7 @@ export const keyIdParams = z.object({
   id: z.uuid().meta({ examples: ['0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f'] }),
 });
 
-export { apiKeyView, createdApiKeyView, tenantCreatedView } from '@herald/tenants';
+export { apiKeyView, createdApiKeyView, tenantCreatedView, tenantView } from '@herald/tenants';
 
 export const EXAMPLE_KEY = {
   id: '0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f',

@@ -8,6 +8,7 @@ import { RunProgress1763880000000 } from './1763880000000-RunProgress';
 import { ContactImportStaging1763890000000 } from './1763890000000-ContactImportStaging';
 import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes';
 import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
+import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ContactImportStaging1763890000000,
   DeliveryOutcomes1763900000000,
   ConsoleSessions1763915000000,
+  TenantDeliveryWeight1763920000000,
 ];
