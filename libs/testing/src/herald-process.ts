@@ -58,7 +58,9 @@ export class HeraldProcess {
   static async start(
     role: 'api' | 'worker' | 'beat' | 'all',
     env: Record<string, string>,
-    timeoutMs = 30_000,
+    // A bound, not a timing: several processes booting at once on a loaded 2-core machine can
+    // take tens of seconds to listen; a process that never does still fails the test.
+    timeoutMs = 90_000,
   ): Promise<HeraldProcess> {
     // The same V8 flags as the production entry points (package.json start scripts, the image).
     const child = spawn(process.execPath, ['--max-semi-space-size=4', entry(role)], {
