@@ -13,6 +13,7 @@ export { FANOUT_PAGE, FanoutService, SEND_PAGE } from './fanout.service';
 export {
   DELIVERY_STATUSES,
   FINAL_STATUSES,
+  LEDGER_SQL,
   LedgerRepository,
   SETTLED_STATUSES,
   type CampaignStep,
