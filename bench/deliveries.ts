@@ -23,7 +23,8 @@ import { rawBullmq, sqlFloor } from './floors';
  *     quota limits): fan-out, ledger, quota, breaker, signed HTTP call, `sent` + interaction,
  *     quota commit — with one worker process, then with two.
  * Reports deliveries/s, the ratio to min(1, 2), p50/p99 from ledger row to `sent`, the fan-out
- * rate and the workers' peak RSS. `--workers=1` runs Herald with one worker only.
+ * rate and the workers' peak RSS. `--workers=1` runs Herald with one worker only;
+ * `--cpu-prof=<dir>` has each worker write a V8 CPU profile there; `--floors=0` skips the floors.
  */
 const SECRET = 'bench-sink-secret-0123456789abcdef0123456';
 
@@ -38,6 +39,13 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }
 
+/** CPU seconds (user + system) the process has used: load on the machine does not inflate it. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 interface HeraldResult {
   workers: number;
   deliveriesPerSecond: number;
@@ -45,6 +53,8 @@ interface HeraldResult {
   p50Ms: number;
   p99Ms: number;
   peakRssMb: number[];
+  /** Worker CPU per delivery, all workers together: what a delivery costs, whatever else runs. */
+  cpuMsPerDelivery: number;
 }
 
 async function herald(
@@ -53,6 +63,7 @@ async function herald(
   n: number,
   workerCount: number,
   concurrency: number,
+  cpuProfDir?: string,
 ): Promise<HeraldResult> {
   const db = await createTestDatabase(postgresUrl);
   const sink = await WebhookSink.start(SECRET);
@@ -65,6 +76,8 @@ async function herald(
     QUEUE_CONCURRENCY_DELIVERIES: String(concurrency),
     DATABASE_POOL_MAX: '20',
     LOG_LEVEL: 'info',
+    // `--cpu-prof=<dir>`: each worker writes a V8 CPU profile there when it stops.
+    ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}),
   });
   const seeded = await seedBroadcast({
     databaseUrl: db.url,
@@ -101,6 +114,7 @@ async function herald(
   }
   const elapsed = performance.now() - started;
   const rss = workers.map((w) => peakRssMb(w.pid));
+  const cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
   await client.end();
   await Promise.all(workers.map((w) => w.stop()));
   await runs.close();
@@ -113,6 +127,7 @@ async function herald(
     p50Ms: stats.p50,
     p99Ms: stats.p99,
     peakRssMb: rss,
+    cpuMsPerDelivery: (cpu * 1000) / n,
   };
 }
 
@@ -120,22 +135,28 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
   const n = option(args, 'deliveries', 50_000);
   const concurrency = option(args, 'concurrency', 200);
   const workerCounts = option(args, 'workers', 2) === 1 ? [1] : [1, 2];
+  const cpuProfDir = args.find((a) => a.startsWith('--cpu-prof='))?.split('=')[1];
   const infra = await startInfrastructure();
   try {
     await prepareTemplate(infra.postgresUrl);
-    const queue = await rawBullmq(infra.redisUrl, n, [50, 100, 200]);
+    const floors = option(args, 'floors', 1) === 1;
+    const queue = floors
+      ? await rawBullmq(infra.redisUrl, n, [50, 100, 200])
+      : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
     process.stdout.write(
       `raw BullMQ no-op jobs (${n} enqueued first, 1 worker process): ${queue.tried
         .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
         .join(', ')}\n`,
     );
-    const sql = await sqlFloor(
-      infra.postgresUrl,
-      testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
-      n,
-      concurrency,
-      [1, 4],
-    );
+    const sql = floors
+      ? await sqlFloor(
+          infra.postgresUrl,
+          testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
+          n,
+          concurrency,
+          [1, 4],
+        )
+      : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
     process.stdout.write(
       `raw ledger SQL (insert, claim, sent + interaction; batches of ${concurrency}): ${sql.tried
         .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
@@ -147,12 +168,12 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
     );
     const results: HeraldResult[] = [];
     for (const workers of workerCounts) {
-      const r = await herald(infra.postgresUrl, infra.redisUrl, n, workers, concurrency);
+      const r = await herald(infra.postgresUrl, infra.redisUrl, n, workers, concurrency, cpuProfDir);
       results.push(r);
       process.stdout.write(
         `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor), ` +
           `ledger row → sent p50 ${Math.round(r.p50Ms)} ms, p99 ${Math.round(r.p99Ms)} ms, fan-out ${Math.round(r.fanoutRowsPerSecond)} ledger rows/s, ` +
-          `worker peak RSS ${r.peakRssMb.join(' / ')} MB\n`,
+          `worker peak RSS ${r.peakRssMb.join(' / ')} MB, worker CPU ${r.cpuMsPerDelivery.toFixed(2)} ms per delivery\n`,
       );
     }
     process.stdout.write(
