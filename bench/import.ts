@@ -29,6 +29,7 @@ interface Options {
   rounds: number;
   connections: number;
   duration: number;
+  cpuProfDir: string | undefined;
 }
 
 function parse(args: string[]): Options {
@@ -41,6 +42,7 @@ function parse(args: string[]): Options {
     rounds: get('rounds', ROUNDS),
     connections: get('connections', 32),
     duration: get('duration', 10),
+    cpuProfDir: args.find((a) => a.startsWith('--cpu-prof='))?.split('=')[1],
   };
 }
 
@@ -153,6 +155,8 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
         IMPORT_BODY_LIMIT: '256mb',
         API_RATE_LIMIT_PER_SECOND: '1000000',
         API_RATE_LIMIT_BURST: '1000000',
+        // `--cpu-prof=<dir>`: the api writes a V8 CPU profile there when it stops.
+        ...(options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {}),
         DATABASE_POOL_MAX: '10',
       }),
     );

@@ -97,7 +97,7 @@ describe('throttled failed authentications', () => {
     expect(retryAfter).toBeLessThanOrEqual(WINDOW_MS / 1000);
     expect(await counter('herald_auth_throttled_total', { scope: 'address' })).toBe(throttledBefore + 1);
 
-    // Refused before the key is looked at: the right key gets the same answer as a guess.
+    // Whatever the key: the right one gets the same answer as a guess.
     expect((await asClient(address, { authorization: `Bearer ${tenant.key}` })).status).toBe(429);
     expect((await asClient(address, { authorization: `Bearer ${TEST_ADMIN_KEY}` })).status).toBe(429);
     expect((await asClient(address, {})).status).toBe(429);
