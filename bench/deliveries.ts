@@ -9,20 +9,22 @@ import {
   WebhookSink,
 } from '@herald/testing';
 import { Queue } from 'bullmq';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client } from 'pg';
+import { rawBullmq, sqlFloor } from './floors';
 
 /**
- * Deliveries end to end, against the raw BullMQ ceiling of the same machine, in one run:
- *  1. baseline: N no-op jobs through a bare BullMQ worker process (same Redis, same concurrency);
- *  2. Herald: a broadcast run of N contacts through the webhook channel to a local sink (quotas
- *     large enough): fan-out, ledger, quota, breaker, signed HTTP call, `sent` + interaction,
+ * Deliveries end to end, against the two floors of the same machine, in one run:
+ *  1. raw BullMQ: N no-op jobs enqueued first, then drained by a bare worker process at
+ *     concurrency 50, 100 and 200 (the best counts);
+ *  2. raw SQL: the ledger statements of N deliveries (insert, claim, sent + interaction), bare,
+ *     batched like Herald's batches, on 1 and 4 connections (the best counts);
+ *  3. Herald: a broadcast run of N contacts through the webhook channel to a local sink (no
+ *     quota limits): fan-out, ledger, quota, breaker, signed HTTP call, `sent` + interaction,
  *     quota commit — with one worker process, then with two.
- * Reports deliveries/s, the ratio to the baseline, p50/p99 from ledger row to `sent`, the
- * fan-out rate and the workers' peak RSS.
+ * Reports deliveries/s, the ratio to min(1, 2), p50/p99 from ledger row to `sent`, the fan-out
+ * rate and the workers' peak RSS. `--workers=1` runs Herald with one worker only;
+ * `--cpu-prof=<dir>` has each worker write a V8 CPU profile there; `--floors=0` skips the floors.
  */
 const SECRET = 'bench-sink-secret-0123456789abcdef0123456';
 
@@ -37,28 +39,11 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }
 
-async function baseline(redisUrl: string, n: number, concurrency: number): Promise<number> {
-  const prefix = hashTaggedPrefix(`bench-noop-${Date.now()}`);
-  const child = spawn(
-    process.execPath,
-    [join(__dirname, 'noop-worker.js'), redisUrl, prefix, 'noop', String(n), String(concurrency)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
-  await next(); // ready
-  const queue = new Queue('noop', { connection: { url: redisUrl }, prefix });
-  for (let i = 0; i < n; i += 1000) {
-    await queue.addBulk(
-      Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })),
-    );
-  }
-  const { elapsed_ms } = JSON.parse(await next()) as { elapsed_ms: number };
-  await queue.obliterate({ force: true });
-  await queue.close();
-  return (n / elapsed_ms) * 1000;
+/** CPU seconds (user + system) the process has used: load on the machine does not inflate it. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface HeraldResult {
@@ -68,6 +53,8 @@ interface HeraldResult {
   p50Ms: number;
   p99Ms: number;
   peakRssMb: number[];
+  /** Worker CPU per delivery, all workers together: what a delivery costs, whatever else runs. */
+  cpuMsPerDelivery: number;
 }
 
 async function herald(
@@ -76,6 +63,7 @@ async function herald(
   n: number,
   workerCount: number,
   concurrency: number,
+  cpuProfDir?: string,
 ): Promise<HeraldResult> {
   const db = await createTestDatabase(postgresUrl);
   const sink = await WebhookSink.start(SECRET);
@@ -88,6 +76,8 @@ async function herald(
     QUEUE_CONCURRENCY_DELIVERIES: String(concurrency),
     DATABASE_POOL_MAX: '20',
     LOG_LEVEL: 'info',
+    // `--cpu-prof=<dir>`: each worker writes a V8 CPU profile there when it stops.
+    ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}),
   });
   const seeded = await seedBroadcast({
     databaseUrl: db.url,
@@ -124,6 +114,7 @@ async function herald(
   }
   const elapsed = performance.now() - started;
   const rss = workers.map((w) => peakRssMb(w.pid));
+  const cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
   await client.end();
   await Promise.all(workers.map((w) => w.stop()));
   await runs.close();
@@ -136,31 +127,65 @@ async function herald(
     p50Ms: stats.p50,
     p99Ms: stats.p99,
     peakRssMb: rss,
+    cpuMsPerDelivery: (cpu * 1000) / n,
   };
 }
 
 export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
   const n = option(args, 'deliveries', 50_000);
   const concurrency = option(args, 'concurrency', 200);
+  const workerCounts = option(args, 'workers', 2) === 1 ? [1] : [1, 2];
+  const cpuProfDir = args.find((a) => a.startsWith('--cpu-prof='))?.split('=')[1];
   const infra = await startInfrastructure();
   try {
     await prepareTemplate(infra.postgresUrl);
-    const noop = await baseline(infra.redisUrl, n, concurrency);
+    const floors = option(args, 'floors', 1) === 1;
+    const queue = floors
+      ? await rawBullmq(infra.redisUrl, n, [50, 100, 200])
+      : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
     process.stdout.write(
-      `raw BullMQ no-op jobs: ${Math.round(noop)} jobs/s (${n} jobs, concurrency ${concurrency}, 1 worker process)\n`,
+      `raw BullMQ no-op jobs (${n} enqueued first, 1 worker process): ${queue.tried
+        .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
+        .join(', ')}\n`,
+    );
+    const sql = floors
+      ? await sqlFloor(
+          infra.postgresUrl,
+          testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
+          n,
+          concurrency,
+          [1, 4],
+        )
+      : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
+    process.stdout.write(
+      `raw ledger SQL (insert, claim, sent + interaction; batches of ${concurrency}): ${sql.tried
+        .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
+        .join(', ')}\n`,
+    );
+    const floor = Math.min(queue.best.perSecond, sql.best.perSecond);
+    process.stdout.write(
+      `floor = min(raw BullMQ ${Math.round(queue.best.perSecond)}/s, raw SQL ${Math.round(sql.best.perSecond)}/s) = ${Math.round(floor)}/s\n`,
     );
     const results: HeraldResult[] = [];
-    for (const workers of [1, 2]) {
-      const r = await herald(infra.postgresUrl, infra.redisUrl, n, workers, concurrency);
+    for (const workers of workerCounts) {
+      const r = await herald(infra.postgresUrl, infra.redisUrl, n, workers, concurrency, cpuProfDir);
       results.push(r);
       process.stdout.write(
-        `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (ratio to raw BullMQ ${(r.deliveriesPerSecond / noop).toFixed(2)}), ` +
+        `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor), ` +
           `ledger row → sent p50 ${Math.round(r.p50Ms)} ms, p99 ${Math.round(r.p99Ms)} ms, fan-out ${Math.round(r.fanoutRowsPerSecond)} ledger rows/s, ` +
-          `worker peak RSS ${r.peakRssMb.join(' / ')} MB\n`,
+          `worker peak RSS ${r.peakRssMb.join(' / ')} MB, worker CPU ${r.cpuMsPerDelivery.toFixed(2)} ms per delivery\n`,
       );
     }
     process.stdout.write(
-      `${JSON.stringify({ bench: 'deliveries', n, concurrency, noop_jobs_per_s: Math.round(noop), results })}\n`,
+      `${JSON.stringify({
+        bench: 'deliveries',
+        n,
+        concurrency,
+        raw_bullmq: queue,
+        raw_sql: sql,
+        floor_per_s: Math.round(floor),
+        results,
+      })}\n`,
     );
   } finally {
     await infra.stop();

@@ -8,7 +8,7 @@ import {
   type Infrastructure,
 } from '@herald/testing';
 import { uuidv7, uuidv7Time } from '@herald/contacts';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -22,6 +22,13 @@ import { Client } from 'pg';
  * the api is a real process (`dist/apps/api`), logging every request at info as in production.
  */
 const ROWS = 100_000;
+
+/** CPU seconds (user + system) a process has used: what a request costs, however busy the machine. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 const ROUNDS = 3;
 
 interface Options {
@@ -29,6 +36,7 @@ interface Options {
   rounds: number;
   connections: number;
   duration: number;
+  cpuProfDir: string | undefined;
 }
 
 function parse(args: string[]): Options {
@@ -41,6 +49,7 @@ function parse(args: string[]): Options {
     rounds: get('rounds', ROUNDS),
     connections: get('connections', 32),
     duration: get('duration', 10),
+    cpuProfDir: args.find((a) => a.startsWith('--cpu-prof='))?.split('=')[1],
   };
 }
 
@@ -153,6 +162,8 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
         IMPORT_BODY_LIMIT: '256mb',
         API_RATE_LIMIT_PER_SECOND: '1000000',
         API_RATE_LIMIT_BURST: '1000000',
+        // `--cpu-prof=<dir>`: the api writes a V8 CPU profile there when it stops.
+        ...(options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {}),
         DATABASE_POOL_MAX: '10',
       }),
     );
@@ -219,20 +230,24 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
       duration: 2,
       headers: { authorization: `Bearer ${key}` },
     });
+    const listCpu = cpuSeconds(api.pid);
     const list = await autocannon({
       url,
       connections: options.connections,
       duration: options.duration,
       headers: { authorization: `Bearer ${key}` },
     });
+    const listCpuMs = ((cpuSeconds(api.pid) - listCpu) * 1000) / list.requests.total;
     if (list.non2xx > 0 || list.errors > 0)
       throw new Error(`list benchmark had ${list.non2xx} non-2xx answers and ${list.errors} errors`);
     // The floor on this machine: a route that does nothing, through the same stack, same concurrency.
+    const floorCpu = cpuSeconds(api.pid);
     const floor = await autocannon({
       url: `${api.publicUrl}/health`,
       connections: options.connections,
       duration: Math.min(5, options.duration),
     });
+    const floorCpuMs = ((cpuSeconds(api.pid) - floorCpu) * 1000) / floor.requests.total;
 
     log('');
     log('| measure | result |');
@@ -245,10 +260,10 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
     );
     log(`| API import / raw COPY | ${(apiRate / copyRate).toFixed(2)} |`);
     log(
-      `| GET /v1/contacts?limit=50, ${options.connections} connections, ${options.duration} s | ${fmt(list.requests.average)} req/s; latency p50 ${list.latency.p50} ms, p97.5 ${list.latency.p97_5} ms, p99 ${list.latency.p99} ms, max ${list.latency.max} ms |`,
+      `| GET /v1/contacts?limit=50, ${options.connections} connections, ${options.duration} s | ${fmt(list.requests.average)} req/s; latency p50 ${list.latency.p50} ms, p97.5 ${list.latency.p97_5} ms, p99 ${list.latency.p99} ms, max ${list.latency.max} ms; api CPU ${listCpuMs.toFixed(2)} ms per request |`,
     );
     log(
-      `| GET /health (no work: the machine's floor), ${options.connections} connections | ${fmt(floor.requests.average)} req/s; latency p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms |`,
+      `| GET /health (no work: the machine's floor), ${options.connections} connections | ${fmt(floor.requests.average)} req/s; latency p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms; api CPU ${floorCpuMs.toFixed(2)} ms per request |`,
     );
     log('');
     log(
@@ -262,11 +277,13 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
           rps: Math.round(list.requests.average),
           p50_ms: list.latency.p50,
           p99_ms: list.latency.p99,
+          api_cpu_ms_per_request: Number(listCpuMs.toFixed(3)),
         },
         health: {
           rps: Math.round(floor.requests.average),
           p50_ms: floor.latency.p50,
           p99_ms: floor.latency.p99,
+          api_cpu_ms_per_request: Number(floorCpuMs.toFixed(3)),
         },
         total_s: Math.round((performance.now() - started) / 1000),
       }),

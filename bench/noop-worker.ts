@@ -1,27 +1,24 @@
 /**
- * The baseline for `bench -- deliveries`: a bare BullMQ worker that completes `count` no-op jobs
- * at the given concurrency, in its own process like Herald's worker. Prints the elapsed ms.
+ * The raw BullMQ baseline for `bench -- deliveries`: a bare BullMQ worker in its own process,
+ * like Herald's worker. It connects, says `ready`, and starts draining only when told `go` on
+ * stdin, so the producer has finished (`addBulk`) before the clock starts: the drain alone is
+ * measured, at the given concurrency. Prints the elapsed ms once `count` jobs are completed.
  * argv: <redis url> <prefix> <queue> <count> <concurrency>
  */
 import { Worker } from 'bullmq';
+import { createInterface } from 'node:readline';
 
 const [url, prefix, queue, countArg, concurrencyArg] = process.argv.slice(2);
 const count = Number(countArg);
 let done = 0;
 let started = 0;
-const worker = new Worker(
-  queue!,
-  async () => {
-    if (started === 0) started = performance.now();
-    return Promise.resolve();
-  },
-  {
-    connection: { url: url! },
-    prefix: prefix!,
-    concurrency: Number(concurrencyArg),
-    removeOnComplete: { count: 1000 },
-  },
-);
+const worker = new Worker(queue!, async () => Promise.resolve(), {
+  connection: { url: url! },
+  prefix: prefix!,
+  concurrency: Number(concurrencyArg),
+  removeOnComplete: { count: 1000 },
+  autorun: false,
+});
 worker.on('completed', () => {
   done += 1;
   if (done === count) {
@@ -29,4 +26,10 @@ worker.on('completed', () => {
     void worker.close().then(() => process.exit(0));
   }
 });
-process.stdout.write('ready\n');
+void worker.waitUntilReady().then(() => {
+  createInterface({ input: process.stdin }).once('line', () => {
+    started = performance.now();
+    void worker.run();
+  });
+  process.stdout.write('ready\n');
+});

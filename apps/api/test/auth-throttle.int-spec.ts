@@ -97,7 +97,7 @@ describe('throttled failed authentications', () => {
     expect(retryAfter).toBeLessThanOrEqual(WINDOW_MS / 1000);
     expect(await counter('herald_auth_throttled_total', { scope: 'address' })).toBe(throttledBefore + 1);
 
-    // Refused before the key is looked at: the right key gets the same answer as a guess.
+    // Whatever the key: the right one gets the same answer as a guess.
     expect((await asClient(address, { authorization: `Bearer ${tenant.key}` })).status).toBe(429);
     expect((await asClient(address, { authorization: `Bearer ${TEST_ADMIN_KEY}` })).status).toBe(429);
     expect((await asClient(address, {})).status).toBe(429);
@@ -272,5 +272,37 @@ describe('throttled failed authentications', () => {
     } finally {
       down.disconnect();
     }
+  });
+});
+
+describe('throttled failed authentications without a per-key rate limit', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    // No token bucket to check the lockout on the way: the check is a call of its own.
+    api = await TestApi.start({
+      API_RATE_LIMIT_PER_SECOND: '0',
+      AUTH_FAILURE_LIMIT_PER_ADDRESS: '2',
+      AUTH_FAILURE_WINDOW_MS: '60000',
+    });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('still refuses a locked-out address, even with a correct key', async () => {
+    const { key } = await api.createTenant('Unlimited');
+    const asClient = (headers: Record<string, string>) =>
+      api.request<Problem>('GET', '/v1/contacts', {
+        key: null,
+        headers: { 'x-forwarded-for': '203.0.113.80', ...headers },
+      });
+    expect((await asClient({ authorization: `Bearer ${key}` })).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await asClient({ authorization: `Bearer ${generateApiKey().key}` })).status).toBe(401);
+    const refused = await asClient({ authorization: `Bearer ${key}` });
+    expect(refused.status).toBe(429);
+    expect(refused.body.detail).toContain('from this address');
+    expect((await asClient({ authorization: `Bearer ${TEST_ADMIN_KEY}` })).status).toBe(429);
   });
 });

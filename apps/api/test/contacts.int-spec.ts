@@ -243,6 +243,34 @@ describe('contacts API', () => {
       expect(after.data.every((c) => (c.created_at as string) > at)).toBe(true);
     });
 
+    it('answers each listed contact exactly as a read of it (the list is rendered by Postgres)', async () => {
+      await api.query(
+        `UPDATE contacts SET score = 12.375, tier = 'gold', attributes = '{"nested": {"a": [1, "two", null]}, "é": "ü"}'
+          WHERE id = $1`,
+        [ids.alan],
+      );
+      for (const q of ['', '?status=archived', '?tag=eu', '?limit=2', '?q=al']) {
+        const res = await get(q);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        const page = res.body;
+        expect(page.data.length).toBeGreaterThan(0);
+        for (const listed of page.data) {
+          const read = await api.request<Contact>('GET', `/v1/contacts/${listed.id}`, { key: tenantKey });
+          expect(listed).toStrictEqual(read.body);
+        }
+      }
+      const alan = (await get('?tag=eu')).body.data.find((c) => c.id === ids.alan);
+      expect(alan).toMatchObject({
+        score: 12.375,
+        tier: 'gold',
+        attributes: { nested: { a: [1, 'two', null] } },
+      });
+      expect((await get('?status=archived')).body.data[0]?.archived_at).toMatch(
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+      );
+    });
+
     it('pages with a keyset cursor in a stable order', async () => {
       const seen: string[] = [];
       let cursor: string | null = null;

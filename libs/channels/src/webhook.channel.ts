@@ -97,7 +97,8 @@ export class WebhookChannel implements Channel {
       const options = {
         keepAlive: true,
         maxSockets: 128,
-        maxFreeSockets: 32,
+        // As many idle as in use: a batch of sends reuses them all instead of reconnecting most each time.
+        maxFreeSockets: 128,
         timeout: this.options.timeoutMs,
       };
       agent = https ? new HttpsAgent(options) : new HttpAgent(options);

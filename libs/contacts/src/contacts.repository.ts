@@ -42,6 +42,31 @@ export const CONTACT_COLUMNS = `id, tenant_id, email, external_ref, profile_url,
   to_char(birth_date, 'YYYY-MM-DD') AS birth_date, time_zone, status, tags, attributes, score, tier,
   created_at, updated_at, archived_at`;
 
+/**
+ * A list row as Postgres renders it: the API's contact object as JSON text (the fields, names
+ * and formats of contactView in apps/api), with the keyset position beside it. A page of 50 is
+ * then 50 strings joined, not 50 rows parsed into Dates, arrays and objects and stringified again.
+ */
+const CONTACT_VIEW_COLUMNS = `id, floor(extract(epoch FROM created_at) * 1000)::text AS created_ms,
+  json_build_object(
+    'id', id, 'email', email, 'external_ref', external_ref, 'profile_url', profile_url,
+    'first_name', first_name, 'last_name', last_name, 'birth_date', to_char(birth_date, 'YYYY-MM-DD'),
+    'time_zone', time_zone, 'status', status, 'tags', tags, 'attributes', attributes, 'score', score,
+    'tier', tier, 'created_at', ${isoUtc('created_at')}, 'updated_at', ${isoUtc('updated_at')},
+    'archived_at', ${isoUtc('archived_at')})::text AS view`;
+
+/** A timestamp as Date.prototype.toISOString writes it (UTC, milliseconds, Z); NULL stays NULL. */
+function isoUtc(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/** One contact of a list page: its JSON as the API answers it, and its keyset position. */
+export interface ContactViewRow {
+  id: string;
+  createdAt: Date;
+  json: string;
+}
+
 /** The expression idx_contacts_tenant_name indexes: keep the two in step. */
 const NAME_KEY = `lower(btrim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')))`;
 
@@ -131,6 +156,34 @@ export class ContactsRepository {
     const rows = await (manager ?? this.dataSource).query<ContactRow[]>(sql, params);
     return rows.map(toContact);
   }
+
+  /** See pageViews. */
+  pageViews(
+    tenantId: string,
+    filter: ContactFilter,
+    after: KeysetPosition | null,
+    limit: number,
+  ): Promise<ContactViewRow[] | undefined> {
+    return pageViews(this.dataSource, tenantId, filter, after, limit);
+  }
+}
+
+/**
+ * page() rendered by Postgres (ContactViewRow), for a filter that walks the tenant in id order;
+ * undefined for the filters whose query first gathers matches (`q`, birthdays), where rendering
+ * every match before the limit would cost more than it saves.
+ */
+export async function pageViews(
+  dataSource: Pick<DataSource, 'query'>,
+  tenantId: string,
+  filter: ContactFilter,
+  after: KeysetPosition | null,
+  limit: number,
+): Promise<ContactViewRow[] | undefined> {
+  if (filter.q || (filter.birthMonthDays && filter.birthMonthDays.length > 0)) return undefined;
+  const { sql, params } = buildContactPageQuery(tenantId, filter, after, limit, CONTACT_VIEW_COLUMNS);
+  const rows = await dataSource.query<{ id: string; created_ms: string; view: string }[]>(sql, params);
+  return rows.map((r) => ({ id: r.id, createdAt: new Date(Number(r.created_ms)), json: r.view }));
 }
 
 /** The SQL behind page(): exported so the index-use tests EXPLAIN exactly what the API runs. */

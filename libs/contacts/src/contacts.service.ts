@@ -9,7 +9,12 @@ import {
   type ContactPatchInput,
 } from './contact-fields';
 import type { ContactFilter } from './contact-filter';
-import { applyChanges, ContactsRepository, type ContactRecord } from './contacts.repository';
+import {
+  applyChanges,
+  ContactsRepository,
+  type ContactRecord,
+  type ContactViewRow,
+} from './contacts.repository';
 import { ContactValidationError } from './errors';
 
 @Injectable()
@@ -67,5 +72,15 @@ export class ContactsService {
     limit: number,
   ): Promise<ContactRecord[]> {
     return this.contacts.page(tenantId, filter, after, limit);
+  }
+
+  /** A page as the API's JSON, rendered by Postgres; undefined where page() must be used. */
+  pageViews(
+    tenantId: string,
+    filter: ContactFilter,
+    after: KeysetPosition | null,
+    limit: number,
+  ): Promise<ContactViewRow[] | undefined> {
+    return this.contacts.pageViews(tenantId, filter, after, limit);
   }
 }

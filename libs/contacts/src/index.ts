@@ -20,7 +20,12 @@ export {
 } from './contact-fields';
 export { birthdayKeys, likePrefix, type ContactFilter } from './contact-filter';
 export { ContactsModule } from './contacts.module';
-export { buildContactPageQuery, ContactsRepository, type ContactRecord } from './contacts.repository';
+export {
+  buildContactPageQuery,
+  ContactsRepository,
+  type ContactRecord,
+  type ContactViewRow,
+} from './contacts.repository';
 export { ContactsService } from './contacts.service';
 export {
   ContactConflictError,

@@ -21,6 +21,7 @@ export {
 export {
   DELIVERY_STATUSES,
   FINAL_STATUSES,
+  LEDGER_SQL,
   LedgerRepository,
   SETTLED_STATUSES,
   type DeliveryContext,

@@ -225,7 +225,7 @@ describe('delivery pipeline when Postgres or Redis refuses a step', () => {
       ['the quota reserve (decided in Postgres instead)', () => once(quota(), 'reserveBatch', redis)],
       ['the claim', () => once(ledger(), 'claim', redis)],
       ['the record of a send', () => once(ledger(), 'markSent', redis)],
-      ['the quota commit (settled by the beat instead)', () => once(quota(), 'commit', redis)],
+      ['the quota commit (settled by the beat instead)', () => once(quota(), 'commitMany', redis)],
     ])('%s', async (_step, arm) => {
       await runThrough(arm);
     });

@@ -190,6 +190,46 @@ describe('QuotaService', () => {
       expect(await quota.commit({ id: 'never-made', backend: 'redis' })).toBe('unknown');
     });
 
+    it('commits and refunds a batch in one call each, with the same answers as one by one', async () => {
+      const clock = new ManualClock(at('2026-02-02T09:00:00Z'));
+      const quota = service(clock);
+      const acct = account({ day: 4 });
+      const runCap = { runId: id('run'), limit: 4 };
+      const batch = await quota.reserveBatch({
+        account: acct,
+        reservationIds: ['m1', 'm2', 'm3', 'm4'],
+        runCap,
+      });
+      const [m1, m2, m3, m4] = batch.admitted;
+      if (!m1 || !m2 || !m3 || !m4) throw new Error('expected four admitted');
+      expect(await quota.commit(m1)).toBe('committed');
+      expect(await quota.refund(m2)).toBe('refunded');
+      const never = { id: 'never-made', backend: 'redis' as const };
+      expect(await quota.commitMany([m1, m2, m3, never])).toEqual([
+        'already_committed',
+        'refunded',
+        'committed',
+        'unknown',
+      ]);
+      expect(await quota.refundMany([m1, m2, m3, m4, never])).toEqual([
+        'committed',
+        'already_refunded',
+        'committed',
+        'refunded',
+        'unknown',
+      ]);
+      expect(await quota.refundMany([m4])).toEqual(['already_refunded']);
+      expect(await quota.commitMany([])).toEqual([]);
+      // m2 and m4 came back to the day window and the run cap, once each.
+      expect((await quota.usage(acct))[0]).toMatchObject({ used: 2, remaining: 2 });
+      const again = await quota.reserveBatch({ account: acct, reservationIds: ['n1', 'n2', 'n3'], runCap });
+      expect(again.admitted.map((r) => r.id)).toEqual(['n1', 'n2']);
+      expect(await quota.pending(0)).toEqual([
+        expect.objectContaining({ id: 'n1' }),
+        expect.objectContaining({ id: 'n2' }),
+      ]);
+    });
+
     it('reserves several units at once, all or nothing', async () => {
       const quota = service(new ManualClock(at('2026-02-02T09:00:00Z')));
       const acct = account({ hour: 10 });

@@ -166,6 +166,35 @@ export class QuotaService {
   }
 
   /**
+   * `commit` for many reservations: those counted in Redis in one call, those in Postgres one
+   * by one. The outcomes in the order of `refs`; Redis out of reach makes its ones `unavailable`.
+   */
+  async commitMany(refs: readonly ReservationRef[]): Promise<CommitOutcome[]> {
+    const outcomes = await this.settleMany(
+      refs,
+      (ids) => this.redisStore.commitMany(ids),
+      (ref) => this.commit(ref),
+    );
+    const committed = outcomes.filter((o, i) => o === 'committed' && refs[i]!.backend === 'redis').length;
+    if (committed > 0)
+      this.options.metrics?.quotaDecisions.inc({ decision: 'committed', backend: 'redis' }, committed);
+    return outcomes;
+  }
+
+  /** `refund` for many reservations, as `commitMany` commits them. */
+  async refundMany(refs: readonly ReservationRef[]): Promise<RefundOutcome[]> {
+    const outcomes = await this.settleMany(
+      refs,
+      (ids) => this.redisStore.refundMany(ids),
+      (ref) => this.refund(ref),
+    );
+    const refunded = outcomes.filter((o, i) => o === 'refunded' && refs[i]!.backend === 'redis').length;
+    if (refunded > 0)
+      this.options.metrics?.quotaDecisions.inc({ decision: 'refunded', backend: 'redis' }, refunded);
+    return outcomes;
+  }
+
+  /**
    * Reservations neither committed nor refunded for at least `olderThanMs`: a crashed worker's.
    * Both backends are asked; one that cannot be reached is skipped.
    */
@@ -366,6 +395,37 @@ export class QuotaService {
           }
         : {}),
     };
+  }
+
+  private async settleMany<T extends CommitOutcome | RefundOutcome>(
+    refs: readonly ReservationRef[],
+    inRedis: (ids: readonly string[]) => Promise<T[]>,
+    one: (ref: ReservationRef) => Promise<T | 'unavailable'>,
+  ): Promise<(T | 'unavailable')[]> {
+    const outcomes: (T | 'unavailable')[] = new Array<T | 'unavailable'>(refs.length);
+    const redisAt: number[] = [];
+    const pgAt: number[] = [];
+    refs.forEach((r, i) => (r.backend === 'redis' ? redisAt : pgAt).push(i));
+    await Promise.all([
+      (async () => {
+        if (redisAt.length === 0) return;
+        let replies: (T | 'unavailable')[];
+        if (!this.redisStore.ready) replies = redisAt.map(() => 'unavailable' as const);
+        else {
+          try {
+            replies = await inRedis(redisAt.map((i) => refs[i]!.id));
+          } catch (error) {
+            if (!isRedisUnavailable(error)) throw error;
+            replies = redisAt.map(() => 'unavailable' as const);
+          }
+        }
+        redisAt.forEach((i, j) => (outcomes[i] = replies[j]!));
+      })(),
+      ...pgAt.map(async (i) => {
+        outcomes[i] = await one(refs[i]!);
+      }),
+    ]);
+    return outcomes;
   }
 
   private async settle<T extends CommitOutcome | RefundOutcome>(

@@ -131,6 +131,54 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 'refunded'
 `);
 
+/** COMMIT for many reservations in one call: KEYS[1] the pending set, then one key per id (ARGV). */
+const COMMIT_MANY = new RedisScript(`
+local out = {}
+for j = 1, #ARGV do
+  local rk = KEYS[1 + j]
+  local s = redis.call('HGET', rk, 's')
+  if not s then out[j] = 'unknown'
+  elseif s == 'c' then out[j] = 'already_committed'
+  elseif s == 'f' then out[j] = 'refunded'
+  else
+    redis.call('HSET', rk, 's', 'c')
+    redis.call('ZREM', KEYS[1], ARGV[j])
+    out[j] = 'committed'
+  end
+end
+return out
+`);
+
+/**
+ * REFUND for many reservations in one call. KEYS[1] the pending set, then per reservation its
+ * key followed by its bucket keys; ARGV per reservation: id, bucket count.
+ */
+const REFUND_MANY = new RedisScript(`
+local out, k = {}, 2
+for j = 1, #ARGV / 2 do
+  local id, nb = ARGV[2 * j - 1], tonumber(ARGV[2 * j])
+  local rk = KEYS[k]
+  local h = redis.call('HMGET', rk, 's', 'n', 'b')
+  if not h[1] then out[j] = 'unknown'
+  elseif h[1] == 'c' then out[j] = 'committed'
+  elseif h[1] == 'f' then out[j] = 'already_refunded'
+  elseif h[3] ~= table.concat(KEYS, ' ', k + 1, k + nb) then
+    return redis.error_reply('refund keys do not match the reservation')
+  else
+    local n = tonumber(h[2])
+    for i = k + 1, k + nb do
+      local used = tonumber(redis.call('HGET', KEYS[i], 'used'))
+      if used then redis.call('HSET', KEYS[i], 'used', math.max(used - n, 0)) end
+    end
+    redis.call('HSET', rk, 's', 'f')
+    redis.call('ZREM', KEYS[1], id)
+    out[j] = 'refunded'
+  end
+  k = k + 1 + nb
+end
+return out
+`);
+
 export interface ReserveItem {
   readonly id: string;
   readonly units: number;
@@ -226,6 +274,48 @@ export class RedisQuotaStore {
       [this.reservationKey(id), this.pendingKey(), ...buckets],
       [id],
     )) as RefundOutcome;
+  }
+
+  /** Commits many reservations in one call; the outcomes in the order of `ids`. */
+  async commitMany(ids: readonly string[]): Promise<CommitOutcome[]> {
+    if (ids.length === 0) return [];
+    return (await COMMIT_MANY.run(
+      this.redis,
+      [this.pendingKey(), ...ids.map((id) => this.reservationKey(id))],
+      ids,
+    )) as CommitOutcome[];
+  }
+
+  /**
+   * Refunds many reservations: one pipelined read of the buckets each was taken from, one call
+   * that gives the units back. The outcomes in the order of `ids`.
+   */
+  async refundMany(ids: readonly string[]): Promise<RefundOutcome[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.reservationKey(id), 'b');
+    const replies = (await pipeline.exec()) ?? [];
+    const outcomes: (RefundOutcome | undefined)[] = [];
+    const keys = [this.pendingKey()];
+    const args: (string | number)[] = [];
+    const asked: number[] = [];
+    ids.forEach((id, i) => {
+      const [error, stored] = replies[i] ?? [new Error('no reply')];
+      if (error) throw error;
+      if (typeof stored !== 'string') {
+        outcomes[i] = 'unknown';
+        return;
+      }
+      const buckets = stored === '' ? [] : stored.split(' ');
+      keys.push(this.reservationKey(id), ...buckets);
+      args.push(id, buckets.length);
+      asked.push(i);
+    });
+    if (asked.length > 0) {
+      const replied = (await REFUND_MANY.run(this.redis, keys, args)) as RefundOutcome[];
+      asked.forEach((i, j) => (outcomes[i] = replied[j]));
+    }
+    return outcomes.map((o) => o ?? 'unknown');
   }
 
   /** Reservations still in state `reserved` that were made at or before `before`. */

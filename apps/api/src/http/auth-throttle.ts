@@ -74,21 +74,59 @@ return result
 `;
 const FAILURE_WINDOW_SHA = createHash('sha1').update(FAILURE_WINDOW).digest('hex');
 
+/**
+ * The CHECK half of FAILURE_WINDOW as a Lua function, for a script that checks a lockout on the
+ * way (the rate limiter's): buckets KEYS[first..], their limits ARGV[limitAt..], `window` ms.
+ * Returns ms until an attempt is allowed (0 if it is) and the locked bucket (0-based from
+ * `first`, -1 if none). Writes nothing but the trimming of expired failures.
+ */
+export const LOCKOUT_CHECK_LUA = `
+local function lockout(first, count, limitAt, window, now)
+  local wait, locked = 0, -1
+  for i = 0, count - 1 do
+    local key = KEYS[first + i]
+    local limit = tonumber(ARGV[limitAt + i])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local n = redis.call('ZCARD', key)
+    if n >= limit then
+      local edge = redis.call('ZRANGE', key, n - limit, n - limit, 'WITHSCORES')
+      local left = tonumber(edge[2]) + window - now
+      if left > wait then
+        wait = left
+        locked = i
+      end
+    end
+  end
+  return wait, locked
+end
+`;
+
+/** An address or key prefix's failure log, and how many failures lock it out. */
+export interface ThrottleBucket {
+  readonly scope: ThrottleScope;
+  readonly key: string;
+  readonly limit: number;
+}
+
 /** At most one lockout line per second per process; the ones left out are counted on the next. */
 const LOCKOUT_LOG_INTERVAL_MS = 1000;
 
 /**
  * Limits failed authentications (AUTH_FAILURE_LIMIT_PER_ADDRESS, AUTH_FAILURE_LIMIT_PER_KEY_PREFIX
  * per AUTH_FAILURE_WINDOW_MS) on /v1 and Bull Board alike. A locked-out address or prefix is
- * refused before its key is looked at, so a correct key is refused too: were it let through,
+ * refused whatever its key, so a correct key is refused too: were it let through,
  * the lockout would still answer every guess, and the one different answer would be the hit.
- * Redis down: fails open (with a warning), as the per-key rate limit does.
+ * A request whose key is good has its check made by the rate limiter's script (one Redis call
+ * per request, not two); it is still refused, with the same 429, while its address or prefix is
+ * locked out. Redis down: fails open (with a warning), as the per-key rate limit does.
  */
 @Injectable()
 export class AuthThrottle {
   private lastUnavailableWarning = 0;
   private lastLockoutLog = 0;
   private suppressedLockoutLogs = 0;
+  /** Requests that authenticated and whose lockout check the rate limiter's script makes. */
+  private readonly deferred = new WeakMap<Request, AuthAttempt>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -129,18 +167,25 @@ export class AuthThrottle {
     this.metrics.authFailures.inc({ reason });
   }
 
-  /** No credentials at all: not a guess, so only counted in the metric (a probe or a browser before its login prompt must not lock its address out). */
-  missing(): void {
-    this.metrics.authFailures.inc({ reason: 'missing' });
+  /**
+   * A request that authenticated: its lockout check is made by the rate limiter, in the same
+   * Redis call as its token bucket, instead of a call of its own (`takeDeferred`).
+   */
+  deferCheck(req: Request, attempt: AuthAttempt): void {
+    this.deferred.set(req, attempt);
   }
 
-  private async run(
-    mode: number,
-    attempt: AuthAttempt,
-    reason: AuthFailureReason,
-  ): Promise<{ lockout: Lockout | undefined }> {
-    const { perAddress, perKeyPrefix, windowMs } = this.config.api.authFailures;
-    const buckets: { scope: ThrottleScope; key: string; limit: number }[] = [];
+  /** The attempt whose lockout check `deferCheck` left to the caller, once. */
+  takeDeferred(req: Request): AuthAttempt | undefined {
+    const attempt = this.deferred.get(req);
+    this.deferred.delete(req);
+    return attempt;
+  }
+
+  /** The failure logs an attempt counts in, with their limits (none when the limits are off). */
+  bucketsOf(attempt: AuthAttempt): ThrottleBucket[] {
+    const { perAddress, perKeyPrefix } = this.config.api.authFailures;
+    const buckets: ThrottleBucket[] = [];
     if (perAddress > 0) {
       buckets.push({
         scope: 'address',
@@ -155,6 +200,29 @@ export class AuthThrottle {
         limit: perKeyPrefix,
       });
     }
+    return buckets;
+  }
+
+  /** The lockout a check found (`locked`: index into `buckets`, -1 for none), counted. */
+  lockoutOf(buckets: readonly ThrottleBucket[], waitMs: number, locked: number): Lockout | undefined {
+    const bucket = buckets[locked];
+    if (!bucket) return undefined;
+    this.metrics.authThrottled.inc({ scope: bucket.scope });
+    return { scope: bucket.scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+  }
+
+  /** No credentials at all: not a guess, so only counted in the metric (a probe or a browser before its login prompt must not lock its address out). */
+  missing(): void {
+    this.metrics.authFailures.inc({ reason: 'missing' });
+  }
+
+  private async run(
+    mode: number,
+    attempt: AuthAttempt,
+    reason: AuthFailureReason,
+  ): Promise<{ lockout: Lockout | undefined }> {
+    const { windowMs } = this.config.api.authFailures;
+    const buckets = this.bucketsOf(attempt);
     if (buckets.length === 0) return { lockout: undefined };
     let verdict: number[];
     try {
@@ -177,9 +245,7 @@ export class AuthThrottle {
       if (flag === 1) this.logLockout(buckets[i]!.scope, buckets[i]!.limit, attempt, reason);
     });
     if (locked === 0 || mode === RECORD) return { lockout: undefined };
-    const scope = buckets[locked - 1]!.scope;
-    this.metrics.authThrottled.inc({ scope });
-    return { lockout: { scope, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) } };
+    return { lockout: this.lockoutOf(buckets, waitMs, locked - 1) };
   }
 
   private logLockout(scope: ThrottleScope, limit: number, attempt: AuthAttempt, reason: AuthFailureReason) {

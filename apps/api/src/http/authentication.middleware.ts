@@ -18,7 +18,7 @@ const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="herald"' };
  * the platform admin key or a tenant key. Runs before the body is read, so an unauthenticated
  * client cannot make the api parse anything; 401 for missing, malformed, unknown or revoked keys.
  * Failures count against the client's address and the key's prefix (AuthThrottle): past the
- * limit, 429 before the key is looked at.
+ * limit, 429 whatever the key (for a good key, found by the rate limiter's call).
  * The console: with no key but a `herald_session` cookie, the session stands in for its key
  * (SessionAuthentication); `POST /v1/sessions` carries its key in the body and checks it itself.
  */
@@ -72,9 +72,10 @@ export class AuthenticationMiddleware implements NestMiddleware {
       throwIfLocked(await this.throttle.failUnlessLocked(attempt, 'malformed'));
       throw ProblemException.of('unauthorized', 'This is not a Herald API key.', [], CHALLENGE);
     }
-    await this.refuseIfLocked(attempt);
     if (isAdmin) {
       req.principal = { kind: 'platform' };
+      // Checked for a lockout by the rate limiter, in its one Redis call.
+      this.throttle.deferCheck(req, attempt);
       next();
       return;
     }
@@ -82,6 +83,7 @@ export class AuthenticationMiddleware implements NestMiddleware {
     try {
       result = await this.authenticator.authenticate(presented);
     } catch (error) {
+      await this.refuseIfLocked(attempt);
       this.logger.error({ err: { message: (error as Error).message } }, 'api key lookup failed');
       throw ProblemException.of(
         'unavailable',
@@ -93,7 +95,8 @@ export class AuthenticationMiddleware implements NestMiddleware {
       );
     }
     if (!result.ok) {
-      await this.throttle.fail(attempt, result.reason);
+      // Refused while locked out (the same 429 as any attempt), else counted: one Redis call.
+      throwIfLocked(await this.throttle.failUnlessLocked(attempt, result.reason));
       const detail =
         result.reason === 'malformed'
           ? 'This is not a Herald API key.'
@@ -104,6 +107,9 @@ export class AuthenticationMiddleware implements NestMiddleware {
     }
     req.principal = result.principal;
     RequestContext.assign({ tenant_id: result.principal.tenantId });
+    // A good key is still refused while its address or prefix is locked out: the rate limiter
+    // checks that in the same Redis call as its token bucket.
+    this.throttle.deferCheck(req, attempt);
     next();
   }
 

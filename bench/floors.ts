@@ -1,0 +1,148 @@
+import { LEDGER_SQL } from '@herald/deliveries';
+import { hashTaggedPrefix } from '@herald/queues';
+import { createTestDatabase, seedBroadcast } from '@herald/testing';
+import { Queue } from 'bullmq';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client } from 'pg';
+
+/**
+ * The two ceilings a delivery cannot beat on this machine, measured in the same run as Herald:
+ * the queue (raw BullMQ, no-op jobs) and the ledger (the SQL every delivery needs, bare). The
+ * floor Herald is held against is the lower of the two.
+ */
+
+export interface Setting {
+  setting: string;
+  perSecond: number;
+}
+
+/**
+ * Raw BullMQ at its best single-process setting: all N no-op jobs enqueued with `addBulk`
+ * first, then one worker process drains them; each concurrency is tried and the best kept.
+ */
+export async function rawBullmq(
+  redisUrl: string,
+  n: number,
+  concurrencies: readonly number[],
+): Promise<{ best: Setting; tried: Setting[] }> {
+  const tried: Setting[] = [];
+  for (const concurrency of concurrencies) {
+    tried.push({
+      setting: `concurrency ${concurrency}`,
+      perSecond: await drainNoop(redisUrl, n, concurrency),
+    });
+  }
+  return { best: best(tried), tried };
+}
+
+async function drainNoop(redisUrl: string, n: number, concurrency: number): Promise<number> {
+  const prefix = hashTaggedPrefix(`bench-noop-${randomUUID()}`);
+  const queue = new Queue('noop', { connection: { url: redisUrl }, prefix });
+  for (let i = 0; i < n; i += 1000) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })),
+    );
+  }
+  const child = spawn(
+    process.execPath,
+    [join(__dirname, 'noop-worker.js'), redisUrl, prefix, 'noop', String(n), String(concurrency)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  await next(); // ready: connected, nothing taken yet
+  child.stdin.write('go\n');
+  const { elapsed_ms } = JSON.parse(await next()) as { elapsed_ms: number };
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return (n / elapsed_ms) * 1000;
+}
+
+/**
+ * The ledger's floor: for N contacts, in batches of `batch`, the three statements a delivery
+ * needs — insert the row (as the fan-out does), claim it (LEDGER_SQL.claim) and record it sent
+ * with its interaction (LEDGER_SQL.markSent) — as bare SQL on `lanes` connections at once,
+ * nothing else in between. Each lane count is tried and the best kept.
+ */
+export async function sqlFloor(
+  postgresUrl: string,
+  env: Record<string, string>,
+  n: number,
+  batch: number,
+  laneCounts: readonly number[],
+): Promise<{ best: Setting; tried: Setting[] }> {
+  const tried: Setting[] = [];
+  for (const lanes of laneCounts) {
+    tried.push({
+      setting: `${lanes} connection(s)`,
+      perSecond: await ledgerRate(postgresUrl, env, n, batch, lanes),
+    });
+  }
+  return { best: best(tried), tried };
+}
+
+async function ledgerRate(
+  postgresUrl: string,
+  env: Record<string, string>,
+  n: number,
+  batch: number,
+  lanes: number,
+): Promise<number> {
+  const db = await createTestDatabase(postgresUrl);
+  const seeded = await seedBroadcast({ databaseUrl: db.url, env, contacts: n });
+  const clients = await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    const { rows } = await clients[0]!.query<{ id: string }>(
+      `SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY id`,
+      [seeded.tenantId],
+    );
+    const contactIds = rows.map((r) => r.id);
+    const batches: string[][] = [];
+    for (let i = 0; i < contactIds.length; i += batch) batches.push(contactIds.slice(i, i + batch));
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < batches.length) {
+          await oneBatch(client, seeded, batches[next++]!);
+        }
+      }),
+    );
+    return (n / (performance.now() - started)) * 1000;
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+    await db.drop();
+  }
+}
+
+async function oneBatch(
+  client: Client,
+  seeded: { tenantId: string; campaignId: string; runId: string; accountId: string },
+  contactIds: string[],
+): Promise<void> {
+  const inserted = await client.query<{ id: string }>(
+    `INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel, step)
+     SELECT $1::uuid, gen_random_uuid(), 'bc:' || $2::text || ':' || c, $3::uuid, $2::uuid, c, $4::uuid, 'webhook', 0
+       FROM unnest($5::uuid[]) AS c
+     ON CONFLICT (tenant_id, delivery_key) DO NOTHING
+     RETURNING id`,
+    [seeded.tenantId, seeded.runId, seeded.campaignId, seeded.accountId, contactIds],
+  );
+  const ids = inserted.rows.map((r) => r.id);
+  const tenants = ids.map(() => seeded.tenantId);
+  await client.query(LEDGER_SQL.claim, [tenants, ids, ids.map(() => false), 60_000, randomUUID()]);
+  await client.query(LEDGER_SQL.markSent, [tenants, ids, ids.map((id) => `floor-${id}`)]);
+}
+
+function best(settings: readonly Setting[]): Setting {
+  return settings.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+}
