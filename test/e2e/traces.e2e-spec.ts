@@ -101,7 +101,8 @@ class OtlpReceiver {
 
   private collect(request: OtlpRequest): void {
     for (const resourceSpans of request.resourceSpans ?? []) {
-      const service = String(attributes(resourceSpans.resource?.attributes)['service.name'] ?? '');
+      const name = attributes(resourceSpans.resource?.attributes)['service.name'];
+      const service = typeof name === 'string' ? name : '';
       for (const scope of resourceSpans.scopeSpans ?? []) {
         for (const span of scope.spans ?? []) {
           this.spans.push({
