@@ -1,7 +1,7 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { HeraldLogger, HeraldMetrics, inJobSpan, RequestContext } from '@herald/telemetry';
+import { HeraldLogger, HeraldMetrics, inJobContext } from '@herald/telemetry';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { JobHandlerRegistry } from './job-handler.registry';
 import type { JobEnvelope, QueueName } from './jobs';
@@ -70,61 +70,43 @@ export abstract class QueueProcessor
     const handler = this.registry.get(job.name);
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     const trace = { ...(job.data.trace ?? {}), job_id: job.id, queue: job.queueName };
-    const attributes = {
-      'messaging.system': 'bullmq',
-      'messaging.operation.name': 'process',
-      'messaging.destination.name': job.queueName,
-      'messaging.message.id': job.id ?? '',
-      'herald.job.name': job.name,
-      'herald.job.attempt': job.attemptsMade + 1,
-    };
-    const inSpan = (work: () => Promise<unknown>) =>
-      inJobSpan(trace.traceparent, `${job.queueName} process ${job.name}`, attributes, work);
-    return RequestContext.run(trace, () =>
-      inSpan(async () => {
-        const stop = this.metrics.jobDuration.startTimer({ queue: job.queueName, job: job.name });
-        this.metrics.jobsActive.inc({ queue: job.queueName });
-        this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job started');
-        try {
-          const work = handler(job.data.payload, job, token);
-          let handBack: (() => void) | undefined;
-          const handedBack = new Promise<'hand-back'>((resolve) => {
-            handBack = () => resolve('hand-back');
-            if (this.handingBack) handBack();
-            else this.handBacks.add(handBack);
-          });
-          const result = await Promise.race([work, handedBack]).finally(() =>
-            this.handBacks.delete(handBack!),
-          );
-          if (result === 'hand-back') {
-            // The handler may still be running; the job's idempotency makes a second run safe.
-            work.catch(() => undefined);
-            await job.moveToWait(token);
-            this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'handed_back' });
-            this.logger.warn({ job: job.name }, 'job handed back to the queue at shutdown');
-            throw new WaitingError();
-          }
-          this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'completed' });
-          this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job completed');
-          return result;
-        } catch (error) {
-          // Moved back to the queue (hand-back) or to later (a wait that is not an attempt).
-          if (error instanceof WaitingError || error instanceof DelayedError) throw error;
-          const final =
-            error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          this.metrics.jobs.inc({
-            queue: job.queueName,
-            job: job.name,
-            outcome: final ? 'failed' : 'retried',
-          });
-          this.logger.warn({ job: job.name, attempt: job.attemptsMade + 1, final, err: error }, 'job failed');
-          throw error;
-        } finally {
-          stop();
-          this.metrics.jobsActive.dec({ queue: job.queueName });
+    // The job's span continues the producer's trace (the `traceparent` carried in the job data).
+    return inJobContext(trace, jobSpan(job), async () => {
+      const stop = this.metrics.jobDuration.startTimer({ queue: job.queueName, job: job.name });
+      this.metrics.jobsActive.inc({ queue: job.queueName });
+      this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job started');
+      try {
+        const work = handler(job.data.payload, job, token);
+        let handBack: (() => void) | undefined;
+        const handedBack = new Promise<'hand-back'>((resolve) => {
+          handBack = () => resolve('hand-back');
+          if (this.handingBack) handBack();
+          else this.handBacks.add(handBack);
+        });
+        const result = await Promise.race([work, handedBack]).finally(() => this.handBacks.delete(handBack!));
+        if (result === 'hand-back') {
+          // The handler may still be running; the job's idempotency makes a second run safe.
+          work.catch(() => undefined);
+          await job.moveToWait(token);
+          this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'handed_back' });
+          this.logger.warn({ job: job.name }, 'job handed back to the queue at shutdown');
+          throw new WaitingError();
         }
-      }),
-    );
+        this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: 'completed' });
+        this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job completed');
+        return result;
+      } catch (error) {
+        // Moved back to the queue (hand-back) or to later (a wait that is not an attempt).
+        if (error instanceof WaitingError || error instanceof DelayedError) throw error;
+        const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        this.metrics.jobs.inc({ queue: job.queueName, job: job.name, outcome: final ? 'failed' : 'retried' });
+        this.logger.warn({ job: job.name, attempt: job.attemptsMade + 1, final, err: error }, 'job failed');
+        throw error;
+      } finally {
+        stop();
+        this.metrics.jobsActive.dec({ queue: job.queueName });
+      }
+    });
   }
 
   @OnWorkerEvent('error')
@@ -157,4 +139,19 @@ export abstract class QueueProcessor
       await closed;
     }
   }
+}
+
+/** The consumer span of one job: `<queue> process <job>`, with the messaging attributes. */
+function jobSpan(job: Job<JobEnvelope>): { name: string; attributes: Record<string, string | number> } {
+  return {
+    name: `${job.queueName} process ${job.name}`,
+    attributes: {
+      'messaging.system': 'bullmq',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': job.queueName,
+      'messaging.message.id': job.id ?? '',
+      'herald.job.name': job.name,
+      'herald.job.attempt': job.attemptsMade + 1,
+    },
+  };
 }

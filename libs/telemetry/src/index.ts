@@ -1,6 +1,13 @@
 // First: loading it hooks the instrumentations before http, pg and ioredis are required.
 export { startTracing, stopTracing } from './tracing';
-export { activeTraceIds, currentTraceparent, inClientSpan, inJobSpan, traceHeaders } from './tracing-spans';
+export {
+  activeTraceIds,
+  currentTraceparent,
+  inClientSpan,
+  inJobContext,
+  inJobSpan,
+  traceHeaders,
+} from './tracing-spans';
 export { HealthController } from './health.controller';
 export { httpMetrics, publicListenerOnly, requestContext } from './http-middleware';
 export { strictHttpAdapter } from './http-adapter';

@@ -97,5 +97,15 @@ describe('trace ids in log lines', () => {
       const [span] = exporter.getFinishedSpans();
       expect(span?.status).toMatchObject({ code: 2, message: 'database down' });
     });
+
+    it('does not mark a job moved to later (BullMQ DelayedError) as failed', async () => {
+      exporter.reset();
+      const moved = Object.assign(new Error('deferred'), { name: 'DelayedError' });
+      await expect(
+        inJobSpan(undefined, 'deliveries process deliveries.send', {}, () => Promise.reject(moved)),
+      ).rejects.toBe(moved);
+      const [span] = exporter.getFinishedSpans();
+      expect(span?.status.code).toBe(0);
+    });
   });
 });

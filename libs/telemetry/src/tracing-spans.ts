@@ -9,6 +9,7 @@ import {
   type Attributes,
   type Span,
 } from '@opentelemetry/api';
+import { RequestContext, type TraceContext } from './request-context';
 
 /** Herald's own spans (the job and the provider call); http, pg and ioredis have theirs. */
 const tracer = () => trace.getTracer('herald');
@@ -49,15 +50,28 @@ export function inJobSpan<T>(
   );
 }
 
+/** Runs a job with its trace context (log fields) restored and in its consumer span. */
+export function inJobContext<T>(
+  trace: TraceContext,
+  span: { name: string; attributes: Attributes },
+  work: () => Promise<T>,
+): Promise<T> {
+  return RequestContext.run(trace, () => inJobSpan(trace.traceparent, span.name, span.attributes, work));
+}
+
 /** Runs one call to a provider (SMTP server, webhook endpoint) in a client span. */
 export function inClientSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> {
   return tracer().startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, (span) => settle(span, work));
 }
 
+const JOB_MOVES = new Set(['DelayedError', 'WaitingError', 'WaitingChildrenError', 'RateLimitError']);
+
 async function settle<T>(span: Span, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    // BullMQ's moves (deferred to later, handed back to the queue) are thrown but are not failures.
+    if (error instanceof Error && JOB_MOVES.has(error.name)) throw error;
     span.recordException(error instanceof Error ? error : String(error));
     span.setStatus({
       code: SpanStatusCode.ERROR,
