@@ -1,4 +1,4 @@
-import type { HeraldMetrics } from '@herald/telemetry';
+import { inClientSpan, type HeraldMetrics } from '@herald/telemetry';
 import {
   CHANNEL_NAMES,
   type Channel,
@@ -19,7 +19,8 @@ export class UnknownChannelError extends Error {
 /**
  * The channels of this process by name. `get` hands out each channel wrapped with the
  * herald_channel_requests_total{channel,result} and herald_channel_request_duration_seconds
- * metrics, so every provider call is counted the same way.
+ * metrics and a client span (`<channel> send`), so every provider call is counted and traced
+ * the same way.
  */
 export class ChannelRegistry {
   private readonly channels = new Map<ChannelName, Channel>();
@@ -60,7 +61,9 @@ function instrument(channel: Channel, metrics: HeraldMetrics): Channel {
       const stop = metrics.channelDuration.startTimer({ channel: channel.name });
       let result = 'ok';
       try {
-        return await channel.send(message, options);
+        return await inClientSpan(`${channel.name} send`, { 'herald.channel': channel.name }, () =>
+          channel.send(message, options),
+        );
       } catch (error) {
         result = error instanceof ChannelError ? (error.transient ? 'transient' : 'permanent') : 'error';
         throw error;

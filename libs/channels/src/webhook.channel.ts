@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { traceHeaders } from '@herald/telemetry';
 import type { Clock } from '@herald/time';
 import type { Channel, OutboundMessage, SendOptions, SendResult } from './channel';
 import { PermanentChannelError, TransientChannelError } from './channel-errors';
@@ -71,6 +72,8 @@ export class WebhookChannel implements Channel {
       'user-agent': this.options.userAgent,
       'idempotency-key': idempotencyKey,
       'x-herald-signature': signWebhook(config.secret, body, timestamp),
+      // The receiver can continue the trace (empty when tracing is off).
+      ...traceHeaders(),
     });
     return this.interpret(response, idempotencyKey);
   }

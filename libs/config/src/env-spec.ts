@@ -251,6 +251,37 @@ export const ENV_VARS = [
     default: '',
   },
   {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    section: 'telemetry',
+    description:
+      'OTLP/HTTP collector base URL for traces (spans go to `<url>/v1/traces`, JSON), for example `http://tempo:4318`. Empty: tracing is off and no tracing SDK is loaded.',
+    schema: z.union([z.literal(''), url(['http:', 'https:'])]),
+    default: '',
+    example: 'http://127.0.0.1:4318',
+  },
+  {
+    name: 'OTEL_SERVICE_NAME',
+    section: 'telemetry',
+    description: 'The `service.name` of exported spans (defaults to SERVICE_NAME, else herald-<role>).',
+    schema: z.string().max(64),
+    default: '',
+  },
+  {
+    name: 'OTEL_TRACES_SAMPLER_ARG',
+    section: 'telemetry',
+    description:
+      'Share of new traces recorded, 0 to 1 (parent-based: a request that arrives with a sampled `traceparent` is always recorded).',
+    schema: z.coerce.number().min(0).max(1),
+    default: '1',
+  },
+  {
+    name: 'OTEL_BSP_SCHEDULE_DELAY',
+    section: 'telemetry',
+    description: 'Milliseconds between span exports (spans are batched in memory meanwhile).',
+    schema: positiveInt.max(60_000),
+    default: '5000',
+  },
+  {
     name: 'READY_TIMEOUT_MS',
     section: 'telemetry',
     description: 'How long each readiness check (database, redis) may take before it counts as down.',

@@ -50,6 +50,7 @@ export interface HeraldConfig {
     heartbeatIntervalMs: number;
     heartbeatMaxAgeMs: number;
     readyRequireWorkers: boolean;
+    tracing: TracingConfig;
   }>;
   readonly queues: Readonly<{
     concurrency: QueueConcurrency;
@@ -168,6 +169,7 @@ export function loadConfig(
       heartbeatIntervalMs: v.WORKER_HEARTBEAT_INTERVAL_MS,
       heartbeatMaxAgeMs: v.WORKER_HEARTBEAT_MAX_AGE_MS,
       readyRequireWorkers: v.READY_REQUIRE_WORKERS,
+      tracing: tracingFrom(v),
     },
     queues: {
       concurrency: {
@@ -269,6 +271,52 @@ export function loadDatabaseConfig(env: Environment = process.env): HeraldConfig
     statementTimeoutMs: values.DATABASE_STATEMENT_TIMEOUT_MS as number,
     idleInTransactionTimeoutMs: values.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS as number,
   };
+}
+
+/** OpenTelemetry tracing; `endpoint` empty means off. */
+export type TracingConfig = Readonly<{
+  endpoint: string;
+  serviceName: string;
+  sampleRatio: number;
+  exportDelayMs: number;
+}>;
+
+const TRACING_VARIABLES = new Set([
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_BSP_SCHEDULE_DELAY',
+]);
+
+function tracingFrom(
+  v: Pick<
+    Parsed,
+    | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+    | 'OTEL_SERVICE_NAME'
+    | 'OTEL_TRACES_SAMPLER_ARG'
+    | 'OTEL_BSP_SCHEDULE_DELAY'
+  >,
+): TracingConfig {
+  return {
+    endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
+    serviceName: v.OTEL_SERVICE_NAME,
+    sampleRatio: v.OTEL_TRACES_SAMPLER_ARG,
+    exportDelayMs: v.OTEL_BSP_SCHEDULE_DELAY,
+  };
+}
+
+/**
+ * Only the tracing variables: read before anything else loads (instrumentation must hook
+ * http, pg and ioredis before they are required). Invalid values are reported by the full
+ * config load a moment later; here they just leave tracing off.
+ */
+export function loadTracingConfig(env: Environment = process.env): TracingConfig | undefined {
+  const { values, problems } = parseVariables(
+    (ENV_VARS as readonly EnvVar[]).filter((v) => TRACING_VARIABLES.has(v.name)),
+    env,
+  );
+  if (problems.length > 0) return undefined;
+  return tracingFrom(values as Parsed);
 }
 
 /** Validates each variable on its own so one run reports every problem, not just the first. */

@@ -3,11 +3,13 @@ export {
   ConfigError,
   loadConfig,
   loadDatabaseConfig,
+  loadTracingConfig,
   sizeInBytes,
   type Environment,
   type HeraldConfig,
   type QueueConcurrency,
   type Role,
+  type TracingConfig,
 } from './herald-config';
 export { ENV_VARS, SECTION_TITLES, type EnvVar, type ConfigSection } from './env-spec';
 export { renderConfigurationMarkdown, renderEnvExample } from './docs';

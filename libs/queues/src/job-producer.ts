@@ -1,7 +1,13 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HeraldLogger, HeraldMetrics, RequestContext } from '@herald/telemetry';
+import {
+  currentTraceparent,
+  HeraldLogger,
+  HeraldMetrics,
+  RequestContext,
+  type TraceContext,
+} from '@herald/telemetry';
 import type { Job, Queue } from 'bullmq';
 import { JOBS, QUEUE_NAMES, type JobEnvelope, type JobName, type JobPayloads, type QueueName } from './jobs';
 
@@ -32,8 +38,7 @@ export class JobProducer implements OnModuleInit {
   /** Adds the job with its deterministic id: adding the same logical job again is a no-op. */
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<Job<JobEnvelope<N>>> {
     const definition = JOBS[name];
-    const { request_id, tenant_id } = RequestContext.current();
-    const envelope: JobEnvelope<N> = { payload, trace: { request_id, tenant_id } };
+    const envelope: JobEnvelope<N> = { payload, trace: carriedTrace() };
     const queue = this.queue(definition.queue) as Queue<JobEnvelope<N>>;
     return queue.add(name, envelope, { ...definition.options, jobId: definition.jobId(payload) });
   }
@@ -49,12 +54,12 @@ export class JobProducer implements OnModuleInit {
   ): Promise<void> {
     if (payloads.length === 0) return;
     const definition = JOBS[name];
-    const { request_id, tenant_id } = RequestContext.current();
+    const trace = carriedTrace();
     const queue = this.queue(definition.queue) as Queue<JobEnvelope<N>>;
     await queue.addBulk(
       payloads.map((payload) => ({
         name,
-        data: { payload, trace: { request_id, tenant_id } },
+        data: { payload, trace },
         opts: {
           ...definition.options,
           jobId: definition.jobId(payload),
@@ -69,4 +74,10 @@ export class JobProducer implements OnModuleInit {
     if (!queue) throw new Error(`unknown queue ${name}`);
     return queue;
   }
+}
+
+/** What a job carries of its producer: the request id, the tenant and the span that enqueued it. */
+function carriedTrace(): TraceContext {
+  const { request_id, tenant_id } = RequestContext.current();
+  return { request_id, tenant_id, traceparent: currentTraceparent() };
 }

@@ -50,7 +50,10 @@ export interface JobPayloads {
 }
 export type JobName = keyof JobPayloads;
 
-/** What is stored in Redis: the payload plus the trace context that joins worker logs to the api's. */
+/**
+ * What is stored in Redis: the payload plus the trace context that joins worker logs to the
+ * api's (`trace.traceparent`, W3C, continues the producer's trace in the worker's job span).
+ */
 export interface JobEnvelope<N extends JobName = JobName> {
   payload: JobPayloads[N];
   trace: TraceContext;

@@ -1,7 +1,7 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { HeraldLogger, HeraldMetrics, RequestContext } from '@herald/telemetry';
+import { HeraldLogger, HeraldMetrics, inJobContext } from '@herald/telemetry';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { JobHandlerRegistry } from './job-handler.registry';
 import type { JobEnvelope, QueueName } from './jobs';
@@ -70,7 +70,8 @@ export abstract class QueueProcessor
     const handler = this.registry.get(job.name);
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     const trace = { ...(job.data.trace ?? {}), job_id: job.id, queue: job.queueName };
-    return RequestContext.run(trace, async () => {
+    // The job's span continues the producer's trace (the `traceparent` carried in the job data).
+    return inJobContext(trace, jobSpan(job), async () => {
       const stop = this.metrics.jobDuration.startTimer({ queue: job.queueName, job: job.name });
       this.metrics.jobsActive.inc({ queue: job.queueName });
       this.logger.debug({ job: job.name, attempt: job.attemptsMade + 1 }, 'job started');
@@ -138,4 +139,19 @@ export abstract class QueueProcessor
       await closed;
     }
   }
+}
+
+/** The consumer span of one job: `<queue> process <job>`, with the messaging attributes. */
+function jobSpan(job: Job<JobEnvelope>): { name: string; attributes: Record<string, string | number> } {
+  return {
+    name: `${job.queueName} process ${job.name}`,
+    attributes: {
+      'messaging.system': 'bullmq',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': job.queueName,
+      'messaging.message.id': job.id ?? '',
+      'herald.job.name': job.name,
+      'herald.job.attempt': job.attemptsMade + 1,
+    },
+  };
 }

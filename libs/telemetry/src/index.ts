@@ -1,9 +1,19 @@
+// First: loading it hooks the instrumentations before http, pg and ioredis are required.
+export { startTracing, stopTracing } from './tracing';
+export {
+  activeTraceIds,
+  currentTraceparent,
+  inClientSpan,
+  inJobContext,
+  inJobSpan,
+  traceHeaders,
+} from './tracing-spans';
 export { HealthController } from './health.controller';
 export { httpMetrics, publicListenerOnly, requestContext } from './http-middleware';
 export { strictHttpAdapter } from './http-adapter';
 export { answerClientErrors } from './client-errors';
 export { MetricsController } from './metrics.controller';
-export { REDACT_PATHS, serviceName } from './logging';
+export { logCorrelation, REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
 export { SCRAPE_READ_DEADLINE_MS, withinScrapeDeadline } from './scrape-deadline';
 export { accountSeries, type AccountSeries, type LiveAccounts } from './account-series';

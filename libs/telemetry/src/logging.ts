@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import type { DynamicModule } from '@nestjs/common';
 import { RequestContext } from './request-context';
+import { activeTraceIds } from './tracing-spans';
 
 /** Everything that may carry a credential, wherever it appears in a log object. */
 export const REDACT_PATHS = [
@@ -54,10 +55,7 @@ function loggerParams(config: HeraldConfig): Params {
       messageKey: 'msg',
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       formatters: { level: (label) => ({ level: label }) },
-      mixin: () => {
-        const { request_id, job_id, queue, tenant_id } = RequestContext.current();
-        return { request_id, job_id, queue, tenant_id };
-      },
+      mixin: logCorrelation,
       // The request id middleware runs first and sets req.id; pino-http reuses it.
       genReqId: (req: IncomingMessage) =>
         (req as IncomingMessage & { id?: string }).id ?? RequestContext.current().request_id ?? '',
@@ -89,6 +87,17 @@ function loggerParams(config: HeraldConfig): Params {
     forRoutes: ['*path'],
   };
 }
+
+/** The fields that join a log line to its request, job and trace. */
+export function logCorrelation(): Record<string, string | undefined> {
+  const { request_id, job_id, queue, tenant_id, traceparent } = RequestContext.current();
+  const ids = activeTraceIds();
+  // No span here (tracing off in this process): the trace the job was enqueued in still joins the lines.
+  const trace_id = ids?.trace_id ?? TRACEPARENT.exec(traceparent ?? '')?.[1];
+  return { request_id, job_id, queue, tenant_id, trace_id, span_id: ids?.span_id };
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 function isProbe(url: string | undefined): boolean {
   return url === '/health' || url === '/ready' || url === '/metrics';

@@ -7,6 +7,8 @@ export interface TraceContext {
   job_id?: string;
   queue?: string;
   tenant_id?: string;
+  /** W3C `traceparent` of the span that enqueued the job: the worker's job span continues it. */
+  traceparent?: string;
 }
 
 const storage = new AsyncLocalStorage<TraceContext>();

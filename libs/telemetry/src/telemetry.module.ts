@@ -9,6 +9,7 @@ import { HeraldMetrics } from './metrics';
 import { MetricsController } from './metrics.controller';
 import { ReadinessService } from './readiness.service';
 import { ListenerGuard, RouteDeclarationCheck, ServerPorts } from './routes';
+import { TracingShutdown } from './tracing-shutdown';
 
 const LOGGER = loggerModule();
 
@@ -34,6 +35,7 @@ const LOGGER = loggerModule();
     HeraldLogger,
     ServerPorts,
     RouteDeclarationCheck,
+    TracingShutdown,
     // The first guard of every app: a route is served only on the listener its access allows.
     { provide: APP_GUARD, useClass: ListenerGuard },
   ],

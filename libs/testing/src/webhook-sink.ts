@@ -5,6 +5,8 @@ export interface SinkDelivery {
   key: string;
   body: Record<string, unknown>;
   receivedAt: number;
+  /** The W3C `traceparent` header the request carried, if any. */
+  traceparent?: string;
 }
 
 export type SinkBehaviour =
@@ -100,6 +102,7 @@ export class WebhookSink {
       key,
       body: JSON.parse(raw) as Record<string, unknown>,
       receivedAt: Date.now(),
+      ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
     });
     this.acceptedAnswers.set(key, (this.acceptedAnswers.get(key) ?? 0) + 1);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `msg-${key}` }));
