@@ -104,6 +104,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [LIB_INDEX_ONLY, NO_APP_INTERNALS] }] },
   },
   {
+    // The console runs in the browser.
+    files: ['apps/console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Where reading the environment is the point: the config lib, the test harness, scripts and tests.
     files: [
       'libs/config/**',

@@ -13,8 +13,8 @@ export class ApiProblem extends Error {
   constructor(
     readonly status: number,
     readonly problem: ProblemBody | undefined,
-    readonly method = '',
-    readonly path = '',
+    readonly method: string | undefined = undefined,
+    readonly path: string | undefined = undefined,
   ) {
     const what = problem?.detail ?? problem?.title ?? `answered ${status}`;
     super(method ? `${method} ${path} answered ${status}: ${what}` : what);
@@ -35,8 +35,8 @@ function isProblem(value: unknown): value is ProblemBody {
 export interface CallResult<T> {
   data?: T;
   error?: unknown;
-  request: Request;
-  response: Response;
+  request?: Request;
+  response?: Response;
 }
 
 /**
@@ -45,12 +45,13 @@ export interface CallResult<T> {
  */
 export async function unwrap<T>(call: Promise<CallResult<T>>): Promise<T> {
   const result = await call;
+  // No response: the request never got one (network down, aborted); the client passes on why.
+  if (!result.response) throw result.error instanceof Error ? result.error : new Error(String(result.error));
   if (result.response.ok) return result.data as T;
-  const url = new URL(result.request.url);
   throw new ApiProblem(
     result.response.status,
     isProblem(result.error) ? result.error : undefined,
-    result.request.method,
-    url.pathname,
+    result.request?.method,
+    result.request ? new URL(result.request.url).pathname : undefined,
   );
 }

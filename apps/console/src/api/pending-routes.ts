@@ -1,0 +1,77 @@
+import { unwrap, type Run } from '@herald/api-client';
+import { client } from './client';
+
+/*
+ * Read routes the console needs that the api's OpenAPI document does not describe yet (issue
+ * #13's api half adds them). They go through the same generated client; once the routes land,
+ * `npm run client:generate` gives typed functions and these move to them.
+ */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface TenantSummary {
+  id: string;
+  name: string;
+  time_zone: string;
+  created_at: string;
+}
+
+export interface WorkerHeartbeat {
+  id: string;
+  role?: string;
+  host?: string;
+  pid?: number;
+  last_seen_at: string;
+  queues?: string[];
+}
+
+export interface RunDelivery {
+  id: string;
+  contact_id: string;
+  email?: string | null;
+  status: string;
+  last_error: string | null;
+  reason?: string | null;
+  attempts: number;
+  updated_at: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  summary?: string;
+  detail?: string | null;
+  status?: string;
+  reason?: string | null;
+}
+
+export const listRuns = (query: { status?: string; campaign_id?: string; limit?: string }) =>
+  unwrap(client.get<{ 200: Page<Run> }>({ url: '/v1/runs', query }));
+
+export const listTenants = () =>
+  unwrap(client.get<{ 200: Page<TenantSummary> }>({ url: '/v1/admin/tenants' }));
+
+export const listWorkers = () =>
+  unwrap(client.get<{ 200: Page<WorkerHeartbeat> }>({ url: '/v1/admin/workers' }));
+
+export const runDeliveries = (id: string, status?: string) =>
+  unwrap(
+    client.get<{ 200: Page<RunDelivery> }>({
+      url: '/v1/runs/{id}/deliveries',
+      path: { id },
+      query: status ? { status } : {},
+    }),
+  );
+
+export const contactTimeline = (id: string) =>
+  unwrap(client.get<{ 200: Page<TimelineEntry> }>({ url: '/v1/contacts/{id}/timeline', path: { id } }));
+
+export const setSenderPaused = (id: string, paused: boolean) =>
+  unwrap(
+    client.post<{ 200: unknown }>({
+      url: `/v1/sender-accounts/{id}/${paused ? 'pause' : 'resume'}`,
+      path: { id },
+    }),
+  );
