@@ -30,6 +30,12 @@ import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
 import { RouteTable } from './http/route-table';
+import { KeySignIn } from './sessions/key-sign-in';
+import { SessionAuthentication } from './sessions/session-authentication';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsRepository } from './sessions/sessions.repository';
+import { SessionsService } from './sessions/sessions.service';
+import { SignInLinkController } from './sessions/sign-in-link.controller';
 import { InternalController } from './system/internal.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
@@ -64,6 +70,8 @@ import { TenantsController } from './tenants/tenants.controller';
     EventsController,
     AdminController,
     DeliveriesController,
+    SessionsController,
+    SignInLinkController,
   ],
   providers: [
     AuthThrottle,
@@ -71,6 +79,10 @@ import { TenantsController } from './tenants/tenants.controller';
     IdempotencyService,
     ImportConcurrency,
     RouteTable,
+    KeySignIn,
+    SessionAuthentication,
+    SessionsRepository,
+    SessionsService,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

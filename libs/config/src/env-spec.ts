@@ -518,6 +518,45 @@ export const ENV_VARS = [
     schema: positiveInt.max(1000),
     default: '2',
   },
+  {
+    name: 'SESSION_COOKIE_SECURE',
+    section: 'api',
+    description:
+      'Whether the console session cookie (`herald_session`) carries `Secure` (sent over HTTPS only). `auto`: yes unless NODE_ENV is development or test (plain http on loopback). Behind TLS-terminating proxies keep it on.',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+  },
+  {
+    name: 'SESSION_IDLE_TIMEOUT_SECONDS',
+    section: 'api',
+    description:
+      'A console session ends after this long without a request (it is then refused and must sign in again).',
+    schema: positiveInt.min(60).max(7 * 24 * 3600),
+    default: '28800',
+  },
+  {
+    name: 'SESSION_MAX_AGE_SECONDS',
+    section: 'api',
+    description: 'A console session ends this long after sign-in, however active it is.',
+    schema: positiveInt.min(60).max(30 * 24 * 3600),
+    default: '86400',
+  },
+  {
+    name: 'SIGN_IN_LINK_TTL_SECONDS',
+    section: 'api',
+    description:
+      'How long a one-time console sign-in link (`/console/sign-in?token=…`, from `POST /v1/sessions/links` or `herald sessions link`) stays valid; it works once.',
+    schema: positiveInt.min(10).max(24 * 3600),
+    default: '900',
+  },
+  {
+    name: 'CONSOLE_DIST_DIR',
+    section: 'api',
+    description:
+      'Where the built console (`apps/console`, built by `npm run build`) is, served at `/console`; relative paths are from the working directory. Missing: `/console` answers 503 saying how to build it.',
+    schema: z.string().min(1),
+    default: 'dist/apps/console',
+  },
 ] as const satisfies readonly EnvVar[];
 
 /** One entry of a `trust proxy` list: an address, a CIDR range, or a range name proxy-addr knows. */

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { ENV_VARS, type EnvVar } from './env-spec';
 import { KeyRing, KeyRingError, pepperRing, type PepperRing } from './key-ring';
 import { Secret } from './secret';
@@ -83,6 +84,15 @@ export interface HeraldConfig {
     importConcurrencyPerTenant: number;
     /** Arrays and objects nested deeper than this in a JSON body or import row are refused. */
     jsonMaxDepth: number;
+    /** Console sessions (cookie sign-in) and one-time sign-in links. */
+    sessions: Readonly<{
+      cookieSecure: boolean;
+      idleTimeoutSeconds: number;
+      maxAgeSeconds: number;
+      signInLinkTtlSeconds: number;
+    }>;
+    /** The built console's directory (absolute). */
+    consoleDir: string;
   }>;
 }
 
@@ -188,6 +198,16 @@ export function loadConfig(
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
       importConcurrencyPerTenant: v.API_IMPORT_CONCURRENCY_PER_TENANT,
       jsonMaxDepth: v.API_JSON_MAX_DEPTH,
+      sessions: {
+        cookieSecure:
+          v.SESSION_COOKIE_SECURE === 'auto'
+            ? v.NODE_ENV !== 'development' && v.NODE_ENV !== 'test'
+            : v.SESSION_COOKIE_SECURE === 'true',
+        idleTimeoutSeconds: v.SESSION_IDLE_TIMEOUT_SECONDS,
+        maxAgeSeconds: v.SESSION_MAX_AGE_SECONDS,
+        signInLinkTtlSeconds: v.SIGN_IN_LINK_TTL_SECONDS,
+      },
+      consoleDir: resolvePath(v.CONSOLE_DIST_DIR),
     },
   };
 }

@@ -16,6 +16,8 @@ function allowed(access: string, caller: Caller): string {
   switch (access) {
     case 'probe':
       return '✓';
+    case 'public':
+      return 'own credential';
     case 'platform':
       return caller === 'platform admin key' ? '✓' : '—';
     case 'operator':

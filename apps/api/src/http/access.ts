@@ -29,7 +29,8 @@ export class AccessGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const access = routeAccessOf(this.reflector, context);
-    if (access === 'probe' || access === 'ops') return true;
+    // `public`: the handler checks the credential it is given (console sign-in).
+    if (access === 'probe' || access === 'ops' || access === 'public') return true;
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     if (!principal) throw ProblemException.of('unauthorized', 'An API key is required.');
     if (principal.kind === 'tenant') RequestContext.assign({ tenant_id: principal.tenantId });

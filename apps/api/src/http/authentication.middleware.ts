@@ -5,6 +5,8 @@ import { RequestContext, ServerPorts } from '@herald/telemetry';
 import type { NextFunction, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { SessionAuthentication } from '../sessions/session-authentication';
+import { isKeySignIn } from '../sessions/session-cookie';
 import type { AuthenticatedRequest } from './access';
 import { AuthThrottle, lockoutProblem, type AuthAttempt, type Lockout } from './auth-throttle';
 import { ProblemException } from './problem';
@@ -17,6 +19,8 @@ const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="herald"' };
  * client cannot make the api parse anything; 401 for missing, malformed, unknown or revoked keys.
  * Failures count against the client's address and the key's prefix (AuthThrottle): past the
  * limit, 429 before the key is looked at.
+ * The console: with no key but a `herald_session` cookie, the session stands in for its key
+ * (SessionAuthentication); `POST /v1/sessions` carries its key in the body and checks it itself.
  */
 @Injectable()
 export class AuthenticationMiddleware implements NestMiddleware {
@@ -28,6 +32,7 @@ export class AuthenticationMiddleware implements NestMiddleware {
     private readonly ports: ServerPorts,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly logger: PinoLogger,
+    private readonly sessions: SessionAuthentication,
   ) {
     this.adminDigest = digest(config.security.adminKey.reveal());
   }
@@ -39,7 +44,17 @@ export class AuthenticationMiddleware implements NestMiddleware {
       next();
       return;
     }
+    if (isKeySignIn(req)) {
+      next();
+      return;
+    }
     const presented = presentedCredential(req);
+    const cookie = presented === undefined ? this.sessions.cookieOf(req) : undefined;
+    if (cookie !== undefined) {
+      await this.sessions.admit(req, cookie);
+      next();
+      return;
+    }
     const attempt = this.throttle.attemptOf(req, presented);
     if (presented === undefined) {
       await this.refuseIfLocked(attempt);

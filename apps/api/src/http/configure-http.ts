@@ -3,12 +3,13 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { HeraldConfig } from '@herald/config';
 import { publicListenerOnly, ServerPorts } from '@herald/telemetry';
 import helmet from 'helmet';
+import { CONSOLE_PATH, consoleStatic } from '../console-static/console-static';
 import { BULL_BOARD_PATH } from '../engine/bull-board';
 import { buildOpenApiDocument } from './openapi';
 
 /**
- * Public-port concerns: security headers, the CORS allowlist and the OpenAPI docs (/docs,
- * /docs-json). Authentication, rate limits and bodies are the ApiModule's /v1 middleware.
+ * Public-port concerns: security headers, the CORS allowlist, the OpenAPI docs (/docs,
+ * /docs-json) and the console's static files (/console). Authentication, rate limits and bodies are the ApiModule's /v1 middleware.
  */
 export function configureHttp(app: NestExpressApplication, config: HeraldConfig): void {
   app.use(helmet({ contentSecurityPolicy: false }));
@@ -39,7 +40,9 @@ export function configureHttp(app: NestExpressApplication, config: HeraldConfig)
   app.set('etag', false);
   // Mounted outside Nest's routes, so declared here: public listener only (404 on the ops port).
   const publicOnly = publicListenerOnly(app.get(ServerPorts));
-  app.use(['/docs', '/docs-json', BULL_BOARD_PATH], publicOnly);
+  app.use(['/docs', '/docs-json', BULL_BOARD_PATH, CONSOLE_PATH], publicOnly);
+  // The built console at /console (and `/` → /console/); its own CSP. Public listener only.
+  app.use(consoleStatic(config, app.get(ServerPorts)));
   const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -195,6 +195,7 @@ export function buildOpenApiDocument(app: INestApplication, config: HeraldConfig
           'Tenant keys have scopes `read`, `write` and `admin` (each includes the ones before it); the platform admin key creates tenants.',
           'Errors are RFC 9457 `application/problem+json`. Lists answer `{data, next_cursor}`: pass `next_cursor` back as `cursor`.',
           'POSTs that create accept `Idempotency-Key`: a retry with the same key and body replays the first response.',
+          'The console signs in once (`POST /v1/sessions` with a key) and then sends the `herald_session` cookie instead of a key; a write made with the cookie must carry `X-CSRF-Token` (from the sign-in answer or `GET /v1/sessions/current`).',
         ].join('\n\n'),
       )
       .setVersion(config.app.version)
@@ -319,7 +320,7 @@ function operationFor(
     description: `${doc.description}\n\n**Access:** ${accessText(doc.access)}`,
     tags: [doc.tag],
     'x-herald-access': doc.access,
-    security: [{ bearer: [] }, { 'api-key': [] }],
+    security: doc.access === 'public' ? [] : [{ bearer: [] }, { 'api-key': [] }],
     parameters,
     responses,
   };
@@ -346,6 +347,8 @@ function operationFor(
 }
 
 function accessText(access: Access): string {
+  if (access === 'public')
+    return 'no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).';
   if (access === 'platform') return 'the platform admin key (HERALD_ADMIN_KEY).';
   if (access === 'operator')
     return 'a tenant key with the `admin` scope (what concerns its own tenant), or the platform admin key (the whole fleet).';

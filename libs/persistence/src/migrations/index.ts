@@ -7,6 +7,7 @@ import { Schedules1763870000000 } from './1763870000000-Schedules';
 import { RunProgress1763880000000 } from './1763880000000-RunProgress';
 import { ContactImportStaging1763890000000 } from './1763890000000-ContactImportStaging';
 import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes';
+import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   RunProgress1763880000000,
   ContactImportStaging1763890000000,
   DeliveryOutcomes1763900000000,
+  ConsoleSessions1763915000000,
 ];

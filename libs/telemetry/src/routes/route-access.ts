@@ -9,9 +9,11 @@ import type { Reflector } from '@nestjs/core';
  * - `ops`: operators' scrape and internal endpoints; the ops listener only, no key;
  * - `platform`: the platform admin key only;
  * - `operator`: a tenant key with the admin scope (its own tenant) or the platform admin key;
- * - `read` | `write` | `admin`: a tenant key with at least this scope.
+ * - `read` | `write` | `admin`: a tenant key with at least this scope;
+ * - `public`: the public listener, no key asked before the handler: the handler checks the
+ *   credential it is given (console sign-in: a key in the body, a one-time link) or the session.
  */
-export type RouteAccess = 'probe' | 'ops' | 'platform' | 'operator' | 'read' | 'write' | 'admin';
+export type RouteAccess = 'probe' | 'ops' | 'platform' | 'operator' | 'read' | 'write' | 'admin' | 'public';
 
 export const ROUTE_ACCESS_VALUES: readonly RouteAccess[] = [
   'probe',
@@ -21,6 +23,7 @@ export const ROUTE_ACCESS_VALUES: readonly RouteAccess[] = [
   'read',
   'write',
   'admin',
+  'public',
 ];
 
 export const ROUTE_ACCESS = 'herald:route-access';
