@@ -1,23 +1,19 @@
-import { ApiProblem, unwrap } from '@herald/api-client';
+import {
+  ApiProblem,
+  sessionsCreate,
+  sessionsCurrent,
+  sessionsDelete,
+  unwrap,
+  type ConsoleSession as ApiSession,
+} from '@herald/api-client';
 import { client, setCsrfToken } from './client';
 
-/** What the api says a console session is (ConsoleSession in the OpenAPI document). */
-export interface ConsoleSession {
-  tenant_id: string | null;
-  scopes: ('read' | 'write' | 'admin')[];
-  expires_at: string;
-  csrf_token: string;
-  /** The tenant's IANA zone, when the api reports it; times are shown in it. */
-  time_zone?: string | null;
-}
-
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+/** The cookie's session; `time_zone` (the tenant's zone), when the api reports it, is where times are shown. */
+export type ConsoleSession = ApiSession & { time_zone?: string | null };
 
 /** Exchanges a pasted key for the session cookie; the key is sent once and kept nowhere. */
 export async function signIn(key: string): Promise<ConsoleSession> {
-  const session = await unwrap(
-    client.post<{ 201: ConsoleSession }>({ url: '/v1/sessions', body: { key }, headers: JSON_HEADERS }),
-  );
+  const session: ConsoleSession = await unwrap(sessionsCreate({ client, body: { key } }));
   setCsrfToken(session.csrf_token);
   return session;
 }
@@ -25,7 +21,7 @@ export async function signIn(key: string): Promise<ConsoleSession> {
 /** The cookie's session, or null when there is none (401). */
 export async function currentSession(): Promise<ConsoleSession | null> {
   try {
-    const session = await unwrap(client.get<{ 200: ConsoleSession }>({ url: '/v1/sessions/current' }));
+    const session: ConsoleSession = await unwrap(sessionsCurrent({ client }));
     setCsrfToken(session.csrf_token);
     return session;
   } catch (error) {
@@ -35,6 +31,6 @@ export async function currentSession(): Promise<ConsoleSession | null> {
 }
 
 export async function signOut(): Promise<void> {
-  await unwrap(client.delete<{ 204: void }>({ url: '/v1/sessions/current' }));
+  await unwrap(sessionsDelete({ client }));
   setCsrfToken(null);
 }

@@ -111,6 +111,20 @@ import type {
   SenderAccountsQuotaData,
   SenderAccountsQuotaErrors,
   SenderAccountsQuotaResponses,
+  SessionsCreateData,
+  SessionsCreateErrors,
+  SessionsCreateLinkData,
+  SessionsCreateLinkErrors,
+  SessionsCreateLinkResponses,
+  SessionsCreateResponses,
+  SessionsCurrentData,
+  SessionsCurrentErrors,
+  SessionsCurrentResponses,
+  SessionsDeleteData,
+  SessionsDeleteErrors,
+  SessionsDeleteResponses,
+  SessionsSignInWithLinkData,
+  SessionsSignInWithLinkErrors,
   SuppressionsCreateData,
   SuppressionsCreateErrors,
   SuppressionsCreateResponses,
@@ -1035,4 +1049,87 @@ export const deliveriesClose = <ThrowOnError extends boolean = false>(
       'Content-Type': 'application/json',
       ...options.headers,
     },
+  });
+
+/**
+ * Sign in to the console
+ *
+ * Exchanges a key (sent once, in the body) for a `herald_session` cookie (HttpOnly, SameSite=Strict, Secure outside dev) that acts with exactly that key’s scopes — the platform admin key: the platform view. The session ends after SESSION_IDLE_TIMEOUT_SECONDS unused, SESSION_MAX_AGE_SECONDS after sign-in, when its key is revoked, or on sign-out. A wrong key counts as a failed authentication (the same lockout as keys in headers).
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const sessionsCreate = <ThrowOnError extends boolean = false>(
+  options: Options<SessionsCreateData, ThrowOnError>,
+): RequestResult<SessionsCreateResponses, SessionsCreateErrors, ThrowOnError> =>
+  (options.client ?? client).post<SessionsCreateResponses, SessionsCreateErrors, ThrowOnError>({
+    url: '/v1/sessions',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Sign out of the console
+ *
+ * Ends the session at once (server side) and clears the cookie. Needs `X-CSRF-Token`.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const sessionsDelete = <ThrowOnError extends boolean = false>(
+  options?: Options<SessionsDeleteData, ThrowOnError>,
+): RequestResult<SessionsDeleteResponses, SessionsDeleteErrors, ThrowOnError> =>
+  (options?.client ?? client).delete<SessionsDeleteResponses, SessionsDeleteErrors, ThrowOnError>({
+    url: '/v1/sessions/current',
+    ...options,
+  });
+
+/**
+ * The current console session
+ *
+ * Who the session cookie signs in as, and its CSRF token (the console calls this on load). 401 without a live session — a request made with a key has none.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const sessionsCurrent = <ThrowOnError extends boolean = false>(
+  options?: Options<SessionsCurrentData, ThrowOnError>,
+): RequestResult<SessionsCurrentResponses, SessionsCurrentErrors, ThrowOnError> =>
+  (options?.client ?? client).get<SessionsCurrentResponses, SessionsCurrentErrors, ThrowOnError>({
+    url: '/v1/sessions/current',
+    ...options,
+  });
+
+/**
+ * Mint a one-time console sign-in link
+ *
+ * A link (`/console/sign-in?token=…`) that signs one browser in once, within SIGN_IN_LINK_TTL_SECONDS, as the key that minted it (a tenant admin key: that key; the platform admin key: the platform view). Only its hash is stored. Made with a key, never with a console session (a session cannot extend itself).
+ *
+ * **Access:** a tenant key with the `admin` scope (what concerns its own tenant), or the platform admin key (the whole fleet).
+ */
+export const sessionsCreateLink = <ThrowOnError extends boolean = false>(
+  options?: Options<SessionsCreateLinkData, ThrowOnError>,
+): RequestResult<SessionsCreateLinkResponses, SessionsCreateLinkErrors, ThrowOnError> =>
+  (options?.client ?? client).post<SessionsCreateLinkResponses, SessionsCreateLinkErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sessions/links',
+    ...options,
+  });
+
+/**
+ * Sign in with a one-time link
+ *
+ * Uses the link’s token (once: a second use, or one after its expiry, is refused), sets the session cookie and redirects (303) to `/console/`.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const sessionsSignInWithLink = <ThrowOnError extends boolean = false>(
+  options: Options<SessionsSignInWithLinkData, ThrowOnError>,
+): RequestResult<unknown, SessionsSignInWithLinkErrors, ThrowOnError> =>
+  (options.client ?? client).get<unknown, SessionsSignInWithLinkErrors, ThrowOnError>({
+    url: '/console/sign-in',
+    ...options,
   });

@@ -852,6 +852,33 @@ export type QuotaUsage = {
   }>;
 };
 
+export type ConsoleSession = {
+  /**
+   * The tenant; null for the platform view (admin key).
+   */
+  tenant_id: string | null;
+  /**
+   * The scopes of the key the session came from; empty for the platform view.
+   */
+  scopes: Array<'read' | 'write' | 'admin'>;
+  /**
+   * When the session ends unless used again (idle timeout), never later than its absolute end.
+   */
+  expires_at: string;
+  /**
+   * Send as `X-CSRF-Token` with every write made with the session cookie.
+   */
+  csrf_token: string;
+};
+
+export type ConsoleSignInLink = {
+  /**
+   * Open it once in a browser: it signs in and goes to /console/.
+   */
+  url: string;
+  expires_at: string;
+};
+
 export type SystemPing = {
   id: string;
   request_id: string;
@@ -3792,3 +3819,233 @@ export type DeliveriesCloseResponses = {
 };
 
 export type DeliveriesCloseResponse = DeliveriesCloseResponses[keyof DeliveriesCloseResponses];
+
+export type SessionsCreateData = {
+  body: {
+    /**
+     * A tenant API key (its session acts with its scopes) or the platform admin key (the platform view).
+     */
+    key: string;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/sessions';
+};
+
+export type SessionsCreateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type SessionsCreateError = SessionsCreateErrors[keyof SessionsCreateErrors];
+
+export type SessionsCreateResponses = {
+  /**
+   * Signed in; the cookie is set.
+   */
+  201: ConsoleSession;
+};
+
+export type SessionsCreateResponse = SessionsCreateResponses[keyof SessionsCreateResponses];
+
+export type SessionsDeleteData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/sessions/current';
+};
+
+export type SessionsDeleteErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SessionsDeleteError = SessionsDeleteErrors[keyof SessionsDeleteErrors];
+
+export type SessionsDeleteResponses = {
+  /**
+   * Signed out.
+   */
+  204: void;
+};
+
+export type SessionsDeleteResponse = SessionsDeleteResponses[keyof SessionsDeleteResponses];
+
+export type SessionsCurrentData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/sessions/current';
+};
+
+export type SessionsCurrentErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SessionsCurrentError = SessionsCurrentErrors[keyof SessionsCurrentErrors];
+
+export type SessionsCurrentResponses = {
+  /**
+   * The session.
+   */
+  200: ConsoleSession;
+};
+
+export type SessionsCurrentResponse = SessionsCurrentResponses[keyof SessionsCurrentResponses];
+
+export type SessionsCreateLinkData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/sessions/links';
+};
+
+export type SessionsCreateLinkErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SessionsCreateLinkError = SessionsCreateLinkErrors[keyof SessionsCreateLinkErrors];
+
+export type SessionsCreateLinkResponses = {
+  /**
+   * The link: give it to one person.
+   */
+  201: ConsoleSignInLink;
+};
+
+export type SessionsCreateLinkResponse = SessionsCreateLinkResponses[keyof SessionsCreateLinkResponses];
+
+export type SessionsSignInWithLinkData = {
+  body?: never;
+  path?: never;
+  query: {
+    /**
+     * The one-time token of the link.
+     */
+    token: string;
+  };
+  url: '/console/sign-in';
+};
+
+export type SessionsSignInWithLinkErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SessionsSignInWithLinkError = SessionsSignInWithLinkErrors[keyof SessionsSignInWithLinkErrors];
