@@ -65,7 +65,9 @@ export default async function startFleet(): Promise<() => Promise<void>> {
     }
     const api = processes[0]!;
     process.env[FLEET_ENV] = JSON.stringify(await seed(api.publicUrl, sink.url));
-    process.stderr.write(`console fleet ready in ${Math.round(performance.now() - started)} ms at ${api.publicUrl}\n`);
+    process.stderr.write(
+      `console fleet ready in ${Math.round(performance.now() - started)} ms at ${api.publicUrl}\n`,
+    );
     return teardown;
   } catch (error) {
     await teardown();
@@ -76,7 +78,8 @@ export default async function startFleet(): Promise<() => Promise<void>> {
 async function seed(url: string, sinkUrl: string): Promise<Fleet> {
   const call = async <T>(method: string, path: string, key: string, body?: unknown): Promise<T> => {
     const answer = await testing.callApi<T>(url, method, path, key, body);
-    if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status >= 300)
+      throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;
   };
   const admin = testing.TEST_ADMIN_KEY;
@@ -93,7 +96,10 @@ async function seed(url: string, sinkUrl: string): Promise<Fleet> {
       quotas,
       time_zone: 'Europe/Paris',
     });
-  const [main, limited] = [await sender('Newsletter sender', { daily: 1000 }), await sender('Small quota', { hourly: 2 })];
+  const [main, limited] = [
+    await sender('Newsletter sender', { daily: 1000 }),
+    await sender('Small quota', { hourly: 2 }),
+  ];
   await call('POST', '/v1/contacts/import', key, [
     ...Array.from({ length: 12 }, (_, i) => ({
       email: `reader${i}@example.test`,
@@ -101,7 +107,11 @@ async function seed(url: string, sinkUrl: string): Promise<Fleet> {
       last_name: `Reader${i}`,
       tags: ['newsletter'],
     })),
-    ...Array.from({ length: 5 }, (_, i) => ({ email: `vip${i}@example.test`, first_name: `Vip${i}`, tags: ['vip'] })),
+    ...Array.from({ length: 5 }, (_, i) => ({
+      email: `vip${i}@example.test`,
+      first_name: `Vip${i}`,
+      tags: ['vip'],
+    })),
   ]);
 
   const other = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', admin, {
@@ -123,7 +133,9 @@ async function seed(url: string, sinkUrl: string): Promise<Fleet> {
     sender_account_id: otherSender.id,
     steps: [{ subject: 'Hi', body: 'Hello' }],
   });
-  const run = await call<{ id: string }>('POST', `/v1/campaigns/${campaign.id}/runs`, otherKey, { dry_run: true });
+  const run = await call<{ id: string }>('POST', `/v1/campaigns/${campaign.id}/runs`, otherKey, {
+    dry_run: true,
+  });
   return {
     url,
     adminKey: admin,

@@ -48,9 +48,7 @@ function Shell({ session }: { session: ConsoleSession }) {
     { to: '/senders', label: 'Sender accounts', tenant: true },
     { to: '/platform', label: 'Platform', tenant: false },
   ];
-  const visible = nav.filter(
-    (n) => n.tenant !== platform || (n.to === '/platform' && session.scopes.includes('admin')),
-  );
+  const visible = nav.filter((n) => n.tenant !== platform);
   return (
     <ZoneContext.Provider value={zone}>
       <a className="skip" href="#main">

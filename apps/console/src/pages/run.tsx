@@ -42,7 +42,14 @@ export function RunPage({ id }: { id: string }) {
               </Link>{' '}
               · {r.trigger === 'schedule' ? 'scheduled' : 'started by hand'} <Time iso={r.created_at} />
             </p>
-            <RunProgress run={r} />
+            {r.dry_run ? (
+              <p>
+                Status: <strong data-testid="run-status">{words(r.status)}</strong> — a dry run sends nothing;
+                it forecasts who a real run would reach, and when.
+              </p>
+            ) : (
+              <RunProgress run={r} />
+            )}
             {LIVE.has(r.status) && (
               <button
                 type="button"
