@@ -316,6 +316,8 @@ async function main(): Promise<void> {
     : `HERALD_ADMIN_KEY in ${shown(join(DATA, 'dev.env'))}`;
   const metrics = `api http://127.0.0.1:${opsPort}/metrics · worker :${opsPort + 1}/metrics · beat :${opsPort + 2}/metrics`;
   if (!demo) {
+    const platformLink = await signInLink(new ApiClient(base, common.HERALD_ADMIN_KEY ?? ''));
+    say(`  console      ${platformLink}   (one-time sign-in link, platform view)`);
     say(`  API          ${base}/v1   (docs: ${base}/docs)`);
     say(`  readiness    ${base}/ready`);
     say(`  metrics      ${metrics}`);
@@ -364,7 +366,12 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const demoFile = shown(stateFile);
+  const link = await signInLink(api);
   say(color.bold('Where to look'));
+  say(`  console      ${color.bold(link)}`);
+  say(
+    `               (one-time sign-in link for the demo tenant, valid 15 min; a new one: set -a; . ${shown(cliEnv)}; set +a; npm run herald -- sessions link --tenant ${state.tenant!.id})`,
+  );
   say(`  API docs     ${base}/docs   (API ${base}/v1)`);
   say(`  Bull Board   ${base}/admin/queues   (basic auth: any user, the admin key as password)`);
   say(`  metrics      ${metrics}`);
@@ -381,6 +388,16 @@ async function main(): Promise<void> {
   say(`  curl -s -H "Authorization: Bearer $KEY" ${base}/v1/sender-accounts/${state.accounts.smtp}/quota`);
   say(`  ls ${shown(demo.mail.dir)} | tail -3; tail -1 ${shown(demo.webhook.logFile)}`);
   say('Ctrl-C stops everything.');
+}
+
+/** A one-time console sign-in link acting as the client's key (POST /v1/sessions/links); a note when the api cannot mint one. */
+async function signInLink(client: ApiClient): Promise<string> {
+  try {
+    const { body } = await client.call<{ url: string }>('POST', '/v1/sessions/links');
+    return body.url;
+  } catch (error) {
+    return `(no sign-in link: ${(error as Error).message})`;
+  }
 }
 
 main().catch((error: unknown) => {

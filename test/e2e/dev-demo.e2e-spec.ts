@@ -203,6 +203,14 @@ describe('npm run dev (the dev script and its demo)', () => {
     expect(s.completed_at).toBeDefined();
     const key = s.tenant.api_key;
 
+    // The printed console link signs the demo tenant in, once.
+    const link = /http:\/\/127\.0\.0\.1:\d+\/console\/sign-in\?token=[\w-]+/.exec(dev.lines.join('\n'))?.[0];
+    expect(link).toBeDefined();
+    const signedIn = await fetch(link!, { redirect: 'manual' });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie()[0]).toMatch(/^herald_session=hs_/);
+    expect((await fetch(link!, { redirect: 'manual' })).status).toBe(401);
+
     // The broadcast goes through the SMTP sink: one .eml per delivery the ledger counts as sent.
     const broadcast = await completedRun(key, s.runs.broadcast);
     expect(broadcast.counts.sent).toBeGreaterThan(CONTACTS / 2); // the audience is the `newsletter` tag

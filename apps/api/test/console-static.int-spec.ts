@@ -102,6 +102,11 @@ describe('the console served at /console', () => {
     expect(traversal.status).toBe(404);
     const signIn = await get('/console/sign-in');
     expect(signIn.status).toBe(400);
+    for (const path of ['/console/Sign-in', '/console/sign-in/']) {
+      const res = await rawRequest(api.url, 'GET', path);
+      expect(res.status).toBe(404);
+      expect(res.body?.detail).toMatch(/^No route/);
+    }
   });
 
   it('is not served on the ops listener', async () => {

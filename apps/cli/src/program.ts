@@ -9,6 +9,7 @@ import { registerKeyCommands } from './commands/keys.command';
 import { registerMigrateCommands } from './commands/migrate.command';
 import { registerQueueCommands } from './commands/queues.command';
 import { registerRunCommands } from './commands/runs.command';
+import { registerSessionCommands } from './commands/sessions.command';
 import { registerTenantCommands } from './commands/tenants.command';
 import { errorMessage } from './connections';
 import { CliError, EXIT, type ExitCode } from './exit-codes';
@@ -62,6 +63,7 @@ export function buildProgram(run: Run, io: CliIo): Command {
   registerMigrateCommands(program, run);
   registerTenantCommands(program, run);
   registerKeyCommands(program, run);
+  registerSessionCommands(program, run);
   registerContactCommands(program, run);
   registerCampaignCommands(program, run);
   registerRunCommands(program, run);

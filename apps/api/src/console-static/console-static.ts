@@ -77,7 +77,9 @@ export function consoleStatic(config: HeraldConfig, ports: ServerPorts) {
     }
     if (!path.startsWith(`${CONSOLE_PATH}/`)) return next();
     const rest = path.slice(CONSOLE_PATH.length);
-    if (!isCanonical(rest) || rest === '/sign-in' || rest.startsWith('/sign-in/')) return next();
+    // The sign-in route is Nest's; its other spellings (`/Sign-in`, `/sign-in/`) must reach no handler there either.
+    const lower = rest.toLowerCase();
+    if (!isCanonical(rest) || lower === '/sign-in' || lower.startsWith('/sign-in/')) return next();
     CONSOLE_CSP(req, res, (error?: unknown) => {
       if (error) return next(error);
       if (!existsSync(index)) return notBuilt(res, dir);

@@ -17,7 +17,7 @@ function allowed(access: string, caller: Caller): string {
     case 'probe':
       return '✓';
     case 'public':
-      return 'own credential';
+      return '✓';
     case 'platform':
       return caller === 'platform admin key' ? '✓' : '—';
     case 'operator':
