@@ -10,6 +10,8 @@ import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
+import { ContactTimelineController } from './contacts/contact-timeline.controller';
+import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
 import { InteractionsController } from './contacts/interactions.controller';
 import { SuppressionsController } from './contacts/suppressions.controller';
@@ -19,7 +21,9 @@ import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
+import { FleetController } from './engine/fleet.controller';
 import { RunsController } from './engine/runs.controller';
+import { SenderAccountCircuitController } from './engine/sender-account-circuit.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
 import { AccessGuard } from './http/access';
 import { AuthThrottle } from './http/auth-throttle';
@@ -72,6 +76,9 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesController,
     SessionsController,
     SignInLinkController,
+    ContactTimelineController,
+    FleetController,
+    SenderAccountCircuitController,
   ],
   providers: [
     AuthThrottle,
@@ -79,6 +86,7 @@ import { TenantsController } from './tenants/tenants.controller';
     IdempotencyService,
     ImportConcurrency,
     RouteTable,
+    ContactTimelineRepository,
     KeySignIn,
     SessionAuthentication,
     SessionsRepository,
