@@ -2,9 +2,10 @@ import { unwrap, type Run } from '@herald/api-client';
 import { client } from './client';
 
 /*
- * Read routes the console needs that the api's OpenAPI document does not describe yet (issue
- * #13's api half adds them). They go through the same generated client; once the routes land,
- * `npm run client:generate` gives typed functions and these move to them.
+ * Routes the console needs that the api's OpenAPI document does not describe yet (issue #13's
+ * api half adds them). They go through the same generated client; once the routes land,
+ * `npm run client:generate` gives typed functions and these move to them. Until then the page
+ * shows the api's 404 problem ("No route GET …") in its error state.
  */
 export interface Page<T> {
   data: T[];
@@ -18,15 +19,6 @@ export interface TenantSummary {
   created_at: string;
 }
 
-export interface WorkerHeartbeat {
-  id: string;
-  role?: string;
-  host?: string;
-  pid?: number;
-  last_seen_at: string;
-  queues?: string[];
-}
-
 export interface RunDelivery {
   id: string;
   contact_id: string;
@@ -38,23 +30,10 @@ export interface RunDelivery {
   updated_at: string;
 }
 
-export interface TimelineEntry {
-  at: string;
-  kind: string;
-  summary?: string;
-  detail?: string | null;
-  status?: string;
-  reason?: string | null;
-}
-
 export const listRuns = (query: { status?: string; campaign_id?: string; limit?: string }) =>
   unwrap(client.get<{ 200: Page<Run> }>({ url: '/v1/runs', query }));
 
-export const listTenants = () =>
-  unwrap(client.get<{ 200: Page<TenantSummary> }>({ url: '/v1/admin/tenants' }));
-
-export const listWorkers = () =>
-  unwrap(client.get<{ 200: Page<WorkerHeartbeat> }>({ url: '/v1/admin/workers' }));
+export const listTenants = () => unwrap(client.get<{ 200: Page<TenantSummary> }>({ url: '/v1/tenants' }));
 
 export const runDeliveries = (id: string, status?: string) =>
   unwrap(
@@ -64,9 +43,6 @@ export const runDeliveries = (id: string, status?: string) =>
       query: status ? { status } : {},
     }),
   );
-
-export const contactTimeline = (id: string) =>
-  unwrap(client.get<{ 200: Page<TimelineEntry> }>({ url: '/v1/contacts/{id}/timeline', path: { id } }));
 
 export const setSenderPaused = (id: string, paused: boolean) =>
   unwrap(

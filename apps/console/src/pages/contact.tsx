@@ -1,8 +1,8 @@
-import { ApiProblem, contactsGet, interactionsList, unwrap } from '@herald/api-client';
+import type { ReactNode } from 'react';
+import { contactsGet, contactsTimeline, unwrap, type ContactTimeline } from '@herald/api-client';
 import { useQuery } from '@tanstack/react-query';
 import { client } from '../api/client';
-import { contactTimeline, type TimelineEntry } from '../api/pending-routes';
-import { usePageTitle } from '../router';
+import { Link, usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { QueryView } from '../ui/states';
 import { Time } from '../ui/time';
@@ -16,21 +16,7 @@ export function ContactPage({ id }: { id: string }) {
   });
   const timeline = useQuery({
     queryKey: ['contact', id, 'timeline'],
-    queryFn: async (): Promise<TimelineEntry[]> => {
-      try {
-        return (await contactTimeline(id)).data;
-      } catch (error) {
-        // Until the timeline route exists, the interactions alone (sent, failed, replies, bounces).
-        if (!(error instanceof ApiProblem && error.status === 404 && !error.problem?.detail?.includes(id)))
-          throw error;
-        const page = await unwrap(interactionsList({ client, query: { contact_id: id, limit: '100' } }));
-        return page.data.map((i) => ({
-          at: i.created_at,
-          kind: i.type,
-          detail: typeof i.payload.subject === 'string' ? i.payload.subject : null,
-        }));
-      }
-    },
+    queryFn: () => unwrap(contactsTimeline({ client, path: { id }, query: { limit: '100' } })),
   });
   return (
     <>
@@ -38,32 +24,14 @@ export function ContactPage({ id }: { id: string }) {
       <QueryView query={contact} label="the contact">
         {(c) => (
           <dl className="facts">
-            <div>
-              <dt>Name</dt>
-              <dd>{[c.first_name, c.last_name].filter(Boolean).join(' ') || '—'}</dd>
-            </div>
-            <div>
-              <dt>Status</dt>
-              <dd>{words(c.status)}</dd>
-            </div>
-            <div>
-              <dt>Tags</dt>
-              <dd>{c.tags.join(', ') || '—'}</dd>
-            </div>
-            <div>
-              <dt>Time zone</dt>
-              <dd>{c.time_zone ?? '—'}</dd>
-            </div>
-            <div>
-              <dt>Birthday</dt>
-              <dd>{c.birth_date ?? '—'}</dd>
-            </div>
-            <div>
-              <dt>Added</dt>
-              <dd>
-                <Time iso={c.created_at} />
-              </dd>
-            </div>
+            <Fact name="Name">{[c.first_name, c.last_name].filter(Boolean).join(' ') || '—'}</Fact>
+            <Fact name="Status">{words(c.status)}</Fact>
+            <Fact name="Tags">{c.tags.join(', ') || '—'}</Fact>
+            <Fact name="Time zone">{c.time_zone ?? '—'}</Fact>
+            <Fact name="Birthday">{c.birth_date ?? '—'}</Fact>
+            <Fact name="Added">
+              <Time iso={c.created_at} />
+            </Fact>
           </dl>
         )}
       </QueryView>
@@ -71,22 +39,62 @@ export function ContactPage({ id }: { id: string }) {
       <QueryView
         query={timeline}
         label="the timeline"
-        isEmpty={(d) => d.length === 0}
+        isEmpty={(d) => d.data.length === 0}
         empty="Nothing has happened with this contact yet."
       >
-        {(entries) => (
+        {(page) => (
           <ol className="timeline">
-            {entries.map((e, i) => (
-              <li key={`${e.at}:${i}`}>
-                <Time iso={e.at} /> — <strong>{words(e.kind)}</strong>
-                {e.status && <span className={`pill ${e.status}`}>{words(e.status)}</span>}
-                {e.summary && <> {e.summary}</>}
-                {(e.reason ?? e.detail) && <div className="muted small">{e.reason ?? e.detail}</div>}
-              </li>
+            {page.data.map((entry) => (
+              <TimelineItem key={`${entry.kind}:${entry.id}`} entry={entry} />
             ))}
           </ol>
         )}
       </QueryView>
     </>
+  );
+}
+
+function Fact({ name, children }: { name: string; children: ReactNode }) {
+  return (
+    <div>
+      <dt>{name}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+type Entry = ContactTimeline['data'][number];
+
+/** A delivery (its status and why: skipped, deferred, failed) or an interaction (reply, bounce, note…). */
+function TimelineItem({ entry }: { entry: Entry }) {
+  const d = entry.delivery;
+  const subject = entry.interaction?.payload.subject;
+  return (
+    <li>
+      <Time iso={entry.at} /> —{' '}
+      {d ? (
+        <>
+          <strong>delivery</strong> (step {d.step + 1}, {d.channel}){' '}
+          <span className={`pill ${d.status}`}>{words(d.status)}</span>
+          {d.run_id && (
+            <>
+              {' '}
+              <Link to={`/runs/${d.run_id}`}>run {d.run_id.slice(0, 8)}</Link>
+            </>
+          )}
+          {d.reason && <div className="muted small">Why: {d.reason}</div>}
+          {d.status === 'deferred' && (
+            <div className="muted small">
+              Due <Time iso={d.due_at} />
+            </div>
+          )}
+        </>
+      ) : (
+        <>
+          <strong>{words(entry.interaction?.type ?? 'interaction')}</strong>
+          {typeof subject === 'string' && <div className="muted small">{subject}</div>}
+        </>
+      )}
+    </li>
   );
 }

@@ -1,7 +1,14 @@
-import { adminCircuits, adminQueues, adminRetryFailed, unwrap } from '@herald/api-client';
+import {
+  adminCircuits,
+  adminFailedJobs,
+  adminQueues,
+  adminRetryFailed,
+  adminWorkers,
+  unwrap,
+} from '@herald/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
-import { listTenants, listWorkers } from '../api/pending-routes';
+import { listTenants } from '../api/pending-routes';
 import { usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { ProblemView, QueryView } from '../ui/states';
@@ -26,7 +33,11 @@ export function PlatformPage() {
     queryFn: () => unwrap(adminQueues({ client })),
     refetchInterval: 3_000,
   });
-  const workers = useQuery({ queryKey: ['workers'], queryFn: listWorkers, refetchInterval: 3_000 });
+  const workers = useQuery({
+    queryKey: ['workers'],
+    queryFn: () => unwrap(adminWorkers({ client })),
+    refetchInterval: 3_000,
+  });
   const tenants = useQuery({ queryKey: ['tenants'], queryFn: listTenants });
   const circuits = useQuery({
     queryKey: ['circuits'],
@@ -93,6 +104,11 @@ export function PlatformPage() {
           </p>
         )}
       </section>
+      {queues.data?.data
+        .filter((q) => q.counts.failed > 0)
+        .map((q) => (
+          <FailedJobs key={q.name} queue={q.name} />
+        ))}
       <section aria-labelledby="workers-heading">
         <h2 id="workers-heading">Workers</h2>
         <QueryView
@@ -115,11 +131,17 @@ export function PlatformPage() {
                 <tbody>
                   {w.data.map((worker) => (
                     <tr key={worker.id}>
-                      <td>{worker.role ? `${worker.role} ${worker.id.slice(0, 12)}` : worker.id}</td>
                       <td>
-                        {worker.host ? `${worker.host}${worker.pid ? ` (pid ${worker.pid})` : ''}` : '—'}
+                        {worker.id} <span className="muted small">v{worker.version}</span>
                       </td>
-                      <td>{worker.queues?.join(', ') ?? '—'}</td>
+                      <td>
+                        {worker.host} (pid {worker.pid})
+                      </td>
+                      <td>
+                        {worker.queues
+                          .map((q) => (worker.concurrency[q] ? `${q} ×${worker.concurrency[q]}` : q))
+                          .join(', ')}
+                      </td>
                       <td>
                         <Time iso={worker.last_seen_at} short />
                       </td>
@@ -206,5 +228,54 @@ export function PlatformPage() {
         </QueryView>
       </section>
     </>
+  );
+}
+
+/** The newest failed jobs of one queue, with why they failed. */
+function FailedJobs({ queue }: { queue: 'system' | 'runs' | 'deliveries' }) {
+  const jobs = useQuery({
+    queryKey: ['failed', queue],
+    queryFn: () => unwrap(adminFailedJobs({ client, path: { name: queue }, query: { limit: '20' } })),
+    refetchInterval: 5_000,
+  });
+  return (
+    <section aria-labelledby={`failed-${queue}`}>
+      <h2 id={`failed-${queue}`}>Failed {queue} jobs</h2>
+      <QueryView query={jobs} label="failed jobs" isEmpty={(d) => d.data.length === 0} empty="None left.">
+        {(page) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  <th scope="col">Why it failed</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Failed</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.map((job, i) => (
+                  <tr key={job.id ?? i}>
+                    <td>
+                      {job.name} <span className="muted small">{job.id}</span>
+                    </td>
+                    <td>{job.failed_reason ?? '—'}</td>
+                    <td>{job.attempts_made}</td>
+                    <td>
+                      <Time iso={job.failed_at} short />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {page.total > page.data.length && (
+              <p className="muted small">
+                {page.data.length} of {page.total} shown.
+              </p>
+            )}
+          </div>
+        )}
+      </QueryView>
+    </section>
   );
 }

@@ -1,5 +1,5 @@
 import {
-  adminCircuits,
+  senderAccountsCircuit,
   senderAccountsList,
   senderAccountsQuota,
   unwrap,
@@ -21,12 +21,6 @@ export function SendersPage() {
     queryKey: ['senders'],
     queryFn: () => unwrap(senderAccountsList({ client, query: { limit: '100' } })),
   });
-  // Circuits need a tenant admin key: a read-only session sees the accounts without them.
-  const circuits = useQuery({
-    queryKey: ['circuits'],
-    queryFn: () => unwrap(adminCircuits({ client })),
-    refetchInterval: 5_000,
-  });
   return (
     <>
       <h1 tabIndex={-1}>Sender accounts</h1>
@@ -39,12 +33,7 @@ export function SendersPage() {
         {(page) => (
           <ul className="cards">
             {page.data.map((s) => (
-              <SenderCard
-                key={s.id}
-                sender={s}
-                circuit={circuits.data?.data.find((c) => c.sender_account_id === s.id)}
-                circuitsError={circuits.error}
-              />
+              <SenderCard key={s.id} sender={s} />
             ))}
           </ul>
         )}
@@ -53,20 +42,17 @@ export function SendersPage() {
   );
 }
 
-function SenderCard({
-  sender,
-  circuit,
-  circuitsError,
-}: {
-  sender: SenderAccount;
-  circuit: { state: string; failures: number; open_until: string | null } | undefined;
-  circuitsError: unknown;
-}) {
+function SenderCard({ sender }: { sender: SenderAccount }) {
   const queries = useQueryClient();
   const quota = useQuery({
     queryKey: ['sender', sender.id, 'quota'],
     queryFn: () => unwrap(senderAccountsQuota({ client, path: { id: sender.id } })),
     refetchInterval: 10_000,
+  });
+  const circuit = useQuery({
+    queryKey: ['sender', sender.id, 'circuit'],
+    queryFn: () => unwrap(senderAccountsCircuit({ client, path: { id: sender.id } })),
+    refetchInterval: 5_000,
   });
   const pause = useMutation({
     mutationFn: (paused: boolean) => setSenderPaused(sender.id, paused),
@@ -104,24 +90,21 @@ function SenderCard({
           </div>
         )}
       </QueryView>
-      <p>
-        Circuit:{' '}
-        {circuit ? (
-          <>
-            <span className={`pill ${circuit.state}`}>{words(circuit.state)}</span> {circuit.failures} recent
-            failures
-            {circuit.open_until && (
-              <>
-                , open until <Time iso={circuit.open_until} short />
-              </>
-            )}
-          </>
-        ) : circuitsError ? (
-          <span className="muted">not visible with this key</span>
-        ) : (
-          <span className="pill closed">closed</span>
-        )}
-      </p>
+      <div className="circuit">
+        <span>Circuit:</span>
+        <QueryView query={circuit} label="the circuit">
+          {(c) => (
+            <span>
+              <span className={`pill ${c.state}`}>{words(c.state)}</span> {c.failures} recent failures
+              {c.open_until && (
+                <>
+                  , open until <Time iso={c.open_until} short />
+                </>
+              )}
+            </span>
+          )}
+        </QueryView>
+      </div>
       {sender.status !== 'disabled' && (
         <button
           type="button"

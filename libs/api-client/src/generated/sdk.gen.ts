@@ -9,6 +9,9 @@ import type {
   AdminCloseCircuitData,
   AdminCloseCircuitErrors,
   AdminCloseCircuitResponses,
+  AdminFailedJobsData,
+  AdminFailedJobsErrors,
+  AdminFailedJobsResponses,
   AdminOpenCircuitData,
   AdminOpenCircuitErrors,
   AdminOpenCircuitResponses,
@@ -18,6 +21,9 @@ import type {
   AdminRetryFailedData,
   AdminRetryFailedErrors,
   AdminRetryFailedResponses,
+  AdminWorkersData,
+  AdminWorkersErrors,
+  AdminWorkersResponses,
   ApiKeysCreateData,
   ApiKeysCreateErrors,
   ApiKeysCreateResponses,
@@ -57,6 +63,9 @@ import type {
   ContactsListData,
   ContactsListErrors,
   ContactsListResponses,
+  ContactsTimelineData,
+  ContactsTimelineErrors,
+  ContactsTimelineResponses,
   ContactsUpdateData,
   ContactsUpdateErrors,
   ContactsUpdateResponses,
@@ -99,6 +108,9 @@ import type {
   RunsStartData,
   RunsStartErrors,
   RunsStartResponses,
+  SenderAccountsCircuitData,
+  SenderAccountsCircuitErrors,
+  SenderAccountsCircuitResponses,
   SenderAccountsCreateData,
   SenderAccountsCreateErrors,
   SenderAccountsCreateResponses,
@@ -1131,5 +1143,81 @@ export const sessionsSignInWithLink = <ThrowOnError extends boolean = false>(
 ): RequestResult<unknown, SessionsSignInWithLinkErrors, ThrowOnError> =>
   (options.client ?? client).get<unknown, SessionsSignInWithLinkErrors, ThrowOnError>({
     url: '/console/sign-in',
+    ...options,
+  });
+
+/**
+ * A contact’s timeline
+ *
+ * The contact’s deliveries (with status and the reason one failed, was skipped or deferred) and interactions, newest first, in one list.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const contactsTimeline = <ThrowOnError extends boolean = false>(
+  options: Options<ContactsTimelineData, ThrowOnError>,
+): RequestResult<ContactsTimelineResponses, ContactsTimelineErrors, ThrowOnError> =>
+  (options.client ?? client).get<ContactsTimelineResponses, ContactsTimelineErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/contacts/{id}/timeline',
+    ...options,
+  });
+
+/**
+ * Live workers
+ *
+ * Every worker whose heartbeat is recent (within WORKER_HEARTBEAT_MAX_AGE_MS): host, pid, version, queues and concurrency, when it started and was last seen. 503 while Redis is unreachable.
+ *
+ * **Access:** the platform admin key (HERALD_ADMIN_KEY).
+ */
+export const adminWorkers = <ThrowOnError extends boolean = false>(
+  options?: Options<AdminWorkersData, ThrowOnError>,
+): RequestResult<AdminWorkersResponses, AdminWorkersErrors, ThrowOnError> =>
+  (options?.client ?? client).get<AdminWorkersResponses, AdminWorkersErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/admin/workers',
+    ...options,
+  });
+
+/**
+ * Failed jobs of a queue
+ *
+ * The newest failed jobs of a queue with why they failed (retry them with POST /v1/admin/queues/{name}/retry-failed). Payloads are not shown. 503 while Redis is unreachable.
+ *
+ * **Access:** the platform admin key (HERALD_ADMIN_KEY).
+ */
+export const adminFailedJobs = <ThrowOnError extends boolean = false>(
+  options: Options<AdminFailedJobsData, ThrowOnError>,
+): RequestResult<AdminFailedJobsResponses, AdminFailedJobsErrors, ThrowOnError> =>
+  (options.client ?? client).get<AdminFailedJobsResponses, AdminFailedJobsErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/admin/queues/{name}/failed',
+    ...options,
+  });
+
+/**
+ * Circuit state of a sender account
+ *
+ * closed (sending), open (paused after failures, or forced, until `open_until`) or half-open (trying again). An account with no record is closed. 503 while Redis is unreachable.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const senderAccountsCircuit = <ThrowOnError extends boolean = false>(
+  options: Options<SenderAccountsCircuitData, ThrowOnError>,
+): RequestResult<SenderAccountsCircuitResponses, SenderAccountsCircuitErrors, ThrowOnError> =>
+  (options.client ?? client).get<SenderAccountsCircuitResponses, SenderAccountsCircuitErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sender-accounts/{id}/circuit',
     ...options,
   });

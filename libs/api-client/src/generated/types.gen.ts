@@ -237,6 +237,87 @@ export type SuppressionList = {
   next_cursor: string | null;
 };
 
+export type ContactTimelineEntry = {
+  kind: 'delivery' | 'interaction';
+  id: string;
+  /**
+   * When the delivery was planned or the interaction recorded.
+   */
+  at: string;
+  delivery: {
+    /**
+     * pending, sending, sent, failed, skipped, deferred, cancelled or unknown.
+     */
+    status: string;
+    /**
+     * Why it failed, was skipped or deferred (e.g. "suppressed", a quota window), or what a crash left unknown.
+     */
+    reason: string | null;
+    campaign_id: string;
+    run_id: string | null;
+    step: number;
+    channel: string;
+    attempts: number;
+    /**
+     * When it is next tried (for a deferred delivery: when the quota resets).
+     */
+    due_at: string;
+    sent_at: string | null;
+    updated_at: string;
+  } | null;
+  interaction: {
+    /**
+     * delivery_sent, delivery_failed, reply, bounce, unsubscribe or note.
+     */
+    type: string;
+    payload: {
+      [key: string]: unknown;
+    };
+  } | null;
+};
+
+export type ContactTimeline = {
+  data: Array<{
+    kind: 'delivery' | 'interaction';
+    id: string;
+    /**
+     * When the delivery was planned or the interaction recorded.
+     */
+    at: string;
+    delivery: {
+      /**
+       * pending, sending, sent, failed, skipped, deferred, cancelled or unknown.
+       */
+      status: string;
+      /**
+       * Why it failed, was skipped or deferred (e.g. "suppressed", a quota window), or what a crash left unknown.
+       */
+      reason: string | null;
+      campaign_id: string;
+      run_id: string | null;
+      step: number;
+      channel: string;
+      attempts: number;
+      /**
+       * When it is next tried (for a deferred delivery: when the quota resets).
+       */
+      due_at: string;
+      sent_at: string | null;
+      updated_at: string;
+    } | null;
+    interaction: {
+      /**
+       * delivery_sent, delivery_failed, reply, bounce, unsubscribe or note.
+       */
+      type: string;
+      payload: {
+        [key: string]: unknown;
+      };
+    } | null;
+  }>;
+  next_cursor: string | null;
+};
+
 export type Delivery = {
   id: string;
   tenant_id: string;
@@ -770,6 +851,41 @@ export type EventResult = {
    * Active sequence enrollments this event ended.
    */
   enrollments_stopped: number;
+};
+
+export type FleetWorkers = {
+  data: Array<{
+    id: string;
+    host: string;
+    pid: number;
+    version: string;
+    queues: Array<string>;
+    concurrency: {
+      [key: string]: number;
+    };
+    started_at: string;
+    last_seen_at: string;
+  }>;
+  /**
+   * A worker silent for longer is gone (WORKER_HEARTBEAT_MAX_AGE_MS).
+   */
+  max_age_ms: number;
+};
+
+export type FailedJobs = {
+  queue: 'system' | 'runs' | 'deliveries';
+  /**
+   * Failed jobs in the queue (the list shows the newest `limit`).
+   */
+  total: number;
+  data: Array<{
+    id: string | null;
+    name: string;
+    failed_reason: string | null;
+    attempts_made: number;
+    created_at: string | null;
+    failed_at: string | null;
+  }>;
 };
 
 export type SenderAccount = {
@@ -4049,3 +4165,224 @@ export type SessionsSignInWithLinkErrors = {
 };
 
 export type SessionsSignInWithLinkError = SessionsSignInWithLinkErrors[keyof SessionsSignInWithLinkErrors];
+
+export type ContactsTimelineData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+  };
+  url: '/v1/contacts/{id}/timeline';
+};
+
+export type ContactsTimelineErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ContactsTimelineError = ContactsTimelineErrors[keyof ContactsTimelineErrors];
+
+export type ContactsTimelineResponses = {
+  /**
+   * A page of the timeline.
+   */
+  200: ContactTimeline;
+};
+
+export type ContactsTimelineResponse = ContactsTimelineResponses[keyof ContactsTimelineResponses];
+
+export type AdminWorkersData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/admin/workers';
+};
+
+export type AdminWorkersErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type AdminWorkersError = AdminWorkersErrors[keyof AdminWorkersErrors];
+
+export type AdminWorkersResponses = {
+  /**
+   * The live workers.
+   */
+  200: FleetWorkers;
+};
+
+export type AdminWorkersResponse = AdminWorkersResponses[keyof AdminWorkersResponses];
+
+export type AdminFailedJobsData = {
+  body?: never;
+  path: {
+    name: 'system' | 'runs' | 'deliveries';
+  };
+  query?: {
+    /**
+     * How many of the newest failed jobs, 1 to 100 (default 20).
+     */
+    limit?: string;
+  };
+  url: '/v1/admin/queues/{name}/failed';
+};
+
+export type AdminFailedJobsErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type AdminFailedJobsError = AdminFailedJobsErrors[keyof AdminFailedJobsErrors];
+
+export type AdminFailedJobsResponses = {
+  /**
+   * The failed jobs, newest first.
+   */
+  200: FailedJobs;
+};
+
+export type AdminFailedJobsResponse = AdminFailedJobsResponses[keyof AdminFailedJobsResponses];
+
+export type SenderAccountsCircuitData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/circuit';
+};
+
+export type SenderAccountsCircuitErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type SenderAccountsCircuitError = SenderAccountsCircuitErrors[keyof SenderAccountsCircuitErrors];
+
+export type SenderAccountsCircuitResponses = {
+  /**
+   * The circuit.
+   */
+  200: Circuit;
+};
+
+export type SenderAccountsCircuitResponse =
+  SenderAccountsCircuitResponses[keyof SenderAccountsCircuitResponses];
