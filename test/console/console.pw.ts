@@ -77,7 +77,7 @@ test('creates a broadcast, forecasts it, starts it and watches it reach done', a
   await screenshot(page, 'campaigns');
 });
 
-test('a quota-limited run shows deferral and its ETA on the overview, and can be cancelled', async ({
+test('a quota-limited run shows deferral and its ETA with the reason, and can be cancelled', async ({
   page,
 }) => {
   await signIn(page, f.url, f.tenant.key);
@@ -136,11 +136,16 @@ test('imports a CSV with one bad row and shows that row’s error', async ({ pag
   await page.getByLabel('Search', { exact: true }).fill('new.one');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page.getByRole('link', { name: 'new.one@example.test' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'reader0@example.test' })).toHaveCount(0);
   await expectAccessible(page);
   await screenshot(page, 'contacts');
 
-  await page.getByRole('link', { name: 'new.one@example.test' }).click();
+  // A contact the December newsletter reached: its timeline shows the delivery.
+  await page.getByLabel('Search', { exact: true }).fill('reader0@');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('link', { name: 'reader0@example.test' }).click();
   await expect(page.getByRole('heading', { name: 'Timeline' })).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: 'delivery' }).first()).toContainText('sent');
   await expectAccessible(page);
   await screenshot(page, 'contact');
 });
@@ -158,18 +163,22 @@ test('sender accounts show quota gauges with reset times and circuit state', asy
   const small = page.getByRole('listitem').filter({ hasText: 'Small quota' });
   await expect(small.getByRole('meter', { name: /Small quota hourly/ })).toBeVisible();
   await expect(small).toContainText(/resets .*GMT\+1/);
-  await expect(small).toContainText('Circuit');
+  await expect(small).toContainText(/Circuit:\s*closed/);
   await expectAccessible(page);
   await screenshot(page, 'senders');
   await page.setViewportSize({ width: 390, height: 844 });
   await expectNoSidewaysScroll(page);
 });
 
-test('the platform view shows queues, workers, circuits and tenants for the admin key', async ({ page }) => {
+test('the platform view shows queues, workers and their heartbeats, and circuits for the admin key', async ({ page }) => {
   await signIn(page, f.url, f.adminKey);
   await page.goto(at('/'));
   await expect(page.getByRole('heading', { name: 'Platform' })).toBeVisible();
   await expect(page.getByRole('rowheader', { name: 'deliveries' })).toBeVisible();
+  // The fleet's one worker, with its heartbeat.
+  const workers = page.getByRole('region', { name: 'Workers' });
+  await expect(workers.getByRole('row')).toHaveCount(2);
+  await expect(workers.getByRole('row').nth(1)).toContainText('deliveries');
   await expectAccessible(page);
   await screenshot(page, 'platform');
 });
