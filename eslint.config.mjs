@@ -116,6 +116,7 @@ export default tseslint.config(
       'scripts/**',
       'test/**',
       'bench/**',
+      'playwright.config.ts',
       '**/*.spec.ts',
       '**/*.int-spec.ts',
       '**/*.e2e-spec.ts',

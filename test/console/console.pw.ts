@@ -170,7 +170,9 @@ test('sender accounts show quota gauges with reset times and circuit state', asy
   await expectNoSidewaysScroll(page);
 });
 
-test('the platform view shows queues, workers and their heartbeats, and circuits for the admin key', async ({ page }) => {
+test('the platform view shows queues, workers and their heartbeats, and circuits for the admin key', async ({
+  page,
+}) => {
   await signIn(page, f.url, f.adminKey);
   await page.goto(at('/'));
   await expect(page.getByRole('heading', { name: 'Platform' })).toBeVisible();

@@ -30,6 +30,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** Nothing wider than the viewport (readable at 390 px without sideways scrolling of the page). */
 export async function expectNoSidewaysScroll(page: Page): Promise<void> {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  // Runs in the page (DOM globals there; this program has Node types only).
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
   expect(overflow).toBeLessThanOrEqual(0);
 }
