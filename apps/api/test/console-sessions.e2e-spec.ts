@@ -36,7 +36,7 @@ function sessionCookie(headers: Headers): string {
   return set.slice('herald_session='.length, set.indexOf(';'));
 }
 
-/** The api as a real process: console sign-in by key and by a CLI-minted link, and logs that never hold a key or a session. */
+/** The api as a real process: console sign-in by key and by a CLI-minted link, and logs that never hold a key, a session or a link's token. */
 describe('console sign-in against the api process', () => {
   let database: TestDatabase;
   let api: HeraldProcess;
@@ -59,7 +59,7 @@ describe('console sign-in against the api process', () => {
     await database?.drop();
   });
 
-  it('signs in with a key and with `herald sessions link`, and logs neither the key nor the session', async () => {
+  it('signs in with a key and with `herald sessions link`, and logs neither the key, the session nor the link', async () => {
     const created = await fetch(`${api.publicUrl}/v1/tenants`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -118,7 +118,9 @@ describe('console sign-in against the api process', () => {
     await api.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('GET /v1/sessions/current'));
     const logs = JSON.stringify(api.lines) + api.stderr.join('\n');
     expect(logs).toContain('POST /v1/sessions 201');
-    for (const secret of [tenant.api_key.key, cookie, linked, csrf_token, TEST_ADMIN_KEY]) {
+    expect(logs).toContain('/console/sign-in?token=[redacted]');
+    const linkToken = new URL(link.url).searchParams.get('token')!;
+    for (const secret of [tenant.api_key.key, cookie, linked, csrf_token, TEST_ADMIN_KEY, linkToken]) {
       expect(logs).not.toContain(secret);
     }
   });

@@ -63,8 +63,8 @@ describe('console sessions: a key exchanged for a cookie', () => {
     expect(session).toEqual({
       tenant_id: tenant.id,
       scopes: ['read', 'write', 'admin'],
-      expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      csrf_token: expect.any(String),
+      expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
+      csrf_token: expect.any(String) as string,
     });
     const expires = Date.parse(session.expires_at) - Date.now();
     expect(expires).toBeGreaterThan(7.9 * 3600_000); // the 8 h idle timeout, under the 24 h absolute end
@@ -134,7 +134,7 @@ describe('console sessions: a key exchanged for a cookie', () => {
     const { cookie, session } = await signIn(tenant.key);
     const current = await withCookie<Session>('GET', '/v1/sessions/current', cookie);
     expect(current.status).toBe(200);
-    expect(current.body).toEqual({ ...session, expires_at: expect.any(String) });
+    expect(current.body).toEqual({ ...session, expires_at: expect.any(String) as string });
     expect(current.text).not.toContain(cookie);
     // Made with a key, not a session: there is no session to describe.
     expect((await api.request('GET', '/v1/sessions/current', { key: tenant.key })).status).toBe(401);
@@ -265,7 +265,9 @@ describe('console sessions: a key exchanged for a cookie', () => {
     expect(first.headers.get('location')).toBe('/console/');
     const cookie = sessionCookie(first.headers);
     const current = await withCookie<Session>('GET', '/v1/sessions/current', cookie);
-    expect(current.body).toEqual(expect.objectContaining({ tenant_id: tenant.id, scopes: ['read', 'write', 'admin'] }));
+    expect(current.body).toEqual(
+      expect.objectContaining({ tenant_id: tenant.id, scopes: ['read', 'write', 'admin'] }),
+    );
 
     const second = await fetch(`${api.url}${url.pathname}${url.search}`, { redirect: 'manual' });
     expect(second.status).toBe(401);

@@ -29,6 +29,11 @@ export const REDACT_PATHS = [
   'api_key',
 ];
 
+/** A request URL as logged: a `token` query value (a one-time console sign-in link) never reaches a log. */
+export function loggedUrl(url: string | undefined): string | undefined {
+  return url?.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}
+
 export function serviceName(config: HeraldConfig): string {
   return config.telemetry.serviceName || `herald-${config.app.role}`;
 }
@@ -64,14 +69,14 @@ function loggerParams(config: HeraldConfig): Params {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: loggedUrl(req.url),
         }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
       customSuccessMessage: (req: IncomingMessage, res: ServerResponse) =>
-        `${req.method} ${req.url} ${res.statusCode}`,
+        `${req.method} ${loggedUrl(req.url)} ${res.statusCode}`,
       customErrorMessage: (req: IncomingMessage, res: ServerResponse) =>
-        `${req.method} ${req.url} ${res.statusCode}`,
+        `${req.method} ${loggedUrl(req.url)} ${res.statusCode}`,
       ...(pretty
         ? {
             transport: {

@@ -32,10 +32,10 @@ export class ContactTimelineRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async contactExists(tenantId: string, contactId: string): Promise<boolean> {
-    const rows = (await this.dataSource.query(`SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2`, [
-      tenantId,
-      contactId,
-    ])) as unknown[];
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, contactId],
+    );
     return rows.length > 0;
   }
 
@@ -45,7 +45,7 @@ export class ContactTimelineRepository {
     before: KeysetPosition | null,
     limit: number,
   ): Promise<TimelineRow[]> {
-    return (await this.dataSource.query(
+    return this.dataSource.query<TimelineRow[]>(
       `SELECT * FROM (
          (SELECT 'delivery' AS kind, d.id, d.created_at AS "createdAt", d.status AS what,
                  d.last_error AS reason, d.campaign_id AS "campaignId", d.run_id AS "runId", d.step,
@@ -68,6 +68,6 @@ export class ContactTimelineRepository {
        ORDER BY "createdAt" DESC, id DESC
        LIMIT $5`,
       [tenantId, contactId, before?.createdAt ?? null, before?.id ?? null, limit],
-    )) as TimelineRow[];
+    );
   }
 }

@@ -31,13 +31,13 @@ async function mintLink(ctx: CliContext, options: LinkOptions): Promise<void> {
   const keyId = options.key === undefined ? undefined : parseId(options.key, '--key');
   const ttl = parseCount(options.ttl, '--ttl', 86_400);
   const db = await ctx.database();
-  const [key] = (await db.query(
+  const [key] = await db.query<{ id: string }[]>(
     `SELECT k.id FROM tenants t
        JOIN api_keys k ON k.tenant_id = t.id AND k.revoked_at IS NULL
       WHERE t.id = $1 AND ($2::uuid IS NULL AND 'admin' = ANY (k.scopes) OR k.id = $2::uuid)
       ORDER BY k.created_at, k.id LIMIT 1`,
     [tenantId, keyId ?? null],
-  )) as { id: string }[];
+  );
   if (!key) {
     throw new CliError(
       EXIT.notFound,
@@ -48,11 +48,11 @@ async function mintLink(ctx: CliContext, options: LinkOptions): Promise<void> {
   }
   // The api's format (apps/api/src/sessions/session-token.ts): `hl_` and 256 random bits; only the hash is stored.
   const token = `hl_${randomBytes(32).toString('base64url')}`;
-  const [link] = (await db.query(
+  const [link] = await db.query<{ expires_at: Date }[]>(
     `INSERT INTO console_sign_in_links (token_hash, tenant_id, api_key_id, expires_at)
      VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at`,
     [createHash('sha256').update(token).digest(), tenantId, key.id, ttl],
-  )) as { expires_at: Date }[];
+  );
   const base = ctx.options.apiUrl.replace(/\/+$/, '');
   const view = {
     url: `${base}/console/sign-in?token=${token}`,

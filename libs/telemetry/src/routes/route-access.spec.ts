@@ -11,6 +11,7 @@ describe('listenersOf', () => {
       read: { public: true, ops: false },
       write: { public: true, ops: false },
       admin: { public: true, ops: false },
+      public: { public: true, ops: false },
     });
   });
 });
