@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { runsGet, runsStart } from '@herald/api-client';
 import { randomUUID } from 'node:crypto';
+import { answer } from '../api-client';
 import type { CliContext } from '../cli-context';
 import type { ExitCode } from '../exit-codes';
 import { parseCount, parseId } from '../input';
@@ -37,12 +39,15 @@ async function startRun(ctx: CliContext, campaign: string, options: RunOptions):
   const campaignId = parseId(campaign, 'the campaign id');
   const intervalMs = parseCount(options.interval, '--interval', 60_000);
   const api = ctx.api();
-  const started = await api.post<{ id: string }>(
-    `v1/campaigns/${campaignId}/runs`,
-    options.dryRun ? { dry_run: true } : {},
-    { 'idempotency-key': options.idempotencyKey ?? `herald-cli-${randomUUID()}` },
+  const started = await answer(
+    runsStart({
+      client: api.sdk,
+      path: { id: campaignId },
+      body: options.dryRun ? { dry_run: true } : {},
+      headers: { 'Idempotency-Key': options.idempotencyKey ?? `herald-cli-${randomUUID()}` },
+    }),
   );
   if (options.watch) return watchRun(ctx, api, started.id, intervalMs);
-  const run = await api.get<RunView>(`v1/runs/${started.id}`);
+  const run: RunView = await answer(runsGet({ client: api.sdk, path: { id: started.id } }));
   ctx.out.result(run, () => renderRun(run));
 }

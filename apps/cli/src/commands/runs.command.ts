@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, type ApiClient } from '../api-client';
+import { runsGet } from '@herald/api-client';
+import { answer, ApiError, type ApiClient } from '../api-client';
 import type { CliContext } from '../cli-context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { parseCount, parseId } from '../input';
@@ -41,7 +42,7 @@ export async function watchRun(
   let run: RunView;
   for (;;) {
     try {
-      run = await api.get<RunView>(`v1/runs/${runId}`);
+      run = await answer(runsGet({ client: api.sdk, path: { id: runId } }));
     } catch (error) {
       if (error instanceof ApiError && error.status === 429) {
         await sleep(error.retryAfterMs ?? intervalMs);
