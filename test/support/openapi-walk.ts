@@ -9,8 +9,11 @@ export interface Operation {
   csvExample: string | undefined;
   /** The JSON body's shape, when the operation takes one: its top-level fields (of each element, for an array). */
   body: { array: boolean; fields: string[] } | undefined;
-  /** platform: the admin key only; operator: a tenant admin key or the platform key; tenant: tenant keys only. */
-  access: 'platform' | 'operator' | 'tenant';
+  /**
+   * platform: the admin key only; operator: a tenant admin key or the platform key; tenant: tenant
+   * keys only; public: no key asked first, the route checks what it is given (console sign-in).
+   */
+  access: 'platform' | 'operator' | 'tenant' | 'public';
 }
 
 interface JsonSchema {
@@ -32,6 +35,7 @@ interface OpenApiDoc {
         parameters?: { name: string; in: string }[];
         requestBody?: { content: Record<string, { example?: unknown; schema?: JsonSchema }> };
         description?: string;
+        'x-herald-access'?: string;
       }
     >
   >;
@@ -53,7 +57,7 @@ export function operationsOf(doc: OpenApiDoc, prefix = '/v1/'): Operation[] {
         bodyExample: op.requestBody?.content['application/json']?.example,
         csvExample: op.requestBody?.content['text/csv']?.example as string | undefined,
         body: bodyShape(doc, op.requestBody?.content['application/json']?.schema),
-        access: accessOf(op.description ?? ''),
+        access: accessOf(op['x-herald-access'], op.description ?? ''),
       });
     }
   }
@@ -78,7 +82,8 @@ function bodyShape(doc: OpenApiDoc, schema: JsonSchema | undefined): Operation['
   return { array, fields: [...new Set(fieldsOf(array && top.items ? top.items : top))] };
 }
 
-function accessOf(description: string): Operation['access'] {
+function accessOf(declared: string | undefined, description: string): Operation['access'] {
+  if (declared === 'public') return 'public';
   if (/or the platform admin key/.test(description)) return 'operator';
   return /platform admin key/.test(description) ? 'platform' : 'tenant';
 }

@@ -22,6 +22,7 @@ import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
 import { FleetController } from './engine/fleet.controller';
+import { RunListController } from './engine/run-list.controller';
 import { RunsController } from './engine/runs.controller';
 import { SenderAccountCircuitController } from './engine/sender-account-circuit.controller';
 import { SenderAccountsController } from './engine/sender-accounts.controller';
@@ -69,6 +70,7 @@ import { TenantsController } from './tenants/tenants.controller';
     SuppressionsController,
     SenderAccountsController,
     CampaignsController,
+    RunListController,
     RunsController,
     EnrollmentsController,
     EventsController,

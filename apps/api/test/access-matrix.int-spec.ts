@@ -26,6 +26,9 @@ const CALLERS: Caller[] = ['no key', 'read', 'write', 'other tenant admin', 'ten
  * (no key minted, no tenant created, no job retried, no row touched). The operations come from
  * the document, so a new route is covered without editing this test.
  */
+// Thousands of raw requests, growing with every route: a bound for a loaded CI machine, not a timing.
+jest.setTimeout(180_000);
+
 describe('access matrix: every route × spelling × caller', () => {
   let api: TestApi;
   let operations: Operation[];

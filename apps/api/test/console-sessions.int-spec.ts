@@ -307,6 +307,32 @@ describe('console sessions: a key exchanged for a cookie', () => {
     expect(missing.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);
   });
 
+  it('mints platform links with the admin key, and a changed HERALD_ADMIN_KEY ends platform sessions', async () => {
+    const minted = await api.request<{ url: string }>('POST', '/v1/sessions/links');
+    expect(minted.status).toBe(201);
+    const url = new URL(minted.body.url);
+    const used = await fetch(api.url + url.pathname + url.search, { redirect: 'manual' });
+    expect(used.status).toBe(303);
+    const cookie = sessionCookie(used.headers);
+    const current = await withCookie<Session>('GET', '/v1/sessions/current', cookie);
+    expect(current.body).toEqual(expect.objectContaining({ tenant_id: null, scopes: [] }));
+
+    const rotated = await TestApi.start(
+      { HERALD_ADMIN_KEY: `rotated-${TEST_ADMIN_KEY}` },
+      { database: api.database },
+    );
+    try {
+      const refused = await rotated.request('GET', '/v1/admin/queues', {
+        key: null,
+        headers: { cookie: `herald_session=${cookie}` },
+      });
+      expect(refused.status).toBe(401);
+    } finally {
+      await rotated.close();
+    }
+    expect((await withCookie('GET', '/v1/admin/queues', cookie)).status).toBe(200);
+  });
+
   it('sets Secure on the cookie when SESSION_COOKIE_SECURE=true', async () => {
     const secure = await TestApi.start({ SESSION_COOKIE_SECURE: 'true' }, { database: api.database });
     try {

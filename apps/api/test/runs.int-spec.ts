@@ -555,4 +555,48 @@ describe('runs API', () => {
     expect((await getRun(runId)).body.status).toBe('queued');
     expect(await api.query('SELECT 1 FROM campaign_runs WHERE campaign_id = $1', [id])).toHaveLength(1);
   });
+
+  it('lists runs newest first in keyset pages, by status or campaign, and only the tenant’s own', async () => {
+    const first = await campaign({ name: 'Listed A' });
+    const second = await campaign({ name: 'Listed B' });
+    const dry = (await start(first, { dry_run: true })).body.id;
+    const real = (await start(second)).body.id;
+    const list = (query: string, key = tenant.key) =>
+      api.request<{ data: Run[]; next_cursor: string | null } & Problem>('GET', `/v1/runs${query}`, { key });
+
+    const byCampaign = await list(`?campaign_id=${first}`);
+    expect(byCampaign.status).toBe(200);
+    expect(byCampaign.body.data.map((r) => [r.id, r.status, r.dry_run])).toEqual([[dry, 'completed', true]]);
+    // The same document as GET /v1/runs/{id}.
+    expect(byCampaign.body.data[0]).toEqual((await getRun(dry)).body);
+
+    const queued = await list('?status=queued&limit=100');
+    expect(queued.body.data.map((r) => r.id)).toContain(real);
+    expect(queued.body.data.map((r) => r.id)).not.toContain(dry);
+    expect(queued.body.data.every((r) => r.status === 'queued')).toBe(true);
+
+    // Pages of one, newest first, until the cursor runs out: every run once, in creation order reversed.
+    const seen: Run[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page = await list(`?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data);
+      cursor = page.body.next_cursor;
+    }
+    const all = await api.query<{ id: string }>(
+      'SELECT id FROM campaign_runs WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC',
+      [tenant.id],
+    );
+    expect(seen.map((r) => r.id)).toEqual(all.map((r) => r.id));
+    expect(seen.slice(0, 2).map((r) => r.id)).toEqual([real, dry]);
+
+    // Another tenant sees none of them.
+    expect((await list('', other.key)).body.data.map((r) => r.id)).not.toContain(real);
+    expect((await list(`?campaign_id=${first}`, other.key)).body.data).toEqual([]);
+
+    const bad = await list('?status=done&limit=101&campaign_id=x&cursor=zz&extra=1');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['campaign_id', 'extra', 'limit', 'status']);
+  });
 });

@@ -6,13 +6,32 @@ import { RateLimitModule } from '@herald/rate-limit';
 import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { CampaignsRepository } from './campaigns.repository';
-import { RunsService } from './runs.service';
+import { QuotaBasis } from './runs/quota-basis';
+import { RunStates } from './runs/run-states';
+import { RunForecaster } from './runs/run-forecast';
+import { RunLifecycle } from './runs/run-lifecycle';
+import { RunList } from './runs/run-list';
+import { RunPreview } from './runs/run-preview';
+import { RunProgress } from './runs/run-progress';
 import { CampaignSchedules } from './schedules';
 
-/** Campaigns and their runs. */
+/**
+ * Campaigns and their runs: the one writer of `campaign_runs` (it completes runs as deliveries
+ * reports them settled, through RunPort).
+ */
 @Module({
   imports: [DeliveriesModule, PersistenceModule, QueuesModule, RateLimitModule, TelemetryModule, TimeModule],
-  providers: [CampaignsRepository, RunsService, CampaignSchedules],
-  exports: [CampaignsRepository, RunsService, CampaignSchedules],
+  providers: [
+    CampaignsRepository,
+    CampaignSchedules,
+    QuotaBasis,
+    RunStates,
+    RunForecaster,
+    RunLifecycle,
+    RunList,
+    RunPreview,
+    RunProgress,
+  ],
+  exports: [CampaignsRepository, CampaignSchedules, RunLifecycle, RunList, RunPreview],
 })
 export class CampaignsModule {}

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { uuidv7 } from '@herald/contacts';
-import type { CampaignStep } from '@herald/deliveries';
 import { queryRows, type KeysetPosition } from '@herald/persistence';
 import { HeraldMetrics } from '@herald/telemetry';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -20,7 +19,8 @@ import {
   type StepInput,
 } from './campaign-fields';
 import { CampaignValidationError, UnknownSenderAccountError } from './errors';
-import { cancelRuns, countCancelled } from './runs.service';
+import type { CampaignStep } from './campaign-step';
+import { cancelRuns, countCancelled } from './runs/cancel-runs';
 
 export interface CampaignRecord {
   tenantId: string;

@@ -38,13 +38,11 @@ export {
   type QuotaPlanInput,
   type QuotaSlot,
 } from './forecast';
-export {
-  RUN_STATUSES,
-  RunsService,
-  type Recipient,
-  type RecipientPosition,
-  type RunForecast,
-  type RunRecord,
-  type RunStatus,
-} from './runs.service';
+export { type CampaignStep } from './campaign-step';
+export { RunStates } from './runs/run-states';
+export { type RunForecast } from './runs/run-forecast';
+export { RunLifecycle } from './runs/run-lifecycle';
+export { RunPreview, type Recipient, type RecipientPosition } from './runs/run-preview';
+export { RUN_STATUSES, type RunRecord, type RunStatus } from './runs/run-record';
 export { CampaignSchedules, dailySchedule, schedulerId, type FireOutcome } from './schedules';
+export { RunList, type RunListFilter } from './runs/run-list';

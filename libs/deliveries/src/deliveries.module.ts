@@ -12,11 +12,16 @@ import { FanoutService } from './fanout.service';
 import { LedgerRepository } from './ledger.repository';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
+import { MessageRenderer } from './render/message-renderer';
+import { RunPort } from './run-port';
 import { SenderAccountsRepository } from './sender-accounts.repository';
 import { UnknownDeliveries } from './unknown-deliveries';
 import { UnknownDeliveriesMetrics } from './unknown-metrics';
 
-/** The delivery engine: ledger, sender accounts, fan-out and the send pipeline. */
+/**
+ * The delivery engine: ledger, sender accounts, fan-out, the send pipeline, the message renderer
+ * and the outbox relay. Runs belong to campaigns, which registers with RunPort.
+ */
 @Module({
   imports: [
     PersistenceModule,
@@ -37,6 +42,8 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     OutboxRelay,
     UnknownDeliveries,
     UnknownDeliveriesMetrics,
+    MessageRenderer,
+    RunPort,
   ],
   exports: [
     LedgerRepository,
@@ -46,6 +53,8 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     DeliveryReconciler,
     OutboxRelay,
     UnknownDeliveries,
+    MessageRenderer,
+    RunPort,
   ],
 })
 export class DeliveriesModule {}

@@ -32,7 +32,8 @@ import {
 import { errorText } from './stage-errors';
 import { retryTransient } from './transient-retry';
 import { sendWindowSpec } from './send-window';
-import { renderSubject, renderTemplate, TemplateError } from './template';
+import { MessageRenderer } from './render/message-renderer';
+import { TemplateError } from './template';
 
 export interface DeliveryJob {
   tenantId: string;
@@ -115,6 +116,7 @@ export class DeliveryPipeline {
     private readonly logger: HeraldLogger,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(HERALD_CONFIG) private readonly config: HeraldConfig,
+    private readonly renderer: MessageRenderer,
   ) {
     this.recorder = new OutcomeRecorder(ledger, (what, error, attempt) =>
       this.retrying(what, error, attempt),
@@ -355,7 +357,10 @@ export class DeliveryPipeline {
     const renderable: Ready[] = [];
     for (const r of admitted) {
       try {
-        r.message = render(r.ctx);
+        r.message = this.renderer.message(
+          { deliveryId: r.ctx.id, campaignId: r.ctx.campaignId, runId: r.ctx.runId },
+          { step: r.ctx.step, content: r.ctx.campaign.content, contact: r.ctx.contact, sender: r.account },
+        );
         renderable.push(r);
       } catch (error) {
         if (!(error instanceof TemplateError)) {
@@ -581,30 +586,4 @@ function unique(refs: DeliveryRef[]): DeliveryRef[] {
 
 function isFinal(outcome: DeliveryOutcome | undefined): boolean {
   return outcome !== undefined && outcome.kind !== 'delay' && outcome.kind !== 'again';
-}
-
-function render(ctx: DeliveryContext): OutboundMessage {
-  const step = ctx.campaign.steps[ctx.step];
-  if (!step) throw new TemplateError(`campaign has no step ${ctx.step}`);
-  const variables = {
-    first_name: ctx.contact.firstName,
-    last_name: ctx.contact.lastName,
-    email: ctx.contact.email,
-    external_ref: ctx.contact.externalRef,
-    attributes: ctx.contact.attributes,
-  };
-  return {
-    deliveryId: ctx.id,
-    campaignId: ctx.campaignId,
-    runId: ctx.runId,
-    contact: {
-      id: ctx.contact.id,
-      email: ctx.contact.email,
-      firstName: ctx.contact.firstName,
-      lastName: ctx.contact.lastName,
-      externalRef: ctx.contact.externalRef,
-    },
-    subject: step.subject !== undefined ? renderSubject(step.subject, variables) : null,
-    body: renderTemplate(step.body, variables, { html: step.html === true }),
-  };
 }

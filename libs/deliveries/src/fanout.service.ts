@@ -4,23 +4,12 @@ import { JobProducer } from '@herald/queues';
 import { HeraldLogger } from '@herald/telemetry';
 import { queryRows } from '@herald/persistence';
 import type { DataSource } from 'typeorm';
-import { audiencePage, type ContactFilterJson } from './audience';
+import { audiencePage } from './audience';
 import { LedgerRepository } from './ledger.repository';
+import { RunPort } from './run-port';
 
 /** Contacts per page: one statement writes a page of ledger rows; memory stays flat with audience size. */
 export const FANOUT_PAGE = 5000;
-
-interface RunRow {
-  status: string;
-  cursor: string | null;
-  kind: string;
-  audience: ContactFilterJson;
-  sender_account_id: string;
-  channel: string;
-  campaign_id: string;
-  tenant_zone: string;
-  at: Date;
-}
 
 interface PageResult {
   n: string;
@@ -43,31 +32,21 @@ export class FanoutService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly producer: JobProducer,
     private readonly ledger: LedgerRepository,
+    private readonly runs: RunPort,
     private readonly logger: HeraldLogger,
   ) {}
 
   async fanout(tenantId: string, runId: string): Promise<{ targeted: number; enqueued: number }> {
-    const [run] = queryRows<RunRow>(
-      await this.dataSource.query(
-        `UPDATE campaign_runs r SET status = 'running', started_at = coalesce(r.started_at, now())
-           FROM campaigns g
-           JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
-           JOIN tenants t ON t.id = g.tenant_id
-          WHERE r.tenant_id = $1 AND r.id = $2 AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
-            AND r.status IN ('queued', 'running')
-          RETURNING r.status, r.cursor, g.kind, g.audience, g.sender_account_id, s.channel, g.id AS campaign_id,
-                    t.time_zone AS tenant_zone, coalesce(r.slot_at, r.created_at) AS at`,
-        [tenantId, runId],
-      ),
-    );
+    // The run's state is its owner's (campaigns) to write: it marks it running and says what to fan out.
+    const run = await this.runs.fanoutStarted(tenantId, runId);
     if (!run) return { targeted: 0, enqueued: 0 }; // cancelled, finished or gone: nothing to do
     const spec = {
       tenantId,
       kind: run.kind,
       audience: run.audience,
-      campaignId: run.campaign_id,
+      campaignId: run.campaignId,
       runId,
-      tenantZone: run.tenant_zone,
+      tenantZone: run.tenantZone,
       at: run.at,
     };
     let cursor = run.cursor ? position(run.cursor) : null;
@@ -98,7 +77,7 @@ export class FanoutService {
                 ARRAY(SELECT id FROM ins) AS inserted,
                 ARRAY(SELECT d.id FROM deliveries d JOIN page p ON d.contact_id = p.id
                        WHERE d.tenant_id = $1 AND d.run_id = $${base + 1}::uuid AND d.status = 'pending') AS existing`,
-          [...page.params, runId, run.campaign_id, run.sender_account_id, run.channel],
+          [...page.params, runId, run.campaignId, run.senderAccountId, run.channel],
         ),
       );
       if (previous && (await previous)) {
@@ -140,14 +119,8 @@ export class FanoutService {
     for (let i = 0; i < ids.length; i += SEND_PAGE)
       pages.push({ tenant_id: tenantId, run_id: runId, delivery_ids: ids.slice(i, i + SEND_PAGE) });
     await this.producer.enqueueBulk('deliveries.page', pages);
-    const [state] = queryRows<{ status: string }>(
-      await this.dataSource.query(
-        `UPDATE campaign_runs SET cursor = $3, targeted = targeted + $4, fanout_done = $5
-          WHERE tenant_id = $1 AND id = $2 RETURNING status`,
-        [tenantId, runId, cursor, inserted, done],
-      ),
-    );
-    return done || state?.status !== 'running';
+    const running = await this.runs.fanoutProgressed(tenantId, runId, { cursor, inserted, done });
+    return done || !running;
   }
 }
 

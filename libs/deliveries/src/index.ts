@@ -15,13 +15,20 @@ export {
   FINAL_STATUSES,
   LedgerRepository,
   SETTLED_STATUSES,
-  type CampaignStep,
   type DeliveryContext,
   type DeliveryRef,
   type DeliveryStatus,
 } from './ledger.repository';
 export { MicroBatcher } from './micro-batcher';
-export { sendWindowSpec, type StoredSendWindow } from './send-window';
+export { type MessageContent, type MessageRecipient, type MessageSender } from './render/message-content';
+export {
+  MessageRenderer,
+  type MessageEnvelope,
+  type RenderedMessage,
+  type RenderRequest,
+} from './render/message-renderer';
+export { RunPort, type FanoutProgress, type FanoutRun, type RunOwner } from './run-port';
+export { sendWindowSpec, type DeliveryWindow } from './send-window';
 export { OutboxRelay } from './outbox-relay';
 export {
   defaultGuarantee,
@@ -33,5 +40,6 @@ export {
   type SendingAccount,
 } from './sender-accounts.repository';
 export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-credentials.resealer';
-export { escapeHtml, renderSubject, renderTemplate, TemplateError, templateProblems } from './template';
+// Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check is shared.
+export { TemplateError, templateProblems } from './template';
 export { UnknownDeliveries, type DeliveryRecord, type OperatorOutcome } from './unknown-deliveries';

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows } from '@herald/persistence';
-import { HeraldMetrics } from '@herald/telemetry';
-import type { StoredSendWindow } from './send-window';
+import type { MessageContent } from './render/message-content';
+import { RunPort } from './run-port';
+import type { DeliveryWindow } from './send-window';
 import type { DataSource } from 'typeorm';
 
 export interface DeliveryRef {
@@ -32,21 +33,15 @@ export interface DeliveryContext {
     attributes: Record<string, unknown>;
   };
   campaign: {
-    steps: CampaignStep[];
+    /** The delivery's step: what to render (null when the campaign has no such step). */
+    content: MessageContent | null;
     quotaPolicy: 'defer' | 'skip';
     runCap: number | null;
     status: string;
-    sendWindow: StoredSendWindow | null;
+    sendWindow: DeliveryWindow | null;
   };
   runStatus: string | null;
   suppressed: boolean;
-}
-
-export interface CampaignStep {
-  subject?: string;
-  body: string;
-  html?: boolean;
-  delay_seconds?: number;
 }
 
 export const DELIVERY_STATUSES = [
@@ -85,10 +80,11 @@ interface ContextRow {
   external_ref: string | null;
   contact_status: string;
   attributes: Record<string, unknown>;
-  steps: CampaignStep[];
+  content: MessageContent | null;
   quota_policy: 'defer' | 'skip';
   run_cap: number | null;
-  send_window: StoredSendWindow | null;
+  /** The campaign's stored window (its JSON as written by campaigns). */
+  send_window: { start: string; end: string; days?: DeliveryWindow['days']; time_zone?: string } | null;
   campaign_status: string;
   run_status: string | null;
   suppressed: boolean;
@@ -105,7 +101,7 @@ const keys = (refs: readonly DeliveryRef[]) => [refs.map((r) => r.tenantId), ref
 export class LedgerRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly metrics: HeraldMetrics,
+    private readonly runs: RunPort,
   ) {}
 
   async load(refs: readonly DeliveryRef[]): Promise<DeliveryContext[]> {
@@ -115,7 +111,7 @@ export class LedgerRepository {
         `SELECT d.tenant_id, d.id, d.delivery_key, d.status, d.lease_until, d.campaign_id, d.run_id, d.step,
               d.sender_account_id, d.channel, d.contact_id,
               c.email, c.first_name, c.last_name, c.external_ref, c.status AS contact_status, c.attributes,
-              g.steps, g.quota_policy, g.run_cap, g.send_window, g.status AS campaign_status,
+              g.steps -> d.step AS content, g.quota_policy, g.run_cap, g.send_window, g.status AS campaign_status,
               r.status AS run_status,
               EXISTS (SELECT 1 FROM suppressions s
                        WHERE s.tenant_id = d.tenant_id
@@ -149,11 +145,11 @@ export class LedgerRepository {
         attributes: r.attributes,
       },
       campaign: {
-        steps: r.steps,
+        content: r.content,
         quotaPolicy: r.quota_policy,
         runCap: r.run_cap,
         status: r.campaign_status,
-        sendWindow: r.send_window,
+        sendWindow: r.send_window && deliveryWindow(r.send_window),
       },
       runStatus: r.run_status,
       suppressed: r.suppressed,
@@ -317,25 +313,12 @@ export class LedgerRepository {
     );
   }
 
-  /** Marks runs completed once their fan-out is done and no delivery is left to finish. */
-  async completeRuns(runs: readonly DeliveryRef[]): Promise<string[]> {
-    if (runs.length === 0) return [];
-    const rows = queryRows<{ id: string; kind: string; trigger: string }>(
-      await this.dataSource.query(
-        `UPDATE campaign_runs r SET status = 'completed', finished_at = now()
-         FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id), campaigns g
-        WHERE r.tenant_id = k.tenant_id AND r.id = k.id AND r.status = 'running' AND r.fanout_done
-          AND g.tenant_id = r.tenant_id AND g.id = r.campaign_id
-          AND NOT EXISTS (SELECT 1 FROM deliveries d
-                           WHERE d.tenant_id = r.tenant_id AND d.run_id = r.id
-                             AND d.status IN ('pending', 'sending', 'deferred'))
-        RETURNING r.id, g.kind, r.trigger`,
-        keys(runs),
-      ),
-    );
-    for (const r of rows)
-      this.metrics.campaignRuns.inc({ kind: r.kind, trigger: r.trigger, outcome: 'completed' });
-    return rows.map((r) => r.id);
+  /**
+   * Deliveries of these runs moved (settled, or their fan-out ended): the runs' owner completes
+   * those with nothing left to send. Returns the ids of the runs it completed.
+   */
+  completeRuns(runs: readonly DeliveryRef[]): Promise<string[]> {
+    return this.runs.deliveriesSettled(runs);
   }
 
   /**
@@ -370,4 +353,14 @@ export class LedgerRepository {
       keys(refs),
     );
   }
+}
+
+/** A campaign's stored window (snake_case JSON) as deliveries reads it. */
+function deliveryWindow(stored: NonNullable<ContextRow['send_window']>): DeliveryWindow {
+  return {
+    start: stored.start,
+    end: stored.end,
+    ...(stored.days ? { days: stored.days } : {}),
+    ...(stored.time_zone ? { timeZone: stored.time_zone } : {}),
+  };
 }

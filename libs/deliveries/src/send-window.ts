@@ -1,19 +1,12 @@
 import type { SendWindowSpec } from '@herald/time';
 
-/** A campaign's send window as stored (wire form); its zone defaults to the sender account's. */
-export interface StoredSendWindow {
-  start: string;
-  end: string;
-  days?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[];
-  time_zone?: string;
-}
+/**
+ * When a delivery may go out, as the ledger hands it to the pipeline: the time library's window,
+ * its zone absent when the campaign gave none (the sender account's zone applies).
+ */
+export type DeliveryWindow = Omit<SendWindowSpec, 'timeZone'> & { timeZone?: string };
 
 /** The window as the time library reads it: in its own zone, else the sender account's. */
-export function sendWindowSpec(window: StoredSendWindow, accountZone: string): SendWindowSpec {
-  return {
-    start: window.start,
-    end: window.end,
-    ...(window.days ? { days: window.days } : {}),
-    timeZone: window.time_zone ?? accountZone,
-  };
+export function sendWindowSpec(window: DeliveryWindow, accountZone: string): SendWindowSpec {
+  return { ...window, timeZone: window.timeZone ?? accountZone };
 }

@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CampaignStateError, type CampaignKind, type CampaignStatus } from '@herald/campaigns';
+import {
+  CampaignStateError,
+  type CampaignKind,
+  type CampaignStatus,
+  type CampaignStep,
+} from '@herald/campaigns';
 import { buildContactPageQuery } from '@herald/contacts';
-import { audienceFilter, type CampaignStep } from '@herald/deliveries';
+import { audienceFilter } from '@herald/deliveries';
 import { queryRows, type KeysetPosition } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EnrollmentRequest, EnrollmentStatus } from './sequence-fields';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
-import { RunsService } from '@herald/campaigns';
+import { RunLifecycle, RunPreview } from '@herald/campaigns';
 import { OutboxRelay } from '@herald/deliveries';
 import { encodeCursor } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
@@ -27,7 +27,8 @@ import {
 @UseFilters(CampaignErrorsFilter)
 export class RunsController {
   constructor(
-    private readonly runs: RunsService,
+    private readonly runs: RunLifecycle,
+    private readonly preview: RunPreview,
     private readonly outbox: OutboxRelay,
     private readonly idempotency: IdempotencyService,
   ) {}
@@ -117,7 +118,7 @@ export class RunsController {
   ) {
     // The cursor is a keyset position whose timestamp field carries the position in send order.
     const at = cursorPosition(query.cursor);
-    const page = await this.runs.recipients(
+    const page = await this.preview.recipients(
       principal.tenantId,
       id,
       at ? { afterId: at.id, index: at.createdAt.getTime() } : null,

@@ -1,4 +1,4 @@
-import { unwrap, type Run } from '@herald/api-client';
+import { unwrap } from '@herald/api-client';
 import { client } from './client';
 
 /*
@@ -29,9 +29,6 @@ export interface RunDelivery {
   attempts: number;
   updated_at: string;
 }
-
-export const listRuns = (query: { status?: string; campaign_id?: string; limit?: string }) =>
-  unwrap(client.get<{ 200: Page<Run> }>({ url: '/v1/runs', query }));
 
 export const listTenants = () => unwrap(client.get<{ 200: Page<TenantSummary> }>({ url: '/v1/tenants' }));
 

@@ -2,6 +2,7 @@ import {
   campaignsCreate,
   campaignsGet,
   campaignsUpdate,
+  runsList,
   runsStart,
   senderAccountsList,
   unwrap,
@@ -9,7 +10,6 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { client } from '../api/client';
-import { listRuns } from '../api/pending-routes';
 import { Link, navigate, usePageTitle } from '../router';
 import { percent, words } from '../ui/format';
 import { ProblemView, QueryView } from '../ui/states';
@@ -159,7 +159,7 @@ function Editor({
 function CampaignRuns({ id }: { id: string }) {
   const runs = useQuery({
     queryKey: ['runs', 'campaign', id],
-    queryFn: () => listRuns({ campaign_id: id, limit: '20' }),
+    queryFn: () => unwrap(runsList({ client, query: { campaign_id: id, limit: '20' } })),
     refetchInterval: 5_000,
   });
   return (

@@ -1,6 +1,5 @@
-import { campaignsList, unwrap } from '@herald/api-client';
+import { campaignsList, runsList, unwrap } from '@herald/api-client';
 import { useQuery } from '@tanstack/react-query';
-import { listRuns } from '../api/pending-routes';
 import { client } from '../api/client';
 import { Link, usePageTitle } from '../router';
 import { RunProgress } from '../ui/run-progress';
@@ -14,8 +13,8 @@ export function OverviewPage() {
     queryKey: ['runs', 'live'],
     queryFn: async () => {
       const [queued, running] = await Promise.all([
-        listRuns({ status: 'queued', limit: '50' }),
-        listRuns({ status: 'running', limit: '50' }),
+        unwrap(runsList({ client, query: { status: 'queued', limit: '50' } })),
+        unwrap(runsList({ client, query: { status: 'running', limit: '50' } })),
       ]);
       return [...running.data, ...queued.data];
     },

@@ -102,6 +102,9 @@ import type {
   RunsGetData,
   RunsGetErrors,
   RunsGetResponses,
+  RunsListData,
+  RunsListErrors,
+  RunsListResponses,
   RunsRecipientsData,
   RunsRecipientsErrors,
   RunsRecipientsResponses,
@@ -733,6 +736,25 @@ export const campaignsUpdate = <ThrowOnError extends boolean = false>(
       'Content-Type': 'application/json',
       ...options.headers,
     },
+  });
+
+/**
+ * List runs
+ *
+ * The tenant’s runs, newest first, in keyset pages of at most 100, optionally only one status (`running` for the runs in flight) or one campaign. Each run is the same document as GET /v1/runs/{id}: counts from the ledger, rate and quota-aware ETA.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const runsList = <ThrowOnError extends boolean = false>(
+  options?: Options<RunsListData, ThrowOnError>,
+): RequestResult<RunsListResponses, RunsListErrors, ThrowOnError> =>
+  (options?.client ?? client).get<RunsListResponses, RunsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/runs',
+    ...options,
   });
 
 /**

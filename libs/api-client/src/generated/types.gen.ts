@@ -888,6 +888,115 @@ export type FailedJobs = {
   }>;
 };
 
+export type RunList = {
+  data: Array<{
+    id: string;
+    campaign_id: string;
+    status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+    trigger: 'schedule' | 'manual';
+    dry_run: boolean;
+    /**
+     * Deliveries of the run by status, from the ledger.
+     */
+    counts: {
+      /**
+       * Contacts the run reached (a dry run: would reach).
+       */
+      targeted: number;
+      /**
+       * Waiting for a send, or being sent.
+       */
+      pending: number;
+      sent: number;
+      failed: number;
+      /**
+       * Suppressed, inactive, over the run cap, or out of quota with the skip policy.
+       */
+      skipped: number;
+      /**
+       * Waiting for the quota window to reset.
+       */
+      deferred: number;
+      cancelled: number;
+      /**
+       * Held for an operator: a crash left the send’s outcome unknown and the sender account takes no repeat (GET /v1/deliveries?status=unknown). Done, for the run’s progress.
+       */
+      unknown: number;
+    };
+    created_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    /**
+     * How far the run is.
+     */
+    progress: {
+      /**
+       * Deliveries sent, failed, skipped, cancelled or unknown (held for an operator).
+       */
+      done: number;
+      /**
+       * `counts.targeted`.
+       */
+      total: number;
+      /**
+       * `done / total`, 1 once the run is completed.
+       */
+      ratio: number;
+      /**
+       * False while the run is still writing its deliveries: `total` is still growing.
+       */
+      fanout_done: boolean;
+    };
+    /**
+     * Sends per second over the last minute of the run (since it started, if that is shorter).
+     */
+    rate_per_second: number;
+    /**
+     * When the last remaining delivery (pending, sending or deferred) should go out: the later of what the sender account’s quota windows allow (what is left in the current hourly/daily/weekly windows, then their full limits) and the recent send rate. Null while fanning out, when nothing is left, or with no basis for a guess.
+     */
+    eta: string | null;
+    /**
+     * What decides the `eta`: the send rate or a quota window.
+     */
+    eta_reason: 'rate' | 'quota' | null;
+    /**
+     * A dry run’s forecast; null for real runs.
+     */
+    forecast: {
+      /**
+       * Contacts the audience matched.
+       */
+      audience: number;
+      /**
+       * Contacts that would be sent to.
+       */
+      targeted: number;
+      /**
+       * Contacts left out because their delivery key is already in the ledger (a birthday greeted this year).
+       */
+      already_sent_keys: number;
+      /**
+       * Contacts left out: suppressed, beyond the run cap, or without room in the quota windows (the skip policy).
+       */
+      skipped: {
+        suppressed: number;
+        run_cap: number;
+        quota: number;
+      };
+      /**
+       * Deliveries per local date of the sender account’s zone.
+       */
+      by_day: Array<{
+        date: string;
+        count: number;
+      }>;
+      finishes_at: string | null;
+      summary: string;
+    } | null;
+  }>;
+  next_cursor: string | null;
+};
+
 export type SenderAccount = {
   id: string;
   name: string;
@@ -2894,6 +3003,68 @@ export type CampaignsUpdateResponses = {
 };
 
 export type CampaignsUpdateResponse = CampaignsUpdateResponses[keyof CampaignsUpdateResponses];
+
+export type RunsListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Page size, 1 to 100 (default 20).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+    /**
+     * Only runs in this status.
+     */
+    status?: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+    /**
+     * Only runs of this campaign.
+     */
+    campaign_id?: string;
+  };
+  url: '/v1/runs';
+};
+
+export type RunsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type RunsListError = RunsListErrors[keyof RunsListErrors];
+
+export type RunsListResponses = {
+  /**
+   * A page of runs.
+   */
+  200: RunList;
+};
+
+export type RunsListResponse = RunsListResponses[keyof RunsListResponses];
 
 export type RunsStartData = {
   body: {

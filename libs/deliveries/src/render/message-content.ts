@@ -1,0 +1,26 @@
+/**
+ * What a delivery says, before it is rendered for its contact: the templates of one message.
+ * The campaign's step as deliveries sees it (campaigns stores more around it: delays, order).
+ */
+export interface MessageContent {
+  subject?: string;
+  body: string;
+  /** The body is HTML: substituted values are escaped. */
+  html?: boolean;
+}
+
+/** The contact fields a template may name. */
+export interface MessageRecipient {
+  id: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  externalRef: string | null;
+  attributes: Record<string, unknown>;
+}
+
+/** The account a message goes out through. */
+export interface MessageSender {
+  id: string;
+  channel: string;
+}
