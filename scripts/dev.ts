@@ -22,7 +22,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ApiClient } from './dev/api-client';
+import { keyClient, sessionsCreateLink, unwrap, type Client as ApiClient } from '@herald/api-client';
 import { DemoMonitor } from './dev/demo-monitor';
 import {
   demoTenantIsLive,
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     : `HERALD_ADMIN_KEY in ${shown(join(DATA, 'dev.env'))}`;
   const metrics = `api http://127.0.0.1:${opsPort}/metrics · worker :${opsPort + 1}/metrics · beat :${opsPort + 2}/metrics`;
   if (!demo) {
-    const platformLink = await signInLink(new ApiClient(base, common.HERALD_ADMIN_KEY ?? ''));
+    const platformLink = await signInLink(keyClient(base, common.HERALD_ADMIN_KEY ?? ''));
     say(`  console      ${platformLink}   (one-time sign-in link, platform view)`);
     say(`  API          ${base}/v1   (docs: ${base}/docs)`);
     say(`  readiness    ${base}/ready`);
@@ -358,10 +358,10 @@ async function main(): Promise<void> {
     return;
   }
 
-  const admin = new ApiClient(base, common.HERALD_ADMIN_KEY ?? '');
+  const admin = keyClient(base, common.HERALD_ADMIN_KEY ?? '');
   const stateFile = join(DATA, 'demo.json');
   let { state } = demo;
-  if (state.tenant && !(await demoTenantIsLive(admin.withKey(state.tenant.api_key)))) {
+  if (state.tenant && !(await demoTenantIsLive(keyClient(base, state.tenant.api_key)))) {
     say(
       `the demo tenant of ${shown(stateFile)} is not in this database (its key is refused): seeding a new one`,
     );
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
       `herald CLI: ${shown(cliEnv)} now carries the demo tenant's key (HERALD_API_KEY): npx herald runs list`,
     );
   }
-  const api = admin.withKey(state.tenant!.api_key);
+  const api = keyClient(base, state.tenant!.api_key);
   const monitor = new DemoMonitor(api, state, display, demo, say, startedAt);
   live.monitor = monitor;
   monitor.start(display.live ? 250 : 1000);
@@ -435,7 +435,7 @@ async function main(): Promise<void> {
 /** A one-time console sign-in link acting as the client's key (POST /v1/sessions/links); a note when the api cannot mint one. */
 async function signInLink(client: ApiClient): Promise<string> {
   try {
-    const { body } = await client.call<{ url: string }>('POST', '/v1/sessions/links');
+    const body = await unwrap(sessionsCreateLink({ client }));
     return body.url;
   } catch (error) {
     return `(no sign-in link: ${(error as Error).message})`;

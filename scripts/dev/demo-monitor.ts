@@ -1,4 +1,11 @@
-import type { ApiClient } from './api-client';
+import {
+  ApiProblem,
+  enrollmentsList,
+  runsGet,
+  senderAccountsQuota,
+  unwrap,
+  type Client,
+} from '@herald/api-client';
 import type { DemoState } from './demo-seed';
 import { color, stripColours, type Display } from './display';
 import type { MailSink } from './mail-sink';
@@ -56,7 +63,7 @@ export class DemoMonitor {
   readonly settled: Promise<void>;
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: Client,
     private readonly state: DemoState,
     private readonly display: Display,
     private readonly sinks: { mail: MailSink; webhook: DevWebhookSink },
@@ -90,7 +97,7 @@ export class DemoMonitor {
     const now = Date.now();
     await Promise.all(
       this.runs.map(async (run) => {
-        const { body } = await this.api.get<RunView>(`/v1/runs/${run.id}`);
+        const body: RunView = await unwrap(runsGet({ client: this.api, path: { id: run.id } }));
         run.view = body;
         run.samples.push({ at: now, sent: body.counts.sent + body.counts.failed });
         while (run.samples.length > 2 && now - run.samples[0]!.at > 5_000) run.samples.shift();
@@ -118,18 +125,22 @@ export class DemoMonitor {
     for (const status of ENROLLMENT_STATUSES) {
       let cursor: string | null = null;
       do {
-        const query: string = `status=${status}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const answer = await this.api.call<{ data: unknown[]; next_cursor: string | null }>(
-          'GET',
-          `/v1/campaigns/${id}/enrollments?${query}`,
-          { accept: [404, 405] },
-        );
-        if (answer.status !== 200) {
+        let page;
+        try {
+          page = await unwrap(
+            enrollmentsList({
+              client: this.api,
+              path: { id },
+              query: { status, limit: '1000', ...(cursor ? { cursor } : {}) },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ApiProblem) || (error.status !== 404 && error.status !== 405)) throw error;
           this.enrollments = 'unavailable';
           return;
         }
-        counts[status] += answer.body.data.length;
-        cursor = answer.body.next_cursor;
+        counts[status] += page.data.length;
+        cursor = page.next_cursor;
       } while (cursor);
     }
     this.enrollments = counts;
@@ -138,9 +149,7 @@ export class DemoMonitor {
   private async pollQuotas(): Promise<void> {
     for (const accountId of [this.state.accounts.smtp, this.state.accounts.webhook]) {
       if (!accountId) continue;
-      const { body } = await this.api.get<{ windows: { remaining: number; resets_at: string }[] }>(
-        `/v1/sender-accounts/${accountId}/quota`,
-      );
+      const body = await unwrap(senderAccountsQuota({ client: this.api, path: { id: accountId } }));
       const spent = body.windows.find((w) => w.remaining === 0);
       if (spent) this.quotaResets.set(accountId, spent.resets_at);
       else this.quotaResets.delete(accountId);

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ApiError, type ApiClient } from './api-client';
+import {
+  ApiProblem,
+  campaignsCreate,
+  contactsImport,
+  enrollmentsCreate,
+  keyClient,
+  runsStart,
+  senderAccountsCreate,
+  senderAccountsList,
+  tenantsCreate,
+  unwrap,
+  type Client,
+} from '@herald/api-client';
 import { demoContacts } from './demo-contacts';
 
 export const DEMO_TENANT = { name: 'Demo', time_zone: 'Europe/Paris' } as const;
@@ -68,7 +80,7 @@ export interface SeedGap {
  * Returns what it could not do (for features not there yet); throws on anything unexpected.
  */
 export async function seedDemo(options: {
-  admin: ApiClient;
+  admin: Client;
   state: DemoState;
   stateFile: string;
   webhookUrl: string;
@@ -80,49 +92,52 @@ export async function seedDemo(options: {
   const gaps: SeedGap[] = [];
 
   if (!state.tenant) {
-    const { body } = await admin.call<{
-      id: string;
-      name: string;
-      time_zone: string;
-      api_key: { key: string };
-    }>('POST', '/v1/tenants', { body: DEMO_TENANT, idempotencyKey: key('tenant') });
+    const body = await unwrap(
+      tenantsCreate({ client: admin, body: DEMO_TENANT, headers: { 'Idempotency-Key': key('tenant') } }),
+    );
     state.tenant = { id: body.id, name: body.name, time_zone: body.time_zone, api_key: body.api_key.key };
     save();
     say(`demo tenant "${body.name}" (${body.time_zone}) created, id ${body.id}`);
   }
-  const api = admin.withKey(state.tenant.api_key);
+  const api = keyClient(baseUrlOf(admin), state.tenant.api_key);
 
   if (!state.accounts.smtp) {
-    const { body } = await api.call<{ id: string }>('POST', '/v1/sender-accounts', {
-      idempotencyKey: key('smtp-account'),
-      body: {
-        name: 'Demo mail (dev SMTP sink)',
-        channel: 'smtp',
-        config: {
-          host: '127.0.0.1',
-          port: state.smtp.port,
-          secure: false,
-          username: state.smtp.username,
-          password: state.smtp.password,
-          from: 'Demo <hello@demo.example.com>',
-          reject_unauthorized: false,
+    const body = await unwrap(
+      senderAccountsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('smtp-account') },
+        body: {
+          name: 'Demo mail (dev SMTP sink)',
+          channel: 'smtp',
+          config: {
+            host: '127.0.0.1',
+            port: state.smtp.port,
+            secure: false,
+            username: state.smtp.username,
+            password: state.smtp.password,
+            from: 'Demo <hello@demo.example.com>',
+            reject_unauthorized: false,
+          },
+          quotas: { hourly: DEMO_QUOTAS.smtp },
         },
-        quotas: { hourly: DEMO_QUOTAS.smtp },
-      },
-    });
+      }),
+    );
     state.accounts.smtp = body.id;
     save();
   }
   if (!state.accounts.webhook) {
-    const { body } = await api.call<{ id: string }>('POST', '/v1/sender-accounts', {
-      idempotencyKey: key('webhook-account'),
-      body: {
-        name: 'Demo webhook (dev webhook sink)',
-        channel: 'webhook',
-        config: { url: options.webhookUrl, secret: state.webhook.secret },
-        quotas: { hourly: DEMO_QUOTAS.webhook },
-      },
-    });
+    const body = await unwrap(
+      senderAccountsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('webhook-account') },
+        body: {
+          name: 'Demo webhook (dev webhook sink)',
+          channel: 'webhook',
+          config: { url: options.webhookUrl, secret: state.webhook.secret },
+          quotas: { hourly: DEMO_QUOTAS.webhook },
+        },
+      }),
+    );
     state.accounts.webhook = body.id;
     save();
     say(
@@ -133,10 +148,13 @@ export async function seedDemo(options: {
   if (!state.imported) {
     const started = performance.now();
     const rows = demoContacts(state.contacts, new Date(state.seeded_on));
-    const { body } = await api.call<{ created: number; updated: number; failed: number }>(
-      'POST',
-      '/v1/contacts/import',
-      { body: rows, idempotencyKey: key('contacts'), timeoutMs: 300_000 },
+    const body = await unwrap(
+      contactsImport({
+        client: api,
+        body: rows,
+        headers: { 'Idempotency-Key': key('contacts') },
+        signal: AbortSignal.timeout(300_000),
+      }),
     );
     state.imported = { created: body.created, updated: body.updated, failed: body.failed };
     save();
@@ -146,69 +164,78 @@ export async function seedDemo(options: {
   }
 
   if (!state.campaigns.broadcast) {
-    const { body } = await api.call<{ id: string }>('POST', '/v1/campaigns', {
-      idempotencyKey: key('broadcast'),
-      body: {
-        name: 'Spring product update',
-        kind: 'broadcast',
-        sender_account_id: state.accounts.smtp,
-        audience: { tags: ['newsletter'] },
-        steps: [
-          {
-            subject: 'What’s new this spring, {{ first_name | "friend" }}',
-            body: 'Hello {{ first_name | "there" }},\n\nHere is what changed in Demo this month: faster exports, a new calendar view and fewer clicks everywhere.\n\n— The Demo team',
-          },
-        ],
-      },
-    });
+    const body = await unwrap(
+      campaignsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('broadcast') },
+        body: {
+          name: 'Spring product update',
+          kind: 'broadcast',
+          sender_account_id: state.accounts.smtp,
+          audience: { tags: ['newsletter'] },
+          steps: [
+            {
+              subject: 'What’s new this spring, {{ first_name | "friend" }}',
+              body: 'Hello {{ first_name | "there" }},\n\nHere is what changed in Demo this month: faster exports, a new calendar view and fewer clicks everywhere.\n\n— The Demo team',
+            },
+          ],
+        },
+      }),
+    );
     state.campaigns.broadcast = body.id;
     save();
   }
   if (!state.campaigns.birthday) {
-    const { body } = await api.call<{ id: string }>('POST', '/v1/campaigns', {
-      idempotencyKey: key('birthday'),
-      body: {
-        name: 'Happy birthday',
-        kind: 'birthday',
-        sender_account_id: state.accounts.webhook,
-        schedule: { at: BIRTHDAY_AT },
-        steps: [
-          {
-            subject: 'Happy birthday, {{ first_name | "friend" }}!',
-            body: 'Happy birthday {{ first_name | "" }}! Everyone at Demo wishes you a wonderful day.',
-          },
-        ],
-      },
-    });
+    const body = await unwrap(
+      campaignsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('birthday') },
+        body: {
+          name: 'Happy birthday',
+          kind: 'birthday',
+          sender_account_id: state.accounts.webhook,
+          schedule: { at: BIRTHDAY_AT },
+          steps: [
+            {
+              subject: 'Happy birthday, {{ first_name | "friend" }}!',
+              body: 'Happy birthday {{ first_name | "" }}! Everyone at Demo wishes you a wonderful day.',
+            },
+          ],
+        },
+      }),
+    );
     state.campaigns.birthday = body.id;
     save();
   }
   if (!state.campaigns.sequence) {
-    const { body } = await api.call<{ id: string }>('POST', '/v1/campaigns', {
-      idempotencyKey: key('sequence'),
-      body: {
-        name: 'Trial onboarding',
-        kind: 'sequence',
-        sender_account_id: state.accounts.webhook,
-        steps: [
-          {
-            delay: SEQUENCE_DELAYS[0],
-            subject: 'Welcome to your trial, {{ first_name | "friend" }} (1/3)',
-            body: 'Welcome aboard! Start by importing your contacts.',
-          },
-          {
-            delay: SEQUENCE_DELAYS[1],
-            subject: 'Your first campaign (2/3)',
-            body: 'Next: create a campaign and send yourself a test.',
-          },
-          {
-            delay: SEQUENCE_DELAYS[2],
-            subject: 'Need a hand, {{ first_name | "friend" }}? (3/3)',
-            body: 'Reply to this message and a human answers.',
-          },
-        ],
-      },
-    });
+    const body = await unwrap(
+      campaignsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('sequence') },
+        body: {
+          name: 'Trial onboarding',
+          kind: 'sequence',
+          sender_account_id: state.accounts.webhook,
+          steps: [
+            {
+              delay: SEQUENCE_DELAYS[0],
+              subject: 'Welcome to your trial, {{ first_name | "friend" }} (1/3)',
+              body: 'Welcome aboard! Start by importing your contacts.',
+            },
+            {
+              delay: SEQUENCE_DELAYS[1],
+              subject: 'Your first campaign (2/3)',
+              body: 'Next: create a campaign and send yourself a test.',
+            },
+            {
+              delay: SEQUENCE_DELAYS[2],
+              subject: 'Need a hand, {{ first_name | "friend" }}? (3/3)',
+              body: 'Reply to this message and a human answers.',
+            },
+          ],
+        },
+      }),
+    );
     state.campaigns.sequence = body.id;
     save();
     say(
@@ -217,13 +244,13 @@ export async function seedDemo(options: {
   }
 
   if (!state.runs.broadcast) {
-    const { body } = await api.call<{ id: string }>(
-      'POST',
-      `/v1/campaigns/${state.campaigns.broadcast}/runs`,
-      {
+    const body = await unwrap(
+      runsStart({
+        client: api,
+        path: { id: state.campaigns.broadcast },
         body: {},
-        idempotencyKey: key('broadcast-run'),
-      },
+        headers: { 'Idempotency-Key': key('broadcast-run') },
+      }),
     );
     state.runs.broadcast = body.id;
     save();
@@ -231,19 +258,19 @@ export async function seedDemo(options: {
   }
   if (!state.runs.birthday) {
     try {
-      const { body } = await api.call<{ id: string }>(
-        'POST',
-        `/v1/campaigns/${state.campaigns.birthday}/runs`,
-        {
+      const body = await unwrap(
+        runsStart({
+          client: api,
+          path: { id: state.campaigns.birthday },
           body: {},
-          idempotencyKey: key('birthday-run'),
-        },
+          headers: { 'Idempotency-Key': key('birthday-run') },
+        }),
       );
       state.runs.birthday = body.id;
       save();
       say(`birthday run ${body.id} started: today's birthdays are greeted now, then daily at ${BIRTHDAY_AT}`);
     } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 409) throw error;
+      if (!(error instanceof ApiProblem) || error.status !== 409) throw error;
       gaps.push({
         what: 'birthday greeting now',
         why: `${error.message}; the beat greets birthdays daily at ${BIRTHDAY_AT} (${DEMO_TENANT.time_zone})`,
@@ -252,16 +279,19 @@ export async function seedDemo(options: {
   }
   if (!state.enrollments) {
     try {
-      const { body } = await api.call<{ enrolled: number; already_enrolled: number; not_found: string[] }>(
-        'POST',
-        `/v1/campaigns/${state.campaigns.sequence}/enrollments`,
-        { body: { filter: { tags: ['trial'] } }, idempotencyKey: key('enrollments') },
+      const body = await unwrap(
+        enrollmentsCreate({
+          client: api,
+          path: { id: state.campaigns.sequence },
+          body: { filter: { tags: ['trial'] } },
+          headers: { 'Idempotency-Key': key('enrollments') },
+        }),
       );
       state.enrollments = body;
       save();
       say(`sequence: ${body.enrolled + body.already_enrolled} trial contacts enrolled`);
     } catch (error) {
-      if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 405)) throw error;
+      if (!(error instanceof ApiProblem) || (error.status !== 404 && error.status !== 405)) throw error;
       gaps.push({ what: 'sequence enrollments', why: error.message });
     }
   }
@@ -273,7 +303,17 @@ export async function seedDemo(options: {
 }
 
 /** Whether the tenant in `state` exists in the database the API serves (its key still works). */
-export async function demoTenantIsLive(api: ApiClient): Promise<boolean> {
-  const { status } = await api.call('GET', '/v1/sender-accounts?limit=1', { accept: [401, 403] });
-  return status === 200;
+export async function demoTenantIsLive(api: Client): Promise<boolean> {
+  try {
+    await unwrap(senderAccountsList({ client: api, query: { limit: '1' } }));
+    return true;
+  } catch (error) {
+    if (error instanceof ApiProblem && (error.status === 401 || error.status === 403)) return false;
+    throw error;
+  }
+}
+
+/** The base URL a client was made with (the tenant's client talks to the same api as the admin's). */
+function baseUrlOf(client: Client): string {
+  return client.getConfig().baseUrl ?? '';
 }

@@ -1,3 +1,4 @@
+import { createClient, createConfig, type CallResult, type Client } from '@herald/api-client';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline, Transform, type Readable } from 'node:stream';
@@ -31,11 +32,15 @@ interface Body {
 }
 
 /**
- * The Herald HTTP API with one key. Built on node:http rather than fetch for one reason: a
- * connect timeout of a few seconds (fetch waits its own ten), so a wrong URL fails fast.
+ * The Herald HTTP API with one key. Commands call the API through the generated SDK
+ * (@herald/api-client) on `sdk`, whose fetch is this transport; only what the SDK cannot express
+ * uses the transport directly: a file streamed as the import body with progress (`upload`) and
+ * a process's `/ready` (`probe`, not an API route). Built on node:http rather than fetch for one
+ * reason: a connect timeout of a few seconds (fetch waits its own ten), so a wrong URL fails fast.
  */
 export class ApiClient {
   private readonly base: URL;
+  private sdkClient: Client | undefined;
 
   /** Without a key, requests go unauthenticated (`/ready`). */
   constructor(
@@ -45,12 +50,15 @@ export class ApiClient {
     this.base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.send<T>('GET', path);
-  }
-
-  post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-    return this.send<T>('POST', path, { data: JSON.stringify(body), type: 'application/json' }, headers);
+  /** The generated SDK's client, sending over this transport (its timeouts, user agent and key). */
+  get sdk(): Client {
+    this.sdkClient ??= createClient(
+      createConfig({
+        baseUrl: this.base.href.replace(/\/$/, ''),
+        fetch: (input, init) => this.fetch(input, init),
+      }),
+    );
+    return this.sdkClient;
   }
 
   /** Streams `data` as the request body (never buffered whole). */
@@ -66,6 +74,32 @@ export class ApiClient {
     } catch {
       throw problemError(res.statusCode ?? 0, res.headers, text);
     }
+  }
+
+  /** fetch for the SDK: the request over node:http, the answer back as a Response. */
+  private async fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+    const request = new Request(input, init);
+    const path = request.url.startsWith(this.base.href)
+      ? request.url.slice(this.base.href.length)
+      : request.url;
+    const data = request.body ? await request.text() : undefined;
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      if (name !== 'content-type') headers[name] = value;
+    });
+    const type = request.headers.get('content-type') ?? 'application/json';
+    const { res, text } = await this.call(
+      request.method,
+      path,
+      data === undefined ? undefined : { data, type },
+      headers,
+    );
+    const answer = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) answer.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const status = res.statusCode ?? 502;
+    return new Response(status === 204 || status === 304 ? null : text, { status, headers: answer });
   }
 
   private async send<T>(
@@ -163,6 +197,17 @@ async function readText(res: IncomingMessage): Promise<string> {
 function unreachable(url: URL, error: Error): CliError {
   const code = (error as NodeJS.ErrnoException).code;
   return new CliError(EXIT.unreachable, `cannot reach the API at ${url.origin}: ${code ?? error.message}`);
+}
+
+/** An SDK call's data, or the ApiError (exit code, field errors, Retry-After) its answer describes. */
+export async function answer<T>(call: Promise<CallResult<T>>): Promise<T> {
+  const result = await call;
+  // No response: the transport failed (unreachable, timed out); its CliError says how.
+  if (!result.response) throw result.error instanceof Error ? result.error : new Error(String(result.error));
+  if (result.response.ok) return result.data as T;
+  const headers = Object.fromEntries(result.response.headers) as IncomingHttpHeaders;
+  const text = typeof result.error === 'string' ? result.error : JSON.stringify(result.error ?? null);
+  throw problemError(result.response.status, headers, text);
 }
 
 /** problem+json (RFC 9457) → one line `title: detail`, the field errors, and the exit code. */

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { campaignsList, runsGet, runsStart, type CampaignsListData } from '@herald/api-client';
 import { randomUUID } from 'node:crypto';
+import { answer } from '../api-client';
 import type { CliContext } from '../cli-context';
 import type { ExitCode } from '../exit-codes';
 import { parseCount, parseId } from '../input';
@@ -13,15 +15,6 @@ interface RunOptions {
   watch?: boolean;
   idempotencyKey?: string;
   interval: string;
-}
-
-interface CampaignView {
-  id: string;
-  name: string;
-  kind: string;
-  status: string;
-  schedule: unknown;
-  created_at: string;
 }
 
 interface ListOptions {
@@ -62,13 +55,16 @@ async function startRun(ctx: CliContext, campaign: string, options: RunOptions):
   const campaignId = parseId(campaign, 'the campaign id');
   const intervalMs = parseCount(options.interval, '--interval', 60_000);
   const api = ctx.api();
-  const started = await api.post<{ id: string }>(
-    `v1/campaigns/${campaignId}/runs`,
-    options.dryRun ? { dry_run: true } : {},
-    { 'idempotency-key': options.idempotencyKey ?? `herald-cli-${randomUUID()}` },
+  const started = await answer(
+    runsStart({
+      client: api.sdk,
+      path: { id: campaignId },
+      body: options.dryRun ? { dry_run: true } : {},
+      headers: { 'Idempotency-Key': options.idempotencyKey ?? `herald-cli-${randomUUID()}` },
+    }),
   );
   if (options.watch) return watchRun(ctx, api, started.id, intervalMs);
-  const run = await api.get<RunView>(`v1/runs/${started.id}`);
+  const run: RunView = await answer(runsGet({ client: api.sdk, path: { id: started.id } }));
   ctx.out.result(run, () => renderRun(run));
 }
 
@@ -77,9 +73,9 @@ async function listCampaigns(ctx: CliContext, options: ListOptions): Promise<voi
   if (options.kind) query.set('kind', options.kind);
   if (options.status) query.set('status', options.status);
   if (options.cursor) query.set('cursor', options.cursor);
-  const page = await ctx
-    .api()
-    .get<{ data: CampaignView[]; next_cursor: string | null }>(`v1/campaigns?${query.toString()}`);
+  // The api validates the filters (a bad --kind is its 400, with the field named).
+  const filters = Object.fromEntries(query) as NonNullable<CampaignsListData['query']>;
+  const page = await answer(campaignsList({ client: ctx.api().sdk, query: filters }));
   ctx.out.result(page, () => {
     if (page.data.length === 0) return 'no campaign yet';
     const rows = table(

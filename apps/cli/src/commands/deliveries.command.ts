@@ -1,4 +1,6 @@
+import { deliveriesClose, deliveriesList, deliveriesResend } from '@herald/api-client';
 import type { Command } from 'commander';
+import { answer } from '../api-client';
 import type { CliContext } from '../cli-context';
 import { CliError, EXIT } from '../exit-codes';
 import { parseCount, parseId } from '../input';
@@ -66,11 +68,12 @@ export function registerDeliveryCommands(program: Command, run: Run): void {
 }
 
 async function listUnknown(ctx: CliContext, limit: number, cursor: string | undefined): Promise<void> {
-  const query = new URLSearchParams({ status: 'unknown', limit: String(limit) });
-  if (cursor) query.set('cursor', cursor);
-  const page = await ctx
-    .api()
-    .get<{ data: DeliveryView[]; next_cursor: string | null }>(`v1/deliveries?${query.toString()}`);
+  const page = await answer(
+    deliveriesList({
+      client: ctx.api().sdk,
+      query: { status: 'unknown', limit: String(limit), ...(cursor ? { cursor } : {}) },
+    }),
+  );
   ctx.out.result(page, () => {
     if (page.data.length === 0) return 'no delivery is waiting for an operator';
     const rows = table(
@@ -89,7 +92,17 @@ async function act(
   body: Record<string, string>,
 ): Promise<void> {
   const id = parseId(raw, 'the delivery id');
-  const delivery = await ctx.api().post<DeliveryView>(`v1/deliveries/${id}/${action}`, body);
+  const client = ctx.api().sdk;
+  const delivery: DeliveryView =
+    action === 'resend'
+      ? await answer(deliveriesResend({ client, path: { id }, body }))
+      : await answer(
+          deliveriesClose({
+            client,
+            path: { id },
+            body: body as { outcome: 'sent' | 'failed'; reason: string },
+          }),
+        );
   ctx.out.result(delivery, () =>
     fields([
       ['delivery', delivery.id],

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, type ApiClient } from '../api-client';
+import { runsGet, runsList, type RunsListData } from '@herald/api-client';
+import { answer, ApiError, type ApiClient } from '../api-client';
 import type { CliContext } from '../cli-context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { parseCount, parseId } from '../input';
@@ -57,7 +58,7 @@ export async function watchRun(
   let run: RunView;
   for (;;) {
     try {
-      run = await api.get<RunView>(`v1/runs/${runId}`);
+      run = await answer(runsGet({ client: api.sdk, path: { id: runId } }));
     } catch (error) {
       if (error instanceof ApiError && error.status === 429) {
         await sleep(error.retryAfterMs ?? intervalMs);
@@ -84,9 +85,9 @@ async function listRuns(ctx: CliContext, options: ListOptions): Promise<void> {
   if (options.status) query.set('status', options.status);
   if (options.campaign) query.set('campaign_id', parseId(options.campaign, '--campaign'));
   if (options.cursor) query.set('cursor', options.cursor);
-  const page = await ctx
-    .api()
-    .get<{ data: RunView[]; next_cursor: string | null }>(`v1/runs?${query.toString()}`);
+  // The api validates the filters (a bad --status is its 400, with the field named).
+  const filters = Object.fromEntries(query) as NonNullable<RunsListData['query']>;
+  const page = await answer(runsList({ client: ctx.api().sdk, query: filters }));
   ctx.out.result(page, () => {
     if (page.data.length === 0) return 'no run';
     const rows = table(
