@@ -220,6 +220,7 @@ async function measure(postgresUrl: string, redisUrl: string, n: number, dir: st
       new LedgerRepository(dataSource, runs),
       runs,
       logger,
+      producer,
     );
     // The fan-out alone, unpaced: no worker drains the fair queue here, so its brake is lifted.
     fanout.backlogLimit = Number.POSITIVE_INFINITY;

@@ -8,12 +8,14 @@ import {
   HeartbeatReader,
 } from '@herald/queues';
 import type { RedisClient } from '@herald/queues';
+import { FairQueue } from '@herald/deliveries';
 import { QuotaService } from '@herald/rate-limit';
 import { CircuitBreaker } from '@herald/resilience';
 import { HeraldLogger, HeraldMetrics, ReadinessService } from '@herald/telemetry';
 import { eventually, RedisCluster, TEST_ADMIN_KEY } from '@herald/testing';
 import type { Redis } from 'ioredis';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { LeaderLease } from '../../apps/beat/src/leader-lease';
 import { TestApi } from '../support/api-app';
@@ -151,6 +153,33 @@ describe('Herald on a 3-master Redis Cluster', () => {
     expect(await quota.refund(second.reservation)).toBe('refunded');
     const usage = await quota.usage(account);
     expect(usage.find((w) => w.unit === 'hour')).toMatchObject({ used: 1, limit: 3 });
+
+    // A batch's settle: one call commits (or refunds) many reservations.
+    const batchAccount = { id: `acct-batch-${Date.now()}`, timeZone: 'UTC', limits: { hour: 10 } };
+    const batch = [];
+    for (const id of ['m1', 'm2', 'm3']) {
+      const r = await quota.reserve({ account: batchAccount, reservationId: id });
+      if (!r.admitted) throw new Error(`reservation ${id} refused: ${r.reason}`);
+      batch.push(r.reservation);
+    }
+    expect(await quota.commitMany(batch.slice(0, 2))).toEqual(['committed', 'committed']);
+    expect(await quota.refundMany(batch.slice(2))).toEqual(['refunded']);
+    expect((await quota.usage(batchAccount)).find((w) => w.unit === 'hour')).toMatchObject({ used: 2 });
+  });
+
+  it('runs the fair queue scripts: push, take by deficit round robin, ack', async () => {
+    const fair = api.app.get(FairQueue);
+    const tenant = randomUUID();
+    const page = (n: number) => ({
+      tenant_id: tenant,
+      run_id: randomUUID(),
+      delivery_ids: Array.from({ length: n }, () => randomUUID()),
+    });
+    expect(await fair.push(tenant, 1, [page(2), page(3)], 100)).toBe(5);
+    const taken = await fair.take(10, 100);
+    expect(taken.map((p) => p.payload.tenant_id)).toEqual([tenant, tenant]);
+    await fair.ack(taken.map((p) => p.id));
+    expect(await fair.take(10, 100)).toEqual([]);
   });
 
   it('runs the breaker scripts: failures open it, acquire is refused, force and success close it', async () => {

@@ -68,6 +68,12 @@ test('creates a broadcast, forecasts it, starts it and watches it reach done', a
   await expect(page.getByRole('heading', { name: /^Run$/ })).toBeVisible();
   await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 30_000 });
   await expect(page.getByTestId('count-sent')).toHaveText('12');
+  // The run's deliveries from the ledger, by status: the twelve sent ones.
+  const deliveries = page.getByRole('region', { name: 'Deliveries' });
+  await deliveries.getByLabel('Status').selectOption('sent');
+  await expect(deliveries.getByRole('row')).toHaveCount(13);
+  await deliveries.getByLabel('Status').selectOption('failed');
+  await expect(deliveries).toContainText('No deliveries with that status.');
   await expectAccessible(page);
   await screenshot(page, 'run-done');
 
@@ -167,6 +173,12 @@ test('sender accounts show quota gauges with reset times and circuit state', asy
   await expect(small.getByRole('meter', { name: /Small quota hourly/ })).toBeVisible();
   await expect(small).toContainText(/resets .*GMT\+1/);
   await expect(small).toContainText(/Circuit:\s*closed/);
+  // Pause and resume: the account's status follows, as the api has it.
+  await small.getByRole('button', { name: 'Pause Small quota' }).click();
+  await expect(small.getByRole('button', { name: 'Resume Small quota' })).toBeVisible();
+  await expect(small).toContainText(/paused/i);
+  await small.getByRole('button', { name: 'Resume Small quota' }).click();
+  await expect(small.getByRole('button', { name: 'Pause Small quota' })).toBeVisible();
   await expectAccessible(page);
   await screenshot(page, 'senders');
   await page.setViewportSize({ width: 390, height: 844 });
@@ -184,6 +196,10 @@ test('the platform view shows queues, workers and their heartbeats, and circuits
   const workers = page.getByRole('region', { name: 'Workers' });
   await expect(workers.getByRole('row')).toHaveCount(2);
   await expect(workers.getByRole('row').nth(1)).toContainText('deliveries');
+  // Every tenant of the deployment.
+  const tenants = page.getByRole('region', { name: 'Tenants' });
+  await expect(tenants).toContainText('Acme Outreach');
+  await expect(tenants).toContainText('Other Co');
   await expectAccessible(page);
   await screenshot(page, 'platform');
 });

@@ -22,6 +22,7 @@ import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
 import { FleetController } from './engine/fleet.controller';
+import { RunDeliveriesController } from './engine/run-deliveries.controller';
 import { RunListController } from './engine/run-list.controller';
 import { RunsController } from './engine/runs.controller';
 import { SenderAccountCircuitController } from './engine/sender-account-circuit.controller';
@@ -71,6 +72,7 @@ import { TenantsController } from './tenants/tenants.controller';
     SenderAccountsController,
     CampaignsController,
     RunListController,
+    RunDeliveriesController,
     RunsController,
     EnrollmentsController,
     EventsController,

@@ -110,6 +110,7 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/runs', a.run],
       ['/v1/admin/circuits', `webhook:${a.account}`],
       ['/v1/admin/queues', 'deliveries'],
+      ['/v1/tenants', a.id],
     ];
     return ids.find(([prefix]) => op.path.startsWith(prefix))?.[1];
   };

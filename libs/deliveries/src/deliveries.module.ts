@@ -20,6 +20,7 @@ import { OutboxRelay } from './outbox-relay';
 import { MessageRenderer } from './render/message-renderer';
 import { RunPort } from './run-port';
 import { SenderAccountsRepository } from './sender-accounts.repository';
+import { RunDeliveries } from './run-deliveries';
 import { UnknownDeliveries } from './unknown-deliveries';
 import { UnknownDeliveriesMetrics } from './unknown-metrics';
 
@@ -50,6 +51,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     DeliveryReconciler,
     OutboxMetrics,
     OutboxRelay,
+    RunDeliveries,
     UnknownDeliveries,
     UnknownDeliveriesMetrics,
     MessageRenderer,
@@ -64,6 +66,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     DeliveryPipeline,
     DeliveryReconciler,
     OutboxRelay,
+    RunDeliveries,
     UnknownDeliveries,
     MessageRenderer,
     RunPort,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { isRedisUnavailable, JobProducer } from '@herald/queues';
 import { HeraldLogger } from '@herald/telemetry';
 import { queryRows } from '@herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -51,6 +52,7 @@ export class FanoutService {
     private readonly ledger: LedgerRepository,
     private readonly runs: RunPort,
     private readonly logger: HeraldLogger,
+    private readonly producer: JobProducer,
   ) {}
 
   /** The brake's limit (a benchmark of the fan-out alone lifts it). */
@@ -72,7 +74,7 @@ export class FanoutService {
     };
     const weight = await this.weightOf(tenantId);
     let cursor = run.cursor ? position(run.cursor) : null;
-    let backlog = await this.fair.backlog(tenantId);
+    let backlog = await this.fair.backlog(tenantId).catch((error: unknown) => this.fairUnreachable(error, 0));
     for (;;) {
       if (backlog >= this.backlogLimit) {
         result.paused = true;
@@ -108,8 +110,7 @@ export class FanoutService {
       result.enqueued += ids.length;
       const done = Number(rows.n) < FANOUT_PAGE || !rows.last_id;
       if (!done) cursor = position(rows.last_id!);
-      if (ids.length > 0)
-        backlog = await this.fair.push(tenantId, weight, sendPages(tenantId, runId, ids), SEND_PAGE);
+      if (ids.length > 0) backlog = await this.queuePages(tenantId, weight, sendPages(tenantId, runId, ids));
       const running = await this.runs.fanoutProgressed(tenantId, runId, {
         cursor: cursor?.id ?? null,
         inserted: rows.inserted.length,
@@ -123,6 +124,32 @@ export class FanoutService {
     await this.ledger.completeRuns([{ tenantId, id: runId }]);
     this.logger.info({ run_id: runId, kind: run.kind, ...result }, 'run fan-out finished');
     return result;
+  }
+
+  /**
+   * Pages into the tenant's fair queue; when the fair queue's Redis client cannot reach Redis
+   * while the queues' own connections can (a cut client, a full `maxclients`), straight into the
+   * deliveries queue instead: fairness waits, deliveries do not. Page ids are the job ids, and
+   * the ledger's claim rules out a second send, so a page that also landed in the fair queue is
+   * never sent twice. Returns the tenant's backlog (0 when unknown).
+   */
+  private async queuePages(tenantId: string, weight: number, pages: PagePayload[]): Promise<number> {
+    try {
+      return await this.fair.push(tenantId, weight, pages, SEND_PAGE);
+    } catch (error) {
+      this.fairUnreachable(error, 0);
+      await this.producer.enqueueBulk('deliveries.page', pages);
+      return 0;
+    }
+  }
+
+  private fairUnreachable<T>(error: unknown, fallback: T): T {
+    if (!isRedisUnavailable(error)) throw error;
+    this.logger.warn(
+      { err: { message: error instanceof Error ? error.message : String(error) } },
+      'fair queue unreachable: pages go straight to the deliveries queue until it is back',
+    );
+    return fallback;
   }
 
   /** The tenant's share of the workers (`tenants.delivery_weight`), read as each fan-out starts or resumes. */

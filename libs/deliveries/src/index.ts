@@ -52,3 +52,4 @@ export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-cr
 // Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check is shared.
 export { TemplateError, templateProblems } from './template';
 export { UnknownDeliveries, type DeliveryRecord, type OperatorOutcome } from './unknown-deliveries';
+export { RunDeliveries } from './run-deliveries';

@@ -6,6 +6,7 @@ import {
   SECRET_CONFIG_FIELDS,
   type ChannelName,
 } from '@herald/channels';
+import { queryRows } from '@herald/persistence';
 import type { QuotaAccount } from '@herald/rate-limit';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -123,6 +124,27 @@ export class SenderAccountsRepository {
       [tenantId, id],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Pause (the pipeline holds its deliveries, re-checking every minute) or resume an account.
+   * `disabled` when the account is disabled (neither applies); undefined when not the tenant's.
+   */
+  async setPaused(
+    tenantId: string,
+    id: string,
+    paused: boolean,
+  ): Promise<SenderAccountRecord | 'disabled' | undefined> {
+    const rows = await this.dataSource.query<Row[]>(
+      `UPDATE sender_accounts SET status = CASE WHEN status = 'disabled' THEN status ELSE $3 END,
+              updated_at = CASE WHEN status = $3 OR status = 'disabled' THEN updated_at ELSE now() END
+        WHERE tenant_id = $1 AND id = $2
+        RETURNING *`,
+      [tenantId, id, paused ? 'paused' : 'active'],
+    );
+    const row = queryRows<Row>(rows)[0];
+    if (!row) return undefined;
+    return row.status === 'disabled' ? 'disabled' : toRecord(row);
   }
 
   async list(

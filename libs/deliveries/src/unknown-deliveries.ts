@@ -29,7 +29,8 @@ export type OperatorOutcome =
   | { kind: 'missing' }
   | { kind: 'not_unknown'; status: DeliveryStatus };
 
-interface Row {
+/** A ledger row as the operator routes read it (see run-deliveries.ts too). */
+export interface DeliveryRow {
   tenant_id: string;
   id: string;
   delivery_key: string;
@@ -45,7 +46,7 @@ interface Row {
   updated_at: Date;
 }
 
-const COLUMNS = `tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel,
+export const DELIVERY_COLUMNS = `tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel,
                  status, attempts, last_error, created_at, updated_at`;
 
 /**
@@ -69,14 +70,14 @@ export class UnknownDeliveries {
     after: KeysetPosition | null,
     limit: number,
   ): Promise<DeliveryRecord[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT ${COLUMNS} FROM deliveries
+    const rows = await this.dataSource.query<DeliveryRow[]>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries
         WHERE status = 'unknown' AND ($1::uuid IS NULL OR tenant_id = $1)
           AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
         ORDER BY created_at, id LIMIT $4`,
       [tenantId, after?.createdAt.toISOString() ?? null, after?.id ?? null, limit],
     );
-    return rows.map(toRecord);
+    return rows.map(toDeliveryRecord);
   }
 
   /**
@@ -87,18 +88,18 @@ export class UnknownDeliveries {
   async resend(tenantId: string | null, id: string, reason: string | undefined): Promise<OperatorOutcome> {
     const note = `resent by an operator${reason ? `: ${reason}` : ''}`;
     const outcome = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
-      const [row] = queryRows<Row>(
+      const [row] = queryRows<DeliveryRow>(
         await manager.query(
           `UPDATE deliveries SET status = 'pending', due_at = now(), lease_until = NULL, claim_token = NULL,
                   last_error = left($3, 1000), updated_at = now()
             WHERE id = $2 AND ($1::uuid IS NULL OR tenant_id = $1) AND status = 'unknown'
-            RETURNING ${COLUMNS}`,
+            RETURNING ${DELIVERY_COLUMNS}`,
           [tenantId, id, note],
         ),
       );
       if (!row) return this.whyNot(tenantId, id);
       await this.outbox.write(manager, row.tenant_id, 'deliveries.send', resendJob(row));
-      return { kind: 'done' as const, delivery: toRecord(row) };
+      return { kind: 'done' as const, delivery: toDeliveryRecord(row) };
     });
     if (outcome.kind === 'done') {
       const { delivery } = outcome;
@@ -120,13 +121,13 @@ export class UnknownDeliveries {
     reason: string,
   ): Promise<OperatorOutcome> {
     const note = `closed as ${outcome} by an operator: ${reason}`;
-    const [row] = queryRows<Row>(
+    const [row] = queryRows<DeliveryRow>(
       await this.dataSource.query(
         `WITH closed AS (
            UPDATE deliveries SET status = $3, last_error = left($4, 1000), lease_until = NULL, updated_at = now(),
                   sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END
             WHERE id = $2 AND ($1::uuid IS NULL OR tenant_id = $1) AND status = 'unknown'
-            RETURNING ${COLUMNS}
+            RETURNING ${DELIVERY_COLUMNS}
          ), noted AS (
            INSERT INTO interactions (tenant_id, id, contact_id, type, payload)
            SELECT tenant_id, gen_random_uuid(), contact_id,
@@ -146,7 +147,7 @@ export class UnknownDeliveries {
       { tenant_id: row.tenant_id, delivery_id: row.id, outcome },
       'unknown delivery closed by an operator',
     );
-    return { kind: 'done', delivery: toRecord(row) };
+    return { kind: 'done', delivery: toDeliveryRecord(row) };
   }
 
   private async whyNot(tenantId: string | null, id: string): Promise<OperatorOutcome> {
@@ -159,15 +160,15 @@ export class UnknownDeliveries {
 }
 
 /** The resend's job: its own id (the attempt count it starts from), so an old job cannot hide it. */
-function resendJob(row: Pick<Row, 'tenant_id' | 'id' | 'attempts'>) {
+function resendJob(row: Pick<DeliveryRow, 'tenant_id' | 'id' | 'attempts'>) {
   return { tenant_id: row.tenant_id, delivery_id: row.id, resend: row.attempts };
 }
 
-function rowOf(d: DeliveryRecord): Pick<Row, 'tenant_id' | 'id' | 'attempts'> {
+function rowOf(d: DeliveryRecord): Pick<DeliveryRow, 'tenant_id' | 'id' | 'attempts'> {
   return { tenant_id: d.tenantId, id: d.id, attempts: d.attempts };
 }
 
-function toRecord(row: Row): DeliveryRecord {
+export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
   return {
     tenantId: row.tenant_id,
     id: row.id,

@@ -53,6 +53,20 @@ export class TenantsRepository {
     return rows[0] ? toTenant(rows[0]) : null;
   }
 
+  /** Every tenant, oldest first, in keyset pages (the platform's list). */
+  async page(after: { createdAt: Date; id: string } | null, limit: number): Promise<TenantRecord[]> {
+    const rows = queryRows<TenantRow>(
+      await this.dataSource.query(
+        // tenants.created_at keeps microseconds and a cursor milliseconds: compare at the cursor's.
+        `SELECT ${COLUMNS} FROM tenants
+          WHERE ($1::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) > ($1, $2::uuid))
+          ORDER BY date_trunc('milliseconds', created_at), id LIMIT $3`,
+        [after?.createdAt ?? null, after?.id ?? null, limit],
+      ),
+    );
+    return rows.map(toTenant);
+  }
+
   async findById(id: string): Promise<TenantRecord | null> {
     const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE id = $1`, [
       id,

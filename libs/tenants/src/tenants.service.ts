@@ -31,4 +31,9 @@ export class TenantsService {
   ): Promise<TenantRecord | null> {
     return this.tenants.update(manager, id, input);
   }
+
+  /** Every tenant, oldest first: `limit + 1` rows when there is a next page (see keysetPage). */
+  page(after: { createdAt: Date; id: string } | null, limit: number): Promise<TenantRecord[]> {
+    return this.tenants.page(after, limit);
+  }
 }

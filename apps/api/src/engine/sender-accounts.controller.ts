@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { uuidv7 } from '@herald/contacts';
 import { quotaAccountOf, SenderAccountsRepository } from '@herald/deliveries';
 import { keysetPage } from '@herald/persistence';
@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
+import { ProblemException } from '../http/problem';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import { pageQuery } from '../tenants/tenants.schemas';
 import { IndexedZodPipe } from './engine-http';
@@ -158,5 +159,60 @@ export class SenderAccountsController {
     const account = await this.accounts.find(principal.tenantId, id);
     if (!account) throw notFound('sender account', id);
     return quotaUsageView(await this.quota.usage(quotaAccountOf(account)));
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @ApiRoute({
+    id: 'senderAccounts.pause',
+    tag: 'sender-accounts',
+    access: 'admin',
+    summary: 'Pause a sender account',
+    description:
+      'Nothing is sent through the account until it is resumed: its deliveries wait (re-checked every minute), none fails, and its quota is not spent. Pausing a paused account changes nothing; a disabled account is a 409.',
+    params: senderAccountIdParams,
+    success: {
+      status: 200,
+      description: 'The account, paused.',
+      schema: 'SenderAccount',
+      example: { ...EXAMPLE_SENDER_ACCOUNT, status: 'paused' },
+    },
+    problems: ['conflict'],
+  })
+  pause(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('sender account')) id: string) {
+    return this.setPaused(principal.tenantId, id, true);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiRoute({
+    id: 'senderAccounts.resume',
+    tag: 'sender-accounts',
+    access: 'admin',
+    summary: 'Resume a paused sender account',
+    description:
+      'The account sends again: its waiting deliveries go out within a minute, under its quota. Resuming an active account changes nothing; a disabled account is a 409.',
+    params: senderAccountIdParams,
+    success: {
+      status: 200,
+      description: 'The account, active.',
+      schema: 'SenderAccount',
+      example: EXAMPLE_SENDER_ACCOUNT,
+    },
+    problems: ['conflict'],
+  })
+  resume(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('sender account')) id: string) {
+    return this.setPaused(principal.tenantId, id, false);
+  }
+
+  private async setPaused(tenantId: string, id: string, paused: boolean) {
+    const account = await this.accounts.setPaused(tenantId, id, paused);
+    if (!account) throw notFound('sender account', id);
+    if (account === 'disabled')
+      throw ProblemException.of(
+        'conflict',
+        'This sender account is disabled: it cannot be paused or resumed.',
+      );
+    return senderAccountView(account);
   }
 }

@@ -32,6 +32,12 @@ export const SessionSchema = named(
       .uuid()
       .nullable()
       .meta({ description: 'The tenant; null for the platform view (admin key).' }),
+    time_zone: z
+      .string()
+      .nullable()
+      .meta({
+        description: 'The tenant’s IANA zone, which the console shows times in; null for the platform view.',
+      }),
     scopes: z
       .array(z.enum(API_KEY_SCOPES))
       .meta({ description: 'The scopes of the key the session came from; empty for the platform view.' }),
@@ -56,6 +62,7 @@ export const SignInLinkSchema = named(
 
 export const EXAMPLE_SESSION = {
   tenant_id: '0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f',
+  time_zone: 'Europe/Paris',
   scopes: ['admin'],
   expires_at: '2026-12-07T18:00:00.000Z',
   csrf_token: 'q0Jm3i7Q4mI1tH2x0f9yQ1Yt8Zr5y0c3bX9lW2aP4sE',

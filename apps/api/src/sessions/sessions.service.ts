@@ -15,6 +15,8 @@ import {
 /** What sign-in and `GET /v1/sessions/current` answer. */
 export interface SessionView {
   tenant_id: string | null;
+  /** The tenant's zone, which the console shows times in; null for the platform view. */
+  time_zone: string | null;
   scopes: ApiKeyScope[];
   expires_at: string;
   csrf_token: string;
@@ -69,6 +71,7 @@ export class SessionsService {
       token,
       view: {
         tenant_id: owner.kind === 'tenant' ? owner.tenantId : null,
+        time_zone: principal.kind === 'tenant' ? principal.tenantTimeZone : null,
         scopes,
         expires_at: earliest(idleEnd, expiresAt).toISOString(),
         csrf_token: csrfTokenOf(token),
@@ -119,6 +122,7 @@ export class SessionsService {
     );
     return {
       tenant_id: active.principal.kind === 'tenant' ? active.principal.tenantId : null,
+      time_zone: active.principal.kind === 'tenant' ? active.principal.tenantTimeZone : null,
       scopes: active.principal.kind === 'tenant' ? [...active.principal.scopes] : [],
       expires_at: earliest(idleEnd, active.session.expiresAt).toISOString(),
       csrf_token: csrfTokenOf(active.token),

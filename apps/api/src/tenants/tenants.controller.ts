@@ -1,13 +1,15 @@
-import { Body, Controller, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { keysetPage } from '@herald/persistence';
 import { TenantsService } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
-import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import {
   createTenantBody,
   EXAMPLE_FULL_KEY,
   EXAMPLE_KEY,
+  pageQuery,
   tenantCreatedView,
   tenantIdParams,
   tenantPatchBody,
@@ -64,6 +66,39 @@ export class TenantsController {
       });
       return { status: 201, body: tenantCreatedView(tenant, apiKey) };
     });
+  }
+
+  @Get()
+  @ApiRoute({
+    id: 'tenants.list',
+    tag: 'tenants',
+    access: 'platform',
+    summary: 'List tenants',
+    description:
+      'Every tenant, oldest first, in keyset pages: the platform view of who runs on this deployment.',
+    query: pageQuery,
+    success: {
+      status: 200,
+      description: 'A page of tenants.',
+      schema: 'TenantList',
+      example: {
+        data: [
+          {
+            id: '0190f5e4-1111-7c3d-8e4f-5a6b7c8d9e0f',
+            name: 'Acme Outreach',
+            time_zone: 'Europe/Paris',
+            delivery_weight: 1,
+            created_at: '2026-11-22T10:15:00.000Z',
+          },
+        ],
+        next_cursor: null,
+      },
+    },
+  })
+  async list(@Query(new ZodPipe(pageQuery, 'query')) query: z.output<typeof pageQuery>) {
+    const limit = query.limit ?? 50;
+    const page = keysetPage(await this.tenants.page(cursorPosition(query.cursor), limit + 1), limit);
+    return { data: page.rows.map(tenantView), next_cursor: page.nextCursor };
   }
 
   @Patch(':id')

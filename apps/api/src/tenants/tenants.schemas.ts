@@ -106,6 +106,11 @@ export const keyIdParams = z.object({
   id: z.uuid().meta({ examples: ['0190f5e4-6a2b-7c3d-8e4f-5a6b7c8d9e0f'] }),
 });
 
+export const TenantListSchema = component(
+  'TenantList',
+  z.object({ data: z.array(TenantSchema), next_cursor: z.string().nullable() }),
+);
+
 export { apiKeyView, createdApiKeyView, tenantCreatedView, tenantView } from '@herald/tenants';
 
 export const EXAMPLE_KEY = {

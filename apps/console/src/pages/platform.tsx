@@ -4,11 +4,11 @@ import {
   adminQueues,
   adminRetryFailed,
   adminWorkers,
+  tenantsList,
   unwrap,
 } from '@herald/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
-import { listTenants } from '../api/pending-routes';
 import { usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { ProblemView, QueryView } from '../ui/states';
@@ -38,7 +38,10 @@ export function PlatformPage() {
     queryFn: () => unwrap(adminWorkers({ client })),
     refetchInterval: 3_000,
   });
-  const tenants = useQuery({ queryKey: ['tenants'], queryFn: listTenants });
+  const tenants = useQuery({
+    queryKey: ['tenants'],
+    queryFn: () => unwrap(tenantsList({ client, query: { limit: '200' } })),
+  });
   const circuits = useQuery({
     queryKey: ['circuits'],
     queryFn: () => unwrap(adminCircuits({ client })),

@@ -1,8 +1,15 @@
-import { campaignsGet, runsCancel, runsGet, runsRecipients, unwrap, type Run } from '@herald/api-client';
+import {
+  campaignsGet,
+  runsCancel,
+  runsDeliveries,
+  runsGet,
+  runsRecipients,
+  unwrap,
+  type Run,
+} from '@herald/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client } from '../api/client';
-import { runDeliveries } from '../api/pending-routes';
 import { Link, usePageTitle } from '../router';
 import { DayChart } from '../ui/day-chart';
 import { words } from '../ui/format';
@@ -149,7 +156,7 @@ function Deliveries({ run }: { run: Run }) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('');
   const deliveries = useQuery({
     queryKey: ['run', run.id, 'deliveries', status],
-    queryFn: () => runDeliveries(run.id, status || undefined),
+    queryFn: () => unwrap(runsDeliveries({ client, path: { id: run.id }, query: status ? { status } : {} })),
     refetchInterval: LIVE.has(run.status) ? 3_000 : false,
   });
   return (
@@ -191,12 +198,12 @@ function Deliveries({ run }: { run: Run }) {
                 {page.data.map((d) => (
                   <tr key={d.id}>
                     <td>
-                      <Link to={`/contacts/${d.contact_id}`}>{d.email ?? d.contact_id.slice(0, 8)}</Link>
+                      <Link to={`/contacts/${d.contact_id}`}>{d.contact_id.slice(0, 8)}</Link>
                     </td>
                     <td>
                       <span className={`pill ${d.status}`}>{words(d.status)}</span>
                     </td>
-                    <td>{d.reason ?? d.last_error ?? '—'}</td>
+                    <td>{d.last_error ?? '—'}</td>
                     <td>{d.attempts}</td>
                     <td>
                       <Time iso={d.updated_at} short />

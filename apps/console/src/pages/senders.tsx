@@ -1,13 +1,14 @@
 import {
   senderAccountsCircuit,
   senderAccountsList,
+  senderAccountsPause,
+  senderAccountsResume,
   senderAccountsQuota,
   unwrap,
   type SenderAccount,
 } from '@herald/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
-import { setSenderPaused } from '../api/pending-routes';
 import { usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { Gauge } from '../ui/gauge';
@@ -55,7 +56,12 @@ function SenderCard({ sender }: { sender: SenderAccount }) {
     refetchInterval: 5_000,
   });
   const pause = useMutation({
-    mutationFn: (paused: boolean) => setSenderPaused(sender.id, paused),
+    mutationFn: (paused: boolean) =>
+      unwrap(
+        paused
+          ? senderAccountsPause({ client, path: { id: sender.id } })
+          : senderAccountsResume({ client, path: { id: sender.id } }),
+      ),
     onSuccess: () => void queries.invalidateQueries({ queryKey: ['senders'] }),
   });
   return (

@@ -99,6 +99,9 @@ import type {
   RunsCancelData,
   RunsCancelErrors,
   RunsCancelResponses,
+  RunsDeliveriesData,
+  RunsDeliveriesErrors,
+  RunsDeliveriesResponses,
   RunsGetData,
   RunsGetErrors,
   RunsGetResponses,
@@ -123,9 +126,15 @@ import type {
   SenderAccountsListData,
   SenderAccountsListErrors,
   SenderAccountsListResponses,
+  SenderAccountsPauseData,
+  SenderAccountsPauseErrors,
+  SenderAccountsPauseResponses,
   SenderAccountsQuotaData,
   SenderAccountsQuotaErrors,
   SenderAccountsQuotaResponses,
+  SenderAccountsResumeData,
+  SenderAccountsResumeErrors,
+  SenderAccountsResumeResponses,
   SessionsCreateData,
   SessionsCreateErrors,
   SessionsCreateLinkData,
@@ -161,6 +170,12 @@ import type {
   TenantsCreateData,
   TenantsCreateErrors,
   TenantsCreateResponses,
+  TenantsListData,
+  TenantsListErrors,
+  TenantsListResponses,
+  TenantsUpdateData,
+  TenantsUpdateErrors,
+  TenantsUpdateResponses,
 } from './types.gen';
 
 export type Options<
@@ -224,6 +239,25 @@ export const systemPingsGet = <ThrowOnError extends boolean = false>(
   });
 
 /**
+ * List tenants
+ *
+ * Every tenant, oldest first, in keyset pages: the platform view of who runs on this deployment.
+ *
+ * **Access:** the platform admin key (HERALD_ADMIN_KEY).
+ */
+export const tenantsList = <ThrowOnError extends boolean = false>(
+  options?: Options<TenantsListData, ThrowOnError>,
+): RequestResult<TenantsListResponses, TenantsListErrors, ThrowOnError> =>
+  (options?.client ?? client).get<TenantsListResponses, TenantsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/tenants',
+    ...options,
+  });
+
+/**
  * Create a tenant and its first admin key
  *
  * Creates a tenant with its IANA time zone and returns its first API key (scopes read, write, admin). The key is shown once.
@@ -239,6 +273,29 @@ export const tenantsCreate = <ThrowOnError extends boolean = false>(
       { name: 'X-API-Key', type: 'apiKey' },
     ],
     url: '/v1/tenants',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Change a tenant
+ *
+ * Changes only the fields given. `delivery_weight` takes effect as the tenant’s next pages are queued (within seconds for a run in progress).
+ *
+ * **Access:** the platform admin key (HERALD_ADMIN_KEY).
+ */
+export const tenantsUpdate = <ThrowOnError extends boolean = false>(
+  options: Options<TenantsUpdateData, ThrowOnError>,
+): RequestResult<TenantsUpdateResponses, TenantsUpdateErrors, ThrowOnError> =>
+  (options.client ?? client).patch<TenantsUpdateResponses, TenantsUpdateErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/tenants/{id}',
     ...options,
     headers: {
       'Content-Type': 'application/json',
@@ -636,6 +693,44 @@ export const senderAccountsQuota = <ThrowOnError extends boolean = false>(
   });
 
 /**
+ * Pause a sender account
+ *
+ * Nothing is sent through the account until it is resumed: its deliveries wait (re-checked every minute), none fails, and its quota is not spent. Pausing a paused account changes nothing; a disabled account is a 409.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const senderAccountsPause = <ThrowOnError extends boolean = false>(
+  options: Options<SenderAccountsPauseData, ThrowOnError>,
+): RequestResult<SenderAccountsPauseResponses, SenderAccountsPauseErrors, ThrowOnError> =>
+  (options.client ?? client).post<SenderAccountsPauseResponses, SenderAccountsPauseErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sender-accounts/{id}/pause',
+    ...options,
+  });
+
+/**
+ * Resume a paused sender account
+ *
+ * The account sends again: its waiting deliveries go out within a minute, under its quota. Resuming an active account changes nothing; a disabled account is a 409.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const senderAccountsResume = <ThrowOnError extends boolean = false>(
+  options: Options<SenderAccountsResumeData, ThrowOnError>,
+): RequestResult<SenderAccountsResumeResponses, SenderAccountsResumeErrors, ThrowOnError> =>
+  (options.client ?? client).post<SenderAccountsResumeResponses, SenderAccountsResumeErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sender-accounts/{id}/resume',
+    ...options,
+  });
+
+/**
  * List campaigns
  *
  * Keyset pages in creation order (oldest first). Archived campaigns only when asked for by status.
@@ -754,6 +849,25 @@ export const runsList = <ThrowOnError extends boolean = false>(
       { name: 'X-API-Key', type: 'apiKey' },
     ],
     url: '/v1/runs',
+    ...options,
+  });
+
+/**
+ * A run’s deliveries, with why each is where it is
+ *
+ * The run’s ledger rows in the order the fan-out wrote them, optionally of one status: attempts, and `last_error` — why a delivery failed, was skipped or deferred, or is held as `unknown`. Keyset pages; 404 when the run is not the tenant’s.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const runsDeliveries = <ThrowOnError extends boolean = false>(
+  options: Options<RunsDeliveriesData, ThrowOnError>,
+): RequestResult<RunsDeliveriesResponses, RunsDeliveriesErrors, ThrowOnError> =>
+  (options.client ?? client).get<RunsDeliveriesResponses, RunsDeliveriesErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/runs/{id}/deliveries',
     ...options,
   });
 

@@ -64,10 +64,19 @@ export type CreatedApiKey = {
   key: string;
 };
 
+export type Tenant = {
+  id: string;
+  name: string;
+  time_zone: string;
+  delivery_weight: number;
+  created_at: string;
+};
+
 export type TenantCreated = {
   id: string;
   name: string;
   time_zone: string;
+  delivery_weight: number;
   created_at: string;
   api_key: {
     id: string;
@@ -105,6 +114,17 @@ export type ApiKeyList = {
      */
     last_used_at: string | null;
     revoked_at: string | null;
+  }>;
+  next_cursor: string | null;
+};
+
+export type TenantList = {
+  data: Array<{
+    id: string;
+    name: string;
+    time_zone: string;
+    delivery_weight: number;
+    created_at: string;
   }>;
   next_cursor: string | null;
 };
@@ -1083,6 +1103,10 @@ export type ConsoleSession = {
    */
   tenant_id: string | null;
   /**
+   * The tenant’s IANA zone, which the console shows times in; null for the platform view.
+   */
+  time_zone: string | null;
+  /**
    * The scopes of the key the session came from; empty for the platform view.
    */
   scopes: Array<'read' | 'write' | 'admin'>;
@@ -1260,6 +1284,60 @@ export type SystemPingsGetResponses = {
 
 export type SystemPingsGetResponse = SystemPingsGetResponses[keyof SystemPingsGetResponses];
 
+export type TenantsListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+  };
+  url: '/v1/tenants';
+};
+
+export type TenantsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type TenantsListError = TenantsListErrors[keyof TenantsListErrors];
+
+export type TenantsListResponses = {
+  /**
+   * A page of tenants.
+   */
+  200: TenantList;
+};
+
+export type TenantsListResponse = TenantsListResponses[keyof TenantsListResponses];
+
 export type TenantsCreateData = {
   body: {
     /**
@@ -1270,6 +1348,10 @@ export type TenantsCreateData = {
      * IANA time zone: schedules and "today" are in it.
      */
     time_zone: string;
+    /**
+     * The tenant’s share of the delivery workers while other tenants also have deliveries waiting: active tenants are served round robin, this many pages of 100 deliveries a turn (default 1).
+     */
+    delivery_weight?: number;
   };
   headers?: {
     /**
@@ -1335,6 +1417,74 @@ export type TenantsCreateResponses = {
 };
 
 export type TenantsCreateResponse = TenantsCreateResponses[keyof TenantsCreateResponses];
+
+export type TenantsUpdateData = {
+  body: {
+    /**
+     * The tenant’s share of the delivery workers while other tenants also have deliveries waiting: active tenants are served round robin, this many pages of 100 deliveries a turn (default 1).
+     */
+    delivery_weight?: number;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/tenants/{id}';
+};
+
+export type TenantsUpdateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type TenantsUpdateError = TenantsUpdateErrors[keyof TenantsUpdateErrors];
+
+export type TenantsUpdateResponses = {
+  /**
+   * The changed tenant.
+   */
+  200: Tenant;
+};
+
+export type TenantsUpdateResponse = TenantsUpdateResponses[keyof TenantsUpdateResponses];
 
 export type ApiKeysListData = {
   body?: never;
@@ -2646,6 +2796,116 @@ export type SenderAccountsQuotaResponses = {
 
 export type SenderAccountsQuotaResponse = SenderAccountsQuotaResponses[keyof SenderAccountsQuotaResponses];
 
+export type SenderAccountsPauseData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/pause';
+};
+
+export type SenderAccountsPauseErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsPauseError = SenderAccountsPauseErrors[keyof SenderAccountsPauseErrors];
+
+export type SenderAccountsPauseResponses = {
+  /**
+   * The account, paused.
+   */
+  200: SenderAccount;
+};
+
+export type SenderAccountsPauseResponse = SenderAccountsPauseResponses[keyof SenderAccountsPauseResponses];
+
+export type SenderAccountsResumeData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/resume';
+};
+
+export type SenderAccountsResumeErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsResumeError = SenderAccountsResumeErrors[keyof SenderAccountsResumeErrors];
+
+export type SenderAccountsResumeResponses = {
+  /**
+   * The account, active.
+   */
+  200: SenderAccount;
+};
+
+export type SenderAccountsResumeResponse = SenderAccountsResumeResponses[keyof SenderAccountsResumeResponses];
+
 export type CampaignsListData = {
   body?: never;
   path?: never;
@@ -3065,6 +3325,70 @@ export type RunsListResponses = {
 };
 
 export type RunsListResponse = RunsListResponses[keyof RunsListResponses];
+
+export type RunsDeliveriesData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+    /**
+     * Only deliveries in this status.
+     */
+    status?: 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'deferred' | 'cancelled' | 'unknown';
+  };
+  url: '/v1/runs/{id}/deliveries';
+};
+
+export type RunsDeliveriesErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type RunsDeliveriesError = RunsDeliveriesErrors[keyof RunsDeliveriesErrors];
+
+export type RunsDeliveriesResponses = {
+  /**
+   * A page of deliveries.
+   */
+  200: DeliveryPage;
+};
+
+export type RunsDeliveriesResponse = RunsDeliveriesResponses[keyof RunsDeliveriesResponses];
 
 export type RunsStartData = {
   body: {
