@@ -32,12 +32,9 @@ export const SessionSchema = named(
       .uuid()
       .nullable()
       .meta({ description: 'The tenant; null for the platform view (admin key).' }),
-    time_zone: z
-      .string()
-      .nullable()
-      .meta({
-        description: 'The tenant’s IANA zone, which the console shows times in; null for the platform view.',
-      }),
+    time_zone: z.string().nullable().meta({
+      description: 'The tenant’s IANA zone, which the console shows times in; null for the platform view.',
+    }),
     scopes: z
       .array(z.enum(API_KEY_SCOPES))
       .meta({ description: 'The scopes of the key the session came from; empty for the platform view.' }),
