@@ -2,6 +2,7 @@ import {
   createTestDatabase,
   eventually,
   freePort,
+  freePortRun,
   TEST_ADMIN_KEY,
   testRedisPrefix,
   testRedisUrl,
@@ -9,7 +10,6 @@ import {
 } from '@herald/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -94,22 +94,6 @@ class DevScript {
 
   private get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
-  }
-}
-
-/** A base port whose next two are free too (the worker and beat take OPS_PORT + 1 and + 2). */
-async function freePortRun(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  // Below Linux's ephemeral range (32768+), where the dev script's own Postgres and Redis take
-  // their free ports: a base from that range can collide with them once the script is running.
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
   }
 }
 

@@ -2,13 +2,13 @@ import {
   createTestDatabase,
   eventually,
   freePort,
+  freePortRun,
   testRedisPrefix,
   testRedisUrl,
   type TestDatabase,
 } from '@herald/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -57,20 +57,6 @@ const RUN_HERE: Record<string, (result: ShellResult) => void> = {
 
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
-}
-
-/** A port whose next two are free too, below Linux's ephemeral range (the fleet's own servers use that). */
-async function freePortRun(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
-  }
 }
 
 /** A block in bash, as pasted into a terminal (with `set -e`: a failing line fails the block). */

@@ -1,4 +1,4 @@
-export { freePort } from './free-port';
+export { freePort, freePortRun } from './free-port';
 export {
   createTestDatabase,
   databaseUrl,

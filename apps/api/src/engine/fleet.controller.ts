@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ApiRoute, named } from '../http/openapi';
 import { notFound, ZodPipe } from '../http/validation.pipes';
 import { queueNameParams } from './admin.schemas';
+import { limitParam } from '../tenants/tenants.schemas';
 import { withRedis } from './engine-http';
 
 const iso = z.string().meta({ format: 'date-time' });
@@ -53,13 +54,7 @@ named(
 );
 
 const failedQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100'))
-    .optional()
-    .meta({ description: 'How many of the newest failed jobs, 1 to 100 (default 20).', examples: ['20'] }),
+  limit: limitParam(100, 'How many of the newest failed jobs, 1 to 100 (default 20).', '20'),
 });
 
 /**

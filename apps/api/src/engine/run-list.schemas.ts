@@ -1,16 +1,11 @@
 import { RUN_STATUSES } from '@herald/campaigns';
 import { z } from 'zod';
 import { component } from '../http/openapi';
+import { limitParam } from '../tenants/tenants.schemas';
 import { EXAMPLE_RUN, RunSchema } from './runs.schemas';
 
 export const runListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100'))
-    .optional()
-    .meta({ description: 'Page size, 1 to 100 (default 20).', examples: ['20'] }),
+  limit: limitParam(100, 'Page size, 1 to 100 (default 20).', '20'),
   cursor: z.string().max(200).optional().meta({ description: '`next_cursor` of the previous page.' }),
   status: z
     .enum(RUN_STATUSES, { error: `must be one of ${RUN_STATUSES.join(', ')}` })

@@ -91,14 +91,19 @@ export const ApiKeyListSchema = component(
   z.object({ data: z.array(ApiKeySchema), next_cursor: z.string().nullable() }),
 );
 
-export const pageQuery = z.strictObject({
-  limit: z
+/** A `limit` query value: a whole number from 1 to `max`, as text (the query string's). */
+export function limitParam(max: number, description: string, example: string) {
+  return z
     .string()
-    .regex(/^\d{1,4}$/, 'must be a whole number from 1 to 1000')
+    .regex(new RegExp(`^\\d{1,${String(max).length}}$`), `must be a whole number from 1 to ${max}`)
     .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
+    .pipe(z.number().min(1, 'must be at least 1').max(max, `must be at most ${max}`))
     .optional()
-    .meta({ description: 'Page size, 1 to 1000 (default 50).', examples: ['50'] }),
+    .meta({ description, examples: [example] });
+}
+
+export const pageQuery = z.strictObject({
+  limit: limitParam(1000, 'Page size, 1 to 1000 (default 50).', '50'),
   cursor: z.string().max(200).optional().meta({ description: '`next_cursor` of the previous page.' }),
 });
 
