@@ -1,7 +1,13 @@
 import { TEST_ADMIN_KEY } from '@herald/testing';
 import { TestApi } from '../../../test/support/api-app';
 
-type Session = { tenant_id: string | null; scopes: string[]; expires_at: string; csrf_token: string };
+type Session = {
+  tenant_id: string | null;
+  time_zone: string | null;
+  scopes: string[];
+  expires_at: string;
+  csrf_token: string;
+};
 type Problem = { type: string; status: number; detail: string; errors: { field: string }[] };
 
 /** The `herald_session` value a response sets. */
@@ -62,6 +68,7 @@ describe('console sessions: a key exchanged for a cookie', () => {
     const { res, cookie, session } = await signIn(tenant.key);
     expect(session).toEqual({
       tenant_id: tenant.id,
+      time_zone: 'Europe/Paris', // the tenant's: the console shows times in it
       scopes: ['read', 'write', 'admin'],
       expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
       csrf_token: expect.any(String) as string,
