@@ -9,6 +9,8 @@ import { ContactImportStaging1763890000000 } from './1763890000000-ContactImport
 import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes';
 import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
+import { Engagement1763930000000 } from './1763930000000-Engagement';
+import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -23,4 +25,6 @@ export const MIGRATIONS = [
   DeliveryOutcomes1763900000000,
   ConsoleSessions1763915000000,
   TenantDeliveryWeight1763920000000,
+  Engagement1763930000000,
+  Sourcing1763940000000,
 ];

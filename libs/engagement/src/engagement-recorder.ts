@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { uuidv7 } from '@herald/contacts';
+import { queryRows } from '@herald/persistence';
+import type { EntityManager } from 'typeorm';
+import type { EngagementEvent, EngagementInput, RecordOutcome } from './engagement-event';
+
+interface EventRow {
+  id: string;
+  tenant_id: string;
+  kind: EngagementEvent['kind'];
+  source: string;
+  source_event_id: string;
+  occurred_at: Date;
+  delivery_id: string | null;
+  contact_id: string | null;
+  campaign_id: string | null;
+  step: number | null;
+  variant: string | null;
+  sender_account_id: string | null;
+  bounce_type: 'hard' | 'soft' | null;
+  machine: boolean;
+  url: string | null;
+  value: string | null;
+  currency: string | null;
+}
+
+const COLUMNS = `id, tenant_id, kind, source, source_event_id, occurred_at, delivery_id, contact_id, campaign_id,
+  step, variant, sender_account_id, bounce_type, machine, url, value, currency`;
+
+/**
+ * The one way an engagement event enters Herald (provider webhooks, tracking, the unsubscribe
+ * page, conversions, replies): in the caller's transaction, idempotent on (source, source event
+ * id). Everything derived from events (rollups, account health) is updated here, in the same
+ * transaction, only when the event is new — so a replay changes nothing anywhere.
+ */
+@Injectable()
+export class EngagementRecorder {
+  async record(manager: EntityManager, input: EngagementInput): Promise<RecordOutcome> {
+    const inserted = queryRows<EventRow>(
+      await manager.query(
+        `INSERT INTO engagement_events (tenant_id, id, kind, source, source_event_id, occurred_at, delivery_id,
+           contact_id, campaign_id, step, variant, sender_account_id, bounce_type, machine, url, value, currency, details)
+         SELECT $1, $2, $3, $4, $5, $6, d.id,
+                coalesce(d.contact_id, $8::uuid), coalesce(d.campaign_id, $9::uuid), coalesce(d.step, $10::smallint),
+                d.variant, d.sender_account_id, $11, $12, $13, $14, $15, $16
+           FROM (SELECT 1) AS one
+           LEFT JOIN deliveries d ON d.tenant_id = $1 AND d.id = $7::uuid
+         ON CONFLICT (tenant_id, source, source_event_id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [
+          input.tenantId,
+          uuidv7(),
+          input.kind,
+          input.source,
+          input.sourceEventId,
+          input.occurredAt.toISOString(),
+          input.deliveryId ?? null,
+          input.contactId ?? null,
+          input.campaignId ?? null,
+          input.step ?? null,
+          input.bounceType ?? null,
+          input.machine ?? false,
+          input.url ?? null,
+          input.value ?? null,
+          input.currency ?? null,
+          JSON.stringify(input.details ?? {}),
+        ],
+      ),
+    );
+    if (inserted[0]) {
+      const event = toEvent(inserted[0]);
+      await this.derive(manager, event);
+      return { recorded: true, event };
+    }
+    const [existing] = await manager.query<EventRow[]>(
+      `SELECT ${COLUMNS} FROM engagement_events WHERE tenant_id = $1 AND source = $2 AND source_event_id = $3`,
+      [input.tenantId, input.source, input.sourceEventId],
+    );
+    return { recorded: false, event: toEvent(existing!) };
+  }
+
+  /** What a new event changes besides its row (rollups: issue 12 item 6). */
+  private async derive(_manager: EntityManager, _event: EngagementEvent): Promise<void> {
+    // Filled in by the analytics rollups.
+  }
+}
+
+function toEvent(row: EventRow): EngagementEvent {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    kind: row.kind,
+    source: row.source,
+    sourceEventId: row.source_event_id,
+    occurredAt: row.occurred_at,
+    deliveryId: row.delivery_id,
+    contactId: row.contact_id,
+    campaignId: row.campaign_id,
+    step: row.step,
+    variant: row.variant,
+    senderAccountId: row.sender_account_id,
+    bounceType: row.bounce_type,
+    machine: row.machine,
+    url: row.url,
+    value: row.value,
+    currency: row.currency,
+  };
+}
