@@ -466,7 +466,7 @@ describe('the herald CLI against a running fleet', () => {
     const data = json<{ data: { name: string; paused: boolean; counts: Record<string, number> }[] }>(
       asJson,
     ).data;
-    expect(data.map((q) => q.name)).toEqual(['system', 'runs', 'deliveries']);
+    expect(data.map((q) => q.name)).toEqual(['system', 'runs', 'deliveries', 'sourcing']);
     for (const queue of data) {
       expect(Object.keys(queue.counts)).toEqual([
         'waiting',

@@ -56,7 +56,7 @@ describe('admin API and Bull Board', () => {
       for (const key of [a.key, TEST_ADMIN_KEY]) {
         const res = await api.request<Depths>('GET', '/v1/admin/queues', { key });
         expect(res.status).toBe(200);
-        expect(res.body.data.map((q) => q.name)).toEqual(['system', 'runs', 'deliveries']);
+        expect(res.body.data.map((q) => q.name)).toEqual(['system', 'runs', 'deliveries', 'sourcing']);
         expect(Object.keys(res.body.data[0]!.counts).sort()).toEqual([
           'active',
           'completed',
@@ -199,7 +199,7 @@ describe('admin API and Bull Board', () => {
       });
       expect(queues.status).toBe(200);
       const body = (await queues.json()) as { queues: { name: string }[] };
-      expect(body.queues.map((q) => q.name).sort()).toEqual(['deliveries', 'runs', 'system']);
+      expect(body.queues.map((q) => q.name).sort()).toEqual(['deliveries', 'runs', 'sourcing', 'system']);
       expect(
         (await fetch(`${api.url}/admin/queues/api/queues`, { headers: { 'x-api-key': TEST_ADMIN_KEY } }))
           .status,

@@ -17,6 +17,11 @@ export class RunsProcessor extends QueueProcessor {
   protected readonly queueName = QUEUES.runs;
 }
 
+@Processor(QUEUES.sourcing, { autorun: false })
+export class SourcingProcessor extends QueueProcessor {
+  protected readonly queueName = QUEUES.sourcing;
+}
+
 /**
  * The deliveries queue's worker also keeps the fair window full: pages are dispatched on each
  * push and each page done, and on this timer after anything those missed (a crash, an outage).

@@ -7,13 +7,14 @@ import { QUEUE_NAMES, QueuesModule, type QueueName, type QueueProcessor } from '
 import { TelemetryModule } from '@herald/telemetry';
 import { DeliveryHandlers } from './delivery.handlers';
 import { SystemHandlers } from './system.handlers';
-import { DeliveriesProcessor, RunsProcessor, SystemProcessor } from './processors';
+import { DeliveriesProcessor, RunsProcessor, SourcingProcessor, SystemProcessor } from './processors';
 
 /** One processor per queue; the type makes a queue without a processor a compile error. */
 const PROCESSORS: Record<QueueName, Type<QueueProcessor>> = {
   system: SystemProcessor,
   runs: RunsProcessor,
   deliveries: DeliveriesProcessor,
+  sourcing: SourcingProcessor,
 };
 
 /** The queues this worker consumes: WORKER_QUEUES, or all. Unknown names fail the boot. */

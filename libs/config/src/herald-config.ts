@@ -8,7 +8,7 @@ type Vars = (typeof ENV_VARS)[number];
 type Parsed = { [V in Vars as V['name']]: z.output<V['schema']> };
 
 export type Role = 'api' | 'worker' | 'beat' | 'all';
-export type QueueConcurrency = Readonly<{ system: number; runs: number; deliveries: number }>;
+export type QueueConcurrency = Readonly<{ system: number; runs: number; deliveries: number; sourcing: number }>;
 
 /** The whole process configuration: validated once at boot, typed, nested by lib. */
 export interface HeraldConfig {
@@ -176,6 +176,7 @@ export function loadConfig(
         system: v.QUEUE_CONCURRENCY_SYSTEM,
         runs: v.QUEUE_CONCURRENCY_RUNS,
         deliveries: v.QUEUE_CONCURRENCY_DELIVERIES,
+        sourcing: v.QUEUE_CONCURRENCY_SOURCING,
       },
       consume: v.WORKER_QUEUES,
       lockDurationMs: v.QUEUE_LOCK_DURATION_MS,

@@ -9,6 +9,7 @@ export const QUEUES = {
   system: 'system',
   runs: 'runs',
   deliveries: 'deliveries',
+  sourcing: 'sourcing',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const QUEUE_NAMES = Object.values(QUEUES) as readonly QueueName[];
@@ -47,6 +48,11 @@ export interface JobPayloads {
    * (the attempts it had then), which gives the job an id of its own.
    */
   'deliveries.send': { tenant_id: string; delivery_id: string; resend?: number };
+  /**
+   * Qualify a batch (≤ 100) of a sourcing run's discovered candidates: assess, enrich, score and
+   * hand off each. Every step is idempotent per candidate, so a repeated batch redoes nothing.
+   */
+  'sourcing.qualify': { tenant_id: string; run_id: string; candidate_ids: string[] };
 }
 export type JobName = keyof JobPayloads;
 
@@ -117,6 +123,18 @@ export const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
   'deliveries.send': {
     queue: QUEUES.deliveries,
     jobId: (p) => (p.resend === undefined ? p.delivery_id : `${p.delivery_id}-resend-${p.resend}`),
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // Like a delivery page, the id names the batch's content: the same batch enqueued twice is one job.
+  'sourcing.qualify': {
+    queue: QUEUES.sourcing,
+    jobId: (p) =>
+      `qualify-${p.run_id}-${createHash('sha256').update(p.candidate_ids.join(',')).digest('hex').slice(0, 24)}`,
     options: {
       attempts: 10,
       backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },

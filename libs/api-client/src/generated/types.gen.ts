@@ -393,7 +393,7 @@ export type DeliveryPage = {
 
 export type QueueDepths = {
   data: Array<{
-    name: 'system' | 'runs' | 'deliveries';
+    name: 'system' | 'runs' | 'deliveries' | 'sourcing';
     /**
      * Jobs in each state (completed and failed jobs are kept for a while).
      */
@@ -456,7 +456,7 @@ export type CircuitList = {
 };
 
 export type RetriedJobs = {
-  queue: 'system' | 'runs' | 'deliveries';
+  queue: 'system' | 'runs' | 'deliveries' | 'sourcing';
   retried: number;
 };
 
@@ -893,7 +893,7 @@ export type FleetWorkers = {
 };
 
 export type FailedJobs = {
-  queue: 'system' | 'runs' | 'deliveries';
+  queue: 'system' | 'runs' | 'deliveries' | 'sourcing';
   /**
    * Failed jobs in the queue (the list shows the newest `limit`).
    */
@@ -3979,7 +3979,7 @@ export type AdminQueuesResponse = AdminQueuesResponses[keyof AdminQueuesResponse
 export type AdminRetryFailedData = {
   body?: never;
   path: {
-    name: 'system' | 'runs' | 'deliveries';
+    name: 'system' | 'runs' | 'deliveries' | 'sourcing';
   };
   query?: never;
   url: '/v1/admin/queues/{name}/retry-failed';
@@ -4769,7 +4769,7 @@ export type AdminWorkersResponse = AdminWorkersResponses[keyof AdminWorkersRespo
 export type AdminFailedJobsData = {
   body?: never;
   path: {
-    name: 'system' | 'runs' | 'deliveries';
+    name: 'system' | 'runs' | 'deliveries' | 'sourcing';
   };
   query?: {
     /**
