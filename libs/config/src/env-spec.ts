@@ -336,7 +336,7 @@ export const ENV_VARS = [
     name: 'QUEUE_CONCURRENCY_SOURCING',
     section: 'queues',
     description:
-      'Concurrent jobs per worker process on the `sourcing` queue (a run\'s search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account\'s quota and one request per website domain per second across the fleet, whatever this is.',
+      "Concurrent jobs per worker process on the `sourcing` queue (a run's search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account's quota and one request per website domain per second across the fleet, whatever this is.",
     schema: positiveInt.max(100),
     default: '4',
   },
@@ -479,6 +479,23 @@ export const ENV_VARS = [
       'Connection, greeting and socket timeout of SMTP transports; past it the send is a transient failure.',
     schema: positiveInt.max(300_000),
     default: '30000',
+  },
+  {
+    name: 'PUBLIC_BASE_URL',
+    section: 'delivery',
+    description:
+      "Where recipients reach this fleet's api from the internet (`https://mail.example.com`): the base of the links in every email (hosted unsubscribe `/u/…`, open pixel `/t/o/…`, click redirects `/t/c/…`). Empty: emails carry no List-Unsubscribe header and no unsubscribe link, and tracking stays off (fine for development; mailbox providers require one-click unsubscribe from bulk senders).",
+    schema: z.union([z.literal(''), url(['http:', 'https:'])]).transform((v) => v.replace(/\/+$/, '')),
+    default: '',
+    example: 'https://mail.example.com',
+  },
+  {
+    name: 'TRACKING_MACHINE_WINDOW_SECONDS',
+    section: 'delivery',
+    description:
+      'An open or click this soon after its message was sent is counted as a machine (a security scanner or image prefetcher fetching every link on arrival), never as a person. 0 turns this check off (the user-agent and HEAD checks stay).',
+    schema: z.coerce.number().int().min(0).max(3600),
+    default: '10',
   },
   {
     name: 'API_KEY_PEPPER',

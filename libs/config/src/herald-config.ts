@@ -8,7 +8,12 @@ type Vars = (typeof ENV_VARS)[number];
 type Parsed = { [V in Vars as V['name']]: z.output<V['schema']> };
 
 export type Role = 'api' | 'worker' | 'beat' | 'all';
-export type QueueConcurrency = Readonly<{ system: number; runs: number; deliveries: number; sourcing: number }>;
+export type QueueConcurrency = Readonly<{
+  system: number;
+  runs: number;
+  deliveries: number;
+  sourcing: number;
+}>;
 
 /** The whole process configuration: validated once at boot, typed, nested by lib. */
 export interface HeraldConfig {
@@ -77,6 +82,10 @@ export interface HeraldConfig {
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
+    /** PUBLIC_BASE_URL without a trailing slash; empty: no unsubscribe or tracking links. */
+    publicBaseUrl: string;
+    /** Opens and clicks this soon after the send are machines (TRACKING_MACHINE_WINDOW_SECONDS). */
+    trackingMachineWindowSeconds: number;
   }>;
   readonly api: Readonly<{
     /** HMAC keys for stored API key hashes: API_KEY_PEPPER (or derived) and the earlier ones. */
@@ -199,6 +208,8 @@ export function loadConfig(
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
+      publicBaseUrl: v.PUBLIC_BASE_URL,
+      trackingMachineWindowSeconds: v.TRACKING_MACHINE_WINDOW_SECONDS,
     },
     api: {
       keyPeppers,

@@ -29,9 +29,20 @@ export {
   type DeliveryStatus,
 } from './ledger.repository';
 export { MicroBatcher } from './micro-batcher';
-export { type MessageContent, type MessageRecipient, type MessageSender } from './render/message-content';
+export {
+  MESSAGE_FORMATS,
+  type MessageContent,
+  type MessageFormat,
+  type MessageRecipient,
+  type MessageSender,
+  type MessageTracking,
+} from './render/message-content';
+export { LinkTokens, type LinkClaims, type LinkPurpose, type LinkSubject } from './render/links/link-token';
+export { PUBLIC_LINK_PATHS, PublicLinks } from './render/links/public-links';
+export { DEFAULT_LAYOUT, layoutProblems } from './render/mail-layout';
 export {
   MessageRenderer,
+  PREVIEW_DELIVERY_ID,
   type MessageEnvelope,
   type RenderedMessage,
   type RenderRequest,
