@@ -60,7 +60,8 @@ export {
   type SendingAccount,
 } from './sender-accounts.repository';
 export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-credentials.resealer';
-// Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check is shared.
-export { TemplateError, templateProblems } from './template';
+// Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check
+// (and the HTML escaping the hosted pages share) are shared.
+export { escapeHtml, TemplateError, templateProblems } from './template';
 export { UnknownDeliveries, type DeliveryRecord, type OperatorOutcome } from './unknown-deliveries';
 export { RunDeliveries } from './run-deliveries';

@@ -185,6 +185,7 @@ describe('link tokens', () => {
     const other = new LinkTokens(new KeyRing({ id: 'k2', key: new Secret(Buffer.alloc(32, 9)) }));
     expect(other.verify(token, 'click')).toBeUndefined();
     expect(tokens.verify('not a token!', 'click')).toBeUndefined();
+    expect(tokens.verify(`${token}A`, 'click')).toBeUndefined();
     expect(tokens.verify('', 'open')).toBeUndefined();
   });
 

@@ -56,7 +56,8 @@ export class LinkTokens {
   verify(token: string, purpose: LinkPurpose): LinkClaims | undefined {
     if (!/^[A-Za-z0-9_-]{1,4096}$/.test(token)) return undefined;
     const raw = Buffer.from(token, 'base64url');
-    if (raw.length < HEAD_BYTES + TAG_BYTES) return undefined;
+    // Only the one spelling sign() makes: a decoder drops stray trailing characters silently.
+    if (raw.length < HEAD_BYTES + TAG_BYTES || raw.toString('base64url') !== token) return undefined;
     const payload = raw.subarray(0, raw.length - TAG_BYTES);
     const given = raw.subarray(raw.length - TAG_BYTES);
     const genuine = this.keys.keys.some((k) => timingSafeEqual(tag(k.key.reveal(), payload), given));
