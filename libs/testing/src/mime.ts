@@ -45,21 +45,18 @@ export function mimeLeaves(entity: MimeEntity): MimeEntity[] {
 }
 
 function decode(body: string, encoding: string | undefined): string {
-  const bytes = (() => {
-    switch (encoding?.toLowerCase()) {
-      case 'base64':
-        return Buffer.from(body.replace(/\s+/g, ''), 'base64');
-      case 'quoted-printable':
-        return Buffer.from(
-          body
-            .replace(/=\r?\n/g, '')
-            .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
-          'latin1',
-        );
-      default:
-        return Buffer.from(body, 'latin1');
-    }
-  })();
+  const kind = encoding?.toLowerCase();
+  const bytes =
+    kind === 'base64'
+      ? Buffer.from(body.replace(/\s+/g, ''), 'base64')
+      : kind === 'quoted-printable'
+        ? Buffer.from(
+            body
+              .replace(/=\r?\n/g, '')
+              .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          )
+        : Buffer.from(body, 'latin1');
   // Lines travel as CRLF: read as the text was written.
   return bytes.toString('utf8').replace(/\r\n/g, '\n');
 }
