@@ -2,6 +2,7 @@ import { KeyRing } from '@herald/config';
 import { Secret } from '@herald/config';
 import { load } from 'cheerio';
 import { LinkTokens } from './links/link-token';
+import { applyLayout, layoutProblems } from './mail-layout';
 import { PublicLinks } from './links/public-links';
 import { MessageRenderer, type RenderRequest } from './message-renderer';
 
@@ -160,6 +161,26 @@ describe('email rendering', () => {
     expect(tokens.verify(pixel.split('/t/o/')[1]!.replace(/\.gif$/, ''), 'open')).toMatchObject({
       purpose: 'open',
     });
+  });
+});
+
+describe('layouts', () => {
+  it('wants the content slot exactly once, the footer slot at most once', () => {
+    expect(layoutProblems('<p>{{{content}}}</p>')).toEqual([]);
+    expect(layoutProblems('<p>{{{content}}}{{{footer}}}</p>')).toEqual([]);
+    expect(layoutProblems('<p>none</p>')).toEqual(['must contain the {{{content}}} slot']);
+    expect(layoutProblems('{{{content}}}{{{content}}}')).toEqual([
+      'must contain the {{{content}}} slot once',
+    ]);
+    expect(layoutProblems('{{{content}}}{{{footer}}}{{{footer}}}')).toEqual([
+      'may contain the {{{footer}}} slot once',
+    ]);
+  });
+
+  it('puts content in literally (no replacement patterns), the footer after it without a footer slot', () => {
+    expect(applyLayout('<main>{{{content}}}</main>', "<p>$& $' $1</p>", '<small>f</small>')).toBe(
+      "<main><p>$& $' $1</p>\n<small>f</small></main>",
+    );
   });
 });
 

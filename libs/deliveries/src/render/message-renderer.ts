@@ -61,11 +61,12 @@ const NO_TRACKING: MessageTracking = { opens: false, clicks: false };
 export class MessageRenderer {
   constructor(@Optional() @Inject(PublicLinks) private readonly links?: PublicLinks) {}
 
-  render(request: RenderRequest, subject?: LinkSubject): RenderedMessage {
+  /** `message`: which delivery it is, for its signed links (none without it). */
+  render(request: RenderRequest, message?: LinkSubject): RenderedMessage {
     const parts = renderParts(request);
     if (parts.subject instanceof TemplateError) throw parts.subject;
     if (parts.body instanceof TemplateError) throw parts.body;
-    return this.assemble(request, parts.subject, parts.body, subject);
+    return this.assemble(request, parts.subject, parts.body, message);
   }
 
   /**
@@ -85,7 +86,7 @@ export class MessageRenderer {
   /** The message the channel sends for a delivery. */
   message(envelope: MessageEnvelope, request: RenderRequest): OutboundMessage {
     const { contact } = request;
-    const subject =
+    const linked =
       envelope.tenantId === undefined
         ? undefined
         : { tenantId: envelope.tenantId, deliveryId: envelope.deliveryId, contactId: contact.id };
@@ -100,7 +101,7 @@ export class MessageRenderer {
         lastName: contact.lastName,
         externalRef: contact.externalRef,
       },
-      ...this.render(request, subject),
+      ...this.render(request, linked),
     };
   }
 
@@ -108,22 +109,24 @@ export class MessageRenderer {
     request: RenderRequest,
     subject: string | null,
     body: { html: string; text: string },
-    link: LinkSubject | undefined,
+    message: LinkSubject | undefined,
   ): RenderedMessage {
-    const links = link && this.links?.enabled ? this.links : undefined;
-    const unsubscribeUrl = links ? links.unsubscribe(link!) : null;
+    // Links only for a real message, and only where recipients can reach them.
+    const links = message && this.links?.enabled ? this.links : undefined;
+    const unsubscribeUrl = links && message ? links.unsubscribe(message) : null;
     const postal = request.sender.settings?.postal_address;
     const footer = { postalAddress: typeof postal === 'string' && postal ? postal : null, unsubscribeUrl };
     let html = applyLayout(request.layout, body.html, footerHtml(footer));
-    if (links) {
+    if (links && message) {
       html = addTracking(html, request.tracking ?? NO_TRACKING, {
-        click: (index, url) => links.click(link!, index, url),
-        openPixel: () => links.openPixel(link!),
+        click: (index, url) => links.click(message, index, url),
+        openPixel: () => links.openPixel(message),
         unsubscribeUrl,
       });
     }
     const headers: Record<string, string> = {};
     if (unsubscribeUrl) {
+      // RFC 2369 and RFC 8058: mailbox providers show an unsubscribe button that POSTs here.
       headers['List-Unsubscribe'] = `<${unsubscribeUrl}>`;
       headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
