@@ -200,6 +200,46 @@ describe('email: preview, unsubscribe page, tracking', () => {
     });
   });
 
+  describe('settings', () => {
+    it('takes a campaign’s tracking and a step’s format, naming the field when either is wrong', async () => {
+      const got = await api.request<{ tracking: unknown; steps: { format: string; html: boolean }[] }>(
+        'GET',
+        `/v1/campaigns/${broadcast}`,
+        { key: tenant.key },
+      );
+      expect(got.body.tracking).toEqual({ opens: false, clicks: true });
+      expect(got.body.steps[0]).toMatchObject({ format: 'markdown', html: false });
+      const patched = await api.request<{ tracking: unknown }>('PATCH', `/v1/campaigns/${sequence}`, {
+        key: tenant.key,
+        body: { tracking: { opens: true, clicks: false } },
+      });
+      expect(patched.body.tracking).toEqual({ opens: true, clicks: false });
+      const bad = await api.request<{ errors: { field: string }[] }>('PATCH', `/v1/campaigns/${sequence}`, {
+        key: tenant.key,
+        body: { tracking: { opens: 'yes', clicks: false }, steps: [{ body: 'x', format: 'rtf' }] },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['steps[0].format', 'tracking.opens']);
+      await api.request('PATCH', `/v1/campaigns/${sequence}`, {
+        key: tenant.key,
+        body: { tracking: { opens: false, clicks: false } },
+      });
+    });
+
+    it('refuses a postal address with control characters, naming it', async () => {
+      const res = await api.request<{ errors: { field: string }[] }>('POST', '/v1/sender-accounts', {
+        key: tenant.key,
+        body: {
+          name: 'Bad',
+          channel: 'webhook',
+          config: { url: 'https://hooks.example/in', secret: 'x'.repeat(32), postal_address: 'A\u0007B' },
+        },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e) => e.field)).toEqual(['config.postal_address']);
+    });
+  });
+
   describe('hosted unsubscribe', () => {
     it('shows a page with a confirm form, and a one-click POST unsubscribes within the request, once', async () => {
       const delivery = await sentDelivery(ada, 3600);
