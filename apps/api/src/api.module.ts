@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { ProviderEventsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -35,6 +36,8 @@ import { ImportConcurrency } from './http/import-concurrency';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
+import { ProviderEventsController } from './provider-events/provider-events.controller';
+import { ProviderWebhooksController } from './provider-events/provider-webhooks.controller';
 import { RouteTable } from './http/route-table';
 import { KeySignIn } from './sessions/key-sign-in';
 import { SessionAuthentication } from './sessions/session-authentication';
@@ -60,6 +63,7 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    ProviderEventsModule,
   ],
   controllers: [
     SystemController,
@@ -83,6 +87,8 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactTimelineController,
     FleetController,
     SenderAccountCircuitController,
+    ProviderEventsController,
+    ProviderWebhooksController,
   ],
   providers: [
     AuthThrottle,
