@@ -336,7 +336,7 @@ export const ENV_VARS = [
     name: 'QUEUE_CONCURRENCY_SOURCING',
     section: 'queues',
     description:
-      'Concurrent jobs per worker process on the `sourcing` queue (a run\'s search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account\'s quota and one request per website domain per second across the fleet, whatever this is.',
+      "Concurrent jobs per worker process on the `sourcing` queue (a run's search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account's quota and one request per website domain per second across the fleet, whatever this is.",
     schema: positiveInt.max(100),
     default: '4',
   },
@@ -604,7 +604,7 @@ export const ENV_VARS = [
     name: 'PROVIDER_EVENTS_TIMESTAMP_TOLERANCE_SECONDS',
     section: 'api',
     description:
-      'How far the signed timestamp of a SendGrid or Mailgun webhook may be from this server\'s clock (either way) before the request is refused 401 as a replay; a Mailgun token is also refused when seen again within it.',
+      "How far the signed timestamp of a SendGrid or Mailgun webhook may be from this server's clock (either way) before the request is refused 401 as a replay; a Mailgun token is also refused when seen again within it.",
     schema: positiveInt.min(30).max(86_400),
     default: '300',
   },
@@ -612,7 +612,7 @@ export const ENV_VARS = [
     name: 'SNS_ALLOWED_ORIGIN_PATTERN',
     section: 'api',
     description:
-      'Regular expression a SES-through-SNS message\'s `SigningCertURL` and `SubscribeURL` origin (`scheme://host[:port]`) must match in full; anything else is refused 401 and never fetched. Fetches still pass the outbound guard. Tests point it at a local server.',
+      "Regular expression a SES-through-SNS message's `SigningCertURL` and `SubscribeURL` origin (`scheme://host[:port]`) must match in full; anything else is refused 401 and never fetched. Fetches still pass the outbound guard. Tests point it at a local server.",
     schema: z.string().refine((v) => {
       try {
         new RegExp(v);
@@ -628,14 +628,18 @@ export const ENV_VARS = [
     section: 'api',
     description:
       'How long each api process keeps an SNS signing certificate it fetched (by URL), so verifying a message costs no fetch. 0 fetches every time.',
-    schema: z.coerce.number().int().min(0).max(7 * 86_400),
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400),
     default: '86400',
   },
   {
     name: 'SENDER_HEALTH_WINDOW_SECONDS',
     section: 'api',
     description:
-      'The sliding window a sender account\'s bounce and complaint rates are counted over (from provider events, in Redis, in twelve buckets).',
+      "The sliding window a sender account's bounce and complaint rates are counted over (from provider events, in Redis, in twelve buckets).",
     schema: positiveInt.min(60).max(7 * 86_400),
     default: '3600',
   },
@@ -643,7 +647,7 @@ export const ENV_VARS = [
     name: 'SENDER_HEALTH_MIN_SAMPLE',
     section: 'api',
     description:
-      'Messages whose fate a provider reported (delivered or hard-bounced) in the window before an account\'s rates can pause it.',
+      "Messages whose fate a provider reported (delivered or hard-bounced) in the window before an account's rates can pause it.",
     schema: positiveInt.max(10_000_000),
     default: '100',
   },

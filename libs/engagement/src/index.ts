@@ -30,7 +30,4 @@ export { ProviderMetrics, type ProviderEventOutcome } from './providers/provider
 export { ProviderWebhooksRepository } from './providers/provider-webhooks.repository';
 export { ProviderEventsModule } from './providers/providers.module';
 export { snsStringToSign } from './providers/ses';
-export {
-  webhookVerificationSchema,
-  type WebhookVerification,
-} from './providers/webhook-verification';
+export { webhookVerificationSchema, type WebhookVerification } from './providers/webhook-verification';

@@ -29,7 +29,12 @@ export class JsonBodyMiddleware implements NestMiddleware {
 
   async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const writes = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
-    if (!writes || STREAMED.has(req.path.replace(/\/$/, '')) || isProviderEventRequest(req) || !hasBody(req)) {
+    if (
+      !writes ||
+      STREAMED.has(req.path.replace(/\/$/, '')) ||
+      isProviderEventRequest(req) ||
+      !hasBody(req)
+    ) {
       next();
       return;
     }

@@ -69,7 +69,11 @@ export class ProviderEventsController {
     @Req() req: Request,
   ) {
     requireMediaType(req, ['application/json', 'text/plain']);
-    const rawBody = await readText(req, this.config.providerEvents.bodyLimitBytes, this.config.http.bodyIdleTimeoutMs);
+    const rawBody = await readText(
+      req,
+      this.config.providerEvents.bodyLimitBytes,
+      this.config.http.bodyIdleTimeoutMs,
+    );
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value]),
     );

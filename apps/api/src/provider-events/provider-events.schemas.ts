@@ -1,4 +1,9 @@
-import { PROVIDERS, webhookVerificationSchema, type ProviderName, type ProviderResult } from '@herald/engagement';
+import {
+  PROVIDERS,
+  webhookVerificationSchema,
+  type ProviderName,
+  type ProviderResult,
+} from '@herald/engagement';
 import { z } from 'zod';
 import { named } from '../http/openapi';
 
@@ -35,7 +40,10 @@ export const ProviderEventResultSchema = named(
     received: z.number().int().meta({ description: 'Events in the request.' }),
     recorded: z.number().int().meta({ description: 'Events recorded now (and acted on).' }),
     replayed: z.number().int().meta({ description: 'Events already recorded: nothing changed.' }),
-    unmatched: z.number().int().meta({ description: 'Events naming no delivery of this tenant: not recorded.' }),
+    unmatched: z
+      .number()
+      .int()
+      .meta({ description: 'Events naming no delivery of this tenant: not recorded.' }),
     ignored: z
       .number()
       .int()

@@ -59,7 +59,8 @@ export class ProviderWebhooksController {
     tag: 'sender-accounts',
     access: 'read',
     summary: 'Get a sender account’s provider webhook',
-    description: 'Which provider’s webhook is set up and its path; never its key or credentials. 404 when none is.',
+    description:
+      'Which provider’s webhook is set up and its path; never its key or credentials. 404 when none is.',
     params: senderAccountIdParams,
     success: {
       status: 200,
@@ -90,7 +91,10 @@ export class ProviderWebhooksController {
     success: { status: 204, description: 'Removed (or there was none).' },
     problems: ['not-found'],
   })
-  async remove(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('sender account')) id: string) {
+  async remove(
+    @TenantKey() principal: TenantPrincipal,
+    @Param('id', new IdPipe('sender account')) id: string,
+  ) {
     if (!(await this.webhooks.clear(principal.tenantId, id))) throw notFound('sender account', id);
   }
 }

@@ -43,7 +43,12 @@ export class AccountHealth {
   }
 
   /** Adds the counts and pauses the account when it crossed a threshold; the reason when this call paused it. */
-  async observe(tenantId: string, accountId: string, counts: HealthCounts, nowMs = Date.now()): Promise<PauseReason | undefined> {
+  async observe(
+    tenantId: string,
+    accountId: string,
+    counts: HealthCounts,
+    nowMs = Date.now(),
+  ): Promise<PauseReason | undefined> {
     for (const [kind, label] of [
       ['delivered', 'delivered'],
       ['hardBounces', 'hard_bounce'],
@@ -57,7 +62,12 @@ export class AccountHealth {
     return (await this.pause(tenantId, accountId, reason, window)) ? reason : undefined;
   }
 
-  private async count(tenantId: string, accountId: string, counts: HealthCounts, nowMs: number): Promise<HealthCounts> {
+  private async count(
+    tenantId: string,
+    accountId: string,
+    counts: HealthCounts,
+    nowMs: number,
+  ): Promise<HealthCounts> {
     const bucketSeconds = Math.max(1, Math.ceil(this.settings.windowSeconds / BUCKETS));
     const bucket = Math.floor(nowMs / 1000 / bucketSeconds);
     const key = this.keys.key('health', tenantId, accountId);
@@ -94,7 +104,12 @@ export class AccountHealth {
     return undefined;
   }
 
-  private async pause(tenantId: string, accountId: string, reason: PauseReason, window: HealthCounts): Promise<boolean> {
+  private async pause(
+    tenantId: string,
+    accountId: string,
+    reason: PauseReason,
+    window: HealthCounts,
+  ): Promise<boolean> {
     const sample = window.delivered + window.hardBounces;
     const rate = (reason === 'bounce_rate' ? window.hardBounces : window.complaints) / sample;
     const text = `${reason === 'bounce_rate' ? 'hard bounce' : 'complaint'} rate ${(rate * 100).toFixed(2)} % over ${sample} messages in ${this.settings.windowSeconds} s (threshold ${((reason === 'bounce_rate' ? this.settings.bounceRate : this.settings.complaintRate) * 100).toFixed(2)} %)`;

@@ -20,7 +20,8 @@ export async function guardedGet(
   url: URL,
   options: { timeoutMs: number; maxBytes: number; userAgent: string },
 ): Promise<{ status: number; body: string }> {
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new GuardedGetError(`${url.protocol} is not http(s)`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new GuardedGetError(`${url.protocol} is not http(s)`);
   let target: ResolvedAddress;
   try {
     [target] = await guard.vet(url.hostname);
@@ -63,7 +64,9 @@ export async function guardedGet(
         }
         chunks.push(chunk);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', fail);
     });
     req.on('error', fail);

@@ -43,7 +43,9 @@ export function verifyMailgun(
   ) {
     throw new ProviderSignatureError('the Mailgun signature is missing or malformed');
   }
-  const expected = createHmac('sha256', settings.signing_key).update(timestamp + token).digest();
+  const expected = createHmac('sha256', settings.signing_key)
+    .update(timestamp + token)
+    .digest();
   if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) {
     throw new ProviderSignatureError('the Mailgun signature does not match');
   }

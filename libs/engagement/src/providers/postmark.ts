@@ -16,9 +16,13 @@ import type { VerificationOf } from './webhook-verification';
  * HTTP Basic credentials Postmark is given in the webhook URL (`https://user:pass@…`). Both are
  * compared in constant time; the URL must be HTTPS for them to stay secret.
  */
-export function verifyPostmark(authorization: string | undefined, settings: VerificationOf<'postmark'>): void {
+export function verifyPostmark(
+  authorization: string | undefined,
+  settings: VerificationOf<'postmark'>,
+): void {
   const match = /^Basic\s+([A-Za-z0-9+/=]{1,1000})$/i.exec(authorization?.trim() ?? '');
-  if (!match) throw new ProviderSignatureError('Postmark webhooks must carry the Basic credentials set on the account');
+  if (!match)
+    throw new ProviderSignatureError('Postmark webhooks must carry the Basic credentials set on the account');
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const user = colon < 0 ? decoded : decoded.slice(0, colon);

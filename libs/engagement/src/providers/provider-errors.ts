@@ -36,3 +36,12 @@ export class ProviderUnavailableError extends Error {
     this.name = 'ProviderUnavailableError';
   }
 }
+
+/** A signature check that throws on garbage (a malformed DER signature) is a signature that does not hold. */
+export function signatureHolds(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}

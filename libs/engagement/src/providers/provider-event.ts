@@ -49,7 +49,7 @@ const DIGEST_MESSAGE_ID = /^<?([0-9a-f]{32})@herald>?$/i;
 
 /** A delivery id as the provider echoed it, when it is one. */
 export function deliveryIdOf(value: unknown): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
+  const text: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
   return typeof text === 'string' && UUID.test(text.trim()) ? text.trim().toLowerCase() : undefined;
 }
 

@@ -89,8 +89,10 @@ export class ProviderEventsService {
     try {
       return await this.verifiedAndRecorded(request);
     } catch (error) {
-      if (error instanceof ProviderSignatureError) this.metrics.events.inc({ provider: request.provider, outcome: error.outcome });
-      else if (error instanceof ProviderPayloadError) this.metrics.events.inc({ provider: request.provider, outcome: 'invalid' });
+      if (error instanceof ProviderSignatureError)
+        this.metrics.events.inc({ provider: request.provider, outcome: error.outcome });
+      else if (error instanceof ProviderPayloadError)
+        this.metrics.events.inc({ provider: request.provider, outcome: 'invalid' });
       throw error;
     }
   }
@@ -154,17 +156,29 @@ export class ProviderEventsService {
         userAgent: this.userAgent,
       }));
     } catch (error) {
-      throw new ProviderUnavailableError(`the SNS subscription could not be confirmed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new ProviderUnavailableError(
+        `the SNS subscription could not be confirmed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
-    if (status !== 200) throw new ProviderUnavailableError(`SNS answered ${status} to the subscription confirmation`);
+    if (status !== 200)
+      throw new ProviderUnavailableError(`SNS answered ${status} to the subscription confirmation`);
     this.logger.info({ topic_arn: message.TopicArn }, 'SNS subscription confirmed');
     return { ...EMPTY, received: 1, subscriptionConfirmed: true };
   }
 
-  private async record(account: Pick<WebhookAccount, 'tenantId' | 'accountId'>, provider: ProviderName, parsed: ParsedEvents): Promise<ProviderResult> {
-    const result: ProviderResult = { ...EMPTY, received: parsed.events.length + parsed.ignored, ignored: parsed.ignored };
+  private async record(
+    account: Pick<WebhookAccount, 'tenantId' | 'accountId'>,
+    provider: ProviderName,
+    parsed: ParsedEvents,
+  ): Promise<ProviderResult> {
+    const result: ProviderResult = {
+      ...EMPTY,
+      received: parsed.events.length + parsed.ignored,
+      ignored: parsed.ignored,
+    };
     const recorded = await this.transactions.run(async (manager) => {
       const fresh: EngagementEvent[] = [];
       for (const event of parsed.events) {
@@ -208,7 +222,12 @@ export class ProviderEventsService {
   }
 
   /** A hard bounce, a complaint or an unsubscribe: the address is suppressed and the contact's sequences stop. */
-  private async act(manager: EntityManager, recorded: EngagementEvent, event: ProviderEvent, provider: ProviderName): Promise<void> {
+  private async act(
+    manager: EntityManager,
+    recorded: EngagementEvent,
+    event: ProviderEvent,
+    provider: ProviderName,
+  ): Promise<void> {
     if (!recorded.contactId) return;
     const sequenceEvent = toSequenceEvent(recorded, event, provider);
     if (!sequenceEvent) return;
@@ -254,7 +273,11 @@ function json(raw: string): unknown {
   }
 }
 
-function toSequenceEvent(recorded: EngagementEvent, event: ProviderEvent, provider: ProviderName): SequenceEvent | undefined {
+function toSequenceEvent(
+  recorded: EngagementEvent,
+  event: ProviderEvent,
+  provider: ProviderName,
+): SequenceEvent | undefined {
   const common = {
     target: { contactId: recorded.contactId! },
     campaignId: null,

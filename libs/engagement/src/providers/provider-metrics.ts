@@ -6,7 +6,8 @@ import { Counter } from 'prom-client';
  * recorded | replay | unmatched | ignored per event; bad_signature | replay | invalid per
  * refused request (a Mailgun token or SendGrid timestamp seen again counts as replay).
  */
-export type ProviderEventOutcome = 'recorded' | 'replay' | 'unmatched' | 'ignored' | 'bad_signature' | 'invalid';
+export type ProviderEventOutcome =
+  'recorded' | 'replay' | 'unmatched' | 'ignored' | 'bad_signature' | 'invalid';
 
 /** Provider webhook and account health metrics (the alert rules read these names). */
 @Injectable()

@@ -5,7 +5,11 @@ import { queryRows } from '@herald/persistence';
 import type { DataSource } from 'typeorm';
 import { ProviderNotConfiguredError } from './provider-errors';
 import type { ProviderName } from './provider-event';
-import { webhookVerificationSchema, type VerificationOf, type WebhookVerification } from './webhook-verification';
+import {
+  webhookVerificationSchema,
+  type VerificationOf,
+  type WebhookVerification,
+} from './webhook-verification';
 
 const CACHE_MS = 5000;
 const CACHE_MAX = 10_000;
@@ -78,7 +82,11 @@ export class ProviderWebhooksRepository {
   }
 
   /** The account and its verification for `provider`; ProviderNotConfiguredError otherwise (unknown account included). */
-  async forEvent<P extends ProviderName>(accountId: string, provider: P, now = Date.now()): Promise<WebhookAccount<P>> {
+  async forEvent<P extends ProviderName>(
+    accountId: string,
+    provider: P,
+    now = Date.now(),
+  ): Promise<WebhookAccount<P>> {
     const hit = this.cache.get(accountId);
     let account: WebhookAccount | null;
     if (hit && hit.until > now) account = hit.account;
@@ -93,7 +101,9 @@ export class ProviderWebhooksRepository {
   }
 
   private async load(accountId: string): Promise<WebhookAccount | null> {
-    const [row] = await this.dataSource.query<{ tenant_id: string; id: string; provider_webhook: string | null }[]>(
+    const [row] = await this.dataSource.query<
+      { tenant_id: string; id: string; provider_webhook: string | null }[]
+    >(
       `SELECT tenant_id, id, provider_webhook FROM sender_accounts
         WHERE id = $1 AND provider_webhook IS NOT NULL AND status <> 'disabled' LIMIT 1`,
       [accountId],

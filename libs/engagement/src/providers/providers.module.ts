@@ -12,7 +12,14 @@ import { ProviderWebhooksRepository } from './provider-webhooks.repository';
 
 /** Provider webhooks (SendGrid, SES via SNS, Postmark, Mailgun) and the sender account health they feed. */
 @Module({
-  imports: [ChannelsModule, PersistenceModule, QueuesModule, SequencesModule, TelemetryModule, EngagementModule],
+  imports: [
+    ChannelsModule,
+    PersistenceModule,
+    QueuesModule,
+    SequencesModule,
+    TelemetryModule,
+    EngagementModule,
+  ],
   providers: [AccountHealth, ProviderEventsService, ProviderMetrics, ProviderWebhooksRepository],
   exports: [AccountHealth, ProviderEventsService, ProviderMetrics, ProviderWebhooksRepository],
 })

@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { ProviderPayloadError, ProviderSignatureError } from './provider-errors';
+import { ProviderPayloadError, ProviderSignatureError, signatureHolds } from './provider-errors';
 import {
   clip,
   dateOf,
@@ -28,15 +28,18 @@ export function verifySendgrid(
 ): void {
   const signature = headers[SENDGRID_SIGNATURE_HEADER];
   const timestamp = headers[SENDGRID_TIMESTAMP_HEADER];
-  if (!signature || !timestamp) throw new ProviderSignatureError('the SendGrid signature headers are missing');
-  if (!/^\d{1,12}$/.test(timestamp)) throw new ProviderSignatureError('the SendGrid timestamp is not a number');
-  const key = createPublicKey({ key: Buffer.from(settings.public_key, 'base64'), format: 'der', type: 'spki' });
-  let valid = false;
-  try {
-    valid = verify('sha256', Buffer.from(timestamp + rawBody, 'utf8'), key, Buffer.from(signature, 'base64'));
-  } catch {
-    valid = false;
-  }
+  if (!signature || !timestamp)
+    throw new ProviderSignatureError('the SendGrid signature headers are missing');
+  if (!/^\d{1,12}$/.test(timestamp))
+    throw new ProviderSignatureError('the SendGrid timestamp is not a number');
+  const key = createPublicKey({
+    key: Buffer.from(settings.public_key, 'base64'),
+    format: 'der',
+    type: 'spki',
+  });
+  const valid = signatureHolds(() =>
+    verify('sha256', Buffer.from(timestamp + rawBody, 'utf8'), key, Buffer.from(signature, 'base64')),
+  );
   if (!valid) throw new ProviderSignatureError('the SendGrid signature does not match');
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceSeconds) {
     throw new ProviderSignatureError('the SendGrid timestamp is too old or in the future', 'replay');
@@ -84,7 +87,11 @@ function toEvent(raw: Record<string, unknown>): ProviderEvent | undefined {
         kind: 'bounced',
         bounceType: raw.type === 'blocked' ? 'soft' : 'hard',
         ...(reason ? { reason } : {}),
-        details: { ...base.details, type: clip(raw.type, 40), classification: clip(raw.bounce_classification, 80) },
+        details: {
+          ...base.details,
+          type: clip(raw.type, 40),
+          classification: clip(raw.bounce_classification, 80),
+        },
       };
     }
     case 'open':

@@ -1,5 +1,5 @@
 import { verify } from 'node:crypto';
-import { ProviderPayloadError, ProviderSignatureError } from './provider-errors';
+import { ProviderPayloadError, ProviderSignatureError, signatureHolds } from './provider-errors';
 import {
   clip,
   dateOf,
@@ -40,7 +40,10 @@ export function parseSnsMessage(body: unknown): SnsMessage {
       throw new ProviderPayloadError(field, `must be a string of at most ${max} characters`);
   };
   if (typeof body.Type !== 'string' || !TYPES.has(body.Type))
-    throw new ProviderPayloadError('Type', 'must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation');
+    throw new ProviderPayloadError(
+      'Type',
+      'must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation',
+    );
   text('MessageId', 200);
   text('TopicArn', 400);
   text('Message', 300_000);
@@ -83,17 +86,14 @@ export async function verifySns(
     throw new ProviderSignatureError('the SNS message is not from the topic this account names');
   }
   const key = await certificates.keyFor(message.SigningCertURL);
-  let valid = false;
-  try {
-    valid = verify(
+  const valid = signatureHolds(() =>
+    verify(
       message.SignatureVersion === '1' ? 'RSA-SHA1' : 'RSA-SHA256',
       Buffer.from(snsStringToSign(message), 'utf8'),
       key,
       Buffer.from(message.Signature, 'base64'),
-    );
-  } catch {
-    valid = false;
-  }
+    ),
+  );
   if (!valid) throw new ProviderSignatureError('the SNS signature does not match');
 }
 
@@ -154,7 +154,11 @@ function toEvent(body: Record<string, unknown>, snsMessageId: string): ProviderE
           kind: 'bounced',
           bounceType: bounce.bounceType === 'Permanent' ? 'hard' : 'soft',
           ...(reason ? { reason } : {}),
-          details: { ...b.details, bounce_type: clip(bounce.bounceType, 40), bounce_sub_type: clip(bounce.bounceSubType, 60) },
+          details: {
+            ...b.details,
+            bounce_type: clip(bounce.bounceType, 40),
+            bounce_sub_type: clip(bounce.bounceSubType, 60),
+          },
         }
       );
     }

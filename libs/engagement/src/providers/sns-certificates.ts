@@ -56,7 +56,9 @@ export class SnsCertificates {
       key = new X509Certificate(answer.body).publicKey;
     } catch (error) {
       // Without the certificate nothing can be verified: the message is refused (SNS retries it).
-      throw new ProviderSignatureError(`the SNS signing certificate could not be used: ${(error as Error).message}`);
+      throw new ProviderSignatureError(
+        `the SNS signing certificate could not be used: ${(error as Error).message}`,
+      );
     }
     if (this.options.cacheSeconds > 0) {
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
