@@ -588,7 +588,8 @@ describe('provider events: SendGrid, SES through SNS, Postmark, Mailgun', () => 
           body: [],
         },
       );
-      expect(unknownProvider.status).toBe(404);
+      expect(unknownProvider.status).toBe(401);
+      expect(unknownProvider.body.errors.map((e) => e.field)).toEqual(['provider']);
       expect(await allEvents()).toBe(before);
     });
   });

@@ -20,11 +20,14 @@ import {
   providerEventResultView,
 } from './provider-events.schemas';
 
-/** A path's provider: 404 like an unknown route segment when it is not one Herald reads. */
+/**
+ * A path's provider. One Herald has no webhook for is answered like a provider whose webhook the
+ * account does not have set up (401): what the path names decides nothing before a signature does.
+ */
 class ProviderPipe {
   transform(value: string): ProviderName {
     if (!(PROVIDERS as readonly string[]).includes(value)) {
-      throw ProblemException.of('not-found', `No provider ${JSON.stringify(value.slice(0, 40))}.`, [
+      throw ProblemException.of('unauthorized', 'Herald reads no webhook of this provider.', [
         { field: 'provider', message: `must be one of ${PROVIDERS.join(', ')}` },
       ]);
     }
