@@ -592,6 +592,20 @@ describe('provider events: SendGrid, SES through SNS, Postmark, Mailgun', () => 
       expect(unknownProvider.body.errors.map((e) => e.field)).toEqual(['provider']);
       expect(await allEvents()).toBe(before);
     });
+    it('finds deliveries by Message-ID through the digest index, never by scanning the ledger', async () => {
+      await api.db.query('BEGIN');
+      try {
+        await api.db.query('SET LOCAL enable_seqscan = off');
+        const plan = await api.db.query(
+          `EXPLAIN (FORMAT JSON) SELECT id FROM deliveries
+            WHERE tenant_id = $1 AND herald_message_digest(delivery_key) = ANY($2::text[])`,
+          [tenant.id, ['4e1b2c0d9a8f7e6d5c4b3a2910f8e7d6']],
+        );
+        expect(JSON.stringify(plan.rows)).toContain('idx_deliveries_message_digest');
+      } finally {
+        await api.db.query('ROLLBACK');
+      }
+    });
   });
 
   describe('Mailgun', () => {

@@ -9,6 +9,7 @@ import {
   type ProviderName,
 } from '@herald/engagement';
 import type { Request } from 'express';
+import { checkJsonText } from '../http/json-text';
 import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
 import { readText, requireMediaType } from '../http/request-body';
@@ -24,15 +25,13 @@ import {
  * A path's provider. One Herald has no webhook for is answered like a provider whose webhook the
  * account does not have set up (401): what the path names decides nothing before a signature does.
  */
-class ProviderPipe {
-  transform(value: string): ProviderName {
-    if (!(PROVIDERS as readonly string[]).includes(value)) {
-      throw ProblemException.of('unauthorized', 'Herald reads no webhook of this provider.', [
-        { field: 'provider', message: `must be one of ${PROVIDERS.join(', ')}` },
-      ]);
-    }
-    return value as ProviderName;
+function providerOf(value: string): ProviderName {
+  if (!(PROVIDERS as readonly string[]).includes(value)) {
+    throw ProblemException.of('unauthorized', 'Herald reads no webhook of this provider.', [
+      { field: 'provider', message: `must be one of ${PROVIDERS.join(', ')}` },
+    ]);
   }
+  return value as ProviderName;
 }
 
 @Controller('v1/provider-events')
@@ -68,15 +67,19 @@ export class ProviderEventsController {
   })
   async receive(
     @Param('sender_account_id', new IdPipe('sender account')) accountId: string,
-    @Param('provider', new ProviderPipe()) provider: ProviderName,
+    @Param('provider') providerParam: string,
     @Req() req: Request,
   ) {
+    // The body's text is checked (media type, size, nesting, storable strings) before anything
+    // reads it, as every /v1 JSON body is; then the provider, then the signature.
     requireMediaType(req, ['application/json', 'text/plain']);
     const rawBody = await readText(
       req,
       this.config.providerEvents.bodyLimitBytes,
       this.config.http.bodyIdleTimeoutMs,
     );
+    checkJsonText(rawBody, this.config.api.jsonMaxDepth);
+    const provider = providerOf(providerParam);
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value]),
     );

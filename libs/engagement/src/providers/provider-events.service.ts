@@ -10,7 +10,7 @@ import type { EntityManager } from 'typeorm';
 import { EngagementRecorder } from '../engagement-recorder';
 import type { EngagementEvent } from '../engagement-event';
 import { AccountHealth, type HealthCounts } from './account-health';
-import { matchDelivery } from './delivery-matcher';
+import { matchDeliveries } from './delivery-matcher';
 import { guardedGet } from './guarded-get';
 import { parseMailgun, verifyMailgun } from './mailgun';
 import { parsePostmark, verifyPostmark } from './postmark';
@@ -181,8 +181,13 @@ export class ProviderEventsService {
     };
     const recorded = await this.transactions.run(async (manager) => {
       const fresh: EngagementEvent[] = [];
-      for (const event of parsed.events) {
-        const deliveryId = await matchDelivery(manager, account.tenantId, event.message);
+      const matched = await matchDeliveries(
+        manager,
+        account.tenantId,
+        parsed.events.map((e) => e.message),
+      );
+      for (const [i, event] of parsed.events.entries()) {
+        const deliveryId = matched[i];
         if (!deliveryId) {
           result.unmatched += 1;
           continue;
