@@ -27,7 +27,8 @@ export {
   type ProviderResult,
 } from './providers/provider-events.service';
 export { ProviderMetrics, type ProviderEventOutcome } from './providers/provider-metrics';
-export { ProviderWebhooksRepository } from './providers/provider-webhooks.repository';
+export { ProviderWebhookResealer, type ProviderWebhookCursor } from './providers/provider-webhook.resealer';
+export { ProviderWebhooksRepository, webhookContext } from './providers/provider-webhooks.repository';
 export { ProviderEventsModule } from './providers/providers.module';
 export { snsStringToSign } from './providers/ses';
 export { webhookVerificationSchema, type WebhookVerification } from './providers/webhook-verification';
