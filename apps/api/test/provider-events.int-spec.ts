@@ -361,6 +361,15 @@ describe('provider events: SendGrid, SES through SNS, Postmark, Mailgun', () => 
     await sns.close();
   });
 
+  it('exports every provider × outcome series from the start, at 0 until something happens', async () => {
+    const values = (await register.getSingleMetric('herald_provider_events_total')?.get())?.values ?? [];
+    const series = values.map((v) => `${String(v.labels.provider)}/${String(v.labels.outcome)}`);
+    expect(series).toEqual(
+      expect.arrayContaining(['postmark/invalid', 'ses/bad_signature', 'mailgun/unmatched']),
+    );
+    expect(series).toHaveLength(24);
+  });
+
   describe('setting up an account’s webhook', () => {
     it('keeps the key sealed, shows only the provider and path, and refuses bad settings naming the field', async () => {
       const got = await api.request<{ provider: string; path: string }>(

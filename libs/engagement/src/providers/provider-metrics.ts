@@ -1,13 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { getOrCreateMetric } from '@herald/telemetry';
 import { Counter } from 'prom-client';
+import { PROVIDERS } from './provider-event';
 
 /**
  * recorded | replay | unmatched | ignored per event; bad_signature | replay | invalid per
  * refused request (a Mailgun token or SendGrid timestamp seen again counts as replay).
  */
-export type ProviderEventOutcome =
-  'recorded' | 'replay' | 'unmatched' | 'ignored' | 'bad_signature' | 'invalid';
+export const PROVIDER_EVENT_OUTCOMES = [
+  'recorded',
+  'replay',
+  'unmatched',
+  'ignored',
+  'bad_signature',
+  'invalid',
+] as const;
+export type ProviderEventOutcome = (typeof PROVIDER_EVENT_OUTCOMES)[number];
 
 /** Provider webhook and account health metrics (the alert rules read these names). */
 @Injectable()
@@ -39,4 +47,12 @@ export class ProviderMetrics {
         labelNames: ['account', 'kind'],
       }),
   );
+
+  constructor() {
+    // Every provider × outcome series exists from the start at 0, so rates and alerts see the
+    // first bad signature as an increase rather than a new series.
+    for (const provider of PROVIDERS) {
+      for (const outcome of PROVIDER_EVENT_OUTCOMES) this.events.inc({ provider, outcome }, 0);
+    }
+  }
 }
