@@ -847,6 +847,34 @@ describe('provider events: SendGrid, SES through SNS, Postmark, Mailgun', () => 
     });
   });
 
+  describe('complaints through POST /v1/events', () => {
+    it('a complaint is an event like a bounce: suppresses, stops the sequences, joins the activity log', async () => {
+      const delivery = await sent('sendgrid');
+      const res = await api.request<{ suppressed: boolean; enrollments_stopped: number }>(
+        'POST',
+        '/v1/events',
+        {
+          key: tenant.key,
+          body: { type: 'complaint', email: delivery.email, payload: { feedback_type: 'abuse' } },
+        },
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ suppressed: true, enrollments_stopped: 1 });
+      expect(await suppressed(delivery.email)).toBe(true);
+      const [interaction] = await api.query<{ payload: Record<string, unknown> }>(
+        `SELECT payload FROM interactions WHERE contact_id = $1 AND type = 'complaint'`,
+        [delivery.contact],
+      );
+      expect(interaction!.payload).toEqual({ source: 'api', feedback_type: 'abuse' });
+      const bad = await api.request<Problem>('POST', '/v1/events', {
+        key: tenant.key,
+        body: { type: 'complaint', email: delivery.email, payload: { kind: 'hard' } },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors.map((e) => e.field)).toEqual(['payload.kind']);
+    });
+  });
+
   describe('account health', () => {
     it('pauses an account once when its hard bounce rate crosses the threshold with enough sample', async () => {
       const deliveries: Awaited<ReturnType<typeof sent>>[] = [];
