@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
-import { EngagementModule } from '@herald/engagement';
+import { EngagementModule, ProviderEventsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -37,6 +37,8 @@ import { ImportConcurrency } from './http/import-concurrency';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
+import { ProviderEventsController } from './provider-events/provider-events.controller';
+import { ProviderWebhooksController } from './provider-events/provider-webhooks.controller';
 import { RouteTable } from './http/route-table';
 import { CampaignPreviewController } from './mail/campaign-preview.controller';
 import { EmailLayoutController } from './mail/email-layout.controller';
@@ -71,6 +73,7 @@ import { TenantsController } from './tenants/tenants.controller';
     SequencesModule,
     EngagementModule,
     TimeModule,
+    ProviderEventsModule,
   ],
   controllers: [
     SystemController,
@@ -97,6 +100,8 @@ import { TenantsController } from './tenants/tenants.controller';
     CampaignPreviewController,
     EmailLayoutController,
     PublicMailController,
+    ProviderEventsController,
+    ProviderWebhooksController,
   ],
   providers: [
     AuthThrottle,

@@ -109,6 +109,7 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/suppressions', a.suppression],
       ['/v1/api-keys', a.extraKey],
       ['/v1/sender-accounts', a.account],
+      ['/v1/provider-events', a.account],
       ['/v1/campaigns', a.campaign],
       ['/v1/runs', a.run],
       ['/v1/admin/circuits', `webhook:${a.account}`],
@@ -166,6 +167,7 @@ describe('tenant isolation over every documented route', () => {
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 404 });
       } else if (op.access === 'public') {
         // Console sign-in: B's key is not a session, and the example body's key is nobody's.
+        // Provider events for A's account: B's key is no provider signature.
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 401 });
       } else if (
         op.pathParams.length > 0 ||

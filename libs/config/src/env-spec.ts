@@ -610,6 +610,81 @@ export const ENV_VARS = [
     default: '2',
   },
   {
+    name: 'PROVIDER_EVENTS_BODY_LIMIT',
+    section: 'api',
+    description:
+      'Largest body `POST /v1/provider-events/:sender_account_id/:provider` accepts (bytes, or units like 512kb): a provider batch larger than this is refused 413 before its signature is checked.',
+    schema: z.string().regex(/^\d+(b|kb|mb)?$/i, 'must be bytes or a size like 512kb or 2mb'),
+    default: '2mb',
+  },
+  {
+    name: 'PROVIDER_EVENTS_TIMESTAMP_TOLERANCE_SECONDS',
+    section: 'api',
+    description:
+      "How far the signed timestamp of a SendGrid or Mailgun webhook may be from this server's clock (either way) before the request is refused 401 as a replay; a Mailgun token is also refused when seen again within it.",
+    schema: positiveInt.min(30).max(86_400),
+    default: '300',
+  },
+  {
+    name: 'SNS_ALLOWED_ORIGIN_PATTERN',
+    section: 'api',
+    description:
+      "Regular expression a SES-through-SNS message's `SigningCertURL` and `SubscribeURL` origin (`scheme://host[:port]`) must match in full; anything else is refused 401 and never fetched. Fetches still pass the outbound guard. Tests point it at a local server.",
+    schema: z.string().refine((v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a regular expression'),
+    default: '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$',
+  },
+  {
+    name: 'SNS_CERT_CACHE_SECONDS',
+    section: 'api',
+    description:
+      'How long each api process keeps an SNS signing certificate it fetched (by URL), so verifying a message costs no fetch. 0 fetches every time.',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400),
+    default: '86400',
+  },
+  {
+    name: 'SENDER_HEALTH_WINDOW_SECONDS',
+    section: 'api',
+    description:
+      "The sliding window a sender account's bounce and complaint rates are counted over (from provider events, in Redis, in twelve buckets).",
+    schema: positiveInt.min(60).max(7 * 86_400),
+    default: '3600',
+  },
+  {
+    name: 'SENDER_HEALTH_MIN_SAMPLE',
+    section: 'api',
+    description:
+      "Messages whose fate a provider reported (delivered or hard-bounced) in the window before an account's rates can pause it.",
+    schema: positiveInt.max(10_000_000),
+    default: '100',
+  },
+  {
+    name: 'SENDER_HEALTH_BOUNCE_RATE',
+    section: 'api',
+    description:
+      'Hard bounces ÷ (delivered + hard bounces) in the window above which the account is paused (`paused_reason` says why). 0 never pauses for bounces.',
+    schema: z.coerce.number().min(0).max(1),
+    default: '0.1',
+  },
+  {
+    name: 'SENDER_HEALTH_COMPLAINT_RATE',
+    section: 'api',
+    description:
+      'Complaints ÷ (delivered + hard bounces) in the window above which the account is paused. 0 never pauses for complaints.',
+    schema: z.coerce.number().min(0).max(1),
+    default: '0.001',
+  },
+  {
     name: 'SESSION_COOKIE_SECURE',
     section: 'api',
     description:

@@ -111,6 +111,15 @@ export interface HeraldConfig {
     /** The built console's directory (absolute). */
     consoleDir: string;
   }>;
+  /** Provider webhooks (SendGrid, SES via SNS, Postmark, Mailgun) and the account health they feed. */
+  readonly providerEvents: Readonly<{
+    bodyLimitBytes: number;
+    timestampToleranceSeconds: number;
+    /** What a SigningCertURL's or SubscribeURL's origin must match in full. */
+    snsAllowedOrigin: RegExp;
+    snsCertCacheSeconds: number;
+    health: Readonly<{ windowSeconds: number; minSample: number; bounceRate: number; complaintRate: number }>;
+  }>;
 }
 
 export class ConfigError extends Error {
@@ -235,6 +244,18 @@ export function loadConfig(
         signInLinkTtlSeconds: v.SIGN_IN_LINK_TTL_SECONDS,
       },
       consoleDir: resolvePath(v.CONSOLE_DIST_DIR),
+    },
+    providerEvents: {
+      bodyLimitBytes: sizeInBytes(v.PROVIDER_EVENTS_BODY_LIMIT),
+      timestampToleranceSeconds: v.PROVIDER_EVENTS_TIMESTAMP_TOLERANCE_SECONDS,
+      snsAllowedOrigin: new RegExp(v.SNS_ALLOWED_ORIGIN_PATTERN),
+      snsCertCacheSeconds: v.SNS_CERT_CACHE_SECONDS,
+      health: {
+        windowSeconds: v.SENDER_HEALTH_WINDOW_SECONDS,
+        minSample: v.SENDER_HEALTH_MIN_SAMPLE,
+        bounceRate: v.SENDER_HEALTH_BOUNCE_RATE,
+        complaintRate: v.SENDER_HEALTH_COMPLAINT_RATE,
+      },
     },
   };
 }

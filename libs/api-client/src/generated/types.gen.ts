@@ -210,7 +210,7 @@ export type ImportResult = {
 export type Interaction = {
   id: string;
   contact_id: string;
-  type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note';
+  type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note' | 'complaint';
   /**
    * Shape by type — delivery_sent: {delivery_id, campaign_id, run_id?, channel, provider_message_id?}; delivery_failed: {delivery_id, campaign_id, run_id?, channel, error, permanent}; reply: {delivery_id?, subject?, text?, received_at?}; bounce: {delivery_id?, kind: hard|soft, reason?}; unsubscribe: {delivery_id?, source: link|reply|api|manual}; note: {text}.
    */
@@ -224,7 +224,7 @@ export type InteractionList = {
   data: Array<{
     id: string;
     contact_id: string;
-    type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note';
+    type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note' | 'complaint';
     /**
      * Shape by type — delivery_sent: {delivery_id, campaign_id, run_id?, channel, provider_message_id?}; delivery_failed: {delivery_id, campaign_id, run_id?, channel, error, permanent}; reply: {delivery_id?, subject?, text?, received_at?}; bounce: {delivery_id?, kind: hard|soft, reason?}; unsubscribe: {delivery_id?, source: link|reply|api|manual}; note: {text}.
      */
@@ -1064,6 +1064,10 @@ export type SenderAccount = {
    */
   delivery_guarantee: 'at_most_once' | 'at_least_once';
   status: 'active' | 'paused' | 'disabled';
+  /**
+   * Why account health paused the account (its bounce or complaint rate from provider events crossed a threshold); null otherwise. Resuming clears it.
+   */
+  paused_reason: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -1094,6 +1098,10 @@ export type SenderAccountList = {
      */
     delivery_guarantee: 'at_most_once' | 'at_least_once';
     status: 'active' | 'paused' | 'disabled';
+    /**
+     * Why account health paused the account (its bounce or complaint rate from provider events crossed a threshold); null otherwise. Resuming clears it.
+     */
+    paused_reason: string | null;
     created_at: string;
     updated_at: string;
   }>;
@@ -1117,6 +1125,41 @@ export type QuotaUsage = {
      */
     resets_at: string;
   }>;
+};
+
+export type ProviderEventResult = {
+  /**
+   * Events in the request.
+   */
+  received: number;
+  /**
+   * Events recorded now (and acted on).
+   */
+  recorded: number;
+  /**
+   * Events already recorded: nothing changed.
+   */
+  replayed: number;
+  /**
+   * Events naming no delivery of this tenant: not recorded.
+   */
+  unmatched: number;
+  /**
+   * Events of a type Herald does not record (processed, deferred, accepted…).
+   */
+  ignored: number;
+  /**
+   * SES: the SNS subscription was confirmed.
+   */
+  subscription_confirmed?: boolean;
+};
+
+export type ProviderWebhook = {
+  provider: 'sendgrid' | 'ses' | 'postmark' | 'mailgun';
+  /**
+   * Where the provider must post its events, on this API’s public address (Postmark: with the Basic credentials in the URL, https://user:password@host/…).
+   */
+  path: string;
 };
 
 export type MessagePreview = {
@@ -2170,7 +2213,7 @@ export type InteractionsListData = {
      * Only this contact’s interactions.
      */
     contact_id?: string;
-    type?: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note';
+    type?: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note' | 'complaint';
     /**
      * Created at or after this instant.
      */
@@ -3916,7 +3959,7 @@ export type EnrollmentsRemoveResponse = EnrollmentsRemoveResponses[keyof Enrollm
 
 export type EventsCreateData = {
   body: {
-    type: 'reply' | 'bounce' | 'unsubscribe';
+    type: 'reply' | 'bounce' | 'unsubscribe' | 'complaint';
     contact_id?: string;
     email?: string;
     campaign_id?: string;
@@ -5311,3 +5354,272 @@ export type MailClickErrors = {
 };
 
 export type MailClickError = MailClickErrors[keyof MailClickErrors];
+
+export type ProviderEventsReceiveData = {
+  /**
+   * Exactly what the provider posts: SendGrid a JSON array of events; Mailgun and Postmark one JSON event; SES an SNS message (sent as text/plain JSON).
+   */
+  body:
+    | Array<{
+        [key: string]: unknown;
+      }>
+    | {
+        [key: string]: unknown;
+      };
+  path: {
+    sender_account_id: string;
+    /**
+     * Whose webhook this is.
+     */
+    provider: 'sendgrid' | 'ses' | 'postmark' | 'mailgun';
+  };
+  query?: never;
+  url: '/v1/provider-events/{sender_account_id}/{provider}';
+};
+
+export type ProviderEventsReceiveErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type ProviderEventsReceiveError = ProviderEventsReceiveErrors[keyof ProviderEventsReceiveErrors];
+
+export type ProviderEventsReceiveResponses = {
+  /**
+   * What the request recorded.
+   */
+  200: ProviderEventResult;
+};
+
+export type ProviderEventsReceiveResponse =
+  ProviderEventsReceiveResponses[keyof ProviderEventsReceiveResponses];
+
+export type SenderAccountsProviderWebhookDeleteData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/provider-webhook';
+};
+
+export type SenderAccountsProviderWebhookDeleteErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsProviderWebhookDeleteError =
+  SenderAccountsProviderWebhookDeleteErrors[keyof SenderAccountsProviderWebhookDeleteErrors];
+
+export type SenderAccountsProviderWebhookDeleteResponses = {
+  /**
+   * Removed (or there was none).
+   */
+  204: void;
+};
+
+export type SenderAccountsProviderWebhookDeleteResponse =
+  SenderAccountsProviderWebhookDeleteResponses[keyof SenderAccountsProviderWebhookDeleteResponses];
+
+export type SenderAccountsProviderWebhookGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/provider-webhook';
+};
+
+export type SenderAccountsProviderWebhookGetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsProviderWebhookGetError =
+  SenderAccountsProviderWebhookGetErrors[keyof SenderAccountsProviderWebhookGetErrors];
+
+export type SenderAccountsProviderWebhookGetResponses = {
+  /**
+   * The provider and the path its events go to.
+   */
+  200: ProviderWebhook;
+};
+
+export type SenderAccountsProviderWebhookGetResponse =
+  SenderAccountsProviderWebhookGetResponses[keyof SenderAccountsProviderWebhookGetResponses];
+
+export type SenderAccountsProviderWebhookSetData = {
+  body:
+    | {
+        provider: 'sendgrid';
+        public_key: string;
+      }
+    | {
+        provider: 'ses';
+        topic_arn: string;
+      }
+    | {
+        provider: 'postmark';
+        username: string;
+        password: string;
+      }
+    | {
+        provider: 'mailgun';
+        signing_key: string;
+      };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/provider-webhook';
+};
+
+export type SenderAccountsProviderWebhookSetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsProviderWebhookSetError =
+  SenderAccountsProviderWebhookSetErrors[keyof SenderAccountsProviderWebhookSetErrors];
+
+export type SenderAccountsProviderWebhookSetResponses = {
+  /**
+   * The provider and the path its events go to.
+   */
+  200: ProviderWebhook;
+};
+
+export type SenderAccountsProviderWebhookSetResponse =
+  SenderAccountsProviderWebhookSetResponses[keyof SenderAccountsProviderWebhookSetResponses];

@@ -50,6 +50,7 @@ export function account(overrides: Partial<SendingAccount> = {}): SendingAccount
     settings: {},
     quotas: { hourly: null, daily: null, weekly: null },
     timeZone: 'Europe/Paris',
+    pausedReason: null,
     status: 'active',
     deliveryGuarantee: 'at_least_once',
     createdAt: new Date(0),

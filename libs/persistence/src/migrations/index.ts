@@ -11,6 +11,7 @@ import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 import { Engagement1763930000000 } from './1763930000000-Engagement';
 import { Mail1763931000000 } from './1763931000000-Mail';
+import { ProviderEvents1763932000000 } from './1763932000000-ProviderEvents';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   TenantDeliveryWeight1763920000000,
   Engagement1763930000000,
   Mail1763931000000,
+  ProviderEvents1763932000000,
   Sourcing1763940000000,
 ];
