@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ChannelName } from './channel';
 import { PermanentChannelError } from './channel-errors';
+import { providerTagSchema } from './provider-tags';
 
 /**
  * The sender's postal address, printed in every email's footer (CAN-SPAM and most mailbox
@@ -28,6 +29,8 @@ export const smtpAccountConfigSchema = z.strictObject({
   /** Verify the server certificate (default true; false only for test servers). */
   reject_unauthorized: z.boolean().optional(),
   postal_address: postalAddress.optional(),
+  /** The relay's provider, whose custom-argument header then carries the delivery id into its events. */
+  provider: providerTagSchema.optional(),
 });
 export type SmtpAccountConfig = z.infer<typeof smtpAccountConfigSchema>;
 

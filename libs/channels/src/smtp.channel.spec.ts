@@ -181,6 +181,31 @@ describe('SmtpChannel against a local smtp-server', () => {
     ]);
   });
 
+  it.each([
+    ['sendgrid', 'x-smtpapi', '{"unique_args":{"herald_delivery_id":"d-1"}}'],
+    ['mailgun', 'x-mailgun-variables', '{"herald_delivery_id":"d-1"}'],
+    ['postmark', 'x-pm-metadata-herald_delivery_id', 'd-1'],
+    ['ses', 'x-ses-message-tags', 'herald_delivery_id=d-1'],
+  ] as const)(
+    "carries the delivery id in %s's custom-argument header, and no other provider's",
+    async (provider, header, value) => {
+      const channel = smtpChannel({ allowPrivateNetworks: true });
+      await channel.send(message('ada@example.com'), {
+        idempotencyKey: `tags:${provider}`,
+        account: account({ provider }),
+      });
+      const headers = readMime(sink.stored.at(-1)!.raw).headers;
+      expect(headers.get(header)).toBe(value);
+      const others = [
+        'x-smtpapi',
+        'x-mailgun-variables',
+        'x-pm-metadata-herald_delivery_id',
+        'x-ses-message-tags',
+      ];
+      for (const other of others.filter((h) => h !== header)) expect(headers.get(other)).toBeUndefined();
+    },
+  );
+
   it('classifies a 4xx reply as transient and a 5xx reply as permanent, recording no server text', async () => {
     const channel = smtpChannel({ allowPrivateNetworks: true });
     const busy = await channel

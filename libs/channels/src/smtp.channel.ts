@@ -6,6 +6,7 @@ import type { Channel, OutboundMessage, SendOptions, SendResult } from './channe
 import { PermanentChannelError } from './channel-errors';
 import { parseAccountConfig, smtpAccountConfigSchema, type SmtpAccountConfig } from './config-schemas';
 import { vetDestination } from './destination';
+import { providerTagHeaders } from './provider-tags';
 import { messageIdFor } from './message-id';
 import type { OutboundGuard } from './outbound-guard';
 import { classifySmtpError, isConnectionFailure } from './smtp-errors';
@@ -75,7 +76,12 @@ export class SmtpChannel implements Channel {
         // With both parts nodemailer writes multipart/alternative: text first, HTML preferred.
         ...(message.html !== undefined ? { html: message.html } : {}),
         messageId,
-        headers: { ...message.headers, 'X-Herald-Delivery-Id': message.deliveryId },
+        headers: {
+          ...message.headers,
+          // Prepared: providers parse these as JSON, which nodemailer would otherwise Q-encode.
+          ...prepared(providerTagHeaders(config.provider, message.deliveryId)),
+          'X-Herald-Delivery-Id': message.deliveryId,
+        },
       });
       return { providerMessageId: info.messageId || messageId };
     } catch (error) {
@@ -142,4 +148,11 @@ export class SmtpChannel implements Channel {
   private loadNodemailer(): Promise<Nodemailer> {
     return (this.nodemailer ??= import('nodemailer'));
   }
+}
+
+/** Header values nodemailer writes as they are (ASCII JSON and tags need no encoding). */
+function prepared(headers: Record<string, string>): Record<string, { prepared: true; value: string }> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, { prepared: true, value }]),
+  );
 }
