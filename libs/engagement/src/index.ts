@@ -7,3 +7,15 @@ export {
 } from './engagement-event';
 export { EngagementRecorder } from './engagement-recorder';
 export { EngagementModule } from './engagement.module';
+export { AnalyticsReader } from './analytics/analytics-reader';
+export {
+  CAMPAIGN_GROUPINGS,
+  ROLLUP_COUNTERS,
+  type AnalyticsCounts,
+  type AnalyticsRange,
+  type AnalyticsRow,
+  type CampaignAnalytics,
+  type CampaignGrouping,
+  type Funnel,
+  type RollupCounter,
+} from './analytics/analytics-types';
