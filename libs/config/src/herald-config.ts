@@ -70,6 +70,7 @@ export interface HeraldConfig {
     tickIntervalMs: number;
     scheduleLateAfterMs: number;
     deliveryStallMs: number;
+    analyticsFoldIntervalMs: number;
   }>;
   readonly delivery: Readonly<{
     /** Outbound connections may reach non-public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
@@ -101,6 +102,8 @@ export interface HeraldConfig {
     }>;
     /** The built console's directory (absolute). */
     consoleDir: string;
+    /** How far back a conversion or reply looks for the delivery it is attributed to. */
+    conversionAttributionDays: number;
   }>;
 }
 
@@ -193,6 +196,7 @@ export function loadConfig(
       tickIntervalMs: v.BEAT_TICK_INTERVAL_MS,
       scheduleLateAfterMs: v.SCHEDULE_LATE_AFTER_MS,
       deliveryStallMs: v.DELIVERY_STALL_MS,
+      analyticsFoldIntervalMs: v.ANALYTICS_FOLD_INTERVAL_MS,
     },
     delivery: {
       allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
@@ -224,6 +228,7 @@ export function loadConfig(
         signInLinkTtlSeconds: v.SIGN_IN_LINK_TTL_SECONDS,
       },
       consoleDir: resolvePath(v.CONSOLE_DIST_DIR),
+      conversionAttributionDays: v.CONVERSION_ATTRIBUTION_DAYS,
     },
   };
 }

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { uuidv7 } from '@herald/contacts';
 import { queryRows } from '@herald/persistence';
 import type { EntityManager } from 'typeorm';
+import { EngagementMetrics } from './analytics/engagement-metrics';
+import { appendEventDeltas } from './analytics/rollup-deltas';
 import type { EngagementEvent, EngagementInput, RecordOutcome } from './engagement-event';
 
 interface EventRow {
@@ -35,6 +37,9 @@ const COLUMNS = `id, tenant_id, kind, source, source_event_id, occurred_at, deli
  */
 @Injectable()
 export class EngagementRecorder {
+  // Optional so a recorder built by hand (a test, a script) still counts.
+  constructor(@Optional() private readonly metrics: EngagementMetrics = new EngagementMetrics()) {}
+
   async record(manager: EntityManager, input: EngagementInput): Promise<RecordOutcome> {
     const inserted = queryRows<EventRow>(
       await manager.query(
@@ -79,9 +84,10 @@ export class EngagementRecorder {
     return { recorded: false, event: toEvent(existing!) };
   }
 
-  /** What a new event changes besides its row (rollups: issue 12 item 6). */
-  private async derive(_manager: EntityManager, _event: EngagementEvent): Promise<void> {
-    // Filled in by the analytics rollups.
+  /** What a new event changes besides its row: the rollups (issue 12 item 6) and the events counter. */
+  private async derive(manager: EntityManager, event: EngagementEvent): Promise<void> {
+    await appendEventDeltas(manager, event);
+    this.metrics.recorded(event);
   }
 }
 

@@ -8,6 +8,8 @@ export {
 export { EngagementRecorder } from './engagement-recorder';
 export { EngagementModule } from './engagement.module';
 export { AnalyticsReader } from './analytics/analytics-reader';
+export { RollupFolder } from './analytics/rollup-folder';
+export { RollupRebuilder } from './analytics/rollup-rebuilder';
 export {
   CAMPAIGN_GROUPINGS,
   ROLLUP_COUNTERS,

@@ -10,7 +10,9 @@ import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes'
 import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 import { Engagement1763930000000 } from './1763930000000-Engagement';
+import { AnalyticsRollups1763933000000 } from './1763933000000-AnalyticsRollups';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
+import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -26,5 +28,7 @@ export const MIGRATIONS = [
   ConsoleSessions1763915000000,
   TenantDeliveryWeight1763920000000,
   Engagement1763930000000,
+  AnalyticsRollups1763933000000,
   Sourcing1763940000000,
+  AnalyticsSourcing1763943300000,
 ];
