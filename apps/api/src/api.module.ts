@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { EngagementModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -10,6 +11,8 @@ import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { AnalyticsScope } from './analytics/analytics-scope';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
 import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
@@ -60,6 +63,7 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    EngagementModule,
   ],
   controllers: [
     SystemController,
@@ -83,6 +87,7 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactTimelineController,
     FleetController,
     SenderAccountCircuitController,
+    AnalyticsController,
   ],
   providers: [
     AuthThrottle,
@@ -91,6 +96,7 @@ import { TenantsController } from './tenants/tenants.controller';
     ImportConcurrency,
     RouteTable,
     ContactTimelineRepository,
+    AnalyticsScope,
     KeySignIn,
     SessionAuthentication,
     SessionsRepository,
