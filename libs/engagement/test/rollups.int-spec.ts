@@ -263,7 +263,7 @@ describe('analytics rollups (Postgres)', () => {
     expect(await value('none')).toBe(none + 1);
   });
 
-  it('rollups built incrementally equal a rebuild, for any order of sends, events, replays and folds', async () => {
+  it('rollups built incrementally equal a rebuild, for any order of sends, events (alone or in batches), replays and folds', async () => {
     const t = await analyticsTenant(ds, 'America/New_York');
     const deliveries = await insertDeliveries(
       ds,
@@ -285,6 +285,8 @@ describe('analytics rollups (Postgres)', () => {
         hour: fc.nat(24 * 6),
         machine: fc.boolean(),
         id: fc.nat(30),
+        // Recorded with the next batched events in one recordMany, or alone.
+        batched: fc.boolean(),
         value: fc.option(fc.constantFrom('1.5', '20', '0.0001'), { nil: null }),
         currency: fc.constantFrom('EUR', 'USD'),
       }),
@@ -303,7 +305,14 @@ describe('analytics rollups (Postgres)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
         const scope = randomUUID().slice(0, 8); // each run's event ids are its own
+        let batch: Omit<EngagementInput, 'tenantId'>[] = [];
+        const flush = async () => {
+          if (batch.length > 0)
+            await ds.transaction('READ COMMITTED', (m) => recorder.recordMany(m, t.id, batch));
+          batch = [];
+        };
         for (const o of ops) {
+          if (o.op !== 'event' || !o.batched) await flush();
           if (o.op === 'fold') await folder.fold();
           else if (o.op === 'sent')
             await markSent(
@@ -317,8 +326,8 @@ describe('analytics rollups (Postgres)', () => {
               deliveries[o.delivery],
               o.variant,
             ]);
-          else
-            await record({
+          else {
+            const input: EngagementInput = {
               tenantId: t.id,
               kind: o.kind,
               source: 'prop',
@@ -330,8 +339,12 @@ describe('analytics rollups (Postgres)', () => {
               machine: o.machine,
               value: o.kind === 'converted' ? o.value : null,
               currency: o.kind === 'converted' && o.value !== null ? o.currency : null,
-            });
+            };
+            if (o.batched) batch.push(input);
+            else await record(input);
+          }
         }
+        await flush();
         const incremental = await rollupSnapshot(ds, t.id);
         await rebuilder.rebuild(t.id);
         expect(await rollupSnapshot(ds, t.id)).toEqual(incremental);
