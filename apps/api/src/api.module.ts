@@ -13,6 +13,7 @@ import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { AnalyticsScope } from './analytics/analytics-scope';
+import { EngagementEventsController } from './analytics/engagement-events.controller';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
 import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
@@ -88,6 +89,7 @@ import { TenantsController } from './tenants/tenants.controller';
     FleetController,
     SenderAccountCircuitController,
     AnalyticsController,
+    EngagementEventsController,
   ],
   providers: [
     AuthThrottle,

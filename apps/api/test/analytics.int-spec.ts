@@ -350,6 +350,98 @@ describe('analytics API', () => {
     expect(funnel.body.errors.map((e) => e.field)).toEqual(['campaign_id']);
   });
 
+  it('records engagement events in bulk, counted at once, a retried request changing nothing', async () => {
+    const d = await delivery(contact(3), 0, 1, 'C');
+    const at = new Date().toISOString();
+    const body = {
+      events: [
+        { event_id: 'b-1', kind: 'delivered', delivery_id: d, occurred_at: at },
+        { event_id: 'b-2', kind: 'opened', delivery_id: d, occurred_at: at },
+        { event_id: 'b-3', kind: 'opened', delivery_id: d, occurred_at: at, machine: true },
+        { event_id: 'b-4', kind: 'clicked', delivery_id: d, occurred_at: at, url: 'https://example.com/a' },
+        {
+          event_id: 'b-5',
+          kind: 'converted',
+          delivery_id: d,
+          occurred_at: at,
+          value: '3.5',
+          currency: 'EUR',
+        },
+        { event_id: 'b-6', kind: 'delivered', delivery_id: randomUUID(), occurred_at: at },
+        { event_id: 'b-1', kind: 'delivered', delivery_id: d, occurred_at: at },
+      ],
+    };
+    const bulk = (key = tenant.key) =>
+      api.request<Record<string, number> & Problem>('POST', '/v1/engagement-events', { key, body });
+    const first = await bulk();
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ recorded: 6, duplicates: 1, unmatched: 1 });
+    expect((await bulk()).body).toEqual({ recorded: 0, duplicates: 7, unmatched: 0 });
+    const row = (await analytics('?by=variant')).body.rows.find((r) => r.variant === 'C')!;
+    expect(row).toMatchObject({
+      delivered: 1,
+      opened: 1,
+      clicked: 1,
+      converted: 1,
+      revenue: { EUR: '3.5000' },
+    });
+    // Another tenant naming this tenant's delivery: recorded as its own, unmatched, in no campaign of either.
+    const stolen = await api.request<Record<string, number>>('POST', '/v1/engagement-events', {
+      key: other.key,
+      body: { events: [{ event_id: 'x-1', kind: 'opened', delivery_id: d, occurred_at: at }] },
+    });
+    expect(stolen.body).toEqual({ recorded: 1, duplicates: 0, unmatched: 1 });
+    expect((await analytics('?by=variant')).body.rows.find((r) => r.variant === 'C')!.opened).toBe(1);
+  });
+
+  it('refuses a bad bulk request naming the field, recording none of it', async () => {
+    const at = new Date().toISOString();
+    const cases: [unknown, string][] = [
+      [{ events: [] }, 'events'],
+      [
+        {
+          events: Array.from({ length: 1001 }, (_, i) => ({
+            event_id: `m-${i}`,
+            kind: 'converted',
+            occurred_at: at,
+          })),
+        },
+        'events',
+      ],
+      [
+        { events: [{ event_id: 'z-1', kind: 'bounced', delivery_id: randomUUID(), occurred_at: at }] },
+        'events[0].kind',
+      ],
+      [{ events: [{ event_id: 'z-1', kind: 'opened', occurred_at: at }] }, 'events[0].delivery_id'],
+      [
+        {
+          events: [
+            { event_id: 'z-1', kind: 'converted', occurred_at: at },
+            { event_id: 'z-2', kind: 'converted', occurred_at: at, value: '1' },
+          ],
+        },
+        'events[1].currency',
+      ],
+      [
+        { events: [{ event_id: 'z-1', kind: 'converted', occurred_at: '2999-01-01T00:00:00Z' }] },
+        'events[0].occurred_at',
+      ],
+    ];
+    for (const [body, field] of cases) {
+      const res = await api.request<Problem>('POST', '/v1/engagement-events', { key: tenant.key, body });
+      expect({ field, status: res.status, fields: res.body.errors?.map((e) => e.field) }).toEqual({
+        field,
+        status: 400,
+        fields: [field],
+      });
+    }
+    expect(
+      await api.query(
+        `SELECT 1 FROM engagement_events WHERE source_event_id LIKE 'z-%' OR source_event_id LIKE 'm-%'`,
+      ),
+    ).toEqual([]);
+  });
+
   it('shows another tenant none of it', async () => {
     expect((await analytics('', other.key)).status).toBe(404);
     const funnel = await api.request<Problem>('GET', `/v1/analytics/funnel?campaign_id=${campaign}`, {

@@ -20,11 +20,9 @@ const localDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && Date
 });
 
 const rangeFields = {
-  from: localDate
-    .optional()
-    .meta({
-      description: `First local day (tenant’s zone), inclusive. Default: ${DEFAULT_RANGE_DAYS} days before \`to\`.`,
-    }),
+  from: localDate.optional().meta({
+    description: `First local day (tenant’s zone), inclusive. Default: ${DEFAULT_RANGE_DAYS} days before \`to\`.`,
+  }),
   to: localDate
     .optional()
     .meta({ description: 'Last local day (tenant’s zone), inclusive. Default: today.' }),
@@ -61,12 +59,10 @@ export const funnelQuery = z.strictObject({
 });
 
 const count = (description: string) => z.number().int().meta({ description });
-const revenue = z
-  .record(z.string(), z.string())
-  .meta({
-    description:
-      'Revenue of the conversions per ISO 4217 currency, as decimal strings (never summed across currencies).',
-  });
+const revenue = z.record(z.string(), z.string()).meta({
+  description:
+    'Revenue of the conversions per ISO 4217 currency, as decimal strings (never summed across currencies).',
+});
 
 const COUNT_DESCRIPTIONS: Record<(typeof ROLLUP_COUNTERS)[number], string> = {
   targeted: 'Messages created for the campaign (the ledger’s deliveries), on the day they were created.',

@@ -84,6 +84,9 @@ import type {
   DeliveriesResendData,
   DeliveriesResendErrors,
   DeliveriesResendResponses,
+  EngagementEventsCreateData,
+  EngagementEventsCreateErrors,
+  EngagementEventsCreateResponses,
   EnrollmentsCreateData,
   EnrollmentsCreateErrors,
   EnrollmentsCreateResponses,
@@ -1400,4 +1403,31 @@ export const analyticsFunnel = <ThrowOnError extends boolean = false>(
     ],
     url: '/v1/analytics/funnel',
     ...options,
+  });
+
+/**
+ * Record engagement events in bulk
+ *
+ * Up to 1000 events (delivered, opened, clicked, converted) in one transaction, each counted in the analytics at once; an `event_id` recorded before (from this route or POST /v1/events) is a no-op, so a retried request changes nothing. Kinds that must also act (bounced, complained, unsubscribed, replied) come through POST /v1/events or a provider webhook. A `delivery_id` not of this tenant is recorded unmatched (counted in `unmatched`, in no campaign).
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const engagementEventsCreate = <ThrowOnError extends boolean = false>(
+  options: Options<EngagementEventsCreateData, ThrowOnError>,
+): RequestResult<EngagementEventsCreateResponses, EngagementEventsCreateErrors, ThrowOnError> =>
+  (options.client ?? client).post<
+    EngagementEventsCreateResponses,
+    EngagementEventsCreateErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/engagement-events',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
   });

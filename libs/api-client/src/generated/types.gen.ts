@@ -477,6 +477,21 @@ export type Funnel = {
   };
 };
 
+export type BulkEventsResult = {
+  /**
+   * Events recorded now (and counted in the analytics).
+   */
+  recorded: number;
+  /**
+   * Events whose event_id was recorded before (or twice in this request).
+   */
+  duplicates: number;
+  /**
+   * Of those recorded, events whose delivery_id names no delivery of this tenant: kept, counted in no campaign.
+   */
+  unmatched: number;
+};
+
 export type Contact = {
   id: string;
   email: string | null;
@@ -5227,3 +5242,85 @@ export type AnalyticsFunnelResponses = {
 };
 
 export type AnalyticsFunnelResponse = AnalyticsFunnelResponses[keyof AnalyticsFunnelResponses];
+
+export type EngagementEventsCreateData = {
+  body: {
+    events: Array<{
+      /**
+       * Your id for the event: the same id again is a no-op (counted in `duplicates`).
+       */
+      event_id: string;
+      kind: 'delivered' | 'opened' | 'clicked' | 'converted';
+      /**
+       * The delivery it is about (its campaign, step, variant and account are copied).
+       */
+      delivery_id?: string;
+      /**
+       * A conversion without a delivery: the contact.
+       */
+      contact_id?: string;
+      occurred_at: string;
+      /**
+       * A prefetcher or scanner: kept, never counted as a person.
+       */
+      machine?: boolean;
+      url?: string;
+      value?: string;
+      currency?: string;
+    }>;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/engagement-events';
+};
+
+export type EngagementEventsCreateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type EngagementEventsCreateError = EngagementEventsCreateErrors[keyof EngagementEventsCreateErrors];
+
+export type EngagementEventsCreateResponses = {
+  /**
+   * What was recorded.
+   */
+  200: BulkEventsResult;
+};
+
+export type EngagementEventsCreateResponse =
+  EngagementEventsCreateResponses[keyof EngagementEventsCreateResponses];
