@@ -353,6 +353,50 @@ describe('analytics rollups (Postgres)', () => {
     );
   });
 
+  it('counts a delivery once when its events are recorded concurrently, alone and in batches', async () => {
+    const t = await analyticsTenant(ds);
+    const [delivery] = await insertDeliveries(ds, t.id, [
+      { campaign: t.campaign, contact: t.contacts[0]!, account: t.accounts[0], step: 0 },
+    ]);
+    const at = (i: number) => new Date(Date.parse('2026-05-01T12:00:00Z') + ((i * 37) % 20) * 86_400_000);
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        i % 2 === 0
+          ? record({
+              tenantId: t.id,
+              kind: 'opened',
+              source: 'race',
+              sourceEventId: `o-${i}`,
+              occurredAt: at(i),
+              deliveryId: delivery,
+            })
+          : ds.transaction('READ COMMITTED', (m) =>
+              recorder.recordMany(m, t.id, [
+                {
+                  kind: 'opened',
+                  source: 'race',
+                  sourceEventId: `o-${i}`,
+                  occurredAt: at(i),
+                  deliveryId: delivery,
+                },
+                {
+                  kind: 'clicked',
+                  source: 'race',
+                  sourceEventId: `c-${i}`,
+                  occurredAt: at(i),
+                  deliveryId: delivery,
+                },
+              ]),
+            ),
+      ),
+    );
+    const { totals } = await reader.campaign(t.id, t.campaign, 'day', allTime);
+    expect(totals).toMatchObject({ opened: 1, clicked: 1 });
+    const snapshot = await rollupSnapshot(ds, t.id);
+    await rebuilder.rebuild(t.id);
+    expect(await rollupSnapshot(ds, t.id)).toEqual(snapshot);
+  });
+
   it('rebuilds one tenant without touching another', async () => {
     const a = await analyticsTenant(ds);
     const b = await analyticsTenant(ds);
