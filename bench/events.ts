@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { uuidv7 } from '@herald/contacts';
-import { RollupFolder } from '@herald/engagement';
+import { AnalyticsReader, RollupFolder } from '@herald/engagement';
 import {
   HeraldProcess,
   prepareTemplate,
@@ -287,6 +287,25 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
     };
     const byDay = await read('day');
     const byVariant = await read('variant');
+    // The machine's floor through the same stack and concurrency: a route that does nothing.
+    const floor = await autocannon({
+      url: `${api.publicUrl}/health`,
+      connections: options.connections,
+      duration: Math.min(5, options.duration),
+    });
+    // The read's own SQL (rollups + unfolded deltas for the last 30 days), one at a time, in process.
+    const reader = new AnalyticsReader(dataSource);
+    const today = new Date().toISOString().slice(0, 10);
+    const range = { from: new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10), to: today };
+    const sqlMs: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const s0 = performance.now();
+      await reader.campaign(tenant.id, campaign, 'day', range);
+      sqlMs.push(performance.now() - s0);
+    }
+    sqlMs.sort((a, b) => a - b);
+    const sqlP50 = sqlMs[Math.floor(sqlMs.length * 0.5)]!;
+    const sqlP99 = sqlMs[Math.floor(sqlMs.length * 0.99)]!;
 
     const copyRate = options.events / (copyMs / 1000);
     const apiRate = options.events / (apiMs / 1000);
@@ -308,6 +327,12 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
       log(
         `| GET /v1/analytics/campaigns/:id?${label} (${fmt(options.deliveries)} deliveries), ${options.connections} connections, ${options.duration} s | ${fmt(r.requests.average)} req/s; latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms |`,
       );
+    log(
+      `| GET /health (no work: the machine's floor), ${options.connections} connections | ${fmt(floor.requests.average)} req/s; latency p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms |`,
+    );
+    log(
+      `| AnalyticsReader.campaign(by=day, 30 days) alone, 200 sequential calls | p50 ${sqlP50.toFixed(1)} ms, p99 ${sqlP99.toFixed(1)} ms |`,
+    );
     log('');
     log(
       JSON.stringify({
@@ -328,6 +353,12 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
           p50_ms: byVariant.latency.p50,
           p99_ms: byVariant.latency.p99,
         },
+        health: {
+          rps: Math.round(floor.requests.average),
+          p50_ms: floor.latency.p50,
+          p99_ms: floor.latency.p99,
+        },
+        reader_sql: { p50_ms: Number(sqlP50.toFixed(2)), p99_ms: Number(sqlP99.toFixed(2)) },
         total_s: Math.round((performance.now() - started) / 1000),
       }),
     );
