@@ -91,13 +91,10 @@ export const BulkEventsResultSchema = named(
       .number()
       .int()
       .meta({ description: 'Events whose event_id was recorded before (or twice in this request).' }),
-    unmatched: z
-      .number()
-      .int()
-      .meta({
-        description:
-          'Of those recorded, events whose delivery_id names no delivery of this tenant: kept, counted in no campaign.',
-      }),
+    unmatched: z.number().int().meta({
+      description:
+        'Of those recorded, events whose delivery_id names no delivery of this tenant: kept, counted in no campaign.',
+    }),
   }),
 );
 
