@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   import: async () => (await import('./import.js')).runImportBenchmark(process.argv.slice(3)),
   deliveries: async () => (await import('./deliveries.js')).runDeliveriesBenchmark(process.argv.slice(3)),
   fanout: async () => (await import('./fanout.js')).runFanoutBenchmark(process.argv.slice(3)),
+  events: async () => (await import('./events.js')).runEventsBenchmark(process.argv.slice(3)),
   fairness: async () => (await import('./fairness.js')).runFairnessBenchmark(process.argv.slice(3)),
 };
 

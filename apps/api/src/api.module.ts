@@ -12,6 +12,9 @@ import { SequencesModule } from '@herald/sequences';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { TimeModule } from '@herald/time';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { AnalyticsScope } from './analytics/analytics-scope';
+import { EngagementEventsController } from './analytics/engagement-events.controller';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
 import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
@@ -102,6 +105,8 @@ import { TenantsController } from './tenants/tenants.controller';
     PublicMailController,
     ProviderEventsController,
     ProviderWebhooksController,
+    AnalyticsController,
+    EngagementEventsController,
   ],
   providers: [
     AuthThrottle,
@@ -110,6 +115,7 @@ import { TenantsController } from './tenants/tenants.controller';
     ImportConcurrency,
     RouteTable,
     ContactTimelineRepository,
+    AnalyticsScope,
     KeySignIn,
     SessionAuthentication,
     SessionsRepository,

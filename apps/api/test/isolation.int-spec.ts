@@ -111,6 +111,7 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/sender-accounts', a.account],
       ['/v1/provider-events', a.account],
       ['/v1/campaigns', a.campaign],
+      ['/v1/analytics/campaigns', a.campaign],
       ['/v1/runs', a.run],
       ['/v1/admin/circuits', `webhook:${a.account}`],
       ['/v1/admin/queues', 'deliveries'],

@@ -218,6 +218,8 @@ describe('sequences API', () => {
       interaction_id: expect.any(String) as string,
       suppressed: true,
       enrollments_stopped: Number(active!.n),
+      delivery_id: null,
+      duplicate: false,
     });
     const enrollments = (await list(campaign)).body.data;
     expect(enrollments.find((e) => e.contact_id === contact('vip4@example.com'))).toMatchObject({

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CampaignSchedules } from '@herald/campaigns';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
+import { RollupFolder } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
@@ -37,6 +38,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     ticker: EnrollmentTicker,
     schedules: CampaignSchedules,
     housekeeping: Housekeeping,
+    rollups: RollupFolder,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
     private readonly logger: HeraldLogger,
@@ -76,6 +78,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
         intervalMs: Math.max(every, 600_000),
         run: () => housekeeping.dispatchedOutbox(),
       },
+      // Analytics deltas (appended by sends and engagement events) into the rollups.
+      { name: 'analytics-fold', intervalMs: config.beat.analyticsFoldIntervalMs, run: () => rollups.fold() },
       { name: 'job-retention', intervalMs: Math.max(every, 600_000), run: () => housekeeping.finishedJobs() },
     ];
   }

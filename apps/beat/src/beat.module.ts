@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
+import { EngagementModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -17,6 +18,7 @@ import { SequenceMetrics } from './sequence-metrics';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    EngagementModule,
     PersistenceModule,
     QueuesModule,
     RateLimitModule,

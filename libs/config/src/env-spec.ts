@@ -440,6 +440,14 @@ export const ENV_VARS = [
     default: '1000',
   },
   {
+    name: 'ANALYTICS_FOLD_INTERVAL_MS',
+    section: 'beat',
+    description:
+      'How often the leading beat folds the analytics deltas (appended by sends and engagement events) into the rollups. Reads add the unfolded deltas, so this bounds their number, not how fresh the analytics are.',
+    schema: positiveInt.min(100).max(600_000),
+    default: '2000',
+  },
+  {
     name: 'SCHEDULE_LATE_AFTER_MS',
     section: 'beat',
     description:
@@ -454,6 +462,14 @@ export const ENV_VARS = [
       'A delivery unfinished and untouched this long past its due time is enqueued again by the beat sweep (its job may have been lost with Redis data).',
     schema: positiveInt.min(1000).max(86_400_000),
     default: '120000',
+  },
+  {
+    name: 'CONVERSION_ATTRIBUTION_DAYS',
+    section: 'api',
+    description:
+      'A conversion or reply recorded through `POST /v1/events` is attributed to the contact’s last delivery sent within this many days before it happened (that campaign’s, when the event names one); older or none: recorded unattributed.',
+    schema: positiveInt.max(365),
+    default: '30',
   },
   {
     name: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS',

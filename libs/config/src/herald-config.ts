@@ -75,6 +75,7 @@ export interface HeraldConfig {
     tickIntervalMs: number;
     scheduleLateAfterMs: number;
     deliveryStallMs: number;
+    analyticsFoldIntervalMs: number;
   }>;
   readonly delivery: Readonly<{
     /** Outbound connections may reach non-public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
@@ -110,6 +111,8 @@ export interface HeraldConfig {
     }>;
     /** The built console's directory (absolute). */
     consoleDir: string;
+    /** How far back a conversion or reply looks for the delivery it is attributed to. */
+    conversionAttributionDays: number;
   }>;
   /** Provider webhooks (SendGrid, SES via SNS, Postmark, Mailgun) and the account health they feed. */
   readonly providerEvents: Readonly<{
@@ -211,6 +214,7 @@ export function loadConfig(
       tickIntervalMs: v.BEAT_TICK_INTERVAL_MS,
       scheduleLateAfterMs: v.SCHEDULE_LATE_AFTER_MS,
       deliveryStallMs: v.DELIVERY_STALL_MS,
+      analyticsFoldIntervalMs: v.ANALYTICS_FOLD_INTERVAL_MS,
     },
     delivery: {
       allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
@@ -244,6 +248,7 @@ export function loadConfig(
         signInLinkTtlSeconds: v.SIGN_IN_LINK_TTL_SECONDS,
       },
       consoleDir: resolvePath(v.CONSOLE_DIST_DIR),
+      conversionAttributionDays: v.CONVERSION_ATTRIBUTION_DAYS,
     },
     providerEvents: {
       bodyLimitBytes: sizeInBytes(v.PROVIDER_EVENTS_BODY_LIMIT),

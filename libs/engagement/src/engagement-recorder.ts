@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { uuidv7 } from '@herald/contacts';
 import { queryRows } from '@herald/persistence';
 import type { EntityManager } from 'typeorm';
+import { EngagementMetrics } from './analytics/engagement-metrics';
+import { appendBatchDeltas, appendEventDeltas } from './analytics/rollup-deltas';
 import type { EngagementEvent, EngagementInput, RecordOutcome } from './engagement-event';
 
 interface EventRow {
@@ -35,6 +37,9 @@ const COLUMNS = `id, tenant_id, kind, source, source_event_id, occurred_at, deli
  */
 @Injectable()
 export class EngagementRecorder {
+  // Optional so a recorder built by hand (a test, a script) still counts.
+  constructor(@Optional() private readonly metrics: EngagementMetrics = new EngagementMetrics()) {}
+
   async record(manager: EntityManager, input: EngagementInput): Promise<RecordOutcome> {
     const inserted = queryRows<EventRow>(
       await manager.query(
@@ -79,9 +84,64 @@ export class EngagementRecorder {
     return { recorded: false, event: toEvent(existing!) };
   }
 
-  /** What a new event changes besides its row (rollups: issue 12 item 6). */
-  private async derive(_manager: EntityManager, _event: EngagementEvent): Promise<void> {
-    // Filled in by the analytics rollups.
+  /**
+   * `record` for many events of one tenant at once (a provider's batch, the bulk route): the
+   * same rows and rollups as recording them one by one, in a few statements. Returns the events
+   * recorded now (replays, also of an event earlier in the same batch, are left out).
+   */
+  async recordMany(
+    manager: EntityManager,
+    tenantId: string,
+    inputs: readonly Omit<EngagementInput, 'tenantId'>[],
+  ): Promise<EngagementEvent[]> {
+    if (inputs.length === 0) return [];
+    const rows = queryRows<EventRow>(
+      await manager.query(
+        `INSERT INTO engagement_events (tenant_id, id, kind, source, source_event_id, occurred_at, delivery_id,
+           contact_id, campaign_id, step, variant, sender_account_id, bounce_type, machine, url, value, currency, details)
+         SELECT $1, r.id, r.kind, r.source, r.source_event_id, r.occurred_at, d.id,
+                coalesce(d.contact_id, r.contact_id), coalesce(d.campaign_id, r.campaign_id), coalesce(d.step, r.step),
+                d.variant, d.sender_account_id, r.bounce_type, r.machine, r.url, r.value, r.currency, r.details
+           FROM jsonb_to_recordset($2::jsonb) AS r (id uuid, kind text, source text, source_event_id text,
+                  occurred_at timestamptz, delivery_id uuid, contact_id uuid, campaign_id uuid, step smallint,
+                  bounce_type text, machine boolean, url text, value numeric, currency char(3), details jsonb)
+           LEFT JOIN deliveries d ON d.tenant_id = $1 AND d.id = r.delivery_id
+         ON CONFLICT (tenant_id, source, source_event_id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [
+          tenantId,
+          JSON.stringify(
+            inputs.map((input) => ({
+              id: uuidv7(),
+              kind: input.kind,
+              source: input.source,
+              source_event_id: input.sourceEventId,
+              occurred_at: input.occurredAt.toISOString(),
+              delivery_id: input.deliveryId ?? null,
+              contact_id: input.contactId ?? null,
+              campaign_id: input.campaignId ?? null,
+              step: input.step ?? null,
+              bounce_type: input.bounceType ?? null,
+              machine: input.machine ?? false,
+              url: input.url ?? null,
+              value: input.value ?? null,
+              currency: input.currency ?? null,
+              details: input.details ?? {},
+            })),
+          ),
+        ],
+      ),
+    );
+    const events = rows.map(toEvent);
+    await appendBatchDeltas(manager, tenantId, events);
+    for (const event of events) this.metrics.recorded(event);
+    return events;
+  }
+
+  /** What a new event changes besides its row: the rollups (issue 12 item 6) and the events counter. */
+  private async derive(manager: EntityManager, event: EngagementEvent): Promise<void> {
+    await appendEventDeltas(manager, event);
+    this.metrics.recorded(event);
   }
 }
 

@@ -32,3 +32,17 @@ export { ProviderWebhooksRepository, webhookContext } from './providers/provider
 export { ProviderEventsModule } from './providers/providers.module';
 export { snsStringToSign } from './providers/ses';
 export { webhookVerificationSchema, type WebhookVerification } from './providers/webhook-verification';
+export { AnalyticsReader } from './analytics/analytics-reader';
+export { RollupFolder } from './analytics/rollup-folder';
+export { RollupRebuilder } from './analytics/rollup-rebuilder';
+export {
+  CAMPAIGN_GROUPINGS,
+  ROLLUP_COUNTERS,
+  type AnalyticsCounts,
+  type AnalyticsRange,
+  type AnalyticsRow,
+  type CampaignAnalytics,
+  type CampaignGrouping,
+  type Funnel,
+  type RollupCounter,
+} from './analytics/analytics-types';

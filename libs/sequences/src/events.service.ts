@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   SuppressionExistsError,
@@ -6,17 +7,27 @@ import {
   UnknownContactError,
   uuidv7,
 } from '@herald/contacts';
+import { EngagementRecorder } from '@herald/engagement';
 import { queryRows } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { cancelEnrollmentDeliveries } from './enrollments.repository';
+import { attributedDelivery } from './event-attribution';
 import { UnknownCampaignError } from './errors';
-import type { SequenceEvent } from './sequence-fields';
+import { ENGAGEMENT_EVENT_TYPES, type SequenceEvent } from './sequence-fields';
+
+/** Without configuration (a test building the service by hand): CONVERSION_ATTRIBUTION_DAYS' default. */
+const DEFAULT_ATTRIBUTION_DAYS = 30;
 
 export interface EventOutcome {
-  interactionId: string;
+  /** The interaction in the activity log; null for a conversion (no interaction) and for a repeated event_id. */
+  interactionId: string | null;
   /** A suppression (new or already there) now keeps Herald from sending to the contact: bounce and unsubscribe. */
   suppressed: boolean;
   enrollmentsStopped: number;
+  /** Reply and conversion: the delivery the event was attributed to (null: none in the window). */
+  deliveryId: string | null;
+  /** The event_id was recorded before: nothing was done this time. */
+  duplicate: boolean;
 }
 
 /**
@@ -32,6 +43,9 @@ export class EventsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly suppressions: SuppressionsRepository,
+    // Optional so the service built by hand (a test) still records and attributes.
+    @Optional() private readonly engagement: EngagementRecorder = new EngagementRecorder(),
+    @Optional() @Inject(HERALD_CONFIG) private readonly config?: HeraldConfig,
   ) {}
 
   /** In `manager`'s transaction when given (the API's, for Idempotency-Key), else in a new one. */
@@ -62,6 +76,42 @@ export class EventsService {
     }
 
     const interactionId = uuidv7();
+    let deliveryId: string | null = null;
+    if (ENGAGEMENT_EVENT_TYPES.includes(event.type)) {
+      const occurredAt = event.occurredAt ?? new Date();
+      deliveryId = await attributedDelivery(manager, tenantId, {
+        contactId: contact.id,
+        campaignId: event.campaignId,
+        at: occurredAt,
+        days: this.config?.api.conversionAttributionDays ?? DEFAULT_ATTRIBUTION_DAYS,
+        named: typeof event.payload.delivery_id === 'string' ? event.payload.delivery_id : null,
+      });
+      const { recorded } = await this.engagement.record(manager, {
+        tenantId,
+        kind: event.type === 'reply' ? 'replied' : 'converted',
+        source: 'api',
+        // Without an event_id a reply is its own event (the interaction's id): not deduplicated, as before.
+        sourceEventId: event.eventId ?? interactionId,
+        occurredAt,
+        deliveryId,
+        contactId: contact.id,
+        campaignId: event.campaignId,
+        value: event.value,
+        currency: event.currency,
+        details: event.type === 'converted' ? event.payload : { interaction_id: interactionId },
+      });
+      if (!recorded)
+        return { interactionId: null, suppressed: false, enrollmentsStopped: 0, deliveryId, duplicate: true };
+      // A conversion is counted, not acted on: no interaction, no sequence stops.
+      if (event.type === 'converted')
+        return {
+          interactionId: null,
+          suppressed: false,
+          enrollmentsStopped: 0,
+          deliveryId,
+          duplicate: false,
+        };
+    }
     await manager.query(
       `INSERT INTO interactions (tenant_id, id, contact_id, type, payload, created_at)
        VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()))`,
@@ -114,6 +164,6 @@ export class EventsService {
       stopped.map((s) => s.id),
       `stopped by ${event.type}`,
     );
-    return { interactionId, suppressed, enrollmentsStopped: stopped.length };
+    return { interactionId, suppressed, enrollmentsStopped: stopped.length, deliveryId, duplicate: false };
   }
 }

@@ -5,7 +5,9 @@ import { z } from 'zod';
 export const ENROLLMENT_STATUSES = ['active', 'completed', 'replied', 'stopped'] as const;
 export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
 
-export const SEQUENCE_EVENT_TYPES = ['reply', 'bounce', 'unsubscribe', 'complaint'] as const;
+export const SEQUENCE_EVENT_TYPES = ['reply', 'bounce', 'unsubscribe', 'complaint', 'converted'] as const;
+/** Types recorded as engagement events too (attributed to a delivery, in the analytics), deduplicated by `event_id`. */
+export const ENGAGEMENT_EVENT_TYPES: readonly SequenceEventType[] = ['reply', 'converted'];
 export type SequenceEventType = (typeof SEQUENCE_EVENT_TYPES)[number];
 
 export const SEQUENCE_LIMITS = {
@@ -42,7 +44,13 @@ const PAYLOAD_DEFAULTS: Record<SequenceEventType, Record<string, unknown>> = {
   bounce: { kind: 'hard' },
   unsubscribe: { source: 'api' },
   complaint: { source: 'api' },
+  converted: {},
 };
+
+/** ISO 4217 codes this runtime knows (Intl's list: the active ones). */
+const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+/** A conversion's value: a non-negative decimal with at most 16 digits before the point and 4 after. */
+const DECIMAL = /^\d{1,16}(\.\d{1,4})?$/;
 
 /** Postgres jsonb cannot store U+0000 in a string. */
 function hasNul(value: unknown): boolean {
@@ -53,9 +61,12 @@ function hasNul(value: unknown): boolean {
 }
 
 /**
- * Something that happened to a contact outside Herald: a reply, a bounce, an unsubscribe. Names
- * the contact by id or by email (exactly one); `payload` is the interaction's payload for the
- * type (as the activity log validates it), with defaults filled in.
+ * Something that happened to a contact outside Herald: a reply, a bounce, an unsubscribe, a
+ * conversion. Names the contact by id or by email (exactly one); `payload` is the interaction's
+ * payload for the type (as the activity log validates it), with defaults filled in (a
+ * conversion's is kept as is). `event_id` (reply, converted; required for converted) is the
+ * caller's id for the event: the same id again changes nothing. A conversion may carry `value`
+ * and `currency` (ISO 4217) together.
  */
 export const sequenceEventSchema = z
   .strictObject({
@@ -70,8 +81,41 @@ export const sequenceEventSchema = z
       })
       .optional(),
     payload: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    event_id: z
+      .string({ error: 'must be a string' })
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      .optional(),
+    value: z
+      .union([z.string(), z.number()], { error: 'must be a decimal number or string' })
+      .transform((v) => (typeof v === 'number' ? String(v) : v))
+      .refine((v) => DECIMAL.test(v), 'must be a non-negative decimal with at most 4 decimal places')
+      .optional(),
+    currency: z
+      .string({ error: 'must be a string' })
+      .refine((v) => CURRENCIES.has(v), 'must be an ISO 4217 currency code, e.g. EUR')
+      .optional(),
   })
   .transform((event, ctx) => {
+    const engagement = ENGAGEMENT_EVENT_TYPES.includes(event.type);
+    if (event.event_id !== undefined && !engagement)
+      ctx.addIssue({ code: 'custom', path: ['event_id'], message: 'is only for reply and converted' });
+    if (event.type === 'converted' && event.event_id === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['event_id'],
+        message: 'is required for converted (it makes a retry a no-op)',
+      });
+    for (const field of ['value', 'currency'] as const)
+      if (event[field] !== undefined && event.type !== 'converted')
+        ctx.addIssue({ code: 'custom', path: [field], message: 'is only for converted' });
+    if (event.type === 'converted' && (event.value === undefined) !== (event.currency === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [event.value === undefined ? 'value' : 'currency'],
+        message: 'give value and currency together',
+      });
     if ((event.contact_id === undefined) === (event.email === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -85,7 +129,11 @@ export const sequenceEventSchema = z
       ctx.addIssue({ code: 'custom', path: ['payload'], message: 'must not contain NUL characters' });
       return z.NEVER;
     }
-    const checked = validateInteractionPayload(event.type, raw);
+    // A conversion is no interaction: its payload is kept with the engagement event as is.
+    const checked =
+      event.type === 'converted'
+        ? { ok: true as const, value: raw }
+        : validateInteractionPayload(event.type, raw);
     if (!checked.ok) {
       for (const e of checked.errors)
         ctx.addIssue({
@@ -103,6 +151,9 @@ export const sequenceEventSchema = z
       campaignId: event.campaign_id ?? null,
       occurredAt: event.occurred_at ? new Date(event.occurred_at) : null,
       payload: checked.value,
+      eventId: event.event_id ?? null,
+      value: event.value ?? null,
+      currency: event.currency ?? null,
     };
   });
 export type EventTarget = { contactId: string; email?: undefined } | { email: string; contactId?: undefined };

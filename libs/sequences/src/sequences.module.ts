@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ContactsModule } from '@herald/contacts';
+import { EngagementModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
@@ -14,7 +15,7 @@ import { EventsService } from './events.service';
  * trigger's (migration Sequences).
  */
 @Module({
-  imports: [ContactsModule, PersistenceModule, QueuesModule, TelemetryModule, TimeModule],
+  imports: [ContactsModule, EngagementModule, PersistenceModule, QueuesModule, TelemetryModule, TimeModule],
   providers: [EnrollmentsRepository, EnrollmentTicker, EventsService],
   exports: [EnrollmentsRepository, EnrollmentTicker, EventsService],
 })

@@ -368,6 +368,9 @@ describe('sequences (Postgres)', () => {
         interactionId: expect.any(String) as string,
         suppressed,
         enrollmentsStopped: 2,
+        // Its steps were never sent: a reply has no delivery to be attributed to.
+        deliveryId: null,
+        duplicate: false,
       });
       const rows = await enrollments(t.id);
       expect(rows.filter((e) => e.contact_id === target).map((e) => [e.status, e.stop_reason])).toEqual([

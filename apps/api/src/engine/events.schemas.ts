@@ -7,7 +7,10 @@ export const eventBody = sequenceEventSchema;
 export const EventResultSchema = named(
   'EventResult',
   z.object({
-    interaction_id: z.uuid().meta({ description: 'The reply, bounce or unsubscribe in the activity log.' }),
+    interaction_id: z.uuid().nullable().meta({
+      description:
+        'The reply, bounce or unsubscribe in the activity log (null for a conversion, which is no interaction, and for a repeated event_id).',
+    }),
     suppressed: z.boolean().meta({
       description: 'A bounce or unsubscribe: the address (or the contact) is suppressed now.',
     }),
@@ -15,6 +18,11 @@ export const EventResultSchema = named(
       .number()
       .int()
       .meta({ description: 'Active sequence enrollments this event ended.' }),
+    delivery_id: z.uuid().nullable().meta({
+      description:
+        'Reply and converted: the delivery the event is attributed to (the contact’s last one sent within CONVERSION_ATTRIBUTION_DAYS, that campaign’s when campaign_id is given); null: none.',
+    }),
+    duplicate: z.boolean().meta({ description: 'This event_id was recorded before: nothing was done.' }),
   }),
 );
 
@@ -33,5 +41,7 @@ export function eventResultView(r: EventOutcome) {
     interaction_id: r.interactionId,
     suppressed: r.suppressed,
     enrollments_stopped: r.enrollmentsStopped,
+    delivery_id: r.deliveryId,
+    duplicate: r.duplicate,
   };
 }

@@ -28,7 +28,14 @@ export interface RouteDoc {
   /** JSON body; `csv` adds a text/csv alternative. */
   body?: { schema: z.ZodType; example: unknown; csvExample?: string; description?: string };
   idempotent?: boolean;
-  success: { status: number; description: string; schema?: z.ZodType | string; example?: unknown };
+  /** `csvExample`: the route also answers text/csv (Accept or ?format=csv). */
+  success: {
+    status: number;
+    description: string;
+    schema?: z.ZodType | string;
+    example?: unknown;
+    csvExample?: string;
+  };
   /** Problems this route answers beyond those implied (400 for input, 401/403/429 for auth, 413/415 for bodies). */
   problems?: ProblemKind[];
 }
@@ -286,7 +293,14 @@ function operationFor(
         : {}),
     },
     ...(successSchema
-      ? { content: { 'application/json': { schema: successSchema, example: success.example } } }
+      ? {
+          content: {
+            'application/json': { schema: successSchema, example: success.example },
+            ...(success.csvExample !== undefined
+              ? { 'text/csv': { schema: { type: 'string' }, example: success.csvExample } }
+              : {}),
+          },
+        }
       : {}),
   };
   const kinds = new Set<ProblemKind>(doc.problems ?? []);

@@ -49,6 +49,9 @@ export class UnsubscribeService {
             campaignId: null,
             occurredAt: null,
             payload: { delivery_id: subject.deliveryId, source: 'link' },
+            eventId: null,
+            value: null,
+            currency: null,
           },
           manager,
         );

@@ -24,6 +24,12 @@ import type {
   AdminWorkersData,
   AdminWorkersErrors,
   AdminWorkersResponses,
+  AnalyticsCampaignData,
+  AnalyticsCampaignErrors,
+  AnalyticsCampaignResponses,
+  AnalyticsFunnelData,
+  AnalyticsFunnelErrors,
+  AnalyticsFunnelResponses,
   ApiKeysCreateData,
   ApiKeysCreateErrors,
   ApiKeysCreateResponses,
@@ -87,6 +93,9 @@ import type {
   EmailLayoutSetData,
   EmailLayoutSetErrors,
   EmailLayoutSetResponses,
+  EngagementEventsCreateData,
+  EngagementEventsCreateErrors,
+  EngagementEventsCreateResponses,
   EnrollmentsCreateData,
   EnrollmentsCreateErrors,
   EnrollmentsCreateResponses,
@@ -1045,9 +1054,9 @@ export const enrollmentsRemove = <ThrowOnError extends boolean = false>(
   });
 
 /**
- * Record a reply, bounce or unsubscribe
+ * Record a reply, bounce, unsubscribe or conversion
  *
- * Something that happened to a contact outside Herald, named by `contact_id` or `email` (exactly one; 404 naming the field when it is not one of the tenant’s contacts). All of it happens in one transaction: the event joins the contact’s activity (an interaction of its type, dated `occurred_at` if given; `payload` as the activity log defines it for the type: a reply’s subject/text, a bounce’s kind (default hard)/reason, an unsubscribe’s source (default api)); a bounce, an unsubscribe or a complaint (a spam report; payload `source`, `feedback_type`) suppresses the address (the contact when it has no email) and stops every active sequence of the contact; a reply stops its active sequences too (status replied), only that campaign’s when `campaign_id` is given. Steps the stopped enrollments still had waiting are cancelled; one being sent at this moment finishes.
+ * Something that happened to a contact outside Herald, named by `contact_id` or `email` (exactly one; 404 naming the field when it is not one of the tenant’s contacts). All of it happens in one transaction: the event joins the contact’s activity (an interaction of its type, dated `occurred_at` if given; `payload` as the activity log defines it for the type: a reply’s subject/text, a bounce’s kind (default hard)/reason, an unsubscribe’s source (default api)); a bounce, an unsubscribe or a complaint (a spam report; payload `source`, `feedback_type`) suppresses the address (the contact when it has no email) and stops every active sequence of the contact; a reply stops its active sequences too (status replied), only that campaign’s when `campaign_id` is given. Steps the stopped enrollments still had waiting are cancelled; one being sent at this moment finishes. A reply and a conversion (`converted`, with an optional `value` and ISO 4217 `currency`, and a required `event_id`) are attributed to the contact’s last delivery sent within CONVERSION_ATTRIBUTION_DAYS before `occurred_at` (that campaign’s when `campaign_id` is given; a reply’s `payload.delivery_id` when it names one of the contact’s) and counted in the analytics; the same `event_id` again changes nothing (`duplicate: true`). A conversion only counts: it adds no interaction and stops no sequence.
  *
  * **Access:** a tenant key with the `write` scope (or higher).
  */
@@ -1609,6 +1618,71 @@ export const senderAccountsProviderWebhookSet = <ThrowOnError extends boolean = 
       { name: 'X-API-Key', type: 'apiKey' },
     ],
     url: '/v1/sender-accounts/{id}/provider-webhook',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * A campaign’s analytics
+ *
+ * What happened to a campaign’s messages: targeted, sent, delivered, bounced, complained, opened, clicked, replied, unsubscribed (each message counted once per kind, on the day of its first such event; opens and clicks by prefetchers and scanners not counted), converted and revenue per currency; totals and rows grouped `by` local day (default), step, A/B variant or sender account. The range is of local days in the tenant’s zone, `from` and `to` inclusive (default: the last 30 days ending today; at most 366 days). Read from the rollups (maintained as messages are sent and events recorded; the latest changes included), never the ledger: the cost does not grow with the campaign’s size. With `Accept: text/csv` or `?format=csv` the same figures come as a CSV download (header row, CRLF).
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const analyticsCampaign = <ThrowOnError extends boolean = false>(
+  options: Options<AnalyticsCampaignData, ThrowOnError>,
+): RequestResult<AnalyticsCampaignResponses, AnalyticsCampaignErrors, ThrowOnError> =>
+  (options.client ?? client).get<AnalyticsCampaignResponses, AnalyticsCampaignErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/analytics/campaigns/{id}',
+    ...options,
+  });
+
+/**
+ * The funnel
+ *
+ * From a sourced lead to a conversion: candidates sourced (by the day they were found), of those the ones that became contacts, then messages sent, delivered, replied to, and conversions with their revenue per currency — the whole tenant’s, or one campaign’s with `campaign_id` (404 naming it when it is not the tenant’s; the sourcing stages are then null). The range is of local days in the tenant’s zone, `from` and `to` inclusive (default: the last 30 days ending today; at most 366 days). Read from the rollups (maintained as messages are sent and events recorded; the latest changes included), never the ledger: the cost does not grow with the campaign’s size. With `Accept: text/csv` or `?format=csv` the same figures come as a CSV download (header row, CRLF).
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const analyticsFunnel = <ThrowOnError extends boolean = false>(
+  options?: Options<AnalyticsFunnelData, ThrowOnError>,
+): RequestResult<AnalyticsFunnelResponses, AnalyticsFunnelErrors, ThrowOnError> =>
+  (options?.client ?? client).get<AnalyticsFunnelResponses, AnalyticsFunnelErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/analytics/funnel',
+    ...options,
+  });
+
+/**
+ * Record engagement events in bulk
+ *
+ * Up to 1000 events (delivered, opened, clicked, converted) in one transaction, each counted in the analytics at once; an `event_id` recorded before (from this route or POST /v1/events) is a no-op, so a retried request changes nothing. Kinds that must also act (bounced, complained, unsubscribed, replied) come through POST /v1/events or a provider webhook. A `delivery_id` not of this tenant is recorded unmatched (counted in `unmatched`, in no campaign).
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const engagementEventsCreate = <ThrowOnError extends boolean = false>(
+  options: Options<EngagementEventsCreateData, ThrowOnError>,
+): RequestResult<EngagementEventsCreateResponses, EngagementEventsCreateErrors, ThrowOnError> =>
+  (options.client ?? client).post<
+    EngagementEventsCreateResponses,
+    EngagementEventsCreateErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/engagement-events',
     ...options,
     headers: {
       'Content-Type': 'application/json',

@@ -129,6 +129,391 @@ export type TenantList = {
   next_cursor: string | null;
 };
 
+export type Campaign = {
+  id: string;
+  name: string;
+  kind: 'broadcast' | 'birthday' | 'sequence' | 'sourcing';
+  status: 'active' | 'paused' | 'archived';
+  sender_account_id: string;
+  steps: Array<{
+    /**
+     * Sequences: seconds after the previous step (or the enrollment).
+     */
+    delay: number | null;
+    subject: string | null;
+    body: string;
+    html: boolean;
+    /**
+     * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
+     */
+    format: 'text' | 'markdown' | 'html';
+  }>;
+  /**
+   * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
+   */
+  audience: {
+    tags?: Array<string>;
+    created_after?: string;
+    created_before?: string;
+    q?: string;
+  };
+  /**
+   * When runs start by themselves: at `at` on `days`, in `time_zone` (default the tenant’s); at most one run a day. A birthday run greets the contacts whose birthday it is in their own time zone (or the tenant’s). Sequences have none.
+   */
+  schedule: {
+    /**
+     * Local time of day, HH:MM.
+     */
+    at: string;
+    /**
+     * Days of the week; absent: every day.
+     */
+    days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+    time_zone?: string;
+  } | null;
+  /**
+   * When deliveries may go out: from `start` to `end` (an end before the start runs past midnight) on `days`, in `time_zone` (default the sender account’s).
+   */
+  send_window: {
+    /**
+     * Local time of day, HH:MM.
+     */
+    start: string;
+    /**
+     * Local time of day, HH:MM.
+     */
+    end: string;
+    /**
+     * Days of the week; absent: every day.
+     */
+    days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+    time_zone?: string;
+  } | null;
+  /**
+   * At most this many sends per run.
+   */
+  run_cap: number | null;
+  /**
+   * When the sender account’s quota is spent: `defer` waits for the window to reset, `skip` gives the delivery up.
+   */
+  quota_policy: 'defer' | 'skip';
+  /**
+   * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
+   */
+  catch_up: 'fire_once' | 'skip';
+  /**
+   * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
+   */
+  tracking: {
+    opens: boolean;
+    clicks: boolean;
+  };
+  created_at: string;
+  updated_at: string;
+};
+
+export type CampaignList = {
+  data: Array<{
+    id: string;
+    name: string;
+    kind: 'broadcast' | 'birthday' | 'sequence' | 'sourcing';
+    status: 'active' | 'paused' | 'archived';
+    sender_account_id: string;
+    steps: Array<{
+      /**
+       * Sequences: seconds after the previous step (or the enrollment).
+       */
+      delay: number | null;
+      subject: string | null;
+      body: string;
+      html: boolean;
+      /**
+       * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
+       */
+      format: 'text' | 'markdown' | 'html';
+    }>;
+    /**
+     * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
+     */
+    audience: {
+      tags?: Array<string>;
+      created_after?: string;
+      created_before?: string;
+      q?: string;
+    };
+    /**
+     * When runs start by themselves: at `at` on `days`, in `time_zone` (default the tenant’s); at most one run a day. A birthday run greets the contacts whose birthday it is in their own time zone (or the tenant’s). Sequences have none.
+     */
+    schedule: {
+      /**
+       * Local time of day, HH:MM.
+       */
+      at: string;
+      /**
+       * Days of the week; absent: every day.
+       */
+      days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+      time_zone?: string;
+    } | null;
+    /**
+     * When deliveries may go out: from `start` to `end` (an end before the start runs past midnight) on `days`, in `time_zone` (default the sender account’s).
+     */
+    send_window: {
+      /**
+       * Local time of day, HH:MM.
+       */
+      start: string;
+      /**
+       * Local time of day, HH:MM.
+       */
+      end: string;
+      /**
+       * Days of the week; absent: every day.
+       */
+      days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+      time_zone?: string;
+    } | null;
+    /**
+     * At most this many sends per run.
+     */
+    run_cap: number | null;
+    /**
+     * When the sender account’s quota is spent: `defer` waits for the window to reset, `skip` gives the delivery up.
+     */
+    quota_policy: 'defer' | 'skip';
+    /**
+     * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
+     */
+    catch_up: 'fire_once' | 'skip';
+    /**
+     * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
+     */
+    tracking: {
+      opens: boolean;
+      clicks: boolean;
+    };
+    created_at: string;
+    updated_at: string;
+  }>;
+  next_cursor: string | null;
+};
+
+export type AnalyticsCounts = {
+  /**
+   * Messages created for the campaign (the ledger’s deliveries), on the day they were created.
+   */
+  targeted: number;
+  /**
+   * Messages sent, on the day they were sent.
+   */
+  sent: number;
+  /**
+   * Messages a provider reported delivered.
+   */
+  delivered: number;
+  /**
+   * Messages that bounced (hard or soft).
+   */
+  bounced: number;
+  /**
+   * Messages reported as spam.
+   */
+  complained: number;
+  /**
+   * Messages opened by a person (prefetchers and scanners not counted).
+   */
+  opened: number;
+  /**
+   * Messages with a link clicked by a person.
+   */
+  clicked: number;
+  /**
+   * Messages replied to.
+   */
+  replied: number;
+  /**
+   * Messages whose recipient unsubscribed.
+   */
+  unsubscribed: number;
+  /**
+   * Conversions attributed to the campaign’s messages (each one counts).
+   */
+  converted: number;
+  /**
+   * Revenue of the conversions per ISO 4217 currency, as decimal strings (never summed across currencies).
+   */
+  revenue: {
+    [key: string]: string;
+  };
+};
+
+export type CampaignAnalytics = {
+  campaign_id: string;
+  by: 'day' | 'step' | 'variant' | 'sender_account';
+  from: string;
+  to: string;
+  totals: {
+    /**
+     * Messages created for the campaign (the ledger’s deliveries), on the day they were created.
+     */
+    targeted: number;
+    /**
+     * Messages sent, on the day they were sent.
+     */
+    sent: number;
+    /**
+     * Messages a provider reported delivered.
+     */
+    delivered: number;
+    /**
+     * Messages that bounced (hard or soft).
+     */
+    bounced: number;
+    /**
+     * Messages reported as spam.
+     */
+    complained: number;
+    /**
+     * Messages opened by a person (prefetchers and scanners not counted).
+     */
+    opened: number;
+    /**
+     * Messages with a link clicked by a person.
+     */
+    clicked: number;
+    /**
+     * Messages replied to.
+     */
+    replied: number;
+    /**
+     * Messages whose recipient unsubscribed.
+     */
+    unsubscribed: number;
+    /**
+     * Conversions attributed to the campaign’s messages (each one counts).
+     */
+    converted: number;
+    /**
+     * Revenue of the conversions per ISO 4217 currency, as decimal strings (never summed across currencies).
+     */
+    revenue: {
+      [key: string]: string;
+    };
+  };
+  /**
+   * One row per group with anything counted, in the grouping’s order.
+   */
+  rows: Array<{
+    /**
+     * Messages created for the campaign (the ledger’s deliveries), on the day they were created.
+     */
+    targeted: number;
+    /**
+     * Messages sent, on the day they were sent.
+     */
+    sent: number;
+    /**
+     * Messages a provider reported delivered.
+     */
+    delivered: number;
+    /**
+     * Messages that bounced (hard or soft).
+     */
+    bounced: number;
+    /**
+     * Messages reported as spam.
+     */
+    complained: number;
+    /**
+     * Messages opened by a person (prefetchers and scanners not counted).
+     */
+    opened: number;
+    /**
+     * Messages with a link clicked by a person.
+     */
+    clicked: number;
+    /**
+     * Messages replied to.
+     */
+    replied: number;
+    /**
+     * Messages whose recipient unsubscribed.
+     */
+    unsubscribed: number;
+    /**
+     * Conversions attributed to the campaign’s messages (each one counts).
+     */
+    converted: number;
+    /**
+     * Revenue of the conversions per ISO 4217 currency, as decimal strings (never summed across currencies).
+     */
+    revenue: {
+      [key: string]: string;
+    };
+    /**
+     * by=day: the local day.
+     */
+    day?: string;
+    /**
+     * by=step: the step (0-based).
+     */
+    step?: number | null;
+    /**
+     * by=variant: the variant (null: none).
+     */
+    variant?: string | null;
+    /**
+     * by=sender_account.
+     */
+    sender_account_id?: string | null;
+  }>;
+};
+
+export type Funnel = {
+  campaign_id: string | null;
+  from: string;
+  to: string;
+  sourced: number | null;
+  contacts: number | null;
+  /**
+   * Messages sent.
+   */
+  sent: number;
+  /**
+   * Messages delivered.
+   */
+  delivered: number;
+  /**
+   * Messages replied to.
+   */
+  replied: number;
+  /**
+   * Conversions.
+   */
+  converted: number;
+  /**
+   * Revenue of the conversions per ISO 4217 currency, as decimal strings (never summed across currencies).
+   */
+  revenue: {
+    [key: string]: string;
+  };
+};
+
+export type BulkEventsResult = {
+  /**
+   * Events recorded now (and counted in the analytics).
+   */
+  recorded: number;
+  /**
+   * Events whose event_id was recorded before (or twice in this request).
+   */
+  duplicates: number;
+  /**
+   * Of those recorded, events whose delivery_id names no delivery of this tenant: kept, counted in no campaign.
+   */
+  unmatched: number;
+};
+
 export type Contact = {
   id: string;
   email: string | null;
@@ -649,175 +1034,6 @@ export type RunRecipientPage = {
   next_cursor: string | null;
 };
 
-export type Campaign = {
-  id: string;
-  name: string;
-  kind: 'broadcast' | 'birthday' | 'sequence' | 'sourcing';
-  status: 'active' | 'paused' | 'archived';
-  sender_account_id: string;
-  steps: Array<{
-    /**
-     * Sequences: seconds after the previous step (or the enrollment).
-     */
-    delay: number | null;
-    subject: string | null;
-    body: string;
-    html: boolean;
-    /**
-     * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
-     */
-    format: 'text' | 'markdown' | 'html';
-  }>;
-  /**
-   * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
-   */
-  audience: {
-    tags?: Array<string>;
-    created_after?: string;
-    created_before?: string;
-    q?: string;
-  };
-  /**
-   * When runs start by themselves: at `at` on `days`, in `time_zone` (default the tenant’s); at most one run a day. A birthday run greets the contacts whose birthday it is in their own time zone (or the tenant’s). Sequences have none.
-   */
-  schedule: {
-    /**
-     * Local time of day, HH:MM.
-     */
-    at: string;
-    /**
-     * Days of the week; absent: every day.
-     */
-    days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
-    time_zone?: string;
-  } | null;
-  /**
-   * When deliveries may go out: from `start` to `end` (an end before the start runs past midnight) on `days`, in `time_zone` (default the sender account’s).
-   */
-  send_window: {
-    /**
-     * Local time of day, HH:MM.
-     */
-    start: string;
-    /**
-     * Local time of day, HH:MM.
-     */
-    end: string;
-    /**
-     * Days of the week; absent: every day.
-     */
-    days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
-    time_zone?: string;
-  } | null;
-  /**
-   * At most this many sends per run.
-   */
-  run_cap: number | null;
-  /**
-   * When the sender account’s quota is spent: `defer` waits for the window to reset, `skip` gives the delivery up.
-   */
-  quota_policy: 'defer' | 'skip';
-  /**
-   * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
-   */
-  catch_up: 'fire_once' | 'skip';
-  /**
-   * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
-   */
-  tracking: {
-    opens: boolean;
-    clicks: boolean;
-  };
-  created_at: string;
-  updated_at: string;
-};
-
-export type CampaignList = {
-  data: Array<{
-    id: string;
-    name: string;
-    kind: 'broadcast' | 'birthday' | 'sequence' | 'sourcing';
-    status: 'active' | 'paused' | 'archived';
-    sender_account_id: string;
-    steps: Array<{
-      /**
-       * Sequences: seconds after the previous step (or the enrollment).
-       */
-      delay: number | null;
-      subject: string | null;
-      body: string;
-      html: boolean;
-      /**
-       * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
-       */
-      format: 'text' | 'markdown' | 'html';
-    }>;
-    /**
-     * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
-     */
-    audience: {
-      tags?: Array<string>;
-      created_after?: string;
-      created_before?: string;
-      q?: string;
-    };
-    /**
-     * When runs start by themselves: at `at` on `days`, in `time_zone` (default the tenant’s); at most one run a day. A birthday run greets the contacts whose birthday it is in their own time zone (or the tenant’s). Sequences have none.
-     */
-    schedule: {
-      /**
-       * Local time of day, HH:MM.
-       */
-      at: string;
-      /**
-       * Days of the week; absent: every day.
-       */
-      days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
-      time_zone?: string;
-    } | null;
-    /**
-     * When deliveries may go out: from `start` to `end` (an end before the start runs past midnight) on `days`, in `time_zone` (default the sender account’s).
-     */
-    send_window: {
-      /**
-       * Local time of day, HH:MM.
-       */
-      start: string;
-      /**
-       * Local time of day, HH:MM.
-       */
-      end: string;
-      /**
-       * Days of the week; absent: every day.
-       */
-      days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
-      time_zone?: string;
-    } | null;
-    /**
-     * At most this many sends per run.
-     */
-    run_cap: number | null;
-    /**
-     * When the sender account’s quota is spent: `defer` waits for the window to reset, `skip` gives the delivery up.
-     */
-    quota_policy: 'defer' | 'skip';
-    /**
-     * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
-     */
-    catch_up: 'fire_once' | 'skip';
-    /**
-     * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
-     */
-    tracking: {
-      opens: boolean;
-      clicks: boolean;
-    };
-    created_at: string;
-    updated_at: string;
-  }>;
-  next_cursor: string | null;
-};
-
 export type EnrollmentResult = {
   /**
    * Contacts enrolled by this request.
@@ -882,9 +1098,9 @@ export type EnrollmentList = {
 
 export type EventResult = {
   /**
-   * The reply, bounce or unsubscribe in the activity log.
+   * The reply, bounce or unsubscribe in the activity log (null for a conversion, which is no interaction, and for a repeated event_id).
    */
-  interaction_id: string;
+  interaction_id: string | null;
   /**
    * A bounce or unsubscribe: the address (or the contact) is suppressed now.
    */
@@ -893,6 +1109,14 @@ export type EventResult = {
    * Active sequence enrollments this event ended.
    */
   enrollments_stopped: number;
+  /**
+   * Reply and converted: the delivery the event is attributed to (the contact’s last one sent within CONVERSION_ATTRIBUTION_DAYS, that campaign’s when campaign_id is given); null: none.
+   */
+  delivery_id: string | null;
+  /**
+   * This event_id was recorded before: nothing was done.
+   */
+  duplicate: boolean;
 };
 
 export type FleetWorkers = {
@@ -2683,6 +2907,7 @@ export type SenderAccountsCreateData = {
           require_tls?: boolean;
           reject_unauthorized?: boolean;
           postal_address?: string;
+          provider?: 'sendgrid' | 'mailgun' | 'postmark' | 'ses';
         };
       }
     | {
@@ -3959,7 +4184,7 @@ export type EnrollmentsRemoveResponse = EnrollmentsRemoveResponses[keyof Enrollm
 
 export type EventsCreateData = {
   body: {
-    type: 'reply' | 'bounce' | 'unsubscribe' | 'complaint';
+    type: 'reply' | 'bounce' | 'unsubscribe' | 'complaint' | 'converted';
     contact_id?: string;
     email?: string;
     campaign_id?: string;
@@ -3967,6 +4192,9 @@ export type EventsCreateData = {
     payload?: {
       [key: string]: unknown;
     };
+    event_id?: string;
+    value?: string | number;
+    currency?: string;
   };
   headers?: {
     /**
@@ -5623,3 +5851,219 @@ export type SenderAccountsProviderWebhookSetResponses = {
 
 export type SenderAccountsProviderWebhookSetResponse =
   SenderAccountsProviderWebhookSetResponses[keyof SenderAccountsProviderWebhookSetResponses];
+
+export type AnalyticsCampaignData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: {
+    /**
+     * Group rows by local day (default), step, A/B variant or sender account.
+     */
+    by?: 'day' | 'step' | 'variant' | 'sender_account';
+    /**
+     * First local day (tenant’s zone), inclusive. Default: 30 days before `to`.
+     */
+    from?: string;
+    /**
+     * Last local day (tenant’s zone), inclusive. Default: today.
+     */
+    to?: string;
+    /**
+     * csv: the same as `Accept: text/csv`, a CSV download (streamed).
+     */
+    format?: 'json' | 'csv';
+  };
+  url: '/v1/analytics/campaigns/{id}';
+};
+
+export type AnalyticsCampaignErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type AnalyticsCampaignError = AnalyticsCampaignErrors[keyof AnalyticsCampaignErrors];
+
+export type AnalyticsCampaignResponses = {
+  /**
+   * The campaign’s counts.
+   */
+  200: CampaignAnalytics;
+};
+
+export type AnalyticsCampaignResponse = AnalyticsCampaignResponses[keyof AnalyticsCampaignResponses];
+
+export type AnalyticsFunnelData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Only this campaign’s messages (the sourcing stages are then null).
+     */
+    campaign_id?: string;
+    /**
+     * First local day (tenant’s zone), inclusive. Default: 30 days before `to`.
+     */
+    from?: string;
+    /**
+     * Last local day (tenant’s zone), inclusive. Default: today.
+     */
+    to?: string;
+    /**
+     * csv: the same as `Accept: text/csv`, a CSV download (streamed).
+     */
+    format?: 'json' | 'csv';
+  };
+  url: '/v1/analytics/funnel';
+};
+
+export type AnalyticsFunnelErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type AnalyticsFunnelError = AnalyticsFunnelErrors[keyof AnalyticsFunnelErrors];
+
+export type AnalyticsFunnelResponses = {
+  /**
+   * The funnel’s stages.
+   */
+  200: Funnel;
+};
+
+export type AnalyticsFunnelResponse = AnalyticsFunnelResponses[keyof AnalyticsFunnelResponses];
+
+export type EngagementEventsCreateData = {
+  body: {
+    events: Array<{
+      /**
+       * Your id for the event: the same id again is a no-op (counted in `duplicates`).
+       */
+      event_id: string;
+      kind: 'delivered' | 'opened' | 'clicked' | 'converted';
+      /**
+       * The delivery it is about (its campaign, step, variant and account are copied).
+       */
+      delivery_id?: string;
+      /**
+       * A conversion without a delivery: the contact.
+       */
+      contact_id?: string;
+      occurred_at: string;
+      /**
+       * A prefetcher or scanner: kept, never counted as a person.
+       */
+      machine?: boolean;
+      url?: string;
+      value?: string;
+      currency?: string;
+    }>;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/engagement-events';
+};
+
+export type EngagementEventsCreateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type EngagementEventsCreateError = EngagementEventsCreateErrors[keyof EngagementEventsCreateErrors];
+
+export type EngagementEventsCreateResponses = {
+  /**
+   * What was recorded.
+   */
+  200: BulkEventsResult;
+};
+
+export type EngagementEventsCreateResponse =
+  EngagementEventsCreateResponses[keyof EngagementEventsCreateResponses];

@@ -287,6 +287,10 @@ function toSequenceEvent(
     target: { contactId: recorded.contactId! },
     campaignId: null,
     occurredAt: recorded.occurredAt,
+    // Recorded already as the provider's engagement event: not again under an event id of its own.
+    eventId: null,
+    value: null,
+    currency: null,
   };
   const reason = event.reason?.slice(0, 1000);
   if (recorded.kind === 'bounced' && recorded.bounceType === 'hard') {

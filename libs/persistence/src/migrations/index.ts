@@ -12,7 +12,9 @@ import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliver
 import { Engagement1763930000000 } from './1763930000000-Engagement';
 import { Mail1763931000000 } from './1763931000000-Mail';
 import { ProviderEvents1763932000000 } from './1763932000000-ProviderEvents';
+import { AnalyticsRollups1763933000000 } from './1763933000000-AnalyticsRollups';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
+import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -30,5 +32,7 @@ export const MIGRATIONS = [
   Engagement1763930000000,
   Mail1763931000000,
   ProviderEvents1763932000000,
+  AnalyticsRollups1763933000000,
   Sourcing1763940000000,
+  AnalyticsSourcing1763943300000,
 ];
