@@ -9,13 +9,33 @@ import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { SourceAccountsRepository } from './accounts/source-accounts.repository';
 import { SourceQuota } from './accounts/source-quota';
+import { CandidateList } from './candidates/candidate-list';
+import { CandidateWriter } from './candidates/candidate-writer';
+import { SourcingJobsRepository } from './jobs/sourcing-jobs.repository';
+import { SourcingRunExecutor } from './runs/run-executor';
+import { SourcingRunLifecycle } from './runs/run-lifecycle';
+import { SourcingRunMetrics } from './runs/run-metrics';
+import { RunPlanner } from './runs/run-planner';
 import { SourcingRunProgress } from './runs/run-progress';
+import { SourcingSchedules } from './runs/run-schedules';
 
-const PROVIDERS = [SourceAccountsRepository, SourceQuota, SourcingRunProgress];
+const PROVIDERS = [
+  SourceAccountsRepository,
+  SourceQuota,
+  SourcingRunProgress,
+  SourcingJobsRepository,
+  CandidateWriter,
+  CandidateList,
+  RunPlanner,
+  SourcingRunLifecycle,
+  SourcingRunExecutor,
+  SourcingSchedules,
+];
 
 /**
  * Finding leads: source accounts (sealed, with quotas and a breaker), connectors, sourcing jobs
  * and their runs, candidates and dedupe. Qualifying has its own module under ./qualify.
+ * `SourcingRunMetrics` (the beat's gauges) is provided by whoever exports them (the beat).
  */
 @Module({
   imports: [
@@ -32,3 +52,5 @@ const PROVIDERS = [SourceAccountsRepository, SourceQuota, SourcingRunProgress];
   exports: PROVIDERS,
 })
 export class SourcingModule {}
+
+export { SourcingRunMetrics };
