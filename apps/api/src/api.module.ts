@@ -8,6 +8,7 @@ import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
+import { SourcingModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
@@ -42,6 +43,9 @@ import { SessionsController } from './sessions/sessions.controller';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SignInLinkController } from './sessions/sign-in-link.controller';
+import { SourceAccountsController } from './sourcing/source-accounts.controller';
+import { SourcingJobsController } from './sourcing/sourcing-jobs.controller';
+import { SourcingRunsController } from './sourcing/sourcing-runs.controller';
 import { InternalController } from './system/internal.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
@@ -60,6 +64,7 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    SourcingModule,
   ],
   controllers: [
     SystemController,
@@ -83,6 +88,9 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactTimelineController,
     FleetController,
     SenderAccountCircuitController,
+    SourceAccountsController,
+    SourcingJobsController,
+    SourcingRunsController,
   ],
   providers: [
     AuthThrottle,

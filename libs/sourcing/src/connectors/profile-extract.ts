@@ -78,7 +78,7 @@ export function profileFields(data: ProfileData, pageUrl: string) {
     email,
     phone: text(node.telephone, 64),
     address: postalAddress(node.address),
-    category: text(node.jobTitle, 200) ?? (types[0]),
+    category: text(node.jobTitle, 200) ?? types[0],
   };
 }
 

@@ -116,6 +116,11 @@ export class SourcingJobsRepository {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
+  /** Runs `work` in a transaction of its own (for callers without one). */
+  dataSourceTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
   /** Archived jobs keep their runs and candidates but start no run and have no schedule. */
   async archive(tenantId: string, id: string): Promise<SourcingJobRecord | undefined> {
     const rows = queryRows<Row>(
