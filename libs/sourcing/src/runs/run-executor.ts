@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { OutboundGuard } from '@herald/channels';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
+import { queryRows } from '@herald/persistence';
 import { HeraldLogger } from '@herald/telemetry';
 import type { DataSource } from 'typeorm';
 import { SourceAccountsRepository } from '../accounts/source-accounts.repository';
@@ -183,8 +184,9 @@ export class SourcingRunExecutor {
 
   /** The run's state, a queued run marked running. */
   private async begin(tenantId: string, runId: string): Promise<RunState | undefined> {
-    const [state] = await this.dataSource.query<RunState[]>(
-      `UPDATE sourcing_runs r
+    const [state] = queryRows<RunState>(
+      await this.dataSource.query(
+        `UPDATE sourcing_runs r
           SET status = CASE WHEN r.status = 'queued' THEN 'running' ELSE r.status END,
               started_at = COALESCE(r.started_at, now()),
               updated_at = CASE WHEN r.status = 'queued' THEN now() ELSE r.updated_at END
@@ -192,7 +194,8 @@ export class SourcingRunExecutor {
         WHERE r.tenant_id = $1 AND r.id = $2 AND j.tenant_id = r.tenant_id AND j.id = r.job_id
         RETURNING r.status, r.cursor, r.exhausted, r.discovered, r.failures, r.job_id, j."limit", j.criteria,
                   j.source_account_id`,
-      [tenantId, runId],
+        [tenantId, runId],
+      ),
     );
     return state;
   }

@@ -39,11 +39,11 @@ export class FakeDirectory {
       count: options.count ?? 2000,
       sitesPort: options.sitesPort ?? 80,
     });
-    let directory: FakeDirectory | undefined;
-    const server = createServer((req, res) => directory?.handle(req, res, options.profilesBaseUrl));
+    const holder: { directory?: FakeDirectory } = {};
+    const server = createServer((req, res) => holder.directory?.handle(req, res, options.profilesBaseUrl));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    directory = new FakeDirectory(server, (server.address() as AddressInfo).port, businesses, apiKey);
-    return directory;
+    holder.directory = new FakeDirectory(server, (server.address() as AddressInfo).port, businesses, apiKey);
+    return holder.directory;
   }
 
   /** The search URL (a hostile mode as a path prefix). */

@@ -22,10 +22,10 @@ export class FakeProfileSite {
   }): Promise<FakeProfileSite> {
     const people = new Map(world.people.map((p) => [p.id, p]));
     const businesses = new Map(world.businesses.map((b) => [b.id, b]));
-    let site: FakeProfileSite | undefined;
+    const holder: { site?: FakeProfileSite } = {};
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      site?.visits.set(path, (site.visits.get(path) ?? 0) + 1);
+      holder.site?.visits.set(path, (holder.site.visits.get(path) ?? 0) + 1);
       if (path === '/hostile/slow') return; // never answers; the client's timeout ends it
       if (path === '/hostile/loop') {
         res.writeHead(302, { location: '/hostile/loop' }).end();
@@ -53,8 +53,8 @@ export class FakeProfileSite {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    site = new FakeProfileSite(server, (server.address() as AddressInfo).port);
-    return site;
+    holder.site = new FakeProfileSite(server, (server.address() as AddressInfo).port);
+    return holder.site;
   }
 
   url(path: string): string {
