@@ -12,6 +12,8 @@ export interface FakeDirectoryOptions {
   sitesPort?: number;
   /** Base URL of the profile site, for each business's `profile_url` (omitted: none). */
   profilesBaseUrl?: string;
+  /** Each search answer waits this long (a slow provider, so a test can act mid-run). */
+  delayMs?: number;
 }
 
 /**
@@ -40,7 +42,11 @@ export class FakeDirectory {
       sitesPort: options.sitesPort ?? 80,
     });
     const holder: { directory?: FakeDirectory } = {};
-    const server = createServer((req, res) => holder.directory?.handle(req, res, options.profilesBaseUrl));
+    const server = createServer((req, res) => {
+      const handle = () => holder.directory?.handle(req, res, options.profilesBaseUrl);
+      if (options.delayMs) setTimeout(handle, options.delayMs);
+      else handle();
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     holder.directory = new FakeDirectory(server, (server.address() as AddressInfo).port, businesses, apiKey);
     return holder.directory;
