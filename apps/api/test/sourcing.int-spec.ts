@@ -1,6 +1,8 @@
 import { OutboundGuard } from '@herald/channels';
 import { uuidv7 } from '@herald/contacts';
-import { guardedGet, SourcingRunExecutor, SourceFetchError } from '@herald/sourcing';
+import { JobProducer, QUEUES } from '@herald/queues';
+import { guardedGet, SourcingRunExecutor, SourcingSchedules, SourceFetchError } from '@herald/sourcing';
+import { previousSlot } from '@herald/time';
 import { CircuitBreaker } from '@herald/resilience';
 import { FakeDirectory } from '@herald/testing';
 import { TestApi } from '../../../test/support/api-app';
@@ -337,6 +339,43 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     expect((await post<Run>(`/v1/sourcing-runs/${started.body.id}/resume`, undefined)).body.status).toBe(
       'running',
     );
+  });
+
+  it('schedules a job in the tenant’s zone: one job scheduler, one run per slot however often it fires', async () => {
+    const account = await directoryAccount({ page_size: 10 });
+    const created = await post<Job>('/v1/sourcing-jobs', {
+      name: 'Every morning',
+      source_account_id: account.body.id,
+      criteria: { category: 'dentist' },
+      limit: 5,
+      schedule: { at: '06:30' },
+      scoring_model_id: modelId,
+    });
+    expect(created.status).toBe(201);
+    const schedules = api.app.get(SourcingSchedules);
+    expect(await schedules.reconcile()).toBeGreaterThanOrEqual(1);
+    const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
+    const scheduler = (await queue.getJobSchedulers(0, -1)).find(
+      (s) => s.key === `sourcing-job-${created.body.id}`,
+    );
+    expect(scheduler).toMatchObject({ pattern: '30 6 * * *', tz: 'Europe/Paris' });
+    const slot = previousSlot({ at: '06:30', timeZone: 'Europe/Paris' }, Date.now()).getTime();
+    const first = await schedules.fire(tenant.id, created.body.id, slot);
+    const again = await schedules.fire(tenant.id, created.body.id, slot);
+    expect(first.outcome).toBe('fired');
+    expect(again.outcome).toBe('duplicate');
+    const runs = await get<Page<Run & { trigger: string }>>(`/v1/sourcing-runs?job_id=${created.body.id}`);
+    expect(runs.body.data).toHaveLength(1);
+    expect(runs.body.data[0]).toMatchObject({ trigger: 'schedule', status: 'queued' });
+    // Unscheduled: the job scheduler goes.
+    await api.request('PATCH', `/v1/sourcing-jobs/${created.body.id}`, {
+      key: tenant.key,
+      body: { schedule: null },
+    });
+    await schedules.reconcile();
+    expect(
+      (await queue.getJobSchedulers(0, -1)).some((s) => s.key === `sourcing-job-${created.body.id}`),
+    ).toBe(false);
   });
 
   it('refuses a private address unless private networks are allowed', async () => {
