@@ -1,10 +1,18 @@
 import { OutboundGuard } from '@herald/channels';
 import { uuidv7 } from '@herald/contacts';
 import { JobProducer, QUEUES } from '@herald/queues';
-import { guardedGet, SourcingRunExecutor, SourcingSchedules, SourceFetchError } from '@herald/sourcing';
+import {
+  guardedGet,
+  SourcingRunExecutor,
+  SourcingRunMetrics,
+  SourcingSchedules,
+  SourceFetchError,
+} from '@herald/sourcing';
 import { previousSlot } from '@herald/time';
 import { CircuitBreaker } from '@herald/resilience';
 import { FakeDirectory } from '@herald/testing';
+import { register } from 'prom-client';
+import { DataSource } from 'typeorm';
 import { TestApi } from '../../../test/support/api-app';
 
 type Problem = { status: number; errors: { field: string; message: string }[]; detail: string };
@@ -376,6 +384,28 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     expect(
       (await queue.getJobSchedulers(0, -1)).some((s) => s.key === `sourcing-job-${created.body.id}`),
     ).toBe(false);
+  });
+
+  it('counts candidates and requests, and reads active runs and the oldest progress age at scrape', async () => {
+    const candidates = await register.getSingleMetric('herald_sourcing_candidates_total')!.get();
+    const discovered = candidates.values.find((v) => v.labels.stage === 'discovered');
+    expect(discovered?.value).toBeGreaterThan(100);
+    expect(candidates.values.find((v) => v.labels.stage === 'duplicate')?.value).toBeGreaterThan(0);
+    const requests = await register.getSingleMetric('herald_sourcing_requests_total')!.get();
+    expect(
+      requests.values.find((v) => v.labels.kind === 'search' && v.labels.outcome === 'ok')?.value,
+    ).toBeGreaterThan(3);
+    expect(requests.values.some((v) => v.labels.outcome === 'too_many_redirects')).toBe(true);
+    new SourcingRunMetrics(api.app.get(DataSource)).onModuleInit();
+    const [active] = await api.query<{ n: string }>(
+      `SELECT count(*) AS n FROM sourcing_runs WHERE status IN ('queued', 'running', 'paused')`,
+    );
+    expect((await register.getSingleMetric('herald_sourcing_active_runs')!.get()).values[0]?.value).toBe(
+      Number(active!.n),
+    );
+    const age = (await register.getSingleMetric('herald_sourcing_oldest_progress_age_seconds')!.get())
+      .values[0];
+    expect(age?.value).toBeGreaterThan(0);
   });
 
   it('refuses a private address unless private networks are allowed', async () => {

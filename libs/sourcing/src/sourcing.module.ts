@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { ChannelsModule } from '@herald/channels';
 import { DeliveriesModule } from '@herald/deliveries';
 import { PersistenceModule } from '@herald/persistence';
@@ -18,6 +18,7 @@ import { SourcingRunMetrics } from './runs/run-metrics';
 import { RunPlanner } from './runs/run-planner';
 import { SourcingRunProgress } from './runs/run-progress';
 import { SourcingSchedules } from './runs/run-schedules';
+import { sourcingCandidates, sourcingRequests } from './sourcing-metrics';
 
 const PROVIDERS = [
   SourceAccountsRepository,
@@ -51,6 +52,12 @@ const PROVIDERS = [
   providers: PROVIDERS,
   exports: PROVIDERS,
 })
-export class SourcingModule {}
+export class SourcingModule implements OnModuleInit {
+  /** The counters exist from boot (with no sample yet), so a scrape always lists them. */
+  onModuleInit(): void {
+    sourcingCandidates();
+    sourcingRequests();
+  }
+}
 
 export { SourcingRunMetrics };
