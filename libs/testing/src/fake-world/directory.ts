@@ -12,6 +12,8 @@ export interface FakeDirectoryOptions {
   sitesPort?: number;
   /** Base URL of the profile site, for each business's `profile_url` (omitted: none). */
   profilesBaseUrl?: string;
+  /** Port on 127.0.0.1 (default: any free one). */
+  port?: number;
   /** Each search answer waits this long (a slow provider, so a test can act mid-run). */
   delayMs?: number;
 }
@@ -47,7 +49,7 @@ export class FakeDirectory {
       if (options.delayMs) setTimeout(handle, options.delayMs);
       else handle();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     holder.directory = new FakeDirectory(server, (server.address() as AddressInfo).port, businesses, apiKey);
     return holder.directory;
   }

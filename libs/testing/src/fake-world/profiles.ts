@@ -16,10 +16,10 @@ export class FakeProfileSite {
     readonly port: number,
   ) {}
 
-  static async start(world: {
-    businesses: readonly FakeBusiness[];
-    people: readonly FakePerson[];
-  }): Promise<FakeProfileSite> {
+  static async start(
+    world: { businesses: readonly FakeBusiness[]; people: readonly FakePerson[] },
+    port = 0,
+  ): Promise<FakeProfileSite> {
     const people = new Map(world.people.map((p) => [p.id, p]));
     const businesses = new Map(world.businesses.map((b) => [b.id, b]));
     const holder: { site?: FakeProfileSite } = {};
@@ -52,7 +52,7 @@ export class FakeProfileSite {
       const html = person ? personPage(person, world.businesses[person.business]) : businessPage(business!);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     holder.site = new FakeProfileSite(server, (server.address() as AddressInfo).port);
     return holder.site;
   }
