@@ -14,7 +14,7 @@ import { Client } from 'pg';
 
 jest.setTimeout(180_000);
 
-const API_KEY = 'crash-directory-key';
+const API_KEY = 'crash-directory-key-that-must-never-be-logged';
 
 /**
  * Issue 11 item 2: a run resumes from its cursor after any crash. The worker is killed (-9)
@@ -144,6 +144,14 @@ describe('a sourcing run survives kill -9 of its worker', () => {
     const searches = directory.requests.filter((r) => r.query.category === 'bakery');
     expect(searches.length).toBeGreaterThanOrEqual(pages);
     expect(searches.length).toBeLessThanOrEqual(pages + 1);
+    // The account's key went to the directory on every page and never into a log line.
+    expect(searches.every((r) => r.authorized)).toBe(true);
+    expect(JSON.stringify(processes.flatMap((p) => p.lines))).not.toContain(API_KEY);
+    const { rows: sealed } = await client.query<{ credentials: string }>(
+      'SELECT credentials FROM source_accounts WHERE id = $1',
+      [account.body.id],
+    );
+    expect(sealed[0]!.credentials).not.toContain(API_KEY);
     await client.end();
   });
 });

@@ -247,6 +247,47 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     expect(candidates.map((c) => c.id)).toContain(byExternal.duplicate_of!.candidate_id);
   });
 
+  it('reads an uploaded CSV list, deduplicating rows within it by email and domain with name', async () => {
+    const account = await post<Account>('/v1/source-accounts', {
+      name: 'List',
+      kind: 'csv',
+      config: { columns: { website: 'site' } },
+    });
+    expect(account.status).toBe(201);
+    const csv = [
+      'name,email,site,phone',
+      'Café Zoë,zoe@cafe-zoe.example,https://www.cafe-zoe.example/,+33 1',
+      'Cafe Zoe Ltd,,http://cafe-zoe.example,+33 2',
+      'Ada Shop,Ada+shop@Example.org,,',
+      'Ada Again,ada@example.org,,',
+      'Lone Row,,,',
+    ].join('\n');
+    const bad = await post('/v1/sourcing-jobs', {
+      name: 'bad',
+      source_account_id: account.body.id,
+      criteria: { csv: 'name,email\n"unterminated,x\n' },
+      limit: 10,
+      scoring_model_id: modelId,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e) => e.field)).toEqual(['criteria.csv']);
+    const jobId = await job(account.body.id, { csv }, 10);
+    const started = await post<Run>(`/v1/sourcing-jobs/${jobId}/runs`, {});
+    const run = await runToEnd(started.body.id);
+    expect(run).toMatchObject({ discovered: 3, duplicates: 2, requests_spent: 0, exhausted: true });
+    const found = await allCandidates(run.id);
+    const byName = new Map(found.map((c) => [c.name, c]));
+    expect(byName.get('Cafe Zoe Ltd')!.duplicate_of).toEqual({
+      rule: 'domain_name',
+      candidate_id: byName.get('Café Zoë')!.id,
+    });
+    expect(byName.get('Ada Again')!.duplicate_of).toEqual({
+      rule: 'email',
+      candidate_id: byName.get('Ada Shop')!.id,
+    });
+    expect(byName.get('Lone Row')!.stage).toBe('discovered');
+  });
+
   it('repeats a step after a crash without a new candidate or a second quota unit', async () => {
     const account = await directoryAccount({ page_size: 10 }, { daily: 100 });
     const jobId = await job(account.body.id, { category: 'garage' }, 30);
