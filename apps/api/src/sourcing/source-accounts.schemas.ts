@@ -18,11 +18,9 @@ const iso = z.string().meta({ format: 'date-time' });
 
 const common = {
   name: plainText(100).meta({ description: 'What the account is.', examples: ['Local directory'] }),
-  quotas: quotasSchema
-    .optional()
-    .meta({
-      description: 'Requests (a search page, a visit, a lookup) per hour, day and week; absent: unlimited.',
-    }),
+  quotas: quotasSchema.optional().meta({
+    description: 'Requests (a search page, a visit, a lookup) per hour, day and week; absent: unlimited.',
+  }),
   time_zone: timeZoneSchema
     .optional()
     .meta({ description: 'IANA zone the quota windows are counted in. Default: the tenant’s.' }),
