@@ -13,7 +13,15 @@
  * · --observe (a local Prometheus with the shipped alert rules scraping the fleet).
  */
 import { dataSourceOptions } from '@herald/persistence';
-import { eventually, freePort, PostgresServer, RedisServer } from '@herald/testing';
+import {
+  eventually,
+  FakeDirectory,
+  FakeProfileSite,
+  freePort,
+  generatePeople,
+  PostgresServer,
+  RedisServer,
+} from '@herald/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -148,7 +156,13 @@ async function portOr(preferred: number): Promise<number> {
  * The demo's state and its sinks. The sinks listen on the ports the demo's sender accounts were
  * created with (kept in demo.json), so a restart finds them where Herald sends.
  */
-async function startSinks(): Promise<{ state: DemoState; mail: MailSink; webhook: DevWebhookSink }> {
+async function startSinks(): Promise<{
+  state: DemoState;
+  mail: MailSink;
+  webhook: DevWebhookSink;
+  directory: FakeDirectory;
+  profiles: FakeProfileSite;
+}> {
   const stateFile = join(DATA, 'demo.json');
   let state = readDemoState(stateFile);
   if (!state) {
@@ -170,7 +184,33 @@ async function startSinks(): Promise<{ state: DemoState; mail: MailSink; webhook
   }).catch(busy('webhook sink', state.webhook.port));
   say(`mail sink (SMTP, any login) on 127.0.0.1:${mail.port} → ${shown(mail.dir)}/*.eml`);
   say(`webhook sink on ${webhook.url} (checks X-Herald-Signature) → ${shown(webhook.logFile)}`);
-  return { state, mail, webhook };
+  // The dev directory and profile site (libs/testing/src/fake-world): the demo's leads come from them.
+  if (!state.directory) {
+    state.directory = {
+      port: await portOr(4500),
+      api_key: `dir_dev_${randomBytes(12).toString('hex')}`,
+      profiles_port: await portOr(4501),
+      sites_port: await portOr(4502),
+    };
+    writeDemoState(stateFile, state);
+  }
+  const dev = state.directory;
+  const profilesUrl = `http://127.0.0.1:${dev.profiles_port}`;
+  const directory = await FakeDirectory.start({
+    seed: 1,
+    count: 5000,
+    apiKey: dev.api_key,
+    sitesPort: dev.sites_port,
+    profilesBaseUrl: profilesUrl,
+    port: dev.port,
+  }).catch(busy('directory', dev.port));
+  const profiles = await FakeProfileSite.start(
+    { businesses: directory.businesses, people: generatePeople({ seed: 1, count: 2000, businesses: 5000 }) },
+    dev.profiles_port,
+  ).catch(busy('profile site', dev.profiles_port));
+  say(`dev directory on ${directory.url()} (5,000 businesses; Bearer key in ${shown(stateFile)})`);
+  say(`dev profile site on ${profilesUrl}/people/<id> and /businesses/<id>`);
+  return { state, mail, webhook, directory, profiles };
 }
 
 async function main(): Promise<void> {
@@ -213,6 +253,8 @@ async function main(): Promise<void> {
     stops.push(
       () => demo.mail.stop(),
       () => demo.webhook.stop(),
+      () => demo.directory.stop(),
+      () => demo.profiles.stop(),
     );
 
   const port = Number(env.PORT ?? 3000);

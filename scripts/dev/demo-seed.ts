@@ -14,6 +14,7 @@ import {
   type Client,
 } from '@herald/api-client';
 import { demoContacts } from './demo-contacts';
+import { seedDemoSourcing } from './demo-sourcing';
 
 export const DEMO_TENANT = { name: 'Demo', time_zone: 'Europe/Paris' } as const;
 /** Hourly quotas of the demo sender accounts: low enough that a big broadcast visibly defers. */
@@ -41,6 +42,9 @@ export interface DemoState {
   campaigns: { broadcast?: string; birthday?: string; sequence?: string };
   runs: { broadcast?: string; birthday?: string };
   enrollments?: { enrolled: number; already_enrolled: number; not_found: string[] };
+  /** The dev directory (scripts/dev/demo-sourcing.ts): where it listens and the key it wants. */
+  directory?: { port: number; api_key: string; profiles_port: number; sites_port: number };
+  sourcing?: { account?: string; model?: string; job?: string; run?: string };
   /** Set once every step is done. */
   completed_at?: string;
 }
@@ -295,6 +299,7 @@ export async function seedDemo(options: {
       gaps.push({ what: 'sequence enrollments', why: error.message });
     }
   }
+  gaps.push(...(await seedDemoSourcing({ api, baseUrl: baseUrlOf(admin), state, save, key, say })));
   if (gaps.length === 0 && !state.completed_at) {
     state.completed_at = new Date().toISOString();
     save();

@@ -16,8 +16,8 @@ export const PLANNED_METRICS_FILE = 'deploy/planned-metrics.txt';
 
 /**
  * Metric names the fleet exports today: libs/telemetry (HeraldMetrics), the collectors in
- * libs/queues, libs/persistence, libs/deliveries and apps/beat (sequence metrics), the provider
- * events of libs/engagement (api), and the
+ * libs/queues, libs/persistence, libs/deliveries, libs/sourcing and apps/beat (sequence and
+ * sourcing run metrics), the provider events of libs/engagement (api), and the
  * prom-client default metrics registered with the herald_ prefix.
  * Histograms are listed by their base name.
  */
@@ -59,6 +59,10 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_beat_duty_items_total',
   'herald_schedule_fires_total',
   'herald_campaign_runs_total',
+  'herald_sourcing_candidates_total',
+  'herald_sourcing_requests_total',
+  'herald_sourcing_active_runs',
+  'herald_sourcing_oldest_progress_age_seconds',
   'herald_enrollments',
   'herald_enrollment_ticker_lag_seconds',
   'herald_quota_backend',

@@ -9,6 +9,7 @@ import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
+import { SourcingModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { TimeModule } from '@herald/time';
@@ -56,6 +57,9 @@ import { SessionsController } from './sessions/sessions.controller';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SignInLinkController } from './sessions/sign-in-link.controller';
+import { SourceAccountsController } from './sourcing/source-accounts.controller';
+import { SourcingJobsController } from './sourcing/sourcing-jobs.controller';
+import { SourcingRunsController } from './sourcing/sourcing-runs.controller';
 import { InternalController } from './system/internal.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
@@ -77,6 +81,7 @@ import { TenantsController } from './tenants/tenants.controller';
     EngagementModule,
     TimeModule,
     ProviderEventsModule,
+    SourcingModule,
   ],
   controllers: [
     SystemController,
@@ -107,6 +112,9 @@ import { TenantsController } from './tenants/tenants.controller';
     ProviderWebhooksController,
     AnalyticsController,
     EngagementEventsController,
+    SourceAccountsController,
+    SourcingJobsController,
+    SourcingRunsController,
   ],
   providers: [
     AuthThrottle,

@@ -24,6 +24,9 @@ describe('tenant isolation over every documented route', () => {
     account: '',
     campaign: '',
     run: '',
+    sourceAccount: '',
+    sourcingJob: '',
+    sourcingRun: '',
   };
   let b: { id: string; key: string; keyId: string };
   let revokedKey: string;
@@ -70,6 +73,27 @@ describe('tenant isolation over every documented route', () => {
     ).body.id;
     a.run = (await req<{ id: string }>('POST', `/v1/campaigns/${a.campaign}/runs`, {})).body.id;
     await req('POST', `/v1/admin/circuits/webhook:${a.account}/open`, {});
+    // Sourcing: a list account, a scoring model, a job and its (queued) run.
+    a.sourceAccount = (
+      await req<{ id: string }>('POST', '/v1/source-accounts', { name: 'A list', kind: 'csv', config: {} })
+    ).body.id;
+    const model = '0190f5e4-aaaa-7c3d-8e4f-5a6b7c8d9e0f';
+    await api.query(`INSERT INTO scoring_models (tenant_id, id, name) VALUES ($1, $2, 'A model')`, [
+      a.id,
+      model,
+    ]);
+    a.sourcingJob = (
+      await req<{ id: string }>('POST', '/v1/sourcing-jobs', {
+        name: 'A leads',
+        source_account_id: a.sourceAccount,
+        criteria: { csv: 'name,email\nAda,ada@lead.example\n' },
+        limit: 10,
+        scoring_model_id: model,
+      })
+    ).body.id;
+    a.sourcingRun = (
+      await req<{ id: string }>('POST', `/v1/sourcing-jobs/${a.sourcingJob}/runs`, {})
+    ).body.id;
     const victim = await req<{ id: string; key: string }>(
       'POST',
       '/v1/api-keys',
@@ -97,7 +121,10 @@ describe('tenant isolation over every documented route', () => {
                 (SELECT json_agg(s ORDER BY id) FROM sender_accounts s WHERE tenant_id = $1) AS sender_accounts,
                 (SELECT json_agg(g ORDER BY id) FROM campaigns g WHERE tenant_id = $1) AS campaigns,
                 (SELECT json_agg(r ORDER BY id) FROM campaign_runs r WHERE tenant_id = $1) AS runs,
-                (SELECT json_agg(d ORDER BY id) FROM deliveries d WHERE tenant_id = $1) AS deliveries`,
+                (SELECT json_agg(d ORDER BY id) FROM deliveries d WHERE tenant_id = $1) AS deliveries,
+                (SELECT json_agg(x ORDER BY id) FROM source_accounts x WHERE tenant_id = $1) AS source_accounts,
+                (SELECT json_agg(j ORDER BY id) FROM sourcing_jobs j WHERE tenant_id = $1) AS sourcing_jobs,
+                (SELECT json_agg(r ORDER BY id) FROM sourcing_runs r WHERE tenant_id = $1) AS sourcing_runs`,
         [a.id],
       ),
     );
@@ -119,6 +146,9 @@ describe('tenant isolation over every documented route', () => {
       // The links in emails: their token is the credential, whatever key comes with it.
       ['/u/', FORGED_LINK_TOKEN],
       ['/t/', FORGED_LINK_TOKEN],
+      ['/v1/source-accounts', a.sourceAccount],
+      ['/v1/sourcing-jobs', a.sourcingJob],
+      ['/v1/sourcing-runs', a.sourcingRun],
     ];
     return ids.find(([prefix]) => op.path.startsWith(prefix))?.[1];
   };

@@ -5,6 +5,7 @@ import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { RollupFolder } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
+import { SourcingSchedules } from '@herald/sourcing';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { Housekeeping } from './housekeeping';
 import { LeaderLease } from './leader-lease';
@@ -37,6 +38,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     quota: QuotaService,
     ticker: EnrollmentTicker,
     schedules: CampaignSchedules,
+    sourcingSchedules: SourcingSchedules,
     housekeeping: Housekeeping,
     rollups: RollupFolder,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
@@ -65,6 +67,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
       },
       // Campaign schedules → BullMQ job schedulers, and a fire for any slot left without its run.
       { name: 'schedules', intervalMs: every, run: () => schedules.reconcile() },
+      // Sourcing job schedules, the same way.
+      { name: 'sourcing-schedules', intervalMs: every, run: () => sourcingSchedules.reconcile() },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
       { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },

@@ -6,6 +6,7 @@ import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
 import { SequencesModule } from '@herald/sequences';
+import { SourcingModule, SourcingRunMetrics } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { BeatDuties } from './beat-duties';
 import { Housekeeping } from './housekeeping';
@@ -19,12 +20,13 @@ import { SequenceMetrics } from './sequence-metrics';
     CampaignsModule,
     SequencesModule,
     EngagementModule,
+    SourcingModule,
     PersistenceModule,
     QueuesModule,
     RateLimitModule,
     TelemetryModule,
   ],
-  providers: [LeaderLease, BeatDuties, Housekeeping, SequenceMetrics],
+  providers: [LeaderLease, BeatDuties, Housekeeping, SequenceMetrics, SourcingRunMetrics],
   exports: [LeaderLease],
 })
 export class BeatModule {}

@@ -10,6 +10,7 @@ import { registerMigrateCommands } from './commands/migrate.command';
 import { registerQueueCommands } from './commands/queues.command';
 import { registerRunCommands } from './commands/runs.command';
 import { registerSessionCommands } from './commands/sessions.command';
+import { registerSourcingCommands } from './commands/sourcing.command';
 import { registerTenantCommands } from './commands/tenants.command';
 import { errorMessage } from './connections';
 import { CliError, EXIT, type ExitCode } from './exit-codes';
@@ -70,6 +71,7 @@ export function buildProgram(run: Run, io: CliIo): Command {
   registerContactCommands(program, run);
   registerCampaignCommands(program, run);
   registerRunCommands(program, run);
+  registerSourcingCommands(program, run);
   registerDeliveryCommands(program, run);
   registerQueueCommands(program, run);
   registerCircuitCommands(program, run);

@@ -3,9 +3,12 @@ import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
 import { PersistenceModule } from '@herald/persistence';
+import { SourcingModule } from '@herald/sourcing';
 import { QUEUE_NAMES, QueuesModule, type QueueName, type QueueProcessor } from '@herald/queues';
 import { TelemetryModule } from '@herald/telemetry';
 import { DeliveryHandlers } from './delivery.handlers';
+import { QualifyStandInHandlers } from './qualify-standin.handlers';
+import { SourcingHandlers } from './sourcing.handlers';
 import { SystemHandlers } from './system.handlers';
 import { DeliveriesProcessor, RunsProcessor, SourcingProcessor, SystemProcessor } from './processors';
 
@@ -33,8 +36,21 @@ export class WorkerModule {
   static register(queues: readonly QueueName[]): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [DeliveriesModule, CampaignsModule, PersistenceModule, QueuesModule, TelemetryModule],
-      providers: [SystemHandlers, DeliveryHandlers, ...queues.map((q) => PROCESSORS[q])],
+      imports: [
+        DeliveriesModule,
+        CampaignsModule,
+        SourcingModule,
+        PersistenceModule,
+        QueuesModule,
+        TelemetryModule,
+      ],
+      providers: [
+        SystemHandlers,
+        DeliveryHandlers,
+        SourcingHandlers,
+        QualifyStandInHandlers,
+        ...queues.map((q) => PROCESSORS[q]),
+      ],
     };
   }
 }

@@ -53,6 +53,13 @@ export interface JobPayloads {
    * hand off each. Every step is idempotent per candidate, so a repeated batch redoes nothing.
    */
   'sourcing.qualify': { tenant_id: string; run_id: string; candidate_ids: string[] };
+  /**
+   * A sourcing run's search, step by step from the run's cursor (a crash resumes there).
+   * `resume`: when the run was resumed (paused or failed before), which gives the job a new id.
+   */
+  'sourcing.run': { tenant_id: string; run_id: string; resume?: number };
+  /** A sourcing job's schedule slot: start its run for that local day (as `campaigns.fire`). */
+  'sourcing.fire': { tenant_id: string; job_id: string; slot?: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -139,6 +146,28 @@ export const JOBS: { readonly [N in JobName]: JobDefinition<N> } = {
       attempts: 10,
       backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
       removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  // One job per run (per resume): it moves itself to the delayed set while it waits for quota,
+  // a breaker or a retry, and completes when the search is over, paused, cancelled or failed.
+  'sourcing.run': {
+    queue: QUEUES.sourcing,
+    jobId: (p) => (p.resume === undefined ? `srun-${p.run_id}` : `srun-${p.run_id}-resume-${p.resume}`),
+    options: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  },
+  'sourcing.fire': {
+    queue: QUEUES.sourcing,
+    jobId: (p) => `sfire-${p.job_id}-${p.slot ? Date.parse(p.slot) : 'now'}`,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+      removeOnComplete: { age: 2 * 24 * 3600, count: 10_000 },
       removeOnFail: { age: 30 * 24 * 3600 },
     },
   },

@@ -27,3 +27,14 @@ export {
   type TestRedis,
   type TestRedisOptions,
 } from './test-redis';
+export {
+  CATEGORIES,
+  CITIES,
+  FakeDirectory,
+  FakeProfileSite,
+  generateBusinesses,
+  generatePeople,
+  type FakeBusiness,
+  type FakeDirectoryOptions,
+  type FakePerson,
+} from './fake-world';

@@ -190,6 +190,66 @@ import type {
   SessionsDeleteResponses,
   SessionsSignInWithLinkData,
   SessionsSignInWithLinkErrors,
+  SourceAccountsCreateData,
+  SourceAccountsCreateErrors,
+  SourceAccountsCreateResponses,
+  SourceAccountsDeleteData,
+  SourceAccountsDeleteErrors,
+  SourceAccountsDeleteResponses,
+  SourceAccountsGetData,
+  SourceAccountsGetErrors,
+  SourceAccountsGetResponses,
+  SourceAccountsListData,
+  SourceAccountsListErrors,
+  SourceAccountsListResponses,
+  SourceAccountsPauseData,
+  SourceAccountsPauseErrors,
+  SourceAccountsPauseResponses,
+  SourceAccountsQuotaData,
+  SourceAccountsQuotaErrors,
+  SourceAccountsQuotaResponses,
+  SourceAccountsResumeData,
+  SourceAccountsResumeErrors,
+  SourceAccountsResumeResponses,
+  SourceAccountsUpdateData,
+  SourceAccountsUpdateErrors,
+  SourceAccountsUpdateResponses,
+  SourcingJobsArchiveData,
+  SourcingJobsArchiveErrors,
+  SourcingJobsArchiveResponses,
+  SourcingJobsCreateData,
+  SourcingJobsCreateErrors,
+  SourcingJobsCreateResponses,
+  SourcingJobsGetData,
+  SourcingJobsGetErrors,
+  SourcingJobsGetResponses,
+  SourcingJobsListData,
+  SourcingJobsListErrors,
+  SourcingJobsListResponses,
+  SourcingJobsStartRunData,
+  SourcingJobsStartRunErrors,
+  SourcingJobsStartRunResponses,
+  SourcingJobsUpdateData,
+  SourcingJobsUpdateErrors,
+  SourcingJobsUpdateResponses,
+  SourcingRunsCancelData,
+  SourcingRunsCancelErrors,
+  SourcingRunsCancelResponses,
+  SourcingRunsCandidatesData,
+  SourcingRunsCandidatesErrors,
+  SourcingRunsCandidatesResponses,
+  SourcingRunsGetData,
+  SourcingRunsGetErrors,
+  SourcingRunsGetResponses,
+  SourcingRunsListData,
+  SourcingRunsListErrors,
+  SourcingRunsListResponses,
+  SourcingRunsPauseData,
+  SourcingRunsPauseErrors,
+  SourcingRunsPauseResponses,
+  SourcingRunsResumeData,
+  SourcingRunsResumeErrors,
+  SourcingRunsResumeResponses,
   SuppressionsCreateData,
   SuppressionsCreateErrors,
   SuppressionsCreateResponses,
@@ -1688,4 +1748,406 @@ export const engagementEventsCreate = <ThrowOnError extends boolean = false>(
       'Content-Type': 'application/json',
       ...options.headers,
     },
+  });
+
+/**
+ * List source accounts
+ *
+ * Oldest first, in keyset pages. Secrets are never returned.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourceAccountsList = <ThrowOnError extends boolean = false>(
+  options?: Options<SourceAccountsListData, ThrowOnError>,
+): RequestResult<SourceAccountsListResponses, SourceAccountsListErrors, ThrowOnError> =>
+  (options?.client ?? client).get<SourceAccountsListResponses, SourceAccountsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts',
+    ...options,
+  });
+
+/**
+ * Create a source account
+ *
+ * Where leads come from: `http-directory` (a paged JSON search API), `profile-visit` (profile pages visited one by one), `csv` (a list uploaded with each job) or `http-enrichment` (a lookup API used while qualifying). The config is checked against the kind’s schema (errors name `config.<field>`). The whole config is sealed (AES-256-GCM) at rest; responses show it without its secret fields (`api_key`, `cookie`), which are never returned or logged. Quotas count requests — a search page, a profile visit, a lookup each spend one unit — per hour, day and week in the account’s zone, on the same engine as sender accounts; a fleet-wide breaker per account opens after repeated timeouts or 5xx answers.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const sourceAccountsCreate = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsCreateData, ThrowOnError>,
+): RequestResult<SourceAccountsCreateResponses, SourceAccountsCreateErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourceAccountsCreateResponses, SourceAccountsCreateErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Delete a source account
+ *
+ * Only an account no sourcing job names (archived ones included) can be deleted: otherwise a 409.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const sourceAccountsDelete = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsDeleteData, ThrowOnError>,
+): RequestResult<SourceAccountsDeleteResponses, SourceAccountsDeleteErrors, ThrowOnError> =>
+  (options.client ?? client).delete<SourceAccountsDeleteResponses, SourceAccountsDeleteErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}',
+    ...options,
+  });
+
+/**
+ * Get a source account
+ *
+ * One account, without its secrets.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourceAccountsGet = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsGetData, ThrowOnError>,
+): RequestResult<SourceAccountsGetResponses, SourceAccountsGetErrors, ThrowOnError> =>
+  (options.client ?? client).get<SourceAccountsGetResponses, SourceAccountsGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}',
+    ...options,
+  });
+
+/**
+ * Change a source account
+ *
+ * Name, quotas, zone and/or config; only what is given changes. A `config` replaces the whole config (give the secrets again), checked against the account’s kind (errors name `config.<field>`). The kind never changes.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const sourceAccountsUpdate = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsUpdateData, ThrowOnError>,
+): RequestResult<SourceAccountsUpdateResponses, SourceAccountsUpdateErrors, ThrowOnError> =>
+  (options.client ?? client).patch<SourceAccountsUpdateResponses, SourceAccountsUpdateErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Quota usage of a source account
+ *
+ * Each configured window (hourly, daily, weekly) with its limit, what is used and left, and when it resets.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourceAccountsQuota = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsQuotaData, ThrowOnError>,
+): RequestResult<SourceAccountsQuotaResponses, SourceAccountsQuotaErrors, ThrowOnError> =>
+  (options.client ?? client).get<SourceAccountsQuotaResponses, SourceAccountsQuotaErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}/quota',
+    ...options,
+  });
+
+/**
+ * Pause a source account
+ *
+ * No request goes to the source until it is resumed: runs using it wait (re-checked every minute) and spend no quota. A disabled account is a 409.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const sourceAccountsPause = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsPauseData, ThrowOnError>,
+): RequestResult<SourceAccountsPauseResponses, SourceAccountsPauseErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourceAccountsPauseResponses, SourceAccountsPauseErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}/pause',
+    ...options,
+  });
+
+/**
+ * Resume a paused source account
+ *
+ * Runs using it go on within a minute, under its quota. A disabled account is a 409.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const sourceAccountsResume = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsResumeData, ThrowOnError>,
+): RequestResult<SourceAccountsResumeResponses, SourceAccountsResumeErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourceAccountsResumeResponses, SourceAccountsResumeErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}/resume',
+    ...options,
+  });
+
+/**
+ * List sourcing jobs
+ *
+ * Oldest first, in keyset pages; `status` filters active or archived jobs.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourcingJobsList = <ThrowOnError extends boolean = false>(
+  options?: Options<SourcingJobsListData, ThrowOnError>,
+): RequestResult<SourcingJobsListResponses, SourcingJobsListErrors, ThrowOnError> =>
+  (options?.client ?? client).get<SourcingJobsListResponses, SourcingJobsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-jobs',
+    ...options,
+  });
+
+/**
+ * Create a sourcing job
+ *
+ * What to search (`source_account_id` and its connector’s `criteria`), how many candidates a run may find (`limit`), when it runs by itself (`schedule`, daily at a local time as campaign schedules, in the tenant’s zone by default), which scoring model scores its candidates, and per tier what hand-off does (`contact`, `enroll` into a sequence campaign, or `hold` for review). Criteria are checked against the account’s connector: `http-directory` takes flat filters sent as query parameters; `profile-visit` takes `profile_urls`; `csv` takes the list as `csv` (header line first). Errors name `criteria.<field>`; an unknown account, model or campaign names its field too.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingJobsCreate = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingJobsCreateData, ThrowOnError>,
+): RequestResult<SourcingJobsCreateResponses, SourcingJobsCreateErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingJobsCreateResponses, SourcingJobsCreateErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-jobs',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Get a sourcing job
+ *
+ * One job.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourcingJobsGet = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingJobsGetData, ThrowOnError>,
+): RequestResult<SourcingJobsGetResponses, SourcingJobsGetErrors, ThrowOnError> =>
+  (options.client ?? client).get<SourcingJobsGetResponses, SourcingJobsGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-jobs/{id}',
+    ...options,
+  });
+
+/**
+ * Change a sourcing job
+ *
+ * Only the fields given change (`schedule: null` unschedules); checked as on create. Runs already started keep what they started with; the source account never changes.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingJobsUpdate = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingJobsUpdateData, ThrowOnError>,
+): RequestResult<SourcingJobsUpdateResponses, SourcingJobsUpdateErrors, ThrowOnError> =>
+  (options.client ?? client).patch<SourcingJobsUpdateResponses, SourcingJobsUpdateErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-jobs/{id}',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Archive a sourcing job
+ *
+ * The job starts no more runs (its schedule stops); its runs and candidates stay. Archiving twice is fine.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingJobsArchive = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingJobsArchiveData, ThrowOnError>,
+): RequestResult<SourcingJobsArchiveResponses, SourcingJobsArchiveErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingJobsArchiveResponses, SourcingJobsArchiveErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-jobs/{id}/archive',
+    ...options,
+  });
+
+/**
+ * Start a run of a sourcing job
+ *
+ * Accepts the run (202): the run and its job are written in one transaction and relayed to the queue after commit (an unreachable queue loses nothing). One active run per job (409 otherwise); an archived job is a 409. The run records the scoring model’s current version. A dry run fetches nothing: it completes at once with a `forecast` — the search requests or visits the job’s limit would spend at most, per day as the account’s quota windows allow them, and when the last one may go.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingJobsStartRun = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingJobsStartRunData, ThrowOnError>,
+): RequestResult<SourcingJobsStartRunResponses, SourcingJobsStartRunErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingJobsStartRunResponses, SourcingJobsStartRunErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-jobs/{id}/runs',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * List sourcing runs
+ *
+ * Newest first, in keyset pages; by job and/or status.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourcingRunsList = <ThrowOnError extends boolean = false>(
+  options?: Options<SourcingRunsListData, ThrowOnError>,
+): RequestResult<SourcingRunsListResponses, SourcingRunsListErrors, ThrowOnError> =>
+  (options?.client ?? client).get<SourcingRunsListResponses, SourcingRunsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs',
+    ...options,
+  });
+
+/**
+ * Get a sourcing run and its progress
+ *
+ * Status (queued → running → completed; paused, cancelled or failed) and progress: candidates per stage, discovered and duplicates, requests charged to the account’s quota, `rate_per_second` (candidates found over the last minute). `eta` is when the run should be done, the later of what the account’s quota windows allow its remaining requests and what its recent rate gives (`eta_reason` says which decides); `reason` says why it waits (quota, breaker, a paused account, a retry) and `error` what failed last. A run completes once its search is exhausted or its limit reached and no candidate is still being qualified.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourcingRunsGet = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsGetData, ThrowOnError>,
+): RequestResult<SourcingRunsGetResponses, SourcingRunsGetErrors, ThrowOnError> =>
+  (options.client ?? client).get<SourcingRunsGetResponses, SourcingRunsGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}',
+    ...options,
+  });
+
+/**
+ * A sourcing run’s candidates
+ *
+ * In the order they were found, in keyset pages, by `stage` and/or `tier`. Each with its provenance (source account, source key, raw payload hash), its facts, and for a duplicate what it duplicates and by which rule.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourcingRunsCandidates = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsCandidatesData, ThrowOnError>,
+): RequestResult<SourcingRunsCandidatesResponses, SourcingRunsCandidatesErrors, ThrowOnError> =>
+  (options.client ?? client).get<SourcingRunsCandidatesResponses, SourcingRunsCandidatesErrors, ThrowOnError>(
+    {
+      security: [
+        { scheme: 'bearer', type: 'http' },
+        { name: 'X-API-Key', type: 'apiKey' },
+      ],
+      url: '/v1/sourcing-runs/{id}/candidates',
+      ...options,
+    },
+  );
+
+/**
+ * Pause a sourcing run
+ *
+ * The search stops after the step in flight; nothing found is lost. Pausing a paused run is fine; a finished run is a 409.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsPause = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsPauseData, ThrowOnError>,
+): RequestResult<SourcingRunsPauseResponses, SourcingRunsPauseErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingRunsPauseResponses, SourcingRunsPauseErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/pause',
+    ...options,
+  });
+
+/**
+ * Resume a paused or failed sourcing run
+ *
+ * The search goes on from the run’s cursor: nothing already found is fetched or charged again. A completed or cancelled run is a 409.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsResume = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsResumeData, ThrowOnError>,
+): RequestResult<SourcingRunsResumeResponses, SourcingRunsResumeErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingRunsResumeResponses, SourcingRunsResumeErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/resume',
+    ...options,
+  });
+
+/**
+ * Cancel a sourcing run
+ *
+ * The search stops for good; candidates found stay. Cancelling a cancelled run is fine; a completed run is a 409.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsCancel = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsCancelData, ThrowOnError>,
+): RequestResult<SourcingRunsCancelResponses, SourcingRunsCancelErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingRunsCancelResponses, SourcingRunsCancelErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/cancel',
+    ...options,
   });

@@ -1446,6 +1446,276 @@ export type ConsoleSignInLink = {
   expires_at: string;
 };
 
+export type SourceAccount = {
+  id: string;
+  name: string;
+  kind: 'http-directory' | 'profile-visit' | 'csv' | 'http-enrichment';
+  /**
+   * The config without its secret fields.
+   */
+  config: {
+    [key: string]: unknown;
+  };
+  /**
+   * Config fields Herald keeps sealed (AES-256-GCM); their values are never returned.
+   */
+  secret_fields: Array<string>;
+  quotas: {
+    hourly: number | null;
+    daily: number | null;
+    weekly: number | null;
+  };
+  time_zone: string;
+  status: 'active' | 'paused' | 'disabled';
+  created_at: string;
+  updated_at: string;
+};
+
+export type SourceAccountList = {
+  data: Array<{
+    id: string;
+    name: string;
+    kind: 'http-directory' | 'profile-visit' | 'csv' | 'http-enrichment';
+    /**
+     * The config without its secret fields.
+     */
+    config: {
+      [key: string]: unknown;
+    };
+    /**
+     * Config fields Herald keeps sealed (AES-256-GCM); their values are never returned.
+     */
+    secret_fields: Array<string>;
+    quotas: {
+      hourly: number | null;
+      daily: number | null;
+      weekly: number | null;
+    };
+    time_zone: string;
+    status: 'active' | 'paused' | 'disabled';
+    created_at: string;
+    updated_at: string;
+  }>;
+  next_cursor: string | null;
+};
+
+export type SourcingJob = {
+  id: string;
+  name: string;
+  source_account_id: string;
+  criteria: {
+    [key: string]: unknown;
+  };
+  limit: number;
+  schedule: {
+    [key: string]: unknown;
+  } | null;
+  scoring_model_id: string;
+  handoff: {
+    [key: string]: unknown;
+  };
+  status: 'active' | 'archived';
+  created_at: string;
+  updated_at: string;
+};
+
+export type SourcingJobList = {
+  data: Array<{
+    id: string;
+    name: string;
+    source_account_id: string;
+    criteria: {
+      [key: string]: unknown;
+    };
+    limit: number;
+    schedule: {
+      [key: string]: unknown;
+    } | null;
+    scoring_model_id: string;
+    handoff: {
+      [key: string]: unknown;
+    };
+    status: 'active' | 'archived';
+    created_at: string;
+    updated_at: string;
+  }>;
+  next_cursor: string | null;
+};
+
+export type SourcingRun = {
+  id: string;
+  job_id: string;
+  trigger: 'schedule' | 'manual' | 'rescore';
+  dry_run: boolean;
+  status: 'queued' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed';
+  scheduled_for: string | null;
+  scoring_model_id: string;
+  scoring_model_version: number;
+  limit: number;
+  /**
+   * The search has no more results.
+   */
+  exhausted: boolean;
+  discovered: number;
+  duplicates: number;
+  /**
+   * Search requests or visits charged to the account’s quota.
+   */
+  requests_spent: number;
+  /**
+   * The run’s candidates per stage.
+   */
+  stages: {
+    [key: string]: number;
+  };
+  rate_per_second: number;
+  eta: string | null;
+  eta_reason: 'quota' | 'rate' | null;
+  /**
+   * Why the run waits or stopped.
+   */
+  reason: string | null;
+  /**
+   * The last failure (a failed run can be resumed).
+   */
+  error: string | null;
+  forecast: {
+    [key: string]: unknown;
+  } | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  last_progress_at: string | null;
+};
+
+export type SourcingRunList = {
+  data: Array<{
+    id: string;
+    job_id: string;
+    trigger: 'schedule' | 'manual' | 'rescore';
+    dry_run: boolean;
+    status: 'queued' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed';
+    scheduled_for: string | null;
+    scoring_model_id: string;
+    scoring_model_version: number;
+    limit: number;
+    /**
+     * The search has no more results.
+     */
+    exhausted: boolean;
+    discovered: number;
+    duplicates: number;
+    /**
+     * Search requests or visits charged to the account’s quota.
+     */
+    requests_spent: number;
+    /**
+     * The run’s candidates per stage.
+     */
+    stages: {
+      [key: string]: number;
+    };
+    rate_per_second: number;
+    eta: string | null;
+    eta_reason: 'quota' | 'rate' | null;
+    /**
+     * Why the run waits or stopped.
+     */
+    reason: string | null;
+    /**
+     * The last failure (a failed run can be resumed).
+     */
+    error: string | null;
+    forecast: {
+      [key: string]: unknown;
+    } | null;
+    created_at: string;
+    started_at: string | null;
+    finished_at: string | null;
+    last_progress_at: string | null;
+  }>;
+  next_cursor: string | null;
+};
+
+export type Candidate = {
+  id: string;
+  run_id: string;
+  stage: 'discovered' | 'duplicate' | 'assessed' | 'enriched' | 'scored' | 'handed_off' | 'rejected';
+  held: boolean;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+  website_domain: string | null;
+  profile_url: string | null;
+  external_id: string | null;
+  category: string | null;
+  address: {
+    [key: string]: unknown;
+  } | null;
+  facts: {
+    [key: string]: unknown;
+  };
+  source: {
+    account_id: string;
+    key: string;
+    raw_hash: string;
+  };
+  duplicate_of: {
+    [key: string]: unknown;
+  } | null;
+  score: number | null;
+  tier: string | null;
+  scoring_model_version: number | null;
+  explain: unknown;
+  reason: string | null;
+  contact_id: string | null;
+  enrollment_id: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export type CandidateList = {
+  data: Array<{
+    id: string;
+    run_id: string;
+    stage: 'discovered' | 'duplicate' | 'assessed' | 'enriched' | 'scored' | 'handed_off' | 'rejected';
+    held: boolean;
+    name: string | null;
+    email: string | null;
+    phone: string | null;
+    website: string | null;
+    website_domain: string | null;
+    profile_url: string | null;
+    external_id: string | null;
+    category: string | null;
+    address: {
+      [key: string]: unknown;
+    } | null;
+    facts: {
+      [key: string]: unknown;
+    };
+    source: {
+      account_id: string;
+      key: string;
+      raw_hash: string;
+    };
+    duplicate_of: {
+      [key: string]: unknown;
+    } | null;
+    score: number | null;
+    tier: string | null;
+    scoring_model_version: number | null;
+    explain: unknown;
+    reason: string | null;
+    contact_id: string | null;
+    enrollment_id: string | null;
+    created_at: string;
+    updated_at: string;
+  }>;
+  next_cursor: string | null;
+};
+
 export type SystemPing = {
   id: string;
   request_id: string;
@@ -6067,3 +6337,1377 @@ export type EngagementEventsCreateResponses = {
 
 export type EngagementEventsCreateResponse =
   EngagementEventsCreateResponses[keyof EngagementEventsCreateResponses];
+
+export type SourceAccountsListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+  };
+  url: '/v1/source-accounts';
+};
+
+export type SourceAccountsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsListError = SourceAccountsListErrors[keyof SourceAccountsListErrors];
+
+export type SourceAccountsListResponses = {
+  /**
+   * A page of source accounts.
+   */
+  200: SourceAccountList;
+};
+
+export type SourceAccountsListResponse = SourceAccountsListResponses[keyof SourceAccountsListResponses];
+
+export type SourceAccountsCreateData = {
+  body:
+    | {
+        /**
+         * What the account is.
+         */
+        name: string;
+        /**
+         * Requests (a search page, a visit, a lookup) per hour, day and week; absent: unlimited.
+         */
+        quotas?: {
+          /**
+           * Sends per hour window; absent or null: unlimited.
+           */
+          hourly?: number | null;
+          /**
+           * Sends per day window; absent or null: unlimited.
+           */
+          daily?: number | null;
+          /**
+           * Sends per week window; absent or null: unlimited.
+           */
+          weekly?: number | null;
+        };
+        /**
+         * IANA zone the quota windows are counted in. Default: the tenant’s.
+         */
+        time_zone?: string;
+        kind: 'http-directory';
+        config: {
+          base_url: string;
+          api_key?: string;
+          auth_header?: string;
+          auth_scheme?: string;
+          pagination?: 'cursor' | 'page';
+          query_params?: {
+            [key: string]: string;
+          };
+          page_size?: number;
+          page_size_param?: string;
+          cursor_param?: string;
+          page_param?: string;
+          results_path?: string;
+          next_cursor_path?: string;
+          mapping?: {
+            [key: string]: string;
+          };
+          timeout_ms?: number;
+          max_bytes?: number;
+        };
+      }
+    | {
+        /**
+         * What the account is.
+         */
+        name: string;
+        /**
+         * Requests (a search page, a visit, a lookup) per hour, day and week; absent: unlimited.
+         */
+        quotas?: {
+          /**
+           * Sends per hour window; absent or null: unlimited.
+           */
+          hourly?: number | null;
+          /**
+           * Sends per day window; absent or null: unlimited.
+           */
+          daily?: number | null;
+          /**
+           * Sends per week window; absent or null: unlimited.
+           */
+          weekly?: number | null;
+        };
+        /**
+         * IANA zone the quota windows are counted in. Default: the tenant’s.
+         */
+        time_zone?: string;
+        kind: 'profile-visit';
+        config?: {
+          cookie?: string;
+          user_agent?: string;
+          timeout_ms?: number;
+          max_bytes?: number;
+          max_redirects?: number;
+        };
+      }
+    | {
+        /**
+         * What the account is.
+         */
+        name: string;
+        /**
+         * Requests (a search page, a visit, a lookup) per hour, day and week; absent: unlimited.
+         */
+        quotas?: {
+          /**
+           * Sends per hour window; absent or null: unlimited.
+           */
+          hourly?: number | null;
+          /**
+           * Sends per day window; absent or null: unlimited.
+           */
+          daily?: number | null;
+          /**
+           * Sends per week window; absent or null: unlimited.
+           */
+          weekly?: number | null;
+        };
+        /**
+         * IANA zone the quota windows are counted in. Default: the tenant’s.
+         */
+        time_zone?: string;
+        kind: 'csv';
+        config?: {
+          delimiter?: ',' | ';' | '\t' | '|';
+          columns?: {
+            [key: string]: string;
+          };
+        };
+      }
+    | {
+        /**
+         * What the account is.
+         */
+        name: string;
+        /**
+         * Requests (a search page, a visit, a lookup) per hour, day and week; absent: unlimited.
+         */
+        quotas?: {
+          /**
+           * Sends per hour window; absent or null: unlimited.
+           */
+          hourly?: number | null;
+          /**
+           * Sends per day window; absent or null: unlimited.
+           */
+          daily?: number | null;
+          /**
+           * Sends per week window; absent or null: unlimited.
+           */
+          weekly?: number | null;
+        };
+        /**
+         * IANA zone the quota windows are counted in. Default: the tenant’s.
+         */
+        time_zone?: string;
+        kind: 'http-enrichment';
+        config: {
+          base_url: string;
+          api_key?: string;
+          auth_header?: string;
+          auth_scheme?: string;
+          lookup?: 'domain' | 'email';
+          lookup_param?: string;
+          mapping?: {
+            [key: string]: string;
+          };
+          cache_ttl_seconds?: number;
+          timeout_ms?: number;
+        };
+      };
+  headers?: {
+    /**
+     * Makes a retry safe: the same key with the same body replays the first response (status and body) without running again; the same key with another body is a 422. Keys expire after the configured TTL.
+     */
+    'Idempotency-Key'?: string;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/source-accounts';
+};
+
+export type SourceAccountsCreateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Idempotency key reused
+   */
+  422: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsCreateError = SourceAccountsCreateErrors[keyof SourceAccountsCreateErrors];
+
+export type SourceAccountsCreateResponses = {
+  /**
+   * The new account (without secrets).
+   */
+  201: SourceAccount;
+};
+
+export type SourceAccountsCreateResponse = SourceAccountsCreateResponses[keyof SourceAccountsCreateResponses];
+
+export type SourceAccountsDeleteData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}';
+};
+
+export type SourceAccountsDeleteErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsDeleteError = SourceAccountsDeleteErrors[keyof SourceAccountsDeleteErrors];
+
+export type SourceAccountsDeleteResponses = {
+  /**
+   * Deleted.
+   */
+  204: void;
+};
+
+export type SourceAccountsDeleteResponse = SourceAccountsDeleteResponses[keyof SourceAccountsDeleteResponses];
+
+export type SourceAccountsGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}';
+};
+
+export type SourceAccountsGetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsGetError = SourceAccountsGetErrors[keyof SourceAccountsGetErrors];
+
+export type SourceAccountsGetResponses = {
+  /**
+   * The account.
+   */
+  200: SourceAccount;
+};
+
+export type SourceAccountsGetResponse = SourceAccountsGetResponses[keyof SourceAccountsGetResponses];
+
+export type SourceAccountsUpdateData = {
+  body: {
+    /**
+     * What the account is.
+     */
+    name?: string;
+    /**
+     * Windows are counted in the account’s time zone: an hour, a calendar day from local midnight, a week from Monday 00:00.
+     */
+    quotas?: {
+      /**
+       * Sends per hour window; absent or null: unlimited.
+       */
+      hourly?: number | null;
+      /**
+       * Sends per day window; absent or null: unlimited.
+       */
+      daily?: number | null;
+      /**
+       * Sends per week window; absent or null: unlimited.
+       */
+      weekly?: number | null;
+    };
+    time_zone?: string;
+    config?: {
+      [key: string]: unknown;
+    };
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}';
+};
+
+export type SourceAccountsUpdateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsUpdateError = SourceAccountsUpdateErrors[keyof SourceAccountsUpdateErrors];
+
+export type SourceAccountsUpdateResponses = {
+  /**
+   * The account.
+   */
+  200: SourceAccount;
+};
+
+export type SourceAccountsUpdateResponse = SourceAccountsUpdateResponses[keyof SourceAccountsUpdateResponses];
+
+export type SourceAccountsQuotaData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}/quota';
+};
+
+export type SourceAccountsQuotaErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsQuotaError = SourceAccountsQuotaErrors[keyof SourceAccountsQuotaErrors];
+
+export type SourceAccountsQuotaResponses = {
+  /**
+   * The account’s windows.
+   */
+  200: QuotaUsage;
+};
+
+export type SourceAccountsQuotaResponse = SourceAccountsQuotaResponses[keyof SourceAccountsQuotaResponses];
+
+export type SourceAccountsPauseData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}/pause';
+};
+
+export type SourceAccountsPauseErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsPauseError = SourceAccountsPauseErrors[keyof SourceAccountsPauseErrors];
+
+export type SourceAccountsPauseResponses = {
+  /**
+   * The account, paused.
+   */
+  200: SourceAccount;
+};
+
+export type SourceAccountsPauseResponse = SourceAccountsPauseResponses[keyof SourceAccountsPauseResponses];
+
+export type SourceAccountsResumeData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}/resume';
+};
+
+export type SourceAccountsResumeErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourceAccountsResumeError = SourceAccountsResumeErrors[keyof SourceAccountsResumeErrors];
+
+export type SourceAccountsResumeResponses = {
+  /**
+   * The account, active.
+   */
+  200: SourceAccount;
+};
+
+export type SourceAccountsResumeResponse = SourceAccountsResumeResponses[keyof SourceAccountsResumeResponses];
+
+export type SourcingJobsListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+    status?: 'active' | 'archived';
+  };
+  url: '/v1/sourcing-jobs';
+};
+
+export type SourcingJobsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingJobsListError = SourcingJobsListErrors[keyof SourcingJobsListErrors];
+
+export type SourcingJobsListResponses = {
+  /**
+   * A page of jobs.
+   */
+  200: SourcingJobList;
+};
+
+export type SourcingJobsListResponse = SourcingJobsListResponses[keyof SourcingJobsListResponses];
+
+export type SourcingJobsCreateData = {
+  body: {
+    name: string;
+    source_account_id: string;
+    criteria?: {
+      [key: string]: unknown;
+    };
+    limit: number;
+    schedule?: {
+      at: string;
+      days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+      time_zone?: string;
+    };
+    scoring_model_id: string;
+    handoff?: {
+      [key: string]: {
+        action: 'contact' | 'enroll' | 'hold';
+        campaign_id?: string;
+      };
+    };
+  };
+  headers?: {
+    /**
+     * Makes a retry safe: the same key with the same body replays the first response (status and body) without running again; the same key with another body is a 422. Keys expire after the configured TTL.
+     */
+    'Idempotency-Key'?: string;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/sourcing-jobs';
+};
+
+export type SourcingJobsCreateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Idempotency key reused
+   */
+  422: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingJobsCreateError = SourcingJobsCreateErrors[keyof SourcingJobsCreateErrors];
+
+export type SourcingJobsCreateResponses = {
+  /**
+   * The job.
+   */
+  201: SourcingJob;
+};
+
+export type SourcingJobsCreateResponse = SourcingJobsCreateResponses[keyof SourcingJobsCreateResponses];
+
+export type SourcingJobsGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-jobs/{id}';
+};
+
+export type SourcingJobsGetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingJobsGetError = SourcingJobsGetErrors[keyof SourcingJobsGetErrors];
+
+export type SourcingJobsGetResponses = {
+  /**
+   * The job.
+   */
+  200: SourcingJob;
+};
+
+export type SourcingJobsGetResponse = SourcingJobsGetResponses[keyof SourcingJobsGetResponses];
+
+export type SourcingJobsUpdateData = {
+  body: {
+    name?: string;
+    criteria?: {
+      [key: string]: unknown;
+    };
+    limit?: number;
+    schedule?: {
+      at: string;
+      days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+      time_zone?: string;
+    } | null;
+    scoring_model_id?: string;
+    handoff?: {
+      [key: string]: {
+        action: 'contact' | 'enroll' | 'hold';
+        campaign_id?: string;
+      };
+    };
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-jobs/{id}';
+};
+
+export type SourcingJobsUpdateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingJobsUpdateError = SourcingJobsUpdateErrors[keyof SourcingJobsUpdateErrors];
+
+export type SourcingJobsUpdateResponses = {
+  /**
+   * The job.
+   */
+  200: SourcingJob;
+};
+
+export type SourcingJobsUpdateResponse = SourcingJobsUpdateResponses[keyof SourcingJobsUpdateResponses];
+
+export type SourcingJobsArchiveData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-jobs/{id}/archive';
+};
+
+export type SourcingJobsArchiveErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingJobsArchiveError = SourcingJobsArchiveErrors[keyof SourcingJobsArchiveErrors];
+
+export type SourcingJobsArchiveResponses = {
+  /**
+   * The archived job.
+   */
+  200: SourcingJob;
+};
+
+export type SourcingJobsArchiveResponse = SourcingJobsArchiveResponses[keyof SourcingJobsArchiveResponses];
+
+export type SourcingJobsStartRunData = {
+  body: {
+    dry_run?: boolean;
+  };
+  headers?: {
+    /**
+     * Makes a retry safe: the same key with the same body replays the first response (status and body) without running again; the same key with another body is a 422. Keys expire after the configured TTL.
+     */
+    'Idempotency-Key'?: string;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-jobs/{id}/runs';
+};
+
+export type SourcingJobsStartRunErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Idempotency key reused
+   */
+  422: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingJobsStartRunError = SourcingJobsStartRunErrors[keyof SourcingJobsStartRunErrors];
+
+export type SourcingJobsStartRunResponses = {
+  /**
+   * The run.
+   */
+  202: SourcingRun;
+};
+
+export type SourcingJobsStartRunResponse = SourcingJobsStartRunResponses[keyof SourcingJobsStartRunResponses];
+
+export type SourcingRunsListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+    job_id?: string;
+    status?: 'queued' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed';
+  };
+  url: '/v1/sourcing-runs';
+};
+
+export type SourcingRunsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsListError = SourcingRunsListErrors[keyof SourcingRunsListErrors];
+
+export type SourcingRunsListResponses = {
+  /**
+   * A page of runs.
+   */
+  200: SourcingRunList;
+};
+
+export type SourcingRunsListResponse = SourcingRunsListResponses[keyof SourcingRunsListResponses];
+
+export type SourcingRunsGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}';
+};
+
+export type SourcingRunsGetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsGetError = SourcingRunsGetErrors[keyof SourcingRunsGetErrors];
+
+export type SourcingRunsGetResponses = {
+  /**
+   * The run.
+   */
+  200: SourcingRun;
+};
+
+export type SourcingRunsGetResponse = SourcingRunsGetResponses[keyof SourcingRunsGetResponses];
+
+export type SourcingRunsCandidatesData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+    stage?: 'discovered' | 'duplicate' | 'assessed' | 'enriched' | 'scored' | 'handed_off' | 'rejected';
+    tier?: 'A' | 'B' | 'C' | 'D';
+  };
+  url: '/v1/sourcing-runs/{id}/candidates';
+};
+
+export type SourcingRunsCandidatesErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsCandidatesError = SourcingRunsCandidatesErrors[keyof SourcingRunsCandidatesErrors];
+
+export type SourcingRunsCandidatesResponses = {
+  /**
+   * A page of candidates.
+   */
+  200: CandidateList;
+};
+
+export type SourcingRunsCandidatesResponse =
+  SourcingRunsCandidatesResponses[keyof SourcingRunsCandidatesResponses];
+
+export type SourcingRunsPauseData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/pause';
+};
+
+export type SourcingRunsPauseErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsPauseError = SourcingRunsPauseErrors[keyof SourcingRunsPauseErrors];
+
+export type SourcingRunsPauseResponses = {
+  /**
+   * The run.
+   */
+  200: SourcingRun;
+};
+
+export type SourcingRunsPauseResponse = SourcingRunsPauseResponses[keyof SourcingRunsPauseResponses];
+
+export type SourcingRunsResumeData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/resume';
+};
+
+export type SourcingRunsResumeErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsResumeError = SourcingRunsResumeErrors[keyof SourcingRunsResumeErrors];
+
+export type SourcingRunsResumeResponses = {
+  /**
+   * The run.
+   */
+  200: SourcingRun;
+};
+
+export type SourcingRunsResumeResponse = SourcingRunsResumeResponses[keyof SourcingRunsResumeResponses];
+
+export type SourcingRunsCancelData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/cancel';
+};
+
+export type SourcingRunsCancelErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsCancelError = SourcingRunsCancelErrors[keyof SourcingRunsCancelErrors];
+
+export type SourcingRunsCancelResponses = {
+  /**
+   * The run.
+   */
+  200: SourcingRun;
+};
+
+export type SourcingRunsCancelResponse = SourcingRunsCancelResponses[keyof SourcingRunsCancelResponses];

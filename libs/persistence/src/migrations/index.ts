@@ -15,6 +15,7 @@ import { ProviderEvents1763932000000 } from './1763932000000-ProviderEvents';
 import { AnalyticsRollups1763933000000 } from './1763933000000-AnalyticsRollups';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
+import { SourcingDedupe1763941000000 } from './1763941000000-SourcingDedupe';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -34,5 +35,6 @@ export const MIGRATIONS = [
   ProviderEvents1763932000000,
   AnalyticsRollups1763933000000,
   Sourcing1763940000000,
+  SourcingDedupe1763941000000,
   AnalyticsSourcing1763943300000,
 ];

@@ -1,0 +1,157 @@
+import {
+  callApi,
+  createTestDatabase,
+  eventually,
+  FakeDirectory,
+  HeraldProcess,
+  RedisServer,
+  TEST_ADMIN_KEY,
+  testEnvironment,
+  testRedisPrefix,
+  type TestDatabase,
+} from '@herald/testing';
+import { Client } from 'pg';
+
+jest.setTimeout(180_000);
+
+const API_KEY = 'crash-directory-key-that-must-never-be-logged';
+
+/**
+ * Issue 11 item 2: a run resumes from its cursor after any crash. The worker is killed (-9)
+ * mid-run; another takes the stalled job and the run goes on from its cursor: every candidate
+ * found once, no search request charged twice to the quota, at most the page in flight fetched
+ * again.
+ */
+describe('a sourcing run survives kill -9 of its worker', () => {
+  let db: TestDatabase;
+  let redis: RedisServer;
+  let directory: FakeDirectory;
+  let env: Record<string, string>;
+  const processes: HeraldProcess[] = [];
+
+  beforeAll(async () => {
+    [db, redis, directory] = await Promise.all([
+      createTestDatabase(),
+      RedisServer.start(),
+      FakeDirectory.start({ seed: 3, count: 3000, apiKey: API_KEY, delayMs: 150 }),
+    ]);
+    env = testEnvironment({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: testRedisPrefix(),
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+      QUEUE_LOCK_DURATION_MS: '2000',
+      QUEUE_STALLED_INTERVAL_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
+    await directory?.stop();
+    await redis?.destroy();
+    await db?.drop();
+  });
+
+  it('finds every candidate once and charges every page once', async () => {
+    const [api, worker] = await Promise.all([
+      HeraldProcess.start('api', env),
+      HeraldProcess.start('worker', env),
+    ]);
+    processes.push(api, worker);
+    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
+      api.publicUrl,
+      'POST',
+      '/v1/tenants',
+      TEST_ADMIN_KEY,
+      {
+        name: 'Crash',
+        time_zone: 'Europe/Paris',
+      },
+    );
+    const key = tenant.body.api_key.key;
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      callApi<T>(api.publicUrl, method, path, key, body);
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const modelId = '0190f5e4-aaaa-7c3d-8e4f-5a6b7c8d9e0f';
+    await client.query(`INSERT INTO scoring_models (tenant_id, id, name) VALUES ($1, $2, 'm')`, [
+      tenant.body.id,
+      modelId,
+    ]);
+    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
+      name: 'Directory',
+      kind: 'http-directory',
+      config: { base_url: directory.url(), api_key: API_KEY, page_size: 20 },
+      quotas: { daily: 1000 },
+    });
+    expect(account.status).toBe(201);
+    const wanted = directory.matching({ category: 'bakery' });
+    const limit = 300;
+    expect(wanted.length).toBeGreaterThan(limit);
+    const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
+      name: 'Bakeries',
+      source_account_id: account.body.id,
+      criteria: { category: 'bakery' },
+      limit,
+      scoring_model_id: modelId,
+    });
+    const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
+    expect(run.status).toBe(202);
+
+    const discovered = async () =>
+      (
+        await client.query<{ discovered: number }>('SELECT discovered FROM sourcing_runs WHERE id = $1', [
+          run.body.id,
+        ])
+      ).rows[0]!.discovered;
+    await eventually(async () => ((await discovered()) >= 80 ? true : undefined), { what: 'run under way' });
+    worker.signal('SIGKILL');
+    await worker.exited;
+    const atCrash = await discovered();
+    expect(atCrash).toBeLessThan(limit);
+
+    processes.push(await HeraldProcess.start('worker', env));
+    await eventually(async () => ((await discovered()) >= limit ? true : undefined), {
+      what: 'run reached its limit',
+      timeoutMs: 120_000,
+    });
+
+    const { rows } = await client.query<{ external_id: string; n: string }>(
+      `SELECT external_id, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY external_id`,
+      [run.body.id],
+    );
+    expect(rows).toHaveLength(limit);
+    expect(rows.every((r) => r.n === '1')).toBe(true);
+    // The first `limit` businesses of the search, none lost, none twice.
+    expect(rows.map((r) => r.external_id).sort()).toEqual(
+      wanted
+        .slice(0, limit)
+        .map((b) => b.id)
+        .sort(),
+    );
+    const [state] = (
+      await client.query<{ requests_spent: number; duplicates: number }>(
+        'SELECT requests_spent, duplicates FROM sourcing_runs WHERE id = $1',
+        [run.body.id],
+      )
+    ).rows;
+    const pages = limit / 20;
+    expect(state).toEqual({ requests_spent: pages, duplicates: 0 });
+    const quota = await call<{ windows: { used: number }[] }>(
+      'GET',
+      `/v1/source-accounts/${account.body.id}/quota`,
+    );
+    expect(quota.body.windows[0]!.used).toBe(pages);
+    const searches = directory.requests.filter((r) => r.query.category === 'bakery');
+    expect(searches.length).toBeGreaterThanOrEqual(pages);
+    expect(searches.length).toBeLessThanOrEqual(pages + 1);
+    // The account's key went to the directory on every page and never into a log line.
+    expect(searches.every((r) => r.authorized)).toBe(true);
+    expect(JSON.stringify(processes.flatMap((p) => p.lines))).not.toContain(API_KEY);
+    const { rows: sealed } = await client.query<{ credentials: string }>(
+      'SELECT credentials FROM source_accounts WHERE id = $1',
+      [account.body.id],
+    );
+    expect(sealed[0]!.credentials).not.toContain(API_KEY);
+    await client.end();
+  });
+});
