@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseHostOverrides } from './host-overrides';
 import { parseRingKey, type RingKey } from './key-ring';
 
 /**
@@ -336,7 +337,7 @@ export const ENV_VARS = [
     name: 'QUEUE_CONCURRENCY_SOURCING',
     section: 'queues',
     description:
-      'Concurrent jobs per worker process on the `sourcing` queue (a run\'s search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account\'s quota and one request per website domain per second across the fleet, whatever this is.',
+      "Concurrent jobs per worker process on the `sourcing` queue (a run's search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account's quota and one request per website domain per second across the fleet, whatever this is.",
     schema: positiveInt.max(100),
     default: '4',
   },
@@ -463,6 +464,22 @@ export const ENV_VARS = [
     schema: bool,
     default: 'false',
     deprecatedNames: ['WEBHOOK_ALLOW_PRIVATE_NETWORKS'],
+  },
+  {
+    name: 'OUTBOUND_HOST_OVERRIDES',
+    section: 'delivery',
+    description:
+      'Fixed addresses for host names, like curl --resolve: comma-separated `name=ip` or `*.suffix=ip` (e.g. `*.sites.test=127.0.0.1` for the local fake web). Every outbound connection through the address guard uses them instead of DNS; the address is still refused when it is not public unless OUTBOUND_ALLOW_PRIVATE_NETWORKS is set. Development and tests only.',
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return parseHostOverrides(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    default: '',
+    example: '*.sites.test=127.0.0.1',
   },
   {
     name: 'WEBHOOK_TIMEOUT_MS',

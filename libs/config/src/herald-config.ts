@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { ENV_VARS, type EnvVar } from './env-spec';
 import { KeyRing, KeyRingError, pepperRing, type PepperRing } from './key-ring';
+import type { HostOverride } from './host-overrides';
 import { Secret } from './secret';
 import type { z } from 'zod';
 
@@ -8,7 +9,12 @@ type Vars = (typeof ENV_VARS)[number];
 type Parsed = { [V in Vars as V['name']]: z.output<V['schema']> };
 
 export type Role = 'api' | 'worker' | 'beat' | 'all';
-export type QueueConcurrency = Readonly<{ system: number; runs: number; deliveries: number; sourcing: number }>;
+export type QueueConcurrency = Readonly<{
+  system: number;
+  runs: number;
+  deliveries: number;
+  sourcing: number;
+}>;
 
 /** The whole process configuration: validated once at boot, typed, nested by lib. */
 export interface HeraldConfig {
@@ -74,6 +80,8 @@ export interface HeraldConfig {
   readonly delivery: Readonly<{
     /** Outbound connections may reach non-public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
     allowPrivateNetworks: boolean;
+    /** OUTBOUND_HOST_OVERRIDES: fixed addresses for names, still vetted by the guard. */
+    hostOverrides: readonly HostOverride[];
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
@@ -196,6 +204,7 @@ export function loadConfig(
     },
     delivery: {
       allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+      hostOverrides: v.OUTBOUND_HOST_OVERRIDES,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
