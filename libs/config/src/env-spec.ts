@@ -24,7 +24,17 @@ export interface EnvVar {
 }
 
 export type ConfigSection =
-  'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat' | 'api' | 'delivery';
+  | 'app'
+  | 'http'
+  | 'database'
+  | 'redis'
+  | 'telemetry'
+  | 'queues'
+  | 'security'
+  | 'beat'
+  | 'api'
+  | 'delivery'
+  | 'sourcing';
 
 export const SECTION_TITLES: Record<ConfigSection, string> = {
   app: 'Process',
@@ -37,6 +47,7 @@ export const SECTION_TITLES: Record<ConfigSection, string> = {
   beat: 'Beat (schedules and leadership)',
   api: 'Public API (keys, limits, idempotency, imports)',
   delivery: 'Delivery channels (libs/channels)',
+  sourcing: 'Sourcing: finding and qualifying leads (libs/sourcing)',
 };
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -480,6 +491,53 @@ export const ENV_VARS = [
     }),
     default: '',
     example: '*.sites.test=127.0.0.1',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_TIMEOUT_MS',
+    section: 'sourcing',
+    description:
+      'How long one website assessment fetch may take (connect, headers, body, every redirect) before it is recorded as a timeout.',
+    schema: positiveInt.min(500).max(120_000),
+    default: '10000',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_MAX_BYTES',
+    section: 'sourcing',
+    description:
+      'Bytes of a website page an assessment reads at most; a larger page is measured up to here and marked `too_large`.',
+    schema: positiveInt.min(16_384).max(50_000_000),
+    default: '2097152',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_MAX_REDIRECTS',
+    section: 'sourcing',
+    description:
+      'Redirects an assessment follows before it stops with `too_many_redirects` (a loop ends here).',
+    schema: z.coerce.number().int().min(0).max(20),
+    default: '5',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_CACHE_TTL_SECONDS',
+    section: 'sourcing',
+    description:
+      'How long a website assessment is reused for the same tenant and domain before the site is fetched again.',
+    schema: positiveInt.max(31_536_000),
+    default: '604800',
+  },
+  {
+    name: 'SOURCING_ENRICHMENT_CACHE_TTL_SECONDS',
+    section: 'sourcing',
+    description:
+      'How long an enrichment answer (found or not found) is reused for the same tenant, account and domain or email.',
+    schema: positiveInt.max(31_536_000),
+    default: '2592000',
+  },
+  {
+    name: 'SOURCING_ENRICHMENT_TIMEOUT_MS',
+    section: 'sourcing',
+    description: 'How long one enrichment lookup may take before it counts as a failure of the provider.',
+    schema: positiveInt.min(200).max(60_000),
+    default: '5000',
   },
   {
     name: 'WEBHOOK_TIMEOUT_MS',

@@ -86,6 +86,15 @@ export interface HeraldConfig {
     smtpTimeoutMs: number;
     sendLeaseMs: number;
   }>;
+  /** Qualifying leads: website assessment and enrichment. */
+  readonly qualify: Readonly<{
+    assessmentTimeoutMs: number;
+    assessmentMaxBytes: number;
+    assessmentMaxRedirects: number;
+    assessmentCacheTtlSeconds: number;
+    enrichmentCacheTtlSeconds: number;
+    enrichmentTimeoutMs: number;
+  }>;
   readonly api: Readonly<{
     /** HMAC keys for stored API key hashes: API_KEY_PEPPER (or derived) and the earlier ones. */
     keyPeppers: PepperRing;
@@ -208,6 +217,14 @@ export function loadConfig(
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
+    },
+    qualify: {
+      assessmentTimeoutMs: v.SOURCING_ASSESSMENT_TIMEOUT_MS,
+      assessmentMaxBytes: v.SOURCING_ASSESSMENT_MAX_BYTES,
+      assessmentMaxRedirects: v.SOURCING_ASSESSMENT_MAX_REDIRECTS,
+      assessmentCacheTtlSeconds: v.SOURCING_ASSESSMENT_CACHE_TTL_SECONDS,
+      enrichmentCacheTtlSeconds: v.SOURCING_ENRICHMENT_CACHE_TTL_SECONDS,
+      enrichmentTimeoutMs: v.SOURCING_ENRICHMENT_TIMEOUT_MS,
     },
     api: {
       keyPeppers,

@@ -26,3 +26,5 @@ export {
   type TestRedis,
   type TestRedisOptions,
 } from './test-redis';
+export { FakeSites, siteProfile, sitePage, SITES_SUFFIX, type SiteProfile } from './fake-world/sites';
+export { enrichmentRecord, FakeEnrichment } from './fake-world/enrichment';

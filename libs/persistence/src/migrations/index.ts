@@ -11,6 +11,7 @@ import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 import { Engagement1763930000000 } from './1763930000000-Engagement';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
+import { Qualify1763942000000 } from './1763942000000-Qualify';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   TenantDeliveryWeight1763920000000,
   Engagement1763930000000,
   Sourcing1763940000000,
+  Qualify1763942000000,
 ];

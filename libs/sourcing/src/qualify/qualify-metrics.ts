@@ -1,0 +1,45 @@
+import { getOrCreateMetric } from '@herald/telemetry';
+import { Counter, Histogram } from 'prom-client';
+
+/**
+ * The qualify half's metrics, under the names the session fixed for the lead pipeline (the
+ * finding half registers the same names through the same getOrCreate, with the same labels).
+ */
+export class QualifyMetrics {
+  readonly candidates = getOrCreateMetric(
+    'herald_sourcing_candidates_total',
+    () =>
+      new Counter({
+        name: 'herald_sourcing_candidates_total',
+        help: 'Candidates that reached a stage, by stage and tier (tier empty before scoring).',
+        labelNames: ['stage', 'tier'],
+      }),
+  );
+  readonly requests = getOrCreateMetric(
+    'herald_sourcing_requests_total',
+    () =>
+      new Counter({
+        name: 'herald_sourcing_requests_total',
+        help: 'Outbound sourcing requests (search, visit, enrich, assess) by outcome.',
+        labelNames: ['kind', 'outcome'],
+      }),
+  );
+  readonly assessmentSeconds = getOrCreateMetric(
+    'herald_sourcing_assessment_seconds',
+    () =>
+      new Histogram({
+        name: 'herald_sourcing_assessment_seconds',
+        help: 'How long a website assessment fetch took (robots.txt, redirects and page), cache misses only.',
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30],
+      }),
+  );
+  readonly cache = getOrCreateMetric(
+    'herald_sourcing_cache_total',
+    () =>
+      new Counter({
+        name: 'herald_sourcing_cache_total',
+        help: 'Assessment and enrichment cache lookups by cache and result (hit or miss).',
+        labelNames: ['cache', 'result'],
+      }),
+  );
+}
