@@ -8,6 +8,7 @@ import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
+import { QualifyModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
@@ -43,6 +44,8 @@ import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SignInLinkController } from './sessions/sign-in-link.controller';
 import { InternalController } from './system/internal.controller';
+import { RunQualifyController } from './sourcing/qualify/run-qualify.controller';
+import { ScoringModelsController } from './sourcing/qualify/scoring-models.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
 import { TenantsController } from './tenants/tenants.controller';
@@ -60,6 +63,7 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    QualifyModule,
   ],
   controllers: [
     SystemController,
@@ -83,6 +87,8 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactTimelineController,
     FleetController,
     SenderAccountCircuitController,
+    ScoringModelsController,
+    RunQualifyController,
   ],
   providers: [
     AuthThrottle,

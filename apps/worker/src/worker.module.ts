@@ -4,8 +4,10 @@ import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
 import { PersistenceModule } from '@herald/persistence';
 import { QUEUE_NAMES, QueuesModule, type QueueName, type QueueProcessor } from '@herald/queues';
+import { QualifyModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { DeliveryHandlers } from './delivery.handlers';
+import { SourcingQualifyHandlers } from './sourcing-qualify.handlers';
 import { SystemHandlers } from './system.handlers';
 import { DeliveriesProcessor, RunsProcessor, SourcingProcessor, SystemProcessor } from './processors';
 
@@ -33,8 +35,20 @@ export class WorkerModule {
   static register(queues: readonly QueueName[]): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [DeliveriesModule, CampaignsModule, PersistenceModule, QueuesModule, TelemetryModule],
-      providers: [SystemHandlers, DeliveryHandlers, ...queues.map((q) => PROCESSORS[q])],
+      imports: [
+        DeliveriesModule,
+        CampaignsModule,
+        PersistenceModule,
+        QueuesModule,
+        TelemetryModule,
+        QualifyModule,
+      ],
+      providers: [
+        SystemHandlers,
+        DeliveryHandlers,
+        SourcingQualifyHandlers,
+        ...queues.map((q) => PROCESSORS[q]),
+      ],
     };
   }
 }

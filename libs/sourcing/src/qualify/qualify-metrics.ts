@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { getOrCreateMetric } from '@herald/telemetry';
 import { Counter, Histogram } from 'prom-client';
 
@@ -5,6 +6,7 @@ import { Counter, Histogram } from 'prom-client';
  * The qualify half's metrics, under the names the session fixed for the lead pipeline (the
  * finding half registers the same names through the same getOrCreate, with the same labels).
  */
+@Injectable()
 export class QualifyMetrics {
   readonly candidates = getOrCreateMetric(
     'herald_sourcing_candidates_total',

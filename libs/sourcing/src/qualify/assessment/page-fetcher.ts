@@ -10,6 +10,8 @@ export interface FetchLimits {
   readonly maxBytes: number;
   readonly maxRedirects: number;
   readonly userAgent: string;
+  /** Sent on every hop besides the user agent (an API's auth header, an accept header). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Why a fetch gave no page. */
@@ -127,6 +129,7 @@ async function fetchHop(
       headers: {
         'user-agent': limits.userAgent,
         accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5',
+        ...limits.headers,
       },
     });
     const ttfbMs = performance.now() - hopStarted;
