@@ -21,6 +21,8 @@ describe('tenant isolation over every documented route', () => {
     account: '',
     campaign: '',
     run: '',
+    scoringModel: '',
+    sourcingRun: '',
   };
   let b: { id: string; key: string; keyId: string };
   let revokedKey: string;
@@ -67,6 +69,35 @@ describe('tenant isolation over every documented route', () => {
     ).body.id;
     a.run = (await req<{ id: string }>('POST', `/v1/campaigns/${a.campaign}/runs`, {})).body.id;
     await req('POST', `/v1/admin/circuits/webhook:${a.account}/open`, {});
+    // Sourcing: a scoring model, and a run with a held candidate (rows the finding half writes).
+    a.scoringModel = (
+      await req<{ id: string }>('POST', '/v1/scoring-models', {
+        name: 'A model',
+        rules: [{ name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 10 }],
+        tiers: { A: 10, B: 5, C: 1 },
+      })
+    ).body.id;
+    const [source] = await api.query<{ id: string }>(
+      `INSERT INTO source_accounts (tenant_id, id, name, kind, credentials, time_zone)
+       VALUES ($1, gen_random_uuid(), 'A directory', 'http-directory', 'sealed', 'UTC') RETURNING id`,
+      [a.id],
+    );
+    const [job] = await api.query<{ id: string }>(
+      `INSERT INTO sourcing_jobs (tenant_id, id, name, source_account_id, "limit", scoring_model_id)
+       VALUES ($1, gen_random_uuid(), 'A job', $2, 10, $3) RETURNING id`,
+      [a.id, source!.id, a.scoringModel],
+    );
+    const [sourcingRun] = await api.query<{ id: string }>(
+      `INSERT INTO sourcing_runs (tenant_id, id, job_id, trigger, scoring_model_id, scoring_model_version)
+       VALUES ($1, gen_random_uuid(), $2, 'manual', $3, 1) RETURNING id`,
+      [a.id, job!.id, a.scoringModel],
+    );
+    a.sourcingRun = sourcingRun!.id;
+    await api.query(
+      `INSERT INTO candidates (tenant_id, id, run_id, job_id, source_account_id, source_key, stage, held, tier, score, raw_hash)
+       VALUES ($1, gen_random_uuid(), $2, $3, $4, 'a-1', 'scored', true, 'C', 1, 'h')`,
+      [a.id, a.sourcingRun, job!.id, source!.id],
+    );
     const victim = await req<{ id: string; key: string }>(
       'POST',
       '/v1/api-keys',
@@ -94,7 +125,11 @@ describe('tenant isolation over every documented route', () => {
                 (SELECT json_agg(s ORDER BY id) FROM sender_accounts s WHERE tenant_id = $1) AS sender_accounts,
                 (SELECT json_agg(g ORDER BY id) FROM campaigns g WHERE tenant_id = $1) AS campaigns,
                 (SELECT json_agg(r ORDER BY id) FROM campaign_runs r WHERE tenant_id = $1) AS runs,
-                (SELECT json_agg(d ORDER BY id) FROM deliveries d WHERE tenant_id = $1) AS deliveries`,
+                (SELECT json_agg(d ORDER BY id) FROM deliveries d WHERE tenant_id = $1) AS deliveries,
+                (SELECT json_agg(m ORDER BY id) FROM scoring_models m WHERE tenant_id = $1) AS scoring_models,
+                (SELECT json_agg(v ORDER BY model_id, version) FROM scoring_model_versions v WHERE tenant_id = $1) AS scoring_versions,
+                (SELECT json_agg(r ORDER BY id) FROM sourcing_runs r WHERE tenant_id = $1) AS sourcing_runs,
+                (SELECT json_agg(c ORDER BY id) FROM candidates c WHERE tenant_id = $1) AS candidates`,
         [a.id],
       ),
     );
@@ -108,6 +143,8 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/sender-accounts', a.account],
       ['/v1/campaigns', a.campaign],
       ['/v1/runs', a.run],
+      ['/v1/scoring-models', a.scoringModel],
+      ['/v1/sourcing-runs', a.sourcingRun],
       ['/v1/admin/circuits', `webhook:${a.account}`],
       ['/v1/admin/queues', 'deliveries'],
       ['/v1/tenants', a.id],
@@ -178,6 +215,8 @@ describe('tenant isolation over every documented route', () => {
           a.account,
           a.campaign,
           a.run,
+          a.scoringModel,
+          a.sourcingRun,
         ]) {
           expect({ op: op.name, leaks: text.includes(secret) }).toEqual({ op: op.name, leaks: false });
         }
