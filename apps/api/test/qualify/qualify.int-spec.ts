@@ -335,6 +335,29 @@ describe('Qualifying candidates: scoring models, the sourcing.qualify pipeline, 
     ).toBe(404);
   });
 
+  it('holds a candidate whose hand-off campaign cannot take it, saying why, instead of failing the batch', async () => {
+    const run = await insertRun(api, tenant.id, {
+      accountId,
+      modelId,
+      version: 1,
+      handoff: { A: { action: 'enroll', campaign_id: '0190f5e4-0000-7000-8000-000000000000' } },
+    });
+    const [id] = await insertCandidates(api, tenant.id, { ...run, accountId }, [
+      { name: 'Good 61', website: sites.url('good-61'), email: 'owner@good-61.sites.test' },
+    ]);
+    await qualifier.qualifyBatch(tenant.id, run.runId, [id!]);
+    expect((await candidates([id!]))[0]).toMatchObject({
+      stage: 'scored',
+      tier: 'A',
+      held: true,
+      contact_id: null,
+      reason: 'handoff_failed: campaign 0190f5e4-0000-7000-8000-000000000000 does not exist',
+    });
+    expect(await api.query(`SELECT 1 FROM contacts WHERE email = 'owner@good-61.sites.test'`)).toHaveLength(
+      0,
+    );
+  });
+
   it('rescores a run with a new version from stored facts, fetching nothing', async () => {
     const run = await newRun([
       { name: 'Good 41', website: sites.url('good-41') },

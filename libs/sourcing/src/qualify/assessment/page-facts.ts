@@ -9,9 +9,16 @@ export interface PageFacts {
   readonly phones: string[];
 }
 
-const EMAIL = /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/gi;
-/** A phone as written on a page: + or digit, then 7+ digits with spaces, dots, dashes, parentheses. */
-const PHONE = /(?:\+|\b)\d[\d\s().-]{6,}\d/g;
+/*
+ * Bounded repetitions only: a hostile page is a long run of one character, and an unbounded
+ * `[a-z]+@` backtracks over it quadratically (64 KiB of "x" took 40 s).
+ */
+const EMAIL =
+  /(?<![a-z0-9._%+-])[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,4}\.[a-z]{2,24}/gi;
+/** A phone as written on a page: + or digit, then 7 to 20 digits with spaces, dots, dashes, parentheses. */
+const PHONE = /(?:\+|\b)\d[\d\s().-]{6,20}\d/g;
+/** Body text searched for contact details at most (a page's contacts are near its start or end). */
+const MAX_TEXT = 200_000;
 const MAX_FOUND = 5;
 
 /** Generator hints a page gives without a generator meta: markup that betrays the builder. */
@@ -33,7 +40,9 @@ export function pageFacts(html: string): PageFacts {
     .map((_, a) => ($(a).attr('href') ?? '').slice(4))
     .get();
   $('script, style, noscript').remove();
-  const text = $('body').text();
+  const whole = $('body').text();
+  const text =
+    whole.length > MAX_TEXT ? `${whole.slice(0, MAX_TEXT / 2)} ${whole.slice(-MAX_TEXT / 2)}` : whole;
   const generator = meta('generator') ?? MARKERS.find(([re]) => re.test(html))?.[1] ?? null;
   return {
     title: $('title').first().text().trim().slice(0, 300) || null,

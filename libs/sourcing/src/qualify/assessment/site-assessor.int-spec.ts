@@ -124,6 +124,21 @@ describe('SiteAssessor against the fake sites (real HTTP and TLS, Postgres cache
     expect(sites.requestsTo('good-2.sites.test').length).toBe(before);
   });
 
+  it('refuses a private IP literal without any override, and a loopback name of the fake web, without a request', async () => {
+    const count = sites.requests.length;
+    const literal = await assessor({ allowPrivate: false }).assess(
+      tenant,
+      `http://127.0.0.1:${sites.httpPort}/`,
+    );
+    expect(literal).toMatchObject({ domain: '127.0.0.1', error: 'address_refused' });
+    const metadata = await assessor({ allowPrivate: false }).assess(
+      tenant,
+      'http://169.254.169.254/latest/meta-data/',
+    );
+    expect(metadata.error).toBe('address_refused');
+    expect(sites.requests.length).toBe(count);
+  });
+
   it('respects robots.txt: a disallowed page is never fetched', async () => {
     const result = await assessor().assess(tenant, sites.url('robots-1'));
     expect(result.error).toBe('robots_disallowed');

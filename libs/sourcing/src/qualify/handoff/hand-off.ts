@@ -73,6 +73,28 @@ export class HandOff {
       return { done: true, stage: 'rejected', contactId: null, enrollmentId: null };
     }
 
+    if (action.action === 'enroll') {
+      // A campaign that cannot take the enrolment holds the candidate for a person, with why:
+      // nothing is lost and the batch does not fail over and over.
+      const [campaign] = await manager.query<{ kind: string; status: string }[]>(
+        `SELECT kind, status FROM campaigns WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, action.campaign_id],
+      );
+      const problem = !campaign
+        ? 'does not exist'
+        : campaign.kind !== 'sequence'
+          ? 'is not a sequence'
+          : campaign.status === 'archived'
+            ? 'is archived'
+            : undefined;
+      if (problem) {
+        await manager.query(
+          `UPDATE candidates SET held = true, reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+          [tenantId, candidateId, `handoff_failed: campaign ${action.campaign_id} ${problem}`],
+        );
+        return { done: true, stage: 'held', contactId: null, enrollmentId: null };
+      }
+    }
     const contact = await this.contactFor(manager, c, options.source);
     let enrollmentId: string | null = null;
     if (action.action === 'enroll') {
