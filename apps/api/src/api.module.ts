@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { EngagementModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -11,6 +12,7 @@ import { SequencesModule } from '@herald/sequences';
 import { QualifyModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
+import { TimeModule } from '@herald/time';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
 import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
@@ -37,6 +39,13 @@ import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
 import { RouteTable } from './http/route-table';
+import { CampaignPreviewController } from './mail/campaign-preview.controller';
+import { EmailLayoutController } from './mail/email-layout.controller';
+import { EmailLayoutRepository } from './mail/email-layout.repository';
+import { MailLinksRepository } from './mail/mail-links.repository';
+import { PublicMailController } from './mail/public-mail.controller';
+import { TrackingService } from './mail/tracking.service';
+import { UnsubscribeService } from './mail/unsubscribe.service';
 import { KeySignIn } from './sessions/key-sign-in';
 import { SessionAuthentication } from './sessions/session-authentication';
 import { SessionsController } from './sessions/sessions.controller';
@@ -63,6 +72,8 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    EngagementModule,
+    TimeModule,
     QualifyModule,
   ],
   controllers: [
@@ -87,6 +98,9 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactTimelineController,
     FleetController,
     SenderAccountCircuitController,
+    CampaignPreviewController,
+    EmailLayoutController,
+    PublicMailController,
     ScoringModelsController,
     RunQualifyController,
   ],
@@ -101,6 +115,10 @@ import { TenantsController } from './tenants/tenants.controller';
     SessionAuthentication,
     SessionsRepository,
     SessionsService,
+    EmailLayoutRepository,
+    MailLinksRepository,
+    TrackingService,
+    UnsubscribeService,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

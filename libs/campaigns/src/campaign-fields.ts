@@ -1,5 +1,5 @@
 import { plainText, tagSchema } from '@herald/contacts';
-import { templateProblems } from '@herald/deliveries';
+import { MESSAGE_FORMATS, templateProblems } from '@herald/deliveries';
 import { timeZoneSchema } from '@herald/time';
 import { z } from 'zod';
 
@@ -57,8 +57,17 @@ export const stepSchema = z.strictObject({
       .max(CAMPAIGN_LIMITS.body, `must be at most ${CAMPAIGN_LIMITS.body} characters`),
   ),
   html: z.boolean().optional(),
+  /** How the body is written (wins over `html`); every email goes out as text and HTML either way. */
+  format: z.enum(MESSAGE_FORMATS, { error: `must be one of ${MESSAGE_FORMATS.join(', ')}` }).optional(),
 });
 export type StepInput = z.output<typeof stepSchema>;
+
+/** Opens (a pixel) and clicks (redirects through Herald): each off unless turned on. */
+export const trackingSchema = z.strictObject({
+  opens: z.boolean({ error: 'must be true or false' }),
+  clicks: z.boolean({ error: 'must be true or false' }),
+});
+export type Tracking = z.output<typeof trackingSchema>;
 
 const instant = z.iso.datetime({
   offset: true,
@@ -137,6 +146,7 @@ export const campaignCreateSchema = z
     run_cap: runCap.optional(),
     quota_policy: quotaPolicy.optional(),
     catch_up: catchUp.optional(),
+    tracking: trackingSchema.optional(),
   })
   .superRefine((campaign, ctx) => {
     for (const problem of stepRuleProblems(campaign.kind, campaign.steps)) ctx.addIssue(problem);
@@ -158,6 +168,7 @@ export const campaignPatchSchema = z.strictObject({
   run_cap: runCap.nullable().optional(),
   quota_policy: quotaPolicy.optional(),
   catch_up: catchUp.optional(),
+  tracking: trackingSchema.optional(),
   status: z.enum(['active', 'paused'], { error: 'must be active or paused (DELETE archives)' }).optional(),
 });
 export type CampaignPatchInput = z.output<typeof campaignPatchSchema>;

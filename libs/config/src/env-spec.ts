@@ -556,6 +556,23 @@ export const ENV_VARS = [
     default: '30000',
   },
   {
+    name: 'PUBLIC_BASE_URL',
+    section: 'delivery',
+    description:
+      "Where recipients reach this fleet's api from the internet (`https://mail.example.com`): the base of the links in every email (hosted unsubscribe `/u/…`, open pixel `/t/o/…`, click redirects `/t/c/…`). Empty: emails carry no List-Unsubscribe header and no unsubscribe link, and tracking stays off (fine for development; mailbox providers require one-click unsubscribe from bulk senders).",
+    schema: z.union([z.literal(''), url(['http:', 'https:'])]).transform((v) => v.replace(/\/+$/, '')),
+    default: '',
+    example: 'https://mail.example.com',
+  },
+  {
+    name: 'TRACKING_MACHINE_WINDOW_SECONDS',
+    section: 'delivery',
+    description:
+      'An open or click this soon after its message was sent is counted as a machine (a security scanner or image prefetcher fetching every link on arrival), never as a person. 0 turns this check off (the user-agent and HEAD checks stay).',
+    schema: z.coerce.number().int().min(0).max(3600),
+    default: '10',
+  },
+  {
     name: 'API_KEY_PEPPER',
     section: 'api',
     description:

@@ -85,6 +85,10 @@ export interface HeraldConfig {
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
+    /** PUBLIC_BASE_URL without a trailing slash; empty: no unsubscribe or tracking links. */
+    publicBaseUrl: string;
+    /** Opens and clicks this soon after the send are machines (TRACKING_MACHINE_WINDOW_SECONDS). */
+    trackingMachineWindowSeconds: number;
   }>;
   /** Qualifying leads: website assessment and enrichment. */
   readonly qualify: Readonly<{
@@ -217,6 +221,8 @@ export function loadConfig(
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
+      publicBaseUrl: v.PUBLIC_BASE_URL,
+      trackingMachineWindowSeconds: v.TRACKING_MACHINE_WINDOW_SECONDS,
     },
     qualify: {
       assessmentTimeoutMs: v.SOURCING_ASSESSMENT_TIMEOUT_MS,

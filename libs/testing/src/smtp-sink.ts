@@ -7,6 +7,8 @@ export interface SinkMessage {
   /** How many times a message with this id arrived: more than one is a duplicate. */
   count: number;
   firstAt: number;
+  /** The first copy as received (read it with readMime). */
+  raw: Buffer;
 }
 
 /**
@@ -91,6 +93,7 @@ export class SmtpSink {
       deliveryId: headers.get('x-herald-delivery-id') ?? null,
       count: 1,
       firstAt: Date.now(),
+      raw,
     });
     for (const waiter of [...this.waiters]) {
       if (this.messages.size >= waiter.count) {

@@ -8,6 +8,7 @@ import {
   WEEKDAYS,
   type CampaignRecord,
 } from '@herald/campaigns';
+import { MESSAGE_FORMATS } from '@herald/deliveries';
 import { z } from 'zod';
 import { component, named } from '../http/openapi';
 import { pageQuery } from '../tenants/tenants.schemas';
@@ -53,6 +54,10 @@ export const CampaignSchema = named(
         subject: z.string().nullable(),
         body: z.string(),
         html: z.boolean(),
+        format: z.enum(MESSAGE_FORMATS).meta({
+          description:
+            'How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.',
+        }),
       }),
     ),
     audience: z
@@ -88,6 +93,10 @@ export const CampaignSchema = named(
       description:
         'A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.',
     }),
+    tracking: z.object({ opens: z.boolean(), clicks: z.boolean() }).meta({
+      description:
+        'Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.',
+    }),
     created_at: iso,
     updated_at: iso,
   }),
@@ -109,6 +118,7 @@ export const EXAMPLE_CAMPAIGN = {
       subject: 'News for {{ first_name | "you" }}',
       body: 'Hello {{ first_name | "there" }}, here is what changed this month.',
       html: false,
+      format: 'text',
     },
   ],
   audience: { tags: ['newsletter'] },
@@ -117,6 +127,7 @@ export const EXAMPLE_CAMPAIGN = {
   run_cap: 10000,
   quota_policy: 'defer',
   catch_up: 'fire_once',
+  tracking: { opens: false, clicks: false },
   created_at: '2026-11-22T10:15:00.000Z',
   updated_at: '2026-11-22T10:15:00.000Z',
 };
@@ -144,6 +155,7 @@ export function campaignView(c: CampaignRecord) {
       subject: s.subject ?? null,
       body: s.body,
       html: s.html === true,
+      format: s.format ?? (s.html === true ? 'html' : 'text'),
     })),
     audience: c.audience,
     schedule: c.schedule,
@@ -151,6 +163,7 @@ export function campaignView(c: CampaignRecord) {
     run_cap: c.runCap,
     quota_policy: c.quotaPolicy,
     catch_up: c.catchUp,
+    tracking: c.tracking,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };

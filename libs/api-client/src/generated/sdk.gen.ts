@@ -45,6 +45,9 @@ import type {
   CampaignsListData,
   CampaignsListErrors,
   CampaignsListResponses,
+  CampaignsPreviewData,
+  CampaignsPreviewErrors,
+  CampaignsPreviewResponses,
   CampaignsUpdateData,
   CampaignsUpdateErrors,
   CampaignsUpdateResponses,
@@ -78,6 +81,12 @@ import type {
   DeliveriesResendData,
   DeliveriesResendErrors,
   DeliveriesResendResponses,
+  EmailLayoutGetData,
+  EmailLayoutGetErrors,
+  EmailLayoutGetResponses,
+  EmailLayoutSetData,
+  EmailLayoutSetErrors,
+  EmailLayoutSetResponses,
   EnrollmentsCreateData,
   EnrollmentsCreateErrors,
   EnrollmentsCreateResponses,
@@ -96,6 +105,17 @@ import type {
   InteractionsListData,
   InteractionsListErrors,
   InteractionsListResponses,
+  MailClickData,
+  MailClickErrors,
+  MailOpenPixelData,
+  MailOpenPixelErrors,
+  MailOpenPixelResponses,
+  MailUnsubscribeData,
+  MailUnsubscribeErrors,
+  MailUnsubscribePageData,
+  MailUnsubscribePageErrors,
+  MailUnsubscribePageResponses,
+  MailUnsubscribeResponses,
   RunsCancelData,
   RunsCancelErrors,
   RunsCancelResponses,
@@ -1381,6 +1401,128 @@ export const senderAccountsCircuit = <ThrowOnError extends boolean = false>(
     url: '/v1/sender-accounts/{id}/circuit',
     ...options,
   });
+
+/**
+ * Preview a step for a contact
+ *
+ * Renders step `step` (default 0) for the contact exactly as a send would (MessageRenderer: the tenant’s layout, the sender account’s footer, the campaign’s tracking): subject, text and HTML parts, and the headers. Sends nothing, records nothing. 400 naming `contact_id` when the step’s template cannot be rendered for this contact (a variable without value or fallback), `step` when the campaign has no such step.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const campaignsPreview = <ThrowOnError extends boolean = false>(
+  options: Options<CampaignsPreviewData, ThrowOnError>,
+): RequestResult<CampaignsPreviewResponses, CampaignsPreviewErrors, ThrowOnError> =>
+  (options.client ?? client).post<CampaignsPreviewResponses, CampaignsPreviewErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/campaigns/{id}/preview',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Get the email layout
+ *
+ * The tenant’s HTML layout (null while it uses the default, also returned).
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const emailLayoutGet = <ThrowOnError extends boolean = false>(
+  options?: Options<EmailLayoutGetData, ThrowOnError>,
+): RequestResult<EmailLayoutGetResponses, EmailLayoutGetErrors, ThrowOnError> =>
+  (options?.client ?? client).get<EmailLayoutGetResponses, EmailLayoutGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/email-layout',
+    ...options,
+  });
+
+/**
+ * Set the email layout
+ *
+ * HTML around every email’s content: `{{{content}}}` (exactly once) is where the message goes, `{{{footer}}}` (optional; after the content when absent) where the footer goes (the sender account’s `postal_address` and the unsubscribe link). Written as is (it is the tenant’s own markup); contact values never reach it unescaped. null restores the default. Applies to messages rendered from now on.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const emailLayoutSet = <ThrowOnError extends boolean = false>(
+  options: Options<EmailLayoutSetData, ThrowOnError>,
+): RequestResult<EmailLayoutSetResponses, EmailLayoutSetErrors, ThrowOnError> =>
+  (options.client ?? client).put<EmailLayoutSetResponses, EmailLayoutSetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/email-layout',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * The hosted unsubscribe page
+ *
+ * The page an email’s unsubscribe link opens: names the address and asks to confirm with one button (a form POST to the same URL; no JavaScript). Unsubscribes nobody by itself (mail scanners follow links). HTML; 404 for a link that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailUnsubscribePage = <ThrowOnError extends boolean = false>(
+  options: Options<MailUnsubscribePageData, ThrowOnError>,
+): RequestResult<MailUnsubscribePageResponses, MailUnsubscribePageErrors, ThrowOnError> =>
+  (options.client ?? client).get<MailUnsubscribePageResponses, MailUnsubscribePageErrors, ThrowOnError>({
+    url: '/u/{token}',
+    ...options,
+  });
+
+/**
+ * Unsubscribe (one-click)
+ *
+ * Confirms the unsubscribe: the page’s form, or the RFC 8058 one-click POST (`List-Unsubscribe=One-Click`) a mailbox provider sends for the `List-Unsubscribe-Post` header. Within the request the address is suppressed, the contact’s active enrolments stop with their waiting deliveries, and an `unsubscribed` engagement event is recorded for the message. Idempotent: a repeat changes nothing and answers the same page. HTML; 404 for a link that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailUnsubscribe = <ThrowOnError extends boolean = false>(
+  options: Options<MailUnsubscribeData, ThrowOnError>,
+): RequestResult<MailUnsubscribeResponses, MailUnsubscribeErrors, ThrowOnError> =>
+  (options.client ?? client).post<MailUnsubscribeResponses, MailUnsubscribeErrors, ThrowOnError>({
+    url: '/u/{token}',
+    ...options,
+  });
+
+/**
+ * Open pixel
+ *
+ * A 1×1 GIF in emails of campaigns that track opens; each fetch records an `opened` engagement event (one per message and minute; image proxies, scanners and fetches right after the send are flagged as machines). 404 for a token that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailOpenPixel = <ThrowOnError extends boolean = false>(
+  options: Options<MailOpenPixelData, ThrowOnError>,
+): RequestResult<MailOpenPixelResponses, MailOpenPixelErrors, ThrowOnError> =>
+  (options.client ?? client).get<MailOpenPixelResponses, MailOpenPixelErrors, ThrowOnError>({
+    url: '/t/o/{token}.gif',
+    ...options,
+  });
+
+/**
+ * Click redirect
+ *
+ * A link of an email of a campaign that tracks clicks: records a `clicked` engagement event and redirects (302) to the link’s URL, which is signed into the token — only a link that was in that message, never any other address. 404 for a token that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailClick = <ThrowOnError extends boolean = false>(
+  options: Options<MailClickData, ThrowOnError>,
+): RequestResult<unknown, MailClickErrors, ThrowOnError> =>
+  (options.client ?? client).get<unknown, MailClickErrors, ThrowOnError>({ url: '/t/c/{token}', ...options });
 
 /**
  * List scoring models

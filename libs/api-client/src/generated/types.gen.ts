@@ -663,6 +663,10 @@ export type Campaign = {
     subject: string | null;
     body: string;
     html: boolean;
+    /**
+     * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
+     */
+    format: 'text' | 'markdown' | 'html';
   }>;
   /**
    * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
@@ -717,6 +721,13 @@ export type Campaign = {
    * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
    */
   catch_up: 'fire_once' | 'skip';
+  /**
+   * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
+   */
+  tracking: {
+    opens: boolean;
+    clicks: boolean;
+  };
   created_at: string;
   updated_at: string;
 };
@@ -736,6 +747,10 @@ export type CampaignList = {
       subject: string | null;
       body: string;
       html: boolean;
+      /**
+       * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
+       */
+      format: 'text' | 'markdown' | 'html';
     }>;
     /**
      * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
@@ -790,6 +805,13 @@ export type CampaignList = {
      * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
      */
     catch_up: 'fire_once' | 'skip';
+    /**
+     * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
+     */
+    tracking: {
+      opens: boolean;
+      clicks: boolean;
+    };
     created_at: string;
     updated_at: string;
   }>;
@@ -1095,6 +1117,35 @@ export type QuotaUsage = {
      */
     resets_at: string;
   }>;
+};
+
+export type MessagePreview = {
+  subject: string | null;
+  /**
+   * The text part.
+   */
+  text: string;
+  /**
+   * The HTML part: in the tenant’s layout, with the footer and tracking.
+   */
+  html: string;
+  /**
+   * Headers the message adds (List-Unsubscribe, List-Unsubscribe-Post). A preview’s links are signed for no delivery: its unsubscribe link unsubscribes nobody.
+   */
+  headers: {
+    [key: string]: string;
+  };
+};
+
+export type EmailLayout = {
+  /**
+   * The tenant’s layout; null: the default one.
+   */
+  layout: string | null;
+  /**
+   * The layout used while `layout` is null.
+   */
+  default_layout: string;
 };
 
 export type ConsoleSession = {
@@ -2679,6 +2730,7 @@ export type SenderAccountsCreateData = {
           from: string;
           require_tls?: boolean;
           reject_unauthorized?: boolean;
+          postal_address?: string;
         };
       }
     | {
@@ -2718,6 +2770,7 @@ export type SenderAccountsCreateData = {
         config: {
           url: string;
           secret: string;
+          postal_address?: string;
         };
       };
   headers?: {
@@ -3069,6 +3122,7 @@ export type CampaignsCreateData = {
       subject?: string;
       body: string;
       html?: boolean;
+      format?: 'text' | 'markdown' | 'html';
     }>;
     audience?: {
       tags?: Array<string>;
@@ -3090,6 +3144,10 @@ export type CampaignsCreateData = {
     run_cap?: number;
     quota_policy?: 'defer' | 'skip';
     catch_up?: 'fire_once' | 'skip';
+    tracking?: {
+      opens: boolean;
+      clicks: boolean;
+    };
   };
   headers?: {
     /**
@@ -3271,6 +3329,7 @@ export type CampaignsUpdateData = {
       subject?: string;
       body: string;
       html?: boolean;
+      format?: 'text' | 'markdown' | 'html';
     }>;
     audience?: {
       tags?: Array<string>;
@@ -3292,6 +3351,10 @@ export type CampaignsUpdateData = {
     run_cap?: number | null;
     quota_policy?: 'defer' | 'skip';
     catch_up?: 'fire_once' | 'skip';
+    tracking?: {
+      opens: boolean;
+      clicks: boolean;
+    };
     status?: 'active' | 'paused';
   };
   path: {
@@ -4972,6 +5035,373 @@ export type SenderAccountsCircuitResponses = {
 
 export type SenderAccountsCircuitResponse =
   SenderAccountsCircuitResponses[keyof SenderAccountsCircuitResponses];
+
+export type CampaignsPreviewData = {
+  body: {
+    contact_id: string;
+    step?: number;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/campaigns/{id}/preview';
+};
+
+export type CampaignsPreviewErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type CampaignsPreviewError = CampaignsPreviewErrors[keyof CampaignsPreviewErrors];
+
+export type CampaignsPreviewResponses = {
+  /**
+   * The message as it would be sent.
+   */
+  200: MessagePreview;
+};
+
+export type CampaignsPreviewResponse = CampaignsPreviewResponses[keyof CampaignsPreviewResponses];
+
+export type EmailLayoutGetData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/email-layout';
+};
+
+export type EmailLayoutGetErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type EmailLayoutGetError = EmailLayoutGetErrors[keyof EmailLayoutGetErrors];
+
+export type EmailLayoutGetResponses = {
+  /**
+   * The layout.
+   */
+  200: EmailLayout;
+};
+
+export type EmailLayoutGetResponse = EmailLayoutGetResponses[keyof EmailLayoutGetResponses];
+
+export type EmailLayoutSetData = {
+  body: {
+    layout: string | null;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/email-layout';
+};
+
+export type EmailLayoutSetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type EmailLayoutSetError = EmailLayoutSetErrors[keyof EmailLayoutSetErrors];
+
+export type EmailLayoutSetResponses = {
+  /**
+   * The layout now in use.
+   */
+  200: EmailLayout;
+};
+
+export type EmailLayoutSetResponse = EmailLayoutSetResponses[keyof EmailLayoutSetResponses];
+
+export type MailUnsubscribePageData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/u/{token}';
+};
+
+export type MailUnsubscribePageErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailUnsubscribePageError = MailUnsubscribePageErrors[keyof MailUnsubscribePageErrors];
+
+export type MailUnsubscribePageResponses = {
+  /**
+   * The confirmation page (text/html).
+   */
+  200: unknown;
+};
+
+export type MailUnsubscribeData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/u/{token}';
+};
+
+export type MailUnsubscribeErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailUnsubscribeError = MailUnsubscribeErrors[keyof MailUnsubscribeErrors];
+
+export type MailUnsubscribeResponses = {
+  /**
+   * Unsubscribed (text/html).
+   */
+  200: unknown;
+};
+
+export type MailOpenPixelData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/t/o/{token}.gif';
+};
+
+export type MailOpenPixelErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailOpenPixelError = MailOpenPixelErrors[keyof MailOpenPixelErrors];
+
+export type MailOpenPixelResponses = {
+  /**
+   * image/gif
+   */
+  200: unknown;
+};
+
+export type MailClickData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/t/c/{token}';
+};
+
+export type MailClickErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailClickError = MailClickErrors[keyof MailClickErrors];
 
 export type ScoringModelsListData = {
   body?: never;

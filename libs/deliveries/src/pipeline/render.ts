@@ -31,7 +31,14 @@ export function renderBatch(
 function render(renderer: MessageRenderer, r: Ready) {
   const ctx: DeliveryContext = r.ctx;
   return renderer.message(
-    { deliveryId: ctx.id, campaignId: ctx.campaignId, runId: ctx.runId },
-    { step: ctx.step, content: ctx.campaign.content, contact: ctx.contact, sender: r.account },
+    { deliveryId: ctx.id, campaignId: ctx.campaignId, runId: ctx.runId, tenantId: ctx.tenantId },
+    {
+      step: ctx.step,
+      content: ctx.campaign.content,
+      contact: ctx.contact,
+      sender: r.account,
+      layout: ctx.layout,
+      tracking: ctx.campaign.tracking,
+    },
   );
 }

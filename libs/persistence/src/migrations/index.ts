@@ -10,6 +10,7 @@ import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes'
 import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 import { Engagement1763930000000 } from './1763930000000-Engagement';
+import { Mail1763931000000 } from './1763931000000-Mail';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 import { Qualify1763942000000 } from './1763942000000-Qualify';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   ConsoleSessions1763915000000,
   TenantDeliveryWeight1763920000000,
   Engagement1763930000000,
+  Mail1763931000000,
   Sourcing1763940000000,
   Qualify1763942000000,
 ];
