@@ -17,6 +17,7 @@ import * as queues from '@herald/queues';
 import * as rateLimit from '@herald/rate-limit';
 import * as resilience from '@herald/resilience';
 import * as sequences from '@herald/sequences';
+import * as sourcing from '@herald/sourcing';
 import * as telemetry from '@herald/telemetry';
 import * as tenants from '@herald/tenants';
 import {
@@ -53,6 +54,7 @@ const HERALD_MODULES: Type[] = [
   rateLimit,
   resilience,
   sequences,
+  sourcing,
   telemetry,
   tenants,
   time,

@@ -12,12 +12,13 @@ describe('deploy/grafana/dashboards', () => {
   const dashboards = dashboardFiles().map(readDashboard);
   const known = new Set([...CURRENT_METRICS, ...plannedMetrics()]);
 
-  it('ships the six dashboards with unique uids and titles', () => {
+  it('ships the seven dashboards with unique uids and titles', () => {
     expect(dashboards.map((d) => d.json.uid)).toEqual([
       'herald-beat-outbox',
       'herald-campaigns',
       'herald-circuits',
       'herald-deliveries',
+      'herald-lead-pipeline',
       'herald-overview',
       'herald-queues',
     ]);

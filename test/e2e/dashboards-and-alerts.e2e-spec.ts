@@ -76,6 +76,26 @@ const ZERO_ALLOWED: Record<string, string> = {
     'nothing is stalled, unsettled or undispatched for a duty to act on',
   'circuits.json › Half-open breakers': 'the breaker is half-open for one probe, shorter than a scrape',
   'deliveries.json › Quota remaining': "the capped account's first batch took its whole quota",
+  'lead-pipeline.json › Active sourcing runs':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Oldest progress age':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Handed off in range':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Assessment cache hit ratio':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Candidates by stage':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Scored candidates by tier':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Sourcing requests by kind and outcome':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Assessment duration p50 / p95 / p99':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Cache lookups by cache and result':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
+  'lead-pipeline.json › Enrichment breakers (0 closed, 1 half-open, 2 open)':
+    'no sourcing run in this scenario (the qualify int-specs cover the counters)',
   'overview.json › Redis memory': 'the test Redis has no maxmemory',
   'overview.json › Dependency errors':
     'a connection Redis closes is not an ioredis error event (see the report)',

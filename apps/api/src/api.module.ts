@@ -10,6 +10,7 @@ import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
 import { SourcingModule } from '@herald/sourcing';
+import { QualifyModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
 import { TimeModule } from '@herald/time';
@@ -61,6 +62,8 @@ import { SourceAccountsController } from './sourcing/source-accounts.controller'
 import { SourcingJobsController } from './sourcing/sourcing-jobs.controller';
 import { SourcingRunsController } from './sourcing/sourcing-runs.controller';
 import { InternalController } from './system/internal.controller';
+import { RunQualifyController } from './sourcing/qualify/run-qualify.controller';
+import { ScoringModelsController } from './sourcing/qualify/scoring-models.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
 import { TenantsController } from './tenants/tenants.controller';
@@ -82,6 +85,7 @@ import { TenantsController } from './tenants/tenants.controller';
     TimeModule,
     ProviderEventsModule,
     SourcingModule,
+    QualifyModule,
   ],
   controllers: [
     SystemController,
@@ -115,6 +119,8 @@ import { TenantsController } from './tenants/tenants.controller';
     SourceAccountsController,
     SourcingJobsController,
     SourcingRunsController,
+    ScoringModelsController,
+    RunQualifyController,
   ],
   providers: [
     AuthThrottle,

@@ -112,6 +112,13 @@ describe('access matrix: every route × spelling × caller', () => {
       await post(a.key, '/v1/suppressions', { email: 'gone@example.com', reason: 'manual' })
     ).id;
     fixtures.ping = (await post(TEST_ADMIN_KEY, '/v1/system/pings', {})).id;
+    fixtures.scoringModel = (
+      await post(a.key, '/v1/scoring-models', {
+        name: 'Matrix model',
+        rules: [{ name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 10 }],
+        tiers: { A: 10, B: 5, C: 1 },
+      })
+    ).id;
     await failSystemJobs(api, 'matrix-broken-1');
 
     const document = (await api.request<OpenApiDocument>('GET', '/docs-json', { key: null })).body;
@@ -267,6 +274,8 @@ function resolve(template: string, fixtures: Record<string, string>): string {
       if (owner === 'api-keys') return fixtures.apiKey;
       if (owner === 'suppressions') return fixtures.suppression;
       if (owner === 'pings') return fixtures.ping;
+      if (owner === 'scoring-models') return fixtures.scoringModel;
+      if (owner === 'versions') return '1';
       if (owner === 'queues') return 'system';
       if (owner === 'circuits') return `webhook:${fixtures.account}`;
       // A route this table does not know yet still gets every spelling checked, with an unknown id.

@@ -26,6 +26,7 @@ describe('tenant isolation over every documented route', () => {
     run: '',
     sourceAccount: '',
     sourcingJob: '',
+    scoringModel: '',
     sourcingRun: '',
   };
   let b: { id: string; key: string; keyId: string };
@@ -73,27 +74,34 @@ describe('tenant isolation over every documented route', () => {
     ).body.id;
     a.run = (await req<{ id: string }>('POST', `/v1/campaigns/${a.campaign}/runs`, {})).body.id;
     await req('POST', `/v1/admin/circuits/webhook:${a.account}/open`, {});
-    // Sourcing: a list account, a scoring model, a job and its (queued) run.
+    // Sourcing: a scoring model, a list account, a job, its (queued) run and a held candidate.
+    a.scoringModel = (
+      await req<{ id: string }>('POST', '/v1/scoring-models', {
+        name: 'A model',
+        rules: [{ name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 10 }],
+        tiers: { A: 10, B: 5, C: 1 },
+      })
+    ).body.id;
     a.sourceAccount = (
       await req<{ id: string }>('POST', '/v1/source-accounts', { name: 'A list', kind: 'csv', config: {} })
     ).body.id;
-    const model = '0190f5e4-aaaa-7c3d-8e4f-5a6b7c8d9e0f';
-    await api.query(`INSERT INTO scoring_models (tenant_id, id, name) VALUES ($1, $2, 'A model')`, [
-      a.id,
-      model,
-    ]);
     a.sourcingJob = (
       await req<{ id: string }>('POST', '/v1/sourcing-jobs', {
         name: 'A leads',
         source_account_id: a.sourceAccount,
         criteria: { csv: 'name,email\nAda,ada@lead.example\n' },
         limit: 10,
-        scoring_model_id: model,
+        scoring_model_id: a.scoringModel,
       })
     ).body.id;
     a.sourcingRun = (
       await req<{ id: string }>('POST', `/v1/sourcing-jobs/${a.sourcingJob}/runs`, {})
     ).body.id;
+    await api.query(
+      `INSERT INTO candidates (tenant_id, id, run_id, job_id, source_account_id, source_key, stage, held, tier, score, raw_hash)
+       VALUES ($1, gen_random_uuid(), $2, $3, $4, 'a-1', 'scored', true, 'C', 1, 'h')`,
+      [a.id, a.sourcingRun, a.sourcingJob, a.sourceAccount],
+    );
     const victim = await req<{ id: string; key: string }>(
       'POST',
       '/v1/api-keys',
@@ -124,7 +132,10 @@ describe('tenant isolation over every documented route', () => {
                 (SELECT json_agg(d ORDER BY id) FROM deliveries d WHERE tenant_id = $1) AS deliveries,
                 (SELECT json_agg(x ORDER BY id) FROM source_accounts x WHERE tenant_id = $1) AS source_accounts,
                 (SELECT json_agg(j ORDER BY id) FROM sourcing_jobs j WHERE tenant_id = $1) AS sourcing_jobs,
-                (SELECT json_agg(r ORDER BY id) FROM sourcing_runs r WHERE tenant_id = $1) AS sourcing_runs`,
+                (SELECT json_agg(m ORDER BY id) FROM scoring_models m WHERE tenant_id = $1) AS scoring_models,
+                (SELECT json_agg(v ORDER BY model_id, version) FROM scoring_model_versions v WHERE tenant_id = $1) AS scoring_versions,
+                (SELECT json_agg(r ORDER BY id) FROM sourcing_runs r WHERE tenant_id = $1) AS sourcing_runs,
+                (SELECT json_agg(c ORDER BY id) FROM candidates c WHERE tenant_id = $1) AS candidates`,
         [a.id],
       ),
     );
@@ -140,6 +151,7 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/campaigns', a.campaign],
       ['/v1/analytics/campaigns', a.campaign],
       ['/v1/runs', a.run],
+      ['/v1/scoring-models', a.scoringModel],
       ['/v1/admin/circuits', `webhook:${a.account}`],
       ['/v1/admin/queues', 'deliveries'],
       ['/v1/tenants', a.id],
@@ -220,6 +232,8 @@ describe('tenant isolation over every documented route', () => {
           a.account,
           a.campaign,
           a.run,
+          a.scoringModel,
+          a.sourcingRun,
         ]) {
           expect({ op: op.name, leaks: text.includes(secret) }).toEqual({ op: op.name, leaks: false });
         }

@@ -3,11 +3,11 @@ import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
 import type { HeraldConfig } from '@herald/config';
 import { PersistenceModule } from '@herald/persistence';
-import { SourcingModule } from '@herald/sourcing';
 import { QUEUE_NAMES, QueuesModule, type QueueName, type QueueProcessor } from '@herald/queues';
+import { QualifyModule, SourcingModule } from '@herald/sourcing';
 import { TelemetryModule } from '@herald/telemetry';
 import { DeliveryHandlers } from './delivery.handlers';
-import { QualifyStandInHandlers } from './qualify-standin.handlers';
+import { SourcingQualifyHandlers } from './sourcing-qualify.handlers';
 import { SourcingHandlers } from './sourcing.handlers';
 import { SystemHandlers } from './system.handlers';
 import { DeliveriesProcessor, RunsProcessor, SourcingProcessor, SystemProcessor } from './processors';
@@ -40,6 +40,7 @@ export class WorkerModule {
         DeliveriesModule,
         CampaignsModule,
         SourcingModule,
+        QualifyModule,
         PersistenceModule,
         QueuesModule,
         TelemetryModule,
@@ -48,7 +49,7 @@ export class WorkerModule {
         SystemHandlers,
         DeliveryHandlers,
         SourcingHandlers,
-        QualifyStandInHandlers,
+        SourcingQualifyHandlers,
         ...queues.map((q) => PROCESSORS[q]),
       ],
     };

@@ -22,6 +22,7 @@ import { WebhookChannel } from './webhook.channel';
       useFactory: (config: HeraldConfig, clock: Clock, metrics: HeraldMetrics) => {
         const guard = new OutboundGuard({
           allowPrivateNetworks: config.delivery.allowPrivateNetworks,
+          hostOverrides: config.delivery.hostOverrides,
         });
         return new ChannelRegistry(
           [

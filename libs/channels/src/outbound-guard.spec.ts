@@ -1,3 +1,4 @@
+import { parseHostOverrides } from '@herald/config';
 import { OutboundAddressError, OutboundGuard, type ResolvedAddress } from './outbound-guard';
 
 /** A resolver that answers from a script, one answer per call, and counts its calls. */
@@ -83,5 +84,39 @@ describe('OutboundGuard', () => {
   it('uses the system resolver by default (localhost is refused)', async () => {
     const error = await refusal(new OutboundGuard({ allowPrivateNetworks: false }).vet('localhost'));
     expect(error.reason).toBe('address_refused');
+  });
+});
+
+describe('OutboundGuard host overrides (OUTBOUND_HOST_OVERRIDES)', () => {
+  const overrides = parseHostOverrides(
+    '*.sites.test=127.0.0.1, api.enrich.test=[::1], exact.example=93.184.215.14',
+  );
+
+  it('answers a wildcard or exact name from the override without resolving it', async () => {
+    const { calls, resolve } = scripted([v4('8.8.8.8')]);
+    const guard = new OutboundGuard({ allowPrivateNetworks: true, resolve, hostOverrides: overrides });
+    await expect(guard.vet('Shop-12.SITES.test')).resolves.toEqual([v4('127.0.0.1')]);
+    await expect(guard.vet('a.b.sites.test')).resolves.toEqual([v4('127.0.0.1')]);
+    await expect(guard.vet('api.enrich.test')).resolves.toEqual([v6('::1')]);
+    expect(calls).toEqual([]);
+    // The bare suffix and other names are not covered: they resolve as usual.
+    await expect(guard.vet('sites.test')).resolves.toEqual([v4('8.8.8.8')]);
+    expect(calls).toEqual(['sites.test']);
+  });
+
+  it('still refuses an overridden private address unless private networks are allowed', async () => {
+    const { resolve } = scripted();
+    const guard = new OutboundGuard({ allowPrivateNetworks: false, resolve, hostOverrides: overrides });
+    const error = await refusal(guard.vet('shop.sites.test'));
+    expect(error.reason).toBe('address_refused');
+    expect(error.message).toContain('shop.sites.test (127.0.0.1) is not a public address');
+    await expect(guard.vet('exact.example')).resolves.toEqual([v4('93.184.215.14')]);
+  });
+
+  it('rejects malformed entries naming them', () => {
+    expect(() => parseHostOverrides('*.sites.test')).toThrow('"*.sites.test" is not name=ip');
+    expect(() => parseHostOverrides('a.test=not-an-ip')).toThrow('"a.test=not-an-ip"');
+    expect(() => parseHostOverrides('bad name=127.0.0.1')).toThrow('"bad name=127.0.0.1"');
+    expect(parseHostOverrides(' , ')).toEqual([]);
   });
 });

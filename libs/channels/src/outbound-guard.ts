@@ -1,6 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { isNonPublicAddress } from './address-guard';
+import type { HostOverride } from '@herald/config';
+import { findHostOverride } from './host-overrides';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -35,6 +37,8 @@ export interface OutboundGuardOptions {
   readonly allowPrivateNetworks: boolean;
   /** Hostname resolution (the system's by default); tests inject one to need no DNS. */
   readonly resolve?: HostResolver;
+  /** OUTBOUND_HOST_OVERRIDES: fixed answers for names (the local fake web), still vetted. */
+  readonly hostOverrides?: readonly HostOverride[];
 }
 
 /** Addresses the guard let through: at least one, each an IP literal. */
@@ -74,6 +78,8 @@ export class OutboundGuard {
   private async addressesOf(name: string): Promise<VettedAddresses> {
     const literal = isIP(name);
     if (literal !== 0) return [{ address: name, family: literal === 6 ? 6 : 4 }];
+    const override = findHostOverride(this.options.hostOverrides ?? [], name);
+    if (override) return [{ address: override.address, family: override.family }];
     let answer: ResolvedAddress[];
     try {
       answer = await this.resolve(name);

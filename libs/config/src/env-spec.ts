@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseHostOverrides } from './host-overrides';
 import { parseRingKey, type RingKey } from './key-ring';
 
 /**
@@ -23,7 +24,17 @@ export interface EnvVar {
 }
 
 export type ConfigSection =
-  'app' | 'http' | 'database' | 'redis' | 'telemetry' | 'queues' | 'security' | 'beat' | 'api' | 'delivery';
+  | 'app'
+  | 'http'
+  | 'database'
+  | 'redis'
+  | 'telemetry'
+  | 'queues'
+  | 'security'
+  | 'beat'
+  | 'api'
+  | 'delivery'
+  | 'sourcing';
 
 export const SECTION_TITLES: Record<ConfigSection, string> = {
   app: 'Process',
@@ -36,6 +47,7 @@ export const SECTION_TITLES: Record<ConfigSection, string> = {
   beat: 'Beat (schedules and leadership)',
   api: 'Public API (keys, limits, idempotency, imports)',
   delivery: 'Delivery channels (libs/channels)',
+  sourcing: 'Sourcing: finding and qualifying leads (libs/sourcing)',
 };
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -479,6 +491,69 @@ export const ENV_VARS = [
     schema: bool,
     default: 'false',
     deprecatedNames: ['WEBHOOK_ALLOW_PRIVATE_NETWORKS'],
+  },
+  {
+    name: 'OUTBOUND_HOST_OVERRIDES',
+    section: 'delivery',
+    description:
+      'Fixed addresses for host names, like curl --resolve: comma-separated `name=ip` or `*.suffix=ip` (e.g. `*.sites.test=127.0.0.1` for the local fake web). Every outbound connection through the address guard uses them instead of DNS; the address is still refused when it is not public unless OUTBOUND_ALLOW_PRIVATE_NETWORKS is set. Development and tests only.',
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return parseHostOverrides(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    default: '',
+    example: '*.sites.test=127.0.0.1',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_TIMEOUT_MS',
+    section: 'sourcing',
+    description:
+      'How long one website assessment fetch may take (connect, headers, body, every redirect) before it is recorded as a timeout.',
+    schema: positiveInt.min(500).max(120_000),
+    default: '10000',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_MAX_BYTES',
+    section: 'sourcing',
+    description:
+      'Bytes of a website page an assessment reads at most; a larger page is measured up to here and marked `too_large`.',
+    schema: positiveInt.min(16_384).max(50_000_000),
+    default: '2097152',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_MAX_REDIRECTS',
+    section: 'sourcing',
+    description:
+      'Redirects an assessment follows before it stops with `too_many_redirects` (a loop ends here).',
+    schema: z.coerce.number().int().min(0).max(20),
+    default: '5',
+  },
+  {
+    name: 'SOURCING_ASSESSMENT_CACHE_TTL_SECONDS',
+    section: 'sourcing',
+    description:
+      'How long a website assessment is reused for the same tenant and domain before the site is fetched again.',
+    schema: positiveInt.max(31_536_000),
+    default: '604800',
+  },
+  {
+    name: 'SOURCING_ENRICHMENT_CACHE_TTL_SECONDS',
+    section: 'sourcing',
+    description:
+      'How long an enrichment answer (found or not found) is reused for the same tenant, account and domain or email.',
+    schema: positiveInt.max(31_536_000),
+    default: '2592000',
+  },
+  {
+    name: 'SOURCING_ENRICHMENT_TIMEOUT_MS',
+    section: 'sourcing',
+    description: 'How long one enrichment lookup may take before it counts as a failure of the provider.',
+    schema: positiveInt.min(200).max(60_000),
+    default: '5000',
   },
   {
     name: 'WEBHOOK_TIMEOUT_MS',

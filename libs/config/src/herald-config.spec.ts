@@ -227,6 +227,21 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('OUTBOUND_HOST_OVERRIDES', () => {
+    it('defaults to none and parses name=ip entries', () => {
+      expect(loadConfig(valid).delivery.hostOverrides).toEqual([]);
+      expect(
+        loadConfig({ ...valid, OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1' }).delivery.hostOverrides,
+      ).toEqual([{ pattern: '*.sites.test', address: '127.0.0.1', family: 4 }]);
+    });
+
+    it('refuses a malformed entry naming it', () => {
+      expect(problemsOf({ ...valid, OUTBOUND_HOST_OVERRIDES: 'sites.test=nowhere' })).toEqual([
+        'OUTBOUND_HOST_OVERRIDES "sites.test=nowhere" is not name=ip or *.suffix=ip (got "sites.test=nowhere")',
+      ]);
+    });
+  });
+
   describe('OUTBOUND_ALLOW_PRIVATE_NETWORKS and its deprecated name WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
     /** The switch's value and the deprecation warnings loadConfig emitted (Node's emitWarning, observed). */
     function warningsOf(env: Record<string, string>): { allow: boolean; warnings: string[] } {

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { ENV_VARS, type EnvVar } from './env-spec';
 import { KeyRing, KeyRingError, pepperRing, type PepperRing } from './key-ring';
+import type { HostOverride } from './host-overrides';
 import { Secret } from './secret';
 import type { z } from 'zod';
 
@@ -80,6 +81,8 @@ export interface HeraldConfig {
   readonly delivery: Readonly<{
     /** Outbound connections may reach non-public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
     allowPrivateNetworks: boolean;
+    /** OUTBOUND_HOST_OVERRIDES: fixed addresses for names, still vetted by the guard. */
+    hostOverrides: readonly HostOverride[];
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
@@ -87,6 +90,15 @@ export interface HeraldConfig {
     publicBaseUrl: string;
     /** Opens and clicks this soon after the send are machines (TRACKING_MACHINE_WINDOW_SECONDS). */
     trackingMachineWindowSeconds: number;
+  }>;
+  /** Qualifying leads: website assessment and enrichment. */
+  readonly qualify: Readonly<{
+    assessmentTimeoutMs: number;
+    assessmentMaxBytes: number;
+    assessmentMaxRedirects: number;
+    assessmentCacheTtlSeconds: number;
+    enrichmentCacheTtlSeconds: number;
+    enrichmentTimeoutMs: number;
   }>;
   readonly api: Readonly<{
     /** HMAC keys for stored API key hashes: API_KEY_PEPPER (or derived) and the earlier ones. */
@@ -218,11 +230,20 @@ export function loadConfig(
     },
     delivery: {
       allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+      hostOverrides: v.OUTBOUND_HOST_OVERRIDES,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
       publicBaseUrl: v.PUBLIC_BASE_URL,
       trackingMachineWindowSeconds: v.TRACKING_MACHINE_WINDOW_SECONDS,
+    },
+    qualify: {
+      assessmentTimeoutMs: v.SOURCING_ASSESSMENT_TIMEOUT_MS,
+      assessmentMaxBytes: v.SOURCING_ASSESSMENT_MAX_BYTES,
+      assessmentMaxRedirects: v.SOURCING_ASSESSMENT_MAX_REDIRECTS,
+      assessmentCacheTtlSeconds: v.SOURCING_ASSESSMENT_CACHE_TTL_SECONDS,
+      enrichmentCacheTtlSeconds: v.SOURCING_ENRICHMENT_CACHE_TTL_SECONDS,
+      enrichmentTimeoutMs: v.SOURCING_ENRICHMENT_TIMEOUT_MS,
     },
     api: {
       keyPeppers,

@@ -26,3 +26,4 @@ export {
   type RingKey,
 } from './key-ring';
 export { Secret } from './secret';
+export { parseHostOverrides, type HostOverride } from './host-overrides';

@@ -89,3 +89,5 @@ export {
 export { SourcingSchedules } from './runs/run-schedules';
 export { sourcingCandidates, sourcingRequests } from './sourcing-metrics';
 export { SourcingModule } from './sourcing.module';
+// Qualifying (assessment, enrichment, scoring, hand-off): its own index.
+export * from './qualify';

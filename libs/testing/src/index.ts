@@ -38,3 +38,5 @@ export {
   type FakeDirectoryOptions,
   type FakePerson,
 } from './fake-world';
+export { FakeSites, siteProfile, sitePage, SITES_SUFFIX, type SiteProfile } from './fake-world/sites';
+export { enrichmentRecord, FakeEnrichment } from './fake-world/enrichment';

@@ -146,6 +146,21 @@ import type {
   RunsStartData,
   RunsStartErrors,
   RunsStartResponses,
+  ScoringModelsAddVersionData,
+  ScoringModelsAddVersionErrors,
+  ScoringModelsAddVersionResponses,
+  ScoringModelsCreateData,
+  ScoringModelsCreateErrors,
+  ScoringModelsCreateResponses,
+  ScoringModelsGetData,
+  ScoringModelsGetErrors,
+  ScoringModelsGetResponses,
+  ScoringModelsGetVersionData,
+  ScoringModelsGetVersionErrors,
+  ScoringModelsGetVersionResponses,
+  ScoringModelsListData,
+  ScoringModelsListErrors,
+  ScoringModelsListResponses,
   SenderAccountsCircuitData,
   SenderAccountsCircuitErrors,
   SenderAccountsCircuitResponses,
@@ -232,6 +247,9 @@ import type {
   SourcingJobsUpdateData,
   SourcingJobsUpdateErrors,
   SourcingJobsUpdateResponses,
+  SourcingRunsApproveCandidatesData,
+  SourcingRunsApproveCandidatesErrors,
+  SourcingRunsApproveCandidatesResponses,
   SourcingRunsCancelData,
   SourcingRunsCancelErrors,
   SourcingRunsCancelResponses,
@@ -247,6 +265,12 @@ import type {
   SourcingRunsPauseData,
   SourcingRunsPauseErrors,
   SourcingRunsPauseResponses,
+  SourcingRunsRejectCandidatesData,
+  SourcingRunsRejectCandidatesErrors,
+  SourcingRunsRejectCandidatesResponses,
+  SourcingRunsRescoreData,
+  SourcingRunsRescoreErrors,
+  SourcingRunsRescoreResponses,
   SourcingRunsResumeData,
   SourcingRunsResumeErrors,
   SourcingRunsResumeResponses,
@@ -2150,4 +2174,192 @@ export const sourcingRunsCancel = <ThrowOnError extends boolean = false>(
     ],
     url: '/v1/sourcing-runs/{id}/cancel',
     ...options,
+  });
+
+/**
+ * List scoring models
+ *
+ * Oldest first, in keyset pages.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const scoringModelsList = <ThrowOnError extends boolean = false>(
+  options?: Options<ScoringModelsListData, ThrowOnError>,
+): RequestResult<ScoringModelsListResponses, ScoringModelsListErrors, ThrowOnError> =>
+  (options?.client ?? client).get<ScoringModelsListResponses, ScoringModelsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/scoring-models',
+    ...options,
+  });
+
+/**
+ * Create a scoring model
+ *
+ * A model with its first version: weighted rules over a candidate's fields and facts, and tier thresholds. Rules are validated: an unknown `op`, a range without bounds or with min above max, a field that is not a dotted path, points that are not whole numbers, or tiers out of order (A ≥ B ≥ C) are a 400 naming the field (`rules[2].min`).
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const scoringModelsCreate = <ThrowOnError extends boolean = false>(
+  options: Options<ScoringModelsCreateData, ThrowOnError>,
+): RequestResult<ScoringModelsCreateResponses, ScoringModelsCreateErrors, ThrowOnError> =>
+  (options.client ?? client).post<ScoringModelsCreateResponses, ScoringModelsCreateErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/scoring-models',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Get a scoring model
+ *
+ * The model with its current version.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const scoringModelsGet = <ThrowOnError extends boolean = false>(
+  options: Options<ScoringModelsGetData, ThrowOnError>,
+): RequestResult<ScoringModelsGetResponses, ScoringModelsGetErrors, ThrowOnError> =>
+  (options.client ?? client).get<ScoringModelsGetResponses, ScoringModelsGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/scoring-models/{id}',
+    ...options,
+  });
+
+/**
+ * Add a version to a scoring model
+ *
+ * The next version becomes current: runs started from now score with it; earlier runs keep the version they recorded until rescored (POST /v1/sourcing-runs/{id}/rescore). A version never changes once written. Rules are validated: an unknown `op`, a range without bounds or with min above max, a field that is not a dotted path, points that are not whole numbers, or tiers out of order (A ≥ B ≥ C) are a 400 naming the field (`rules[2].min`).
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const scoringModelsAddVersion = <ThrowOnError extends boolean = false>(
+  options: Options<ScoringModelsAddVersionData, ThrowOnError>,
+): RequestResult<ScoringModelsAddVersionResponses, ScoringModelsAddVersionErrors, ThrowOnError> =>
+  (options.client ?? client).post<
+    ScoringModelsAddVersionResponses,
+    ScoringModelsAddVersionErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/scoring-models/{id}/versions',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Get a version of a scoring model
+ *
+ * Its rules and tier thresholds, as a run that recorded it scored with them.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const scoringModelsGetVersion = <ThrowOnError extends boolean = false>(
+  options: Options<ScoringModelsGetVersionData, ThrowOnError>,
+): RequestResult<ScoringModelsGetVersionResponses, ScoringModelsGetVersionErrors, ThrowOnError> =>
+  (options.client ?? client).get<
+    ScoringModelsGetVersionResponses,
+    ScoringModelsGetVersionErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/scoring-models/{id}/versions/{version}',
+    ...options,
+  });
+
+/**
+ * Re-score a run's candidates
+ *
+ * Scores the run’s scored and handed-off candidates again with a version of its scoring model (default: the current one) from the facts already stored: nothing is fetched again. Score, tier and explanation change; hand-offs already made stay made; the run records the version.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsRescore = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsRescoreData, ThrowOnError>,
+): RequestResult<SourcingRunsRescoreResponses, SourcingRunsRescoreErrors, ThrowOnError> =>
+  (options.client ?? client).post<SourcingRunsRescoreResponses, SourcingRunsRescoreErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/rescore',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Approve held candidates
+ *
+ * Hands off each held candidate (scored, waiting for review) with its tier’s hand-off, or the one given: a contact is created or updated (tagged with tier, score and source) and, for `enroll`, enrolled into the sequence campaign — exactly once, whatever is repeated. Candidates not held are listed as skipped.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsApproveCandidates = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsApproveCandidatesData, ThrowOnError>,
+): RequestResult<SourcingRunsApproveCandidatesResponses, SourcingRunsApproveCandidatesErrors, ThrowOnError> =>
+  (options.client ?? client).post<
+    SourcingRunsApproveCandidatesResponses,
+    SourcingRunsApproveCandidatesErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/candidates/approve',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Reject candidates
+ *
+ * Rejects each candidate not yet handed off (held, or still being qualified: its next step finds it rejected and stops). Handed-off, duplicate or already rejected candidates are listed as skipped.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsRejectCandidates = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsRejectCandidatesData, ThrowOnError>,
+): RequestResult<SourcingRunsRejectCandidatesResponses, SourcingRunsRejectCandidatesErrors, ThrowOnError> =>
+  (options.client ?? client).post<
+    SourcingRunsRejectCandidatesResponses,
+    SourcingRunsRejectCandidatesErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/candidates/reject',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
   });

@@ -1716,6 +1716,97 @@ export type CandidateList = {
   next_cursor: string | null;
 };
 
+export type RescoreResult = {
+  run_id: string;
+  version: number;
+  rescored: number;
+};
+
+export type CandidateDecisions = {
+  done: Array<{
+    id: string;
+    stage: 'handed_off' | 'rejected';
+    contact_id: string | null;
+    enrollment_id: string | null;
+  }>;
+  /**
+   * Candidates left as they were, and why: `not_found`, `not_held`, `stage_handed_off`…
+   */
+  skipped: Array<{
+    id: string;
+    reason: string;
+  }>;
+};
+
+export type ScoringModelVersion = {
+  model_id: string;
+  version: number;
+  rules: Array<{
+    name: string;
+    field: string;
+    op: 'equals' | 'in' | 'range' | 'exists' | 'contains';
+    points: number;
+    value?: unknown;
+    values?: Array<unknown>;
+    min?: number;
+    max?: number;
+  }>;
+  /**
+   * Minimum score per tier; below C is D.
+   */
+  tiers: {
+    A: number;
+    B: number;
+    C: number;
+  };
+  created_at: string;
+};
+
+export type ScoringModel = {
+  id: string;
+  name: string;
+  current_version: number;
+  /**
+   * The current version: what new runs score with.
+   */
+  current: {
+    model_id: string;
+    version: number;
+    rules: Array<{
+      name: string;
+      field: string;
+      op: 'equals' | 'in' | 'range' | 'exists' | 'contains';
+      points: number;
+      value?: unknown;
+      values?: Array<unknown>;
+      min?: number;
+      max?: number;
+    }>;
+    /**
+     * Minimum score per tier; below C is D.
+     */
+    tiers: {
+      A: number;
+      B: number;
+      C: number;
+    };
+    created_at: string;
+  };
+  created_at: string;
+  updated_at: string;
+};
+
+export type ScoringModelList = {
+  data: Array<{
+    id: string;
+    name: string;
+    current_version: number;
+    created_at: string;
+    updated_at: string;
+  }>;
+  next_cursor: string | null;
+};
+
 export type SystemPing = {
   id: string;
   request_id: string;
@@ -7711,3 +7802,615 @@ export type SourcingRunsCancelResponses = {
 };
 
 export type SourcingRunsCancelResponse = SourcingRunsCancelResponses[keyof SourcingRunsCancelResponses];
+
+export type ScoringModelsListData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * Page size, 1 to 1000 (default 50).
+     */
+    limit?: string;
+    /**
+     * `next_cursor` of the previous page.
+     */
+    cursor?: string;
+  };
+  url: '/v1/scoring-models';
+};
+
+export type ScoringModelsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ScoringModelsListError = ScoringModelsListErrors[keyof ScoringModelsListErrors];
+
+export type ScoringModelsListResponses = {
+  /**
+   * A page of models.
+   */
+  200: ScoringModelList;
+};
+
+export type ScoringModelsListResponse = ScoringModelsListResponses[keyof ScoringModelsListResponses];
+
+export type ScoringModelsCreateData = {
+  body: {
+    rules: Array<
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'equals';
+          value: string | number | boolean;
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'in';
+          values: Array<string | number | boolean>;
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'range';
+          min?: number;
+          max?: number;
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'exists';
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'contains';
+          value: string;
+        }
+    >;
+    tiers: {
+      A: number;
+      B: number;
+      C: number;
+    };
+    /**
+     * What the model is for.
+     */
+    name: string;
+  };
+  headers?: {
+    /**
+     * Makes a retry safe: the same key with the same body replays the first response (status and body) without running again; the same key with another body is a 422. Keys expire after the configured TTL.
+     */
+    'Idempotency-Key'?: string;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/scoring-models';
+};
+
+export type ScoringModelsCreateErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Idempotency key reused
+   */
+  422: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ScoringModelsCreateError = ScoringModelsCreateErrors[keyof ScoringModelsCreateErrors];
+
+export type ScoringModelsCreateResponses = {
+  /**
+   * The model, at version 1.
+   */
+  201: ScoringModel;
+};
+
+export type ScoringModelsCreateResponse = ScoringModelsCreateResponses[keyof ScoringModelsCreateResponses];
+
+export type ScoringModelsGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/scoring-models/{id}';
+};
+
+export type ScoringModelsGetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ScoringModelsGetError = ScoringModelsGetErrors[keyof ScoringModelsGetErrors];
+
+export type ScoringModelsGetResponses = {
+  /**
+   * The model.
+   */
+  200: ScoringModel;
+};
+
+export type ScoringModelsGetResponse = ScoringModelsGetResponses[keyof ScoringModelsGetResponses];
+
+export type ScoringModelsAddVersionData = {
+  body: {
+    rules: Array<
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'equals';
+          value: string | number | boolean;
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'in';
+          values: Array<string | number | boolean>;
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'range';
+          min?: number;
+          max?: number;
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'exists';
+        }
+      | {
+          name: string;
+          field: string;
+          points: number;
+          op: 'contains';
+          value: string;
+        }
+    >;
+    tiers: {
+      A: number;
+      B: number;
+      C: number;
+    };
+  };
+  headers?: {
+    /**
+     * Makes a retry safe: the same key with the same body replays the first response (status and body) without running again; the same key with another body is a 422. Keys expire after the configured TTL.
+     */
+    'Idempotency-Key'?: string;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/scoring-models/{id}/versions';
+};
+
+export type ScoringModelsAddVersionErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Idempotency key reused
+   */
+  422: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ScoringModelsAddVersionError = ScoringModelsAddVersionErrors[keyof ScoringModelsAddVersionErrors];
+
+export type ScoringModelsAddVersionResponses = {
+  /**
+   * The new version.
+   */
+  201: ScoringModelVersion;
+};
+
+export type ScoringModelsAddVersionResponse =
+  ScoringModelsAddVersionResponses[keyof ScoringModelsAddVersionResponses];
+
+export type ScoringModelsGetVersionData = {
+  body?: never;
+  path: {
+    id: string;
+    version: string;
+  };
+  query?: never;
+  url: '/v1/scoring-models/{id}/versions/{version}';
+};
+
+export type ScoringModelsGetVersionErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ScoringModelsGetVersionError = ScoringModelsGetVersionErrors[keyof ScoringModelsGetVersionErrors];
+
+export type ScoringModelsGetVersionResponses = {
+  /**
+   * The version.
+   */
+  200: ScoringModelVersion;
+};
+
+export type ScoringModelsGetVersionResponse =
+  ScoringModelsGetVersionResponses[keyof ScoringModelsGetVersionResponses];
+
+export type SourcingRunsRescoreData = {
+  body: {
+    /**
+     * A version of the run's scoring model; default: its current version.
+     */
+    version?: number;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/rescore';
+};
+
+export type SourcingRunsRescoreErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsRescoreError = SourcingRunsRescoreErrors[keyof SourcingRunsRescoreErrors];
+
+export type SourcingRunsRescoreResponses = {
+  /**
+   * How many candidates were re-scored, with which version.
+   */
+  200: RescoreResult;
+};
+
+export type SourcingRunsRescoreResponse = SourcingRunsRescoreResponses[keyof SourcingRunsRescoreResponses];
+
+export type SourcingRunsApproveCandidatesData = {
+  body: {
+    candidate_ids: Array<string>;
+    /**
+     * What to do with them instead of their tier's hand-off: `contact`, or `enroll` with `campaign_id` (a tier whose hand-off is `hold` becomes `contact`).
+     */
+    handoff?:
+      | {
+          action: 'contact';
+        }
+      | {
+          action: 'enroll';
+          campaign_id: string;
+        }
+      | {
+          action: 'hold';
+        }
+      | {
+          action: 'reject';
+        };
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/candidates/approve';
+};
+
+export type SourcingRunsApproveCandidatesErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsApproveCandidatesError =
+  SourcingRunsApproveCandidatesErrors[keyof SourcingRunsApproveCandidatesErrors];
+
+export type SourcingRunsApproveCandidatesResponses = {
+  /**
+   * What was handed off and what was skipped.
+   */
+  200: CandidateDecisions;
+};
+
+export type SourcingRunsApproveCandidatesResponse =
+  SourcingRunsApproveCandidatesResponses[keyof SourcingRunsApproveCandidatesResponses];
+
+export type SourcingRunsRejectCandidatesData = {
+  body: {
+    candidate_ids: Array<string>;
+    /**
+     * Recorded on each; default `rejected_by_user`.
+     */
+    reason?: string;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/candidates/reject';
+};
+
+export type SourcingRunsRejectCandidatesErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SourcingRunsRejectCandidatesError =
+  SourcingRunsRejectCandidatesErrors[keyof SourcingRunsRejectCandidatesErrors];
+
+export type SourcingRunsRejectCandidatesResponses = {
+  /**
+   * What was rejected and what was skipped.
+   */
+  200: CandidateDecisions;
+};
+
+export type SourcingRunsRejectCandidatesResponse =
+  SourcingRunsRejectCandidatesResponses[keyof SourcingRunsRejectCandidatesResponses];

@@ -16,6 +16,7 @@ import { AnalyticsRollups1763933000000 } from './1763933000000-AnalyticsRollups'
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 import { SourcingDedupe1763941000000 } from './1763941000000-SourcingDedupe';
+import { Qualify1763942000000 } from './1763942000000-Qualify';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   Sourcing1763940000000,
   SourcingDedupe1763941000000,
   AnalyticsSourcing1763943300000,
+  Qualify1763942000000,
 ];
