@@ -1,3 +1,5 @@
+import type { ExperimentSettings, MessageVariant } from './variants';
+
 /**
  * What a delivery says, before it is rendered for its contact: the templates of one message.
  * The campaign's step as deliveries sees it (campaigns stores more around it: delays, order).
@@ -7,6 +9,10 @@ export interface MessageContent {
   body: string;
   /** The body is HTML: substituted values are escaped. */
   html?: boolean;
+  /** A/B/n: each contact gets one variant's subject and/or body (render/variants.ts picks it). */
+  variants?: MessageVariant[];
+  /** How the variants' winner is decided (campaigns evaluates it). */
+  experiment?: ExperimentSettings;
 }
 
 /** The contact fields a template may name. */
