@@ -241,6 +241,11 @@ function toStoredSteps(steps: readonly StepInput[]): CampaignStep[] {
     body: s.body,
     ...(s.html !== undefined ? { html: s.html } : {}),
     ...(s.delay !== undefined ? { delay_seconds: s.delay } : {}),
+    ...(s.variants ? { variants: s.variants } : {}),
+    // A step with variants is always an experiment: its winner is computed, promoted only when asked.
+    ...(s.variants
+      ? { experiment: s.experiment ?? { metric: 'reply', min_sample: 100, confidence: 0.95, auto_promote: false } }
+      : {}),
   }));
 }
 

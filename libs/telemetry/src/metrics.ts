@@ -240,6 +240,15 @@ export class HeraldMetrics {
         labelNames: ['channel', 'outcome', 'reason'],
       }),
   );
+  readonly accountDeliveries = getOrCreate(
+    'herald_account_deliveries_total',
+    () =>
+      new Counter({
+        name: 'herald_account_deliveries_total',
+        help: 'Sends settled per sender account (its id) and outcome (sent, failed): the denominator of the per-account bounce, complaint and delivery rates. Series of deleted or disabled accounts are dropped.',
+        labelNames: ['account', 'outcome'],
+      }),
+  );
   readonly deliveriesUnknown = getOrCreate(
     'herald_deliveries_unknown_total',
     () =>
@@ -327,6 +336,11 @@ export class HeraldMetrics {
   setQuotaWindow(account: string, window: string, limit: number, remaining?: number): void {
     accountSeries.set(this.quotaLimit, account, { window }, limit);
     if (remaining !== undefined) accountSeries.set(this.quotaRemaining, account, { window }, remaining);
+  }
+
+  /** One send of an account settled (sent or failed). */
+  countAccountDelivery(account: string, outcome: 'sent' | 'failed'): void {
+    accountSeries.inc(this.accountDeliveries, account, { outcome });
   }
 
   /** One account's breaker state on a channel (dropped once the account is gone). */

@@ -8,6 +8,7 @@ import {
   WEEKDAYS,
   type CampaignRecord,
 } from '@herald/campaigns';
+import { EXPERIMENT_METRICS } from '@herald/deliveries';
 import { z } from 'zod';
 import { component, named } from '../http/openapi';
 import { pageQuery } from '../tenants/tenants.schemas';
@@ -53,6 +54,33 @@ export const CampaignSchema = named(
         subject: z.string().nullable(),
         body: z.string(),
         html: z.boolean(),
+        variants: z
+          .array(
+            z.object({
+              name: z.string(),
+              weight: z.number().int(),
+              subject: z.string().optional(),
+              body: z.string().optional(),
+              html: z.boolean().optional(),
+            }),
+          )
+          .optional()
+          .meta({
+            description:
+              'A/B/n: each contact gets one variant (by a hash of contact, campaign and step, in proportion to the weights); its subject and body replace the step’s.',
+          }),
+        experiment: z
+          .object({
+            metric: z.enum(EXPERIMENT_METRICS),
+            min_sample: z.number().int(),
+            confidence: z.number(),
+            auto_promote: z.boolean(),
+          })
+          .optional()
+          .meta({
+            description:
+              'How the variants’ winner is called: the two-proportion z-test on `metric` once each variant has `min_sample` sends; `auto_promote` gives the rest of the audience the winner.',
+          }),
       }),
     ),
     audience: z
@@ -144,6 +172,8 @@ export function campaignView(c: CampaignRecord) {
       subject: s.subject ?? null,
       body: s.body,
       html: s.html === true,
+      ...(s.variants ? { variants: s.variants } : {}),
+      ...(s.experiment ? { experiment: s.experiment } : {}),
     })),
     audience: c.audience,
     schedule: c.schedule,
