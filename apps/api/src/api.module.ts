@@ -21,6 +21,7 @@ import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
+import { ExperimentsController } from './engine/experiments.controller';
 import { FleetController } from './engine/fleet.controller';
 import { RunDeliveriesController } from './engine/run-deliveries.controller';
 import { RunListController } from './engine/run-list.controller';
@@ -71,6 +72,7 @@ import { TenantsController } from './tenants/tenants.controller';
     SuppressionsController,
     SenderAccountsController,
     CampaignsController,
+    ExperimentsController,
     RunListController,
     RunDeliveriesController,
     RunsController,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { CampaignSchedules } from '@herald/campaigns';
+import { CampaignSchedules, Experiments } from '@herald/campaigns';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
@@ -36,6 +36,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     quota: QuotaService,
     ticker: EnrollmentTicker,
     schedules: CampaignSchedules,
+    experiments: Experiments,
     housekeeping: Housekeeping,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
@@ -65,6 +66,12 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
       { name: 'schedules', intervalMs: every, run: () => schedules.reconcile() },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
+      // A/B/n experiments: a winner recorded once the z-test calls it, promoted where the step asks.
+      {
+        name: 'experiments',
+        intervalMs: config.beat.experimentsIntervalMs,
+        run: () => experiments.evaluateOpen(),
+      },
       { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },
       {
         name: 'idempotency-purge',

@@ -46,6 +46,16 @@ export const ForecastSchema = named(
       .meta({ description: 'Deliveries per local date of the sender account’s zone.' }),
     finishes_at: iso.nullable(),
     summary: z.string(),
+    variants: z
+      .object({
+        promoted: z.string().nullable().meta({ description: 'The variant everyone gets, once promoted.' }),
+        split: z.array(z.object({ variant: z.string(), weight: z.number().int(), contacts: z.number().int() })),
+      })
+      .optional()
+      .meta({
+        description:
+          'A step with A/B/n variants: how many of the contacts the run would reach (before the run cap and quota) get each variant, by the same hash the send uses.',
+      }),
   }),
 );
 
@@ -225,6 +235,7 @@ function forecastView(f: RunRecord['forecast']) {
     by_day: f.by_day,
     finishes_at: f.finishes_at,
     summary: f.summary,
+    ...(f.variants ? { variants: f.variants } : {}),
   };
 }
 
