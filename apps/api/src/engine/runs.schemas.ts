@@ -126,6 +126,10 @@ export const RecipientSchema = named(
     email: z.string().nullable(),
     delivery_key: z.string().meta({ description: 'The key its delivery would have in the ledger.' }),
     subject: z.string().nullable().meta({ description: 'The subject, rendered for this contact.' }),
+    variant: z
+      .string()
+      .optional()
+      .meta({ description: 'The A/B/n variant this contact would get (absent when the step has none).' }),
     render_error: z
       .string()
       .nullable()
@@ -245,6 +249,7 @@ export function recipientView(r: Recipient) {
     email: r.email,
     delivery_key: r.deliveryKey,
     subject: r.subject,
+    ...(r.variant !== null ? { variant: r.variant } : {}),
     render_error: r.renderError,
     due_at: r.dueAt?.toISOString() ?? null,
   };
