@@ -12,12 +12,14 @@ describe('deploy/grafana/dashboards', () => {
   const dashboards = dashboardFiles().map(readDashboard);
   const known = new Set([...CURRENT_METRICS, ...plannedMetrics()]);
 
-  it('ships the six dashboards with unique uids and titles', () => {
+  it('ships the eight dashboards with unique uids and titles', () => {
     expect(dashboards.map((d) => d.json.uid)).toEqual([
       'herald-beat-outbox',
       'herald-campaigns',
       'herald-circuits',
       'herald-deliveries',
+      'herald-email-performance',
+      'herald-funnel',
       'herald-overview',
       'herald-queues',
     ]);

@@ -247,6 +247,8 @@ export class HeraldMetrics {
         name: 'herald_account_deliveries_total',
         help: 'Sends settled per sender account (its id) and outcome (sent, failed): the denominator of the per-account bounce, complaint and delivery rates. Series of deleted or disabled accounts are dropped.',
         labelNames: ['account', 'outcome'],
+        // Series of deleted or disabled accounts are dropped before each read.
+        collect: () => accountSeries.prune(),
       }),
   );
   readonly deliveriesUnknown = getOrCreate(
