@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
+import { ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -43,6 +44,7 @@ import { SessionsController } from './sessions/sessions.controller';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SignInLinkController } from './sessions/sign-in-link.controller';
+import { ReportsController } from './reports/reports.controller';
 import { InternalController } from './system/internal.controller';
 import { SystemController } from './system/system.controller';
 import { ApiKeysController } from './tenants/api-keys.controller';
@@ -61,6 +63,7 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    ReportsModule,
   ],
   controllers: [
     SystemController,
@@ -73,6 +76,7 @@ import { TenantsController } from './tenants/tenants.controller';
     SenderAccountsController,
     CampaignsController,
     ExperimentsController,
+    ReportsController,
     RunListController,
     RunDeliveriesController,
     RunsController,

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CampaignSchedules, Experiments } from '@herald/campaigns';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
+import { WeeklyReportScheduler } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
@@ -37,6 +38,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     ticker: EnrollmentTicker,
     schedules: CampaignSchedules,
     experiments: Experiments,
+    weeklyReports: WeeklyReportScheduler,
     housekeeping: Housekeeping,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
     private readonly metrics: HeraldMetrics,
@@ -72,6 +74,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
         intervalMs: config.beat.experimentsIntervalMs,
         run: () => experiments.evaluateOpen(),
       },
+      // Each tenant's weekly report, once per ISO week, from Monday morning in its zone.
+      { name: 'weekly-reports', intervalMs: every, run: () => weeklyReports.run() },
       { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },
       {
         name: 'idempotency-purge',

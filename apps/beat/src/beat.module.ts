@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
+import { ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -20,6 +21,7 @@ import { SequenceMetrics } from './sequence-metrics';
     PersistenceModule,
     QueuesModule,
     RateLimitModule,
+    ReportsModule,
     TelemetryModule,
   ],
   providers: [LeaderLease, BeatDuties, Housekeeping, SequenceMetrics],

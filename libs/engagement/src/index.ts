@@ -23,3 +23,26 @@ export {
 } from './experiments/experiment-results';
 export { variantCounts } from './experiments/variant-counts';
 export { normalTail, twoProportionZTest, type Proportion, type ZTest } from './experiments/z-test';
+export { dueReportWeek, ISO_WEEK, lastCompletedWeek, weekBounds, weekOf } from './reports/iso-week';
+export { weekChartSvg } from './reports/report-chart';
+export { weeklyReportHtml, weeklyReportText } from './reports/report-html';
+export { ReportDeliveryError, ReportSender, type RenderedReport } from './reports/report-sender';
+export {
+  REPORT_DELIVERIES,
+  reportSettingsSchema,
+  ReportSettingsError,
+  type ReportDeliveryKind,
+  type ReportSettings,
+  type ReportSettingsInput,
+} from './reports/report-settings';
+export { ReportsModule } from './reports/reports.module';
+export {
+  buildWeeklyReport,
+  type AccountDeliverability,
+  type Funnel,
+  type ReportCampaign,
+  type ReportExperiment,
+  type WeeklyReport,
+} from './reports/weekly-report';
+export { WeeklyReportScheduler } from './reports/weekly-report-scheduler';
+export { WeeklyReports } from './reports/weekly-reports.service';
