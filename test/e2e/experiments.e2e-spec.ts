@@ -89,10 +89,15 @@ describe('an A/B experiment decided and promoted (api + worker + beat, SMTP sink
   }
 
   it('splits the first wave, calls the variant with the replies the winner, and sends the rest only the winner', async () => {
-    const tenant = await call<{ id: string; api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Experimenter',
-      time_zone: 'Europe/Paris',
-    });
+    const tenant = await call<{ id: string; api_key: { key: string } }>(
+      'POST',
+      '/v1/tenants',
+      TEST_ADMIN_KEY,
+      {
+        name: 'Experimenter',
+        time_zone: 'Europe/Paris',
+      },
+    );
     const key = tenant.body.api_key.key;
     const tenantId = tenant.body.id;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
@@ -109,19 +114,33 @@ describe('an A/B experiment decided and promoted (api + worker + beat, SMTP sink
     });
     expect(account.status).toBe(201);
     const contacts = (wave: string, n: number) =>
-      Array.from({ length: n }, (_, i) => ({ email: `${wave}-${i}@example.test`, first_name: `R${i}`, tags: [wave] }));
+      Array.from({ length: n }, (_, i) => ({
+        email: `${wave}-${i}@example.test`,
+        first_name: `R${i}`,
+        tags: [wave],
+      }));
     expect(
-      (await call<{ created: number }>('POST', '/v1/contacts/import', key, [
-        ...contacts('first', WAVE),
-        ...contacts('rest', WAVE),
-      ])).body,
+      (
+        await call<{ created: number }>('POST', '/v1/contacts/import', key, [
+          ...contacts('first', WAVE),
+          ...contacts('rest', WAVE),
+        ])
+      ).body,
     ).toMatchObject({ created: 2 * WAVE });
 
     const bad = await call<{ errors: { field: string }[] }>('POST', '/v1/campaigns', key, {
       name: 'Bad',
       kind: 'broadcast',
       sender_account_id: account.body.id,
-      steps: [{ body: 'x', variants: [{ name: 'A', subject: 'a' }, { name: 'A', subject: 'b' }] }],
+      steps: [
+        {
+          body: 'x',
+          variants: [
+            { name: 'A', subject: 'a' },
+            { name: 'A', subject: 'b' },
+          ],
+        },
+      ],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e) => e.field)).toContain('steps[0].variants[1].name');
@@ -173,8 +192,14 @@ describe('an A/B experiment decided and promoted (api + worker + beat, SMTP sink
 
     // Replies, through the one engagement recorder: most of B's readers answer, one of A's.
     const recorder = new EngagementRecorder();
-    const manager = { query: (sql: string, params: unknown[]) => client.query(sql, params).then((r) => r.rows) };
-    const repliers = [...byVariant('B').slice(0, Math.ceil(byVariant('B').length * 0.6)), ...byVariant('A').slice(0, 1)];
+    const manager = {
+      query: (sql: string, params: unknown[]) =>
+        client.query<Record<string, unknown>>(sql, params).then((r) => r.rows),
+    };
+    const repliers = [
+      ...byVariant('B').slice(0, Math.ceil(byVariant('B').length * 0.6)),
+      ...byVariant('A').slice(0, 1),
+    ];
     for (const d of repliers)
       await recorder.record(manager as unknown as EntityManager, {
         tenantId,
@@ -193,7 +218,12 @@ describe('an A/B experiment decided and promoted (api + worker + beat, SMTP sink
       },
       { timeoutMs: 30_000, what: 'the winner promoted by beat' },
     );
-    expect(decided).toMatchObject({ winner: 'B', leader: 'B', promoted: { variant: 'B', by: 'auto' }, pending: null });
+    expect(decided).toMatchObject({
+      winner: 'B',
+      leader: 'B',
+      promoted: { variant: 'B', by: 'auto' },
+      pending: null,
+    });
     const a = decided.variants.find((v) => v.name === 'A')!;
     expect(a.replied).toBe(1);
     expect(a.p).toBeLessThan(0.05);

@@ -151,7 +151,10 @@ describe('tenant isolation over every documented route', () => {
     for (const op of operations) {
       const id = aIdFor(op);
       // A step index is no id: step 0 of A's campaign, so the 404 is the campaign's.
-      const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, p === 'step' ? '0' : (id ?? '')])));
+      const path = fillPath(
+        op.path,
+        Object.fromEntries(op.pathParams.map((p) => [p, p === 'step' ? '0' : (id ?? '')])),
+      );
       const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : crossTenantBody(op);
       const res = await api.request<{ data?: { id: string }[] }>(
         op.method,

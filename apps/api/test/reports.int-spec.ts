@@ -41,7 +41,9 @@ async function rawSmtpSink(): Promise<{ port: number; messages: string[]; stop: 
 
 /** Quoted-printable soft breaks and escapes undone: enough to read an HTML part. */
 function unQuotedPrintable(raw: string): string {
-  return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return raw
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /**
@@ -73,7 +75,14 @@ describe('weekly reports', () => {
         body: {
           name: 'Main <smtp>',
           channel: 'smtp',
-          config: { host: '127.0.0.1', port: smtp.port, secure: false, username: 'u', password: 'p', from: 'Herald <r@example.test>' },
+          config: {
+            host: '127.0.0.1',
+            port: smtp.port,
+            secure: false,
+            username: 'u',
+            password: 'p',
+            from: 'Herald <r@example.test>',
+          },
         },
       })
     ).body.id;
@@ -143,27 +152,61 @@ describe('weekly reports', () => {
       week: string;
       totals: Record<string, number>;
       daily: { date: string; sent: number; replied: number }[];
-      campaigns: { name: string; funnel: Record<string, number>; experiments: { winner: string | null; variants: { name: string; sent: number }[] }[] }[];
-      deliverability: { name: string; sent: number; bounced: number; bounce_rate: number; complaint_rate: number }[];
+      campaigns: {
+        name: string;
+        funnel: Record<string, number>;
+        experiments: { winner: string | null; variants: { name: string; sent: number }[] }[];
+      }[];
+      deliverability: {
+        name: string;
+        sent: number;
+        bounced: number;
+        bounce_rate: number;
+        complaint_rate: number;
+      }[];
     }>('GET', '/v1/reports/weekly?week=2026-W49', { key: tenant.key });
     expect(res.status).toBe(200);
     expect(res.body.week).toBe('2026-W49');
-    expect(res.body.totals).toMatchObject({ sent: 40, delivered: 40, replied: 13, clicked: 1, bounced: 2, complained: 1 });
+    expect(res.body.totals).toMatchObject({
+      sent: 40,
+      delivered: 40,
+      replied: 13,
+      clicked: 1,
+      bounced: 2,
+      complained: 1,
+    });
     expect(res.body.daily).toHaveLength(7);
     expect(res.body.daily.find((d) => d.date === '2026-12-02')).toMatchObject({ sent: 40, replied: 13 });
     expect(res.body.campaigns).toEqual([
       expect.objectContaining({
         name: 'Spring & "sale"',
-        funnel: { sent: 40, delivered: 40, opened: 0, clicked: 1, replied: 13, converted: 0, unsubscribed: 0 },
+        funnel: {
+          sent: 40,
+          delivered: 40,
+          opened: 0,
+          clicked: 1,
+          replied: 13,
+          converted: 0,
+          unsubscribed: 0,
+        },
       }),
     ]);
     // 12/20 against 1/20 with 20 a variant needed: B wins.
     expect(res.body.campaigns[0]!.experiments[0]).toMatchObject({
       winner: 'B',
-      variants: [expect.objectContaining({ name: 'A', sent: 20 }), expect.objectContaining({ name: 'B', sent: 20 })],
+      variants: [
+        expect.objectContaining({ name: 'A', sent: 20 }),
+        expect.objectContaining({ name: 'B', sent: 20 }),
+      ],
     });
     expect(res.body.deliverability).toEqual([
-      expect.objectContaining({ name: 'Main <smtp>', sent: 40, bounced: 2, bounce_rate: 0.05, complaint_rate: 0.025 }),
+      expect.objectContaining({
+        name: 'Main <smtp>',
+        sent: 40,
+        bounced: 2,
+        bounce_rate: 0.05,
+        complaint_rate: 0.025,
+      }),
     ]);
 
     const empty = await api.request<{ totals: { sent: number }; campaigns: unknown[] }>(
@@ -172,9 +215,13 @@ describe('weekly reports', () => {
       { key: tenant.key },
     );
     expect(empty.body).toMatchObject({ totals: { sent: 0 }, campaigns: [] });
-    const foreign = await api.request<{ totals: { sent: number } }>('GET', '/v1/reports/weekly?week=2026-W49', {
-      key: other.key,
-    });
+    const foreign = await api.request<{ totals: { sent: number } }>(
+      'GET',
+      '/v1/reports/weekly?week=2026-W49',
+      {
+        key: other.key,
+      },
+    );
     expect(foreign.body.totals.sent).toBe(0);
   });
 
@@ -204,14 +251,16 @@ describe('weekly reports', () => {
   it('validates report settings field by field, and never half-writes them', async () => {
     const put = (body: unknown, key = tenant.key) =>
       api.request<Problem & { delivery: string }>('PUT', '/v1/reports/settings', { key, body });
-    expect((await put({ delivery: 'email', sender_account_id: smtpAccount })).body.errors[0]!.field).toBe('recipients');
+    expect((await put({ delivery: 'email', sender_account_id: smtpAccount })).body.errors[0]!.field).toBe(
+      'recipients',
+    );
     expect((await put({ delivery: 'email', recipients: ['x@example.test'] })).body.errors[0]!.field).toBe(
       'sender_account_id',
     );
     expect((await put({ delivery: 'fax' })).body.errors[0]!.field).toBe('delivery');
     expect(
-      (await put({ delivery: 'email', sender_account_id: smtpAccount, recipients: ['not an address'] })).body.errors[0]!
-        .field,
+      (await put({ delivery: 'email', sender_account_id: smtpAccount, recipients: ['not an address'] })).body
+        .errors[0]!.field,
     ).toBe('recipients.0');
     const foreign = await put({ delivery: 'webhook', sender_account_id: webhookAccount });
     expect(foreign.status).toBe(404);
@@ -219,7 +268,9 @@ describe('weekly reports', () => {
     const wrong = await put({ delivery: 'webhook', sender_account_id: smtpAccount });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors[0]!.message).toMatch(/webhook account/);
-    expect((await api.request<{ delivery: string }>('GET', '/v1/reports/settings', { key: tenant.key })).body).toEqual({
+    expect(
+      (await api.request<{ delivery: string }>('GET', '/v1/reports/settings', { key: tenant.key })).body,
+    ).toEqual({
       delivery: 'off',
       sender_account_id: null,
       recipients: [],
@@ -228,10 +279,18 @@ describe('weekly reports', () => {
   });
 
   it('delivers each week once, by email (HTML + SVG and text) and by signed webhook, however often beat looks', async () => {
-    const saved = await api.request<{ delivery: string; recipients: string[] }>('PUT', '/v1/reports/settings', {
-      key: tenant.key,
-      body: { delivery: 'email', sender_account_id: smtpAccount, recipients: ['Boss@Example.test', 'boss@example.test'] },
-    });
+    const saved = await api.request<{ delivery: string; recipients: string[] }>(
+      'PUT',
+      '/v1/reports/settings',
+      {
+        key: tenant.key,
+        body: {
+          delivery: 'email',
+          sender_account_id: smtpAccount,
+          recipients: ['Boss@Example.test', 'boss@example.test'],
+        },
+      },
+    );
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ delivery: 'email', recipients: ['boss@example.test'] });
     expect(
@@ -264,7 +323,10 @@ describe('weekly reports', () => {
     expect(hooks.delivered.size).toBe(1);
     expect(hooks.badSignatures).toBe(0);
     const hook = hooks.delivered.get(`weekly-report:${other.id}:2026-W49`);
-    expect(hook?.body).toMatchObject({ type: 'weekly_report', report: { tenant_id: other.id, week: '2026-W49' } });
+    expect(hook?.body).toMatchObject({
+      type: 'weekly_report',
+      report: { tenant_id: other.id, week: '2026-W49' },
+    });
 
     const rows = await api.query<{ tenant_id: string; status: string; delivery: string; attempts: number }>(
       `SELECT tenant_id, status, delivery, attempts FROM weekly_reports ORDER BY delivery`,

@@ -47,7 +47,10 @@ const subjectField = template(
     .regex(NO_CONTROL, 'must be one line without control characters'),
 );
 const bodyField = template(
-  z.string().min(1, 'must not be empty').max(CAMPAIGN_LIMITS.body, `must be at most ${CAMPAIGN_LIMITS.body} characters`),
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(CAMPAIGN_LIMITS.body, `must be at most ${CAMPAIGN_LIMITS.body} characters`),
 );
 
 /** One arm of an A/B/n test: what it changes of the step, and its share (weight over the step's total). */
@@ -55,7 +58,10 @@ export const variantSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'must be 1 to 40 letters, digits, _ . - (starting with a letter or digit)'),
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/,
+        'must be 1 to 40 letters, digits, _ . - (starting with a letter or digit)',
+      ),
     weight: z
       .number()
       .int('must be a whole number')
@@ -72,18 +78,16 @@ export const variantSchema = z
 
 /** How a step's experiment is decided: on which outcome, after how many sends per variant, at which confidence. */
 export const experimentSchema = z.strictObject({
-  metric: z.enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_METRICS.join(', ')}` }).default('reply'),
+  metric: z
+    .enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_METRICS.join(', ')}` })
+    .default('reply'),
   min_sample: z
     .number()
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .max(CAMPAIGN_LIMITS.minSample, `must be at most ${CAMPAIGN_LIMITS.minSample}`)
     .default(100),
-  confidence: z
-    .number()
-    .min(0.5, 'must be at least 0.5')
-    .max(0.999, 'must be at most 0.999')
-    .default(0.95),
+  confidence: z.number().min(0.5, 'must be at least 0.5').max(0.999, 'must be at most 0.999').default(0.95),
   auto_promote: z.boolean().default(false),
 });
 

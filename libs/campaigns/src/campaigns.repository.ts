@@ -244,7 +244,14 @@ function toStoredSteps(steps: readonly StepInput[]): CampaignStep[] {
     ...(s.variants ? { variants: s.variants } : {}),
     // A step with variants is always an experiment: its winner is computed, promoted only when asked.
     ...(s.variants
-      ? { experiment: s.experiment ?? { metric: 'reply', min_sample: 100, confidence: 0.95, auto_promote: false } }
+      ? {
+          experiment: s.experiment ?? {
+            metric: 'reply',
+            min_sample: 100,
+            confidence: 0.95,
+            auto_promote: false,
+          },
+        }
       : {}),
   }));
 }

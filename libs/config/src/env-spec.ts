@@ -336,7 +336,7 @@ export const ENV_VARS = [
     name: 'QUEUE_CONCURRENCY_SOURCING',
     section: 'queues',
     description:
-      'Concurrent jobs per worker process on the `sourcing` queue (a run\'s search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account\'s quota and one request per website domain per second across the fleet, whatever this is.',
+      "Concurrent jobs per worker process on the `sourcing` queue (a run's search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account's quota and one request per website domain per second across the fleet, whatever this is.",
     schema: positiveInt.max(100),
     default: '4',
   },

@@ -8,7 +8,12 @@ type Vars = (typeof ENV_VARS)[number];
 type Parsed = { [V in Vars as V['name']]: z.output<V['schema']> };
 
 export type Role = 'api' | 'worker' | 'beat' | 'all';
-export type QueueConcurrency = Readonly<{ system: number; runs: number; deliveries: number; sourcing: number }>;
+export type QueueConcurrency = Readonly<{
+  system: number;
+  runs: number;
+  deliveries: number;
+  sourcing: number;
+}>;
 
 /** The whole process configuration: validated once at boot, typed, nested by lib. */
 export interface HeraldConfig {

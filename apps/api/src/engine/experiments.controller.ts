@@ -7,12 +7,7 @@ import { ApiRoute } from '../http/openapi';
 import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import { campaignIdParams } from './campaigns.schemas';
 import { CampaignErrorsFilter } from './engine-http';
-import {
-  EXAMPLE_EXPERIMENT,
-  experimentStepParams,
-  experimentView,
-  promoteBody,
-} from './experiments.schemas';
+import { EXAMPLE_EXPERIMENT, experimentStepParams, experimentView, promoteBody } from './experiments.schemas';
 
 /** A step's index in the path: anything but a small whole number names no step (404, like an unknown id). */
 function stepIndex(value: string): number {
@@ -60,7 +55,12 @@ export class ExperimentsController {
       'Every later delivery of the step gets `variant` (over any earlier promotion); deliveries already sent keep theirs. 400 naming `step` when the step has no variants, `variant` when it has no such variant. Repeating it changes nothing.',
     params: experimentStepParams,
     body: { schema: promoteBody, example: { variant: 'B' } },
-    success: { status: 200, description: 'The step’s experiment.', schema: 'Experiment', example: EXAMPLE_EXPERIMENT },
+    success: {
+      status: 200,
+      description: 'The step’s experiment.',
+      schema: 'Experiment',
+      example: EXAMPLE_EXPERIMENT,
+    },
   })
   async promote(
     @TenantKey() principal: TenantPrincipal,

@@ -78,10 +78,14 @@ export function experimentView(r: ExperimentResult) {
     leader: r.verdict.leader,
     winner: r.decision.winner ?? r.verdict.winner,
     decided_at: r.decision.decidedAt?.toISOString() ?? null,
-    pending: r.decision.winner ?? r.verdict.winner ? null : r.verdict.pending,
+    pending: (r.decision.winner ?? r.verdict.winner) ? null : r.verdict.pending,
     promoted:
       r.decision.promotedVariant && r.decision.promotedBy && r.decision.promotedAt
-        ? { variant: r.decision.promotedVariant, by: r.decision.promotedBy, at: r.decision.promotedAt.toISOString() }
+        ? {
+            variant: r.decision.promotedVariant,
+            by: r.decision.promotedBy,
+            at: r.decision.promotedAt.toISOString(),
+          }
         : null,
   };
 }
@@ -93,7 +97,17 @@ export const EXAMPLE_EXPERIMENT = {
   confidence: 0.95,
   auto_promote: true,
   variants: [
-    { name: 'A', weight: 1, sent: 300, replied: 10, clicked: 0, converted: 0, rate: 0.0333, z: -3.27, p: 0.0011 },
+    {
+      name: 'A',
+      weight: 1,
+      sent: 300,
+      replied: 10,
+      clicked: 0,
+      converted: 0,
+      rate: 0.0333,
+      z: -3.27,
+      p: 0.0011,
+    },
     { name: 'B', weight: 1, sent: 300, replied: 30, clicked: 0, converted: 0, rate: 0.1, z: null, p: null },
   ],
   leader: 'B',

@@ -49,7 +49,9 @@ export const ForecastSchema = named(
     variants: z
       .object({
         promoted: z.string().nullable().meta({ description: 'The variant everyone gets, once promoted.' }),
-        split: z.array(z.object({ variant: z.string(), weight: z.number().int(), contacts: z.number().int() })),
+        split: z.array(
+          z.object({ variant: z.string(), weight: z.number().int(), contacts: z.number().int() }),
+        ),
       })
       .optional()
       .meta({

@@ -11,7 +11,12 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { lastCompletedWeek, ReportSettingsError, WeeklyReports, type ReportSettingsInput } from '@herald/engagement';
+import {
+  lastCompletedWeek,
+  ReportSettingsError,
+  WeeklyReports,
+  type ReportSettingsInput,
+} from '@herald/engagement';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
@@ -85,8 +90,14 @@ export class ReportsController {
     tag: 'reports',
     access: 'read',
     summary: 'Where the weekly report goes',
-    description: '`delivery` off (the default), email (through an smtp sender account, to `recipients`) or webhook (to a webhook sender account’s URL, signed like deliveries).',
-    success: { status: 200, description: 'The settings.', schema: 'ReportSettings', example: EXAMPLE_SETTINGS },
+    description:
+      '`delivery` off (the default), email (through an smtp sender account, to `recipients`) or webhook (to a webhook sender account’s URL, signed like deliveries).',
+    success: {
+      status: 200,
+      description: 'The settings.',
+      schema: 'ReportSettings',
+      example: EXAMPLE_SETTINGS,
+    },
   })
   async settings(@TenantKey() principal: TenantPrincipal) {
     return settingsView(await this.reports.settings(principal.tenantId));
@@ -100,8 +111,20 @@ export class ReportsController {
     summary: 'Set where the weekly report goes',
     description:
       'Replaces the settings. `email` needs an smtp sender account of the tenant and 1 to 20 `recipients`; `webhook` a webhook sender account (the report is POSTed to its URL as JSON, signed with its secret, `Idempotency-Key: weekly-report:<tenant>:<week>`); `off` stops the reports. 404 naming `sender_account_id` when it is not the tenant’s; 400 when its channel does not fit.',
-    body: { schema: reportSettingsBody, example: { delivery: 'email', sender_account_id: EXAMPLE_SETTINGS.sender_account_id, recipients: ['team@example.com'] } },
-    success: { status: 200, description: 'The settings now.', schema: 'ReportSettings', example: EXAMPLE_SETTINGS },
+    body: {
+      schema: reportSettingsBody,
+      example: {
+        delivery: 'email',
+        sender_account_id: EXAMPLE_SETTINGS.sender_account_id,
+        recipients: ['team@example.com'],
+      },
+    },
+    success: {
+      status: 200,
+      description: 'The settings now.',
+      schema: 'ReportSettings',
+      example: EXAMPLE_SETTINGS,
+    },
     problems: ['not-found'],
   })
   async saveSettings(

@@ -9,7 +9,10 @@ export const weeklyReportQuery = z.object({
     .string()
     .regex(ISO_WEEK, 'must be an ISO week like 2026-W49')
     .optional()
-    .meta({ description: 'The ISO week in the tenant’s time zone; default the last week that has ended.', examples: ['2026-W49'] }),
+    .meta({
+      description: 'The ISO week in the tenant’s time zone; default the last week that has ended.',
+      examples: ['2026-W49'],
+    }),
 });
 
 export const reportSettingsBody = reportSettingsSchema;
@@ -35,7 +38,12 @@ export const WeeklyReportSchema = named(
     to: iso,
     totals: funnel.extend({ bounced: z.number().int(), complained: z.number().int() }),
     daily: z.array(
-      z.object({ date: z.string(), sent: z.number().int(), replied: z.number().int(), clicked: z.number().int() }),
+      z.object({
+        date: z.string(),
+        sent: z.number().int(),
+        replied: z.number().int(),
+        clicked: z.number().int(),
+      }),
     ),
     campaigns: z.array(
       z.object({
@@ -50,7 +58,12 @@ export const WeeklyReportSchema = named(
             winner: z.string().nullable(),
             promoted: z.string().nullable(),
             variants: z.array(
-              z.object({ name: z.string(), sent: z.number().int(), rate: z.number().nullable(), p: z.number().nullable() }),
+              z.object({
+                name: z.string(),
+                sent: z.number().int(),
+                rate: z.number().nullable(),
+                p: z.number().nullable(),
+              }),
             ),
           }),
         ),
@@ -103,13 +116,31 @@ export const EXAMPLE_REPORT = {
   time_zone: 'Europe/Paris',
   from: '2026-11-29T23:00:00.000Z',
   to: '2026-12-06T23:00:00.000Z',
-  totals: { sent: 1200, delivered: 1180, opened: 600, clicked: 120, replied: 40, converted: 6, unsubscribed: 3, bounced: 20, complained: 1 },
+  totals: {
+    sent: 1200,
+    delivered: 1180,
+    opened: 600,
+    clicked: 120,
+    replied: 40,
+    converted: 6,
+    unsubscribed: 3,
+    bounced: 20,
+    complained: 1,
+  },
   daily: [{ date: '2026-11-30', sent: 400, replied: 10, clicked: 30 }],
   campaigns: [
     {
       id: '0190f5e4-8888-7c3d-8e4f-5a6b7c8d9e0f',
       name: 'November newsletter',
-      funnel: { sent: 1200, delivered: 1180, opened: 600, clicked: 120, replied: 40, converted: 6, unsubscribed: 3 },
+      funnel: {
+        sent: 1200,
+        delivered: 1180,
+        opened: 600,
+        clicked: 120,
+        replied: 40,
+        converted: 6,
+        unsubscribed: 3,
+      },
       experiments: [
         {
           step: 0,

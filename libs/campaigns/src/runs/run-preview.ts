@@ -132,7 +132,11 @@ export class RunPreview {
     const data = out.map((row, i): Recipient => {
       // The variant the send would pick for this contact (the same hash, the same promotion).
       const picked = run.steps[0]
-        ? pickVariant(run.steps[0], { contactId: row.id, campaignId: run.campaign_id, step: 0 }, run.promoted_variant)
+        ? pickVariant(
+            run.steps[0],
+            { contactId: row.id, campaignId: run.campaign_id, step: 0 },
+            run.promoted_variant,
+          )
         : null;
       const rendered = this.render(picked?.content, row, sender);
       const at = due[i];

@@ -82,7 +82,11 @@ describe('render stage', () => {
       renderer,
     );
     expect(promoted).toMatchObject({ variant: other, message: { subject: `Subject ${other}` } });
-    const [plain] = renderBatch([ready('d1', { ctx: context({ id: 'd1' }) })], new BatchDecisions(), renderer);
+    const [plain] = renderBatch(
+      [ready('d1', { ctx: context({ id: 'd1' }) })],
+      new BatchDecisions(),
+      renderer,
+    );
     expect(plain?.variant).toBeUndefined();
   });
 });

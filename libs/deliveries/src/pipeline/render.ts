@@ -41,7 +41,12 @@ function render(renderer: MessageRenderer, r: Ready): Pick<Ready, 'message' | 'v
     : null;
   const message = renderer.message(
     { deliveryId: ctx.id, campaignId: ctx.campaignId, runId: ctx.runId },
-    { step: ctx.step, content: picked?.content ?? ctx.campaign.content, contact: ctx.contact, sender: r.account },
+    {
+      step: ctx.step,
+      content: picked?.content ?? ctx.campaign.content,
+      contact: ctx.contact,
+      sender: r.account,
+    },
   );
   return picked?.variant ? { message, variant: picked.variant } : { message };
 }

@@ -31,7 +31,8 @@ function fakes() {
           counted.push(`${labels.channel} ${labels.outcome}`),
       },
       deliveriesUnknown: { inc: (labels: { channel: string }) => counted.push(`unknown ${labels.channel}`) },
-      countAccountDelivery: (account: string, outcome: string) => counted.push(`account ${account} ${outcome}`),
+      countAccountDelivery: (account: string, outcome: string) =>
+        counted.push(`account ${account} ${outcome}`),
     } as never, // prom-client counters: only `inc` is used here
     recordingStep(),
   );
@@ -79,6 +80,9 @@ describe('settle stage', () => {
     decisions.decide(failed, { kind: 'failed', reason: 'rejected' });
     decisions.decide(skipped, { kind: 'skipped', reason: 'suppressed' });
     await stage.finish([sent, failed, skipped], decisions);
-    expect(counted.filter((c) => c.startsWith('account'))).toEqual(['account acc-1 sent', 'account acc-2 failed']);
+    expect(counted.filter((c) => c.startsWith('account'))).toEqual([
+      'account acc-1 sent',
+      'account acc-2 failed',
+    ]);
   });
 });

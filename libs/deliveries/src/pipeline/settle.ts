@@ -15,7 +15,10 @@ export class SettleStage {
     private readonly quota: Pick<QuotaStage, 'settle'>,
     private readonly breaker: Pick<BreakerStage, 'record'>,
     private readonly ledger: Pick<LedgerRepository, 'completeRuns'>,
-    private readonly metrics: Pick<HeraldMetrics, 'deliveries' | 'deliveriesUnknown' | 'countAccountDelivery'>,
+    private readonly metrics: Pick<
+      HeraldMetrics,
+      'deliveries' | 'deliveriesUnknown' | 'countAccountDelivery'
+    >,
     private readonly step: Step,
   ) {}
 

@@ -7,7 +7,11 @@ const key = fc.record({ contactId: uuid, campaignId: uuid, step: fc.integer({ mi
 const variantList = fc
   .uniqueArray(fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), { minLength: 2, maxLength: 6 })
   .chain((names) =>
-    fc.tuple(...names.map((name) => fc.record({ name: fc.constant(name), weight: fc.integer({ min: 1, max: 100 }) }))),
+    fc.tuple(
+      ...names.map((name) =>
+        fc.record({ name: fc.constant(name), weight: fc.integer({ min: 1, max: 100 }) }),
+      ),
+    ),
   )
   .map((vs) => vs.map((v): MessageVariant => ({ ...v, subject: `Subject ${v.name}` })));
 

@@ -58,7 +58,8 @@ export function pickVariant(
   const { variants, experiment: _experiment, ...base } = content;
   if (!variants || variants.length === 0) return { variant: null, content: base };
   const chosen =
-    variants.find((v) => v.name === promoted) ?? variants[weightBand(variants, allocationPoint(key, variants))]!;
+    variants.find((v) => v.name === promoted) ??
+    variants[weightBand(variants, allocationPoint(key, variants))]!;
   return {
     variant: chosen.name,
     content: {
@@ -71,7 +72,10 @@ export function pickVariant(
 }
 
 /** A point in [0, total weight): the first 32 bits of md5(campaign:step:contact), scaled. */
-export function allocationPoint(key: AllocationKey, variants: readonly Pick<MessageVariant, 'weight'>[]): number {
+export function allocationPoint(
+  key: AllocationKey,
+  variants: readonly Pick<MessageVariant, 'weight'>[],
+): number {
   const total = variants.reduce((sum, v) => sum + v.weight, 0);
   const hex = createHash('md5').update(`${key.campaignId}:${key.step}:${key.contactId}`).digest('hex');
   return Math.floor((parseInt(hex.slice(0, 8), 16) * total) / HASH_RANGE);
@@ -92,6 +96,11 @@ function weightBand(variants: readonly Pick<MessageVariant, 'weight'>[], point: 
  * `contactSql` is the contact id expression, `campaignParam`/`stepParam` placeholders. Integer
  * arithmetic on the same 32 bits, so it agrees with allocationPoint exactly (a test compares).
  */
-export function allocationPointSql(contactSql: string, campaignParam: string, stepParam: string, total: number): string {
+export function allocationPointSql(
+  contactSql: string,
+  campaignParam: string,
+  stepParam: string,
+  total: number,
+): string {
   return `((('x' || substr(md5(${campaignParam}::text || ':' || ${stepParam}::text || ':' || ${contactSql}::text), 1, 8))::bit(32)::bigint * ${Math.trunc(total)}) / ${HASH_RANGE})`;
 }

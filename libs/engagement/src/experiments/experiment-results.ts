@@ -79,7 +79,12 @@ export async function campaignExperiments(
   );
   return steps.map((s) => {
     const variants = (s.content.variants ?? []).map((v) => ({ name: v.name, weight: v.weight }));
-    const settings = s.content.experiment ?? { metric: 'reply', min_sample: 100, confidence: 0.95, auto_promote: false };
+    const settings = s.content.experiment ?? {
+      metric: 'reply',
+      min_sample: 100,
+      confidence: 0.95,
+      auto_promote: false,
+    };
     const decided = decisions.find((d) => d.step === s.step);
     return {
       step: s.step,

@@ -70,9 +70,14 @@ export function decideExperiment(counts: readonly VariantCounts[], settings: Ver
   if (counts.length < 2) return verdict(null, 'an experiment needs at least two variants');
   const short = counts.filter((c) => c.sent < settings.min_sample);
   if (short.length > 0)
-    return verdict(null, `every variant needs ${settings.min_sample} sends (${short.map((c) => c.variant).join(', ')} short)`);
+    return verdict(
+      null,
+      `every variant needs ${settings.min_sample} sends (${short.map((c) => c.variant).join(', ')} short)`,
+    );
   const alpha = (1 - settings.confidence) / (counts.length - 1);
   const others = variants.filter((v) => v.variant !== leader!.variant);
   const beaten = others.every((v) => v.p !== null && v.z !== null && v.z > 0 && v.p < alpha);
-  return beaten ? verdict(leader!.variant, null) : verdict(null, `no variant leads at ${settings.confidence} confidence yet`);
+  return beaten
+    ? verdict(leader!.variant, null)
+    : verdict(null, `no variant leads at ${settings.confidence} confidence yet`);
 }

@@ -76,6 +76,12 @@ export async function variantCounts(
 export function countsInOrder(names: readonly string[], counted: readonly VariantCounts[]): VariantCounts[] {
   return names.map(
     (variant) =>
-      counted.find((c) => c.variant === variant) ?? { variant, sent: 0, replied: 0, clicked: 0, converted: 0 },
+      counted.find((c) => c.variant === variant) ?? {
+        variant,
+        sent: 0,
+        replied: 0,
+        clicked: 0,
+        converted: 0,
+      },
   );
 }

@@ -21,7 +21,10 @@ describe('twoProportionZTest', () => {
   });
 
   it('equal rates give z 0 and p 1; no trials or no spread give no test', () => {
-    expect(twoProportionZTest({ successes: 10, trials: 100 }, { successes: 10, trials: 100 })).toEqual({ z: 0, p: 1 });
+    expect(twoProportionZTest({ successes: 10, trials: 100 }, { successes: 10, trials: 100 })).toEqual({
+      z: 0,
+      p: 1,
+    });
     expect(twoProportionZTest({ successes: 0, trials: 0 }, { successes: 1, trials: 10 })).toBeNull();
     expect(twoProportionZTest({ successes: 0, trials: 50 }, { successes: 0, trials: 50 })).toBeNull();
   });
@@ -58,21 +61,24 @@ describe('decideExperiment', () => {
   });
 
   it('calls no winner when the lead is not significant', () => {
-    const verdict = decideExperiment(
-      [counts(500, 30, 'A'), counts(500, 45, 'B')],
-      { ...settings, min_sample: 500 },
-    );
+    const verdict = decideExperiment([counts(500, 30, 'A'), counts(500, 45, 'B')], {
+      ...settings,
+      min_sample: 500,
+    });
     expect(verdict).toMatchObject({ leader: 'B', winner: null });
   });
 
   it('splits the significance between the comparisons of an A/B/n test (Bonferroni)', () => {
     // p ≈ 0.033 against each: under 0.05, but not under 0.05 / 2.
-    const two = decideExperiment([counts(1000, 100, 'A'), counts(1000, 130, 'B')], { ...settings, min_sample: 1000 });
+    const two = decideExperiment([counts(1000, 100, 'A'), counts(1000, 130, 'B')], {
+      ...settings,
+      min_sample: 1000,
+    });
     expect(two.winner).toBe('B');
-    const three = decideExperiment(
-      [counts(1000, 100, 'A'), counts(1000, 130, 'B'), counts(1000, 100, 'C')],
-      { ...settings, min_sample: 1000 },
-    );
+    const three = decideExperiment([counts(1000, 100, 'A'), counts(1000, 130, 'B'), counts(1000, 100, 'C')], {
+      ...settings,
+      min_sample: 1000,
+    });
     expect(three.winner).toBeNull();
   });
 

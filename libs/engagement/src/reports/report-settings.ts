@@ -28,7 +28,11 @@ export const reportSettingsSchema = z
     if (s.delivery === 'email' && (s.recipients ?? []).length === 0)
       ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'give at least one address' });
     if (s.delivery !== 'email' && (s.recipients ?? []).length > 0)
-      ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'only an emailed report has recipients' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recipients'],
+        message: 'only an emailed report has recipients',
+      });
   });
 export type ReportSettingsInput = z.output<typeof reportSettingsSchema>;
 

@@ -51,7 +51,17 @@ const report: WeeklyReport = {
   time_zone: 'UTC',
   from: '2026-11-30T00:00:00.000Z',
   to: '2026-12-07T00:00:00.000Z',
-  totals: { sent: 10, delivered: 9, opened: 5, clicked: 2, replied: 1, converted: 1, unsubscribed: 0, bounced: 1, complained: 0 },
+  totals: {
+    sent: 10,
+    delivered: 9,
+    opened: 5,
+    clicked: 2,
+    replied: 1,
+    converted: 1,
+    unsubscribed: 0,
+    bounced: 1,
+    complained: 0,
+  },
   daily: weekDates('2026-W49', 'UTC').map((date, i) => ({ date, sent: i, replied: i % 2, clicked: 0 })),
   campaigns: [
     {
@@ -74,7 +84,15 @@ const report: WeeklyReport = {
     },
   ],
   deliverability: [
-    { sender_account_id: 'a', name: 'Main', sent: 10, bounced: 1, complained: 0, bounce_rate: 0.1, complaint_rate: 0 },
+    {
+      sender_account_id: 'a',
+      name: 'Main',
+      sent: 10,
+      bounced: 1,
+      complained: 0,
+      bounce_rate: 0.1,
+      complaint_rate: 0,
+    },
   ],
 };
 
@@ -98,7 +116,9 @@ describe('the weekly report rendered', () => {
     expect(html).toContain('<svg');
     expect(html).toMatch(/Main<\/td><td [^>]*>10<\/td><td [^>]*>1<\/td><td [^>]*>10.00%/);
     const text = weeklyReportText(report);
-    expect(text).toContain('- Spring & "sale": 10 sent, 9 delivered, 5 opened, 2 clicked, 1 replied, 1 converted');
+    expect(text).toContain(
+      '- Spring & "sale": 10 sent, 9 delivered, 5 opened, 2 clicked, 1 replied, 1 converted',
+    );
     expect(text).toContain('experiment on step 1 (reply): winner B, promoted B');
     expect(text).toContain('- Main: 10 sent, bounce rate 10.00%, complaint rate 0.00%');
   });

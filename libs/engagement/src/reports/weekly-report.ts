@@ -115,7 +115,10 @@ export async function buildWeeklyReport(
   );
 
   const campaignIds = [
-    ...new Set([...sends.map((s) => s.campaign_id), ...events.flatMap((e) => (e.campaign_id ? [e.campaign_id] : []))]),
+    ...new Set([
+      ...sends.map((s) => s.campaign_id),
+      ...events.flatMap((e) => (e.campaign_id ? [e.campaign_id] : [])),
+    ]),
   ];
   const accountIds = [
     ...new Set([
@@ -137,7 +140,9 @@ export async function buildWeeklyReport(
   const totals = { ...emptyFunnel(), bounced: 0, complained: 0 };
   const byCampaign = new Map(campaignIds.map((id) => [id, emptyFunnel()]));
   const byAccount = new Map(accountIds.map((id) => [id, { sent: 0, bounced: 0, complained: 0 }]));
-  const daily = new Map(weekDates(week, tenant.time_zone).map((date) => [date, { date, sent: 0, replied: 0, clicked: 0 }]));
+  const daily = new Map(
+    weekDates(week, tenant.time_zone).map((date) => [date, { date, sent: 0, replied: 0, clicked: 0 }]),
+  );
   for (const s of sends) {
     const n = Number(s.n);
     totals.sent += n;

@@ -75,7 +75,11 @@ export class WeeklyReports {
         [tenantId, input.sender_account_id],
       );
       if (!account)
-        throw new ReportSettingsError('not-found', 'sender_account_id', 'names no sender account of this tenant');
+        throw new ReportSettingsError(
+          'not-found',
+          'sender_account_id',
+          'names no sender account of this tenant',
+        );
       const needed = CHANNEL_OF[input.delivery];
       if (account.channel !== needed)
         throw new ReportSettingsError(
