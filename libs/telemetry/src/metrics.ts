@@ -251,6 +251,20 @@ export class HeraldMetrics {
         collect: () => accountSeries.prune(),
       }),
   );
+  /**
+   * Registered here so the dashboards and alerts that read it are served from the start; the
+   * engagement recorder counts it (issue 12, analytics). Per sender account: bounded like the
+   * other per-account series.
+   */
+  readonly engagementEvents = getOrCreate(
+    'herald_engagement_events_total',
+    () =>
+      new Counter({
+        name: 'herald_engagement_events_total',
+        help: 'Engagement events recorded (replays not counted), by kind (delivered, bounced, complained, opened, clicked, replied, unsubscribed, converted), source (sendgrid, ses, postmark, mailgun, tracking, unsubscribe-page, api) and sender account (its id; empty when no delivery is known).',
+        labelNames: ['kind', 'source', 'account'],
+      }),
+  );
   readonly deliveriesUnknown = getOrCreate(
     'herald_deliveries_unknown_total',
     () =>
