@@ -9,6 +9,7 @@ import {
   WebhookSink,
 } from '@herald/testing';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { rawBullmq, sqlFloor } from './floors';
@@ -23,8 +24,10 @@ import { rawBullmq, sqlFloor } from './floors';
  *     quota limits): fan-out, ledger, quota, breaker, signed HTTP call, `sent` + interaction,
  *     quota commit — with one worker process, then with two.
  * Reports deliveries/s, the ratio to min(1, 2), p50/p99 from ledger row to `sent`, the fan-out
- * rate and the workers' peak RSS. `--workers=1` runs Herald with one worker only;
- * `--cpu-prof=<dir>` has each worker write a V8 CPU profile there; `--floors=0` skips the floors.
+ * rate, the workers' peak RSS, and CPU per delivery in the workers, the Postgres backends serving
+ * them, Redis and the sink (what a loaded machine distorts least). `--workers=1` runs Herald with
+ * one worker only; `--cpu-prof=<dir>` has each worker write a V8 CPU profile there; `--floors=0`
+ * skips the floors; `--node-options='<flags>'` starts the workers with those node flags.
  */
 const SECRET = 'bench-sink-secret-0123456789abcdef0123456';
 
@@ -55,6 +58,18 @@ interface HeraldResult {
   peakRssMb: number[];
   /** Worker CPU per delivery, all workers together: what a delivery costs, whatever else runs. */
   cpuMsPerDelivery: number;
+  /**
+   * The same for what the workers make others do: the Postgres backends serving the workers,
+   * the Redis server, and this process (the sink answering the webhook calls).
+   */
+  othersCpuMsPerDelivery: { postgres: number; redis: number; sink: number };
+}
+
+/** Redis's own CPU seconds (user + system), from INFO. */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 async function herald(
@@ -64,6 +79,7 @@ async function herald(
   workerCount: number,
   concurrency: number,
   cpuProfDir?: string,
+  nodeOptions?: string,
 ): Promise<HeraldResult> {
   const db = await createTestDatabase(postgresUrl);
   const sink = await WebhookSink.start(SECRET);
@@ -76,8 +92,16 @@ async function herald(
     QUEUE_CONCURRENCY_DELIVERIES: String(concurrency),
     DATABASE_POOL_MAX: '20',
     LOG_LEVEL: 'info',
+    // The queues a delivery goes through: a queue no delivery touches (sourcing) stays out of the figures.
+    WORKER_QUEUES: 'system,runs,deliveries',
     // `--cpu-prof=<dir>`: each worker writes a V8 CPU profile there when it stops.
-    ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}),
+    ...(cpuProfDir || nodeOptions
+      ? {
+          NODE_OPTIONS: [cpuProfDir ? `--cpu-prof --cpu-prof-dir=${cpuProfDir}` : '', nodeOptions ?? '']
+            .join(' ')
+            .trim(),
+        }
+      : {}),
   });
   const seeded = await seedBroadcast({
     databaseUrl: db.url,
@@ -89,6 +113,9 @@ async function herald(
     Array.from({ length: workerCount }, () => HeraldProcess.start('worker', env)),
   );
   const runs = new Queue('runs', { connection: { url: redisUrl }, prefix: hashTaggedPrefix(prefix) });
+  const redis = new Redis(redisUrl);
+  const redisCpuBefore = await redisCpuSeconds(redis);
+  const benchCpuBefore = process.cpuUsage();
   const started = performance.now();
   await runs.add(
     'runs.fanout',
@@ -115,6 +142,14 @@ async function herald(
   const elapsed = performance.now() - started;
   const rss = workers.map((w) => peakRssMb(w.pid));
   const cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
+  const sinkCpu = process.cpuUsage(benchCpuBefore);
+  const redisCpu = (await redisCpuSeconds(redis)) - redisCpuBefore;
+  // The workers' pool connections: their backends started with the workers and serve only them.
+  const { rows: backends } = await client.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  const postgresCpu = backends.reduce((sum, b) => sum + cpuSeconds(b.pid), 0);
+  await redis.quit();
   await client.end();
   await Promise.all(workers.map((w) => w.stop()));
   await runs.close();
@@ -128,6 +163,11 @@ async function herald(
     p99Ms: stats.p99,
     peakRssMb: rss,
     cpuMsPerDelivery: (cpu * 1000) / n,
+    othersCpuMsPerDelivery: {
+      postgres: (postgresCpu * 1000) / n,
+      redis: (redisCpu * 1000) / n,
+      sink: (sinkCpu.user + sinkCpu.system) / 1000 / n,
+    },
   };
 }
 
@@ -136,6 +176,7 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
   const concurrency = option(args, 'concurrency', 200);
   const workerCounts = option(args, 'workers', 2) === 1 ? [1] : [1, 2];
   const cpuProfDir = args.find((a) => a.startsWith('--cpu-prof='))?.split('=')[1];
+  const nodeOptions = args.find((a) => a.startsWith('--node-options='))?.slice('--node-options='.length);
   const infra = await startInfrastructure();
   try {
     await prepareTemplate(infra.postgresUrl);
@@ -168,12 +209,22 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
     );
     const results: HeraldResult[] = [];
     for (const workers of workerCounts) {
-      const r = await herald(infra.postgresUrl, infra.redisUrl, n, workers, concurrency, cpuProfDir);
+      const r = await herald(
+        infra.postgresUrl,
+        infra.redisUrl,
+        n,
+        workers,
+        concurrency,
+        cpuProfDir,
+        nodeOptions,
+      );
       results.push(r);
       process.stdout.write(
         `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor), ` +
           `ledger row → sent p50 ${Math.round(r.p50Ms)} ms, p99 ${Math.round(r.p99Ms)} ms, fan-out ${Math.round(r.fanoutRowsPerSecond)} ledger rows/s, ` +
-          `worker peak RSS ${r.peakRssMb.join(' / ')} MB, worker CPU ${r.cpuMsPerDelivery.toFixed(2)} ms per delivery\n`,
+          `worker peak RSS ${r.peakRssMb.join(' / ')} MB, CPU per delivery: worker ${r.cpuMsPerDelivery.toFixed(2)} ms, ` +
+          `Postgres ${r.othersCpuMsPerDelivery.postgres.toFixed(2)} ms, Redis ${r.othersCpuMsPerDelivery.redis.toFixed(2)} ms, ` +
+          `sink ${r.othersCpuMsPerDelivery.sink.toFixed(2)} ms\n`,
       );
     }
     process.stdout.write(

@@ -16,7 +16,8 @@ export const PLANNED_METRICS_FILE = 'deploy/planned-metrics.txt';
 
 /**
  * Metric names the fleet exports today: libs/telemetry (HeraldMetrics), the collectors in
- * libs/queues, libs/persistence, libs/deliveries and apps/beat (sequence metrics), and the
+ * libs/queues, libs/persistence, libs/deliveries and apps/beat (sequence metrics), the provider
+ * events of libs/engagement (api), and the
  * prom-client default metrics registered with the herald_ prefix.
  * Histograms are listed by their base name.
  */
@@ -65,6 +66,9 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_quota_backend',
   'herald_channel_requests_total',
   'herald_channel_request_duration_seconds',
+  'herald_provider_events_total',
+  'herald_sender_account_paused_total',
+  'herald_sender_account_health_events_total',
   'herald_process_cpu_user_seconds_total',
   'herald_process_cpu_system_seconds_total',
   'herald_process_cpu_seconds_total',

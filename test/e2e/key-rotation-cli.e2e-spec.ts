@@ -1,4 +1,6 @@
+import { CredentialCipher } from '@herald/channels';
 import { ByteSealer, KEY_PURPOSES, KeyRing, Secret } from '@herald/config';
+import { webhookContext } from '@herald/engagement';
 import { createTestDatabase, seedBroadcast, testEnvironment, type TestDatabase } from '@herald/testing';
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
@@ -100,6 +102,22 @@ describe('herald keys rotate-encryption', () => {
          VALUES ($1, $2, 'f', 201, $3, now() + $4::interval)`,
         [tenant, key, body, expiresIn],
       );
+    // One account's provider webhook verification, sealed like its credentials.
+    const account = seeded[0]!.accountId;
+    const cipher = CredentialCipher.fromConfig({
+      encryptionKeys: new KeyRing({ id: 'k1', key: new Secret(K1) }),
+    });
+    await client.query(
+      `UPDATE sender_accounts SET provider_webhook = $3, provider_webhook_provider = 'mailgun' WHERE tenant_id = $1 AND id = $2`,
+      [
+        tenant,
+        account,
+        cipher.encryptJson(
+          { provider: 'mailgun', signing_key: 'mailgun-signing-key-000000' },
+          webhookContext(tenant, account),
+        ),
+      ],
+    );
     await insert('with-id', sealer.seal('{"id":"a"}'), '1 hour');
     await insert('legacy', legacySeal(K1, '{"id":"b"}'), '1 hour');
     // Expired: never replayed again, so neither counted nor re-sealed.
@@ -138,6 +156,14 @@ describe('herald keys rotate-encryption', () => {
           unreadable: 0,
         },
         {
+          name: 'provider_webhooks',
+          total: 1,
+          resealed: 0,
+          remaining: 1,
+          remaining_by_key: { k1: 1 },
+          unreadable: 0,
+        },
+        {
           name: 'idempotency_responses',
           total: 2,
           resealed: 0,
@@ -146,7 +172,7 @@ describe('herald keys rotate-encryption', () => {
           unreadable: 0,
         },
       ],
-      remaining: 5,
+      remaining: 6,
       unreadable: 0,
     } satisfies Report);
     expect(await credentialIds()).toEqual(['k1', 'k1', 'k1']);
@@ -154,6 +180,7 @@ describe('herald keys rotate-encryption', () => {
     const run = await herald(['keys', 'rotate-encryption', '--batch-size', '2'], rotating);
     expectExit(run, 0);
     expect(run.stdout).toMatch(/^sender_credentials\s+k2\s+3\s+3\s+0\s+-$/m);
+    expect(run.stdout).toMatch(/^provider_webhooks\s+k2\s+1\s+1\s+0\s+-$/m);
     expect(run.stdout).toMatch(/^idempotency_responses\s+k2\s+2\s+2\s+0\s+-$/m);
     expect(run.stdout).toContain(
       'everything is sealed with k2: k1 can leave HERALD_ENCRYPTION_PREVIOUS_KEYS',
@@ -178,8 +205,8 @@ describe('herald keys rotate-encryption', () => {
     );
     expectExit(lacking, 1);
     const report = JSON.parse(lacking.stdout) as Report;
-    expect([report.remaining, report.unreadable]).toEqual([5, 5]);
-    expect(report.data.map((d) => d.remaining_by_key)).toEqual([{ k2: 3 }, { k2: 2 }]);
+    expect([report.remaining, report.unreadable]).toEqual([6, 6]);
+    expect(report.data.map((d) => d.remaining_by_key)).toEqual([{ k2: 3 }, { k2: 1 }, { k2: 2 }]);
     expect(await credentialIds()).toEqual(['k2', 'k2', 'k2']);
 
     const short = K1.toString('hex').slice(0, 40);

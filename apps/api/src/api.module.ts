@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
-import { ReportsModule } from '@herald/engagement';
+import { EngagementModule, ProviderEventsModule, ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -11,6 +11,7 @@ import { ResilienceModule } from '@herald/resilience';
 import { SequencesModule } from '@herald/sequences';
 import { TelemetryModule } from '@herald/telemetry';
 import { TenantsModule } from '@herald/tenants';
+import { TimeModule } from '@herald/time';
 import { ContactTimelineController } from './contacts/contact-timeline.controller';
 import { ContactTimelineRepository } from './contacts/contact-timeline.repository';
 import { ContactsController } from './contacts/contacts.controller';
@@ -37,7 +38,16 @@ import { ImportConcurrency } from './http/import-concurrency';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimitMiddleware } from './http/rate-limit.middleware';
+import { ProviderEventsController } from './provider-events/provider-events.controller';
+import { ProviderWebhooksController } from './provider-events/provider-webhooks.controller';
 import { RouteTable } from './http/route-table';
+import { CampaignPreviewController } from './mail/campaign-preview.controller';
+import { EmailLayoutController } from './mail/email-layout.controller';
+import { EmailLayoutRepository } from './mail/email-layout.repository';
+import { MailLinksRepository } from './mail/mail-links.repository';
+import { PublicMailController } from './mail/public-mail.controller';
+import { TrackingService } from './mail/tracking.service';
+import { UnsubscribeService } from './mail/unsubscribe.service';
 import { KeySignIn } from './sessions/key-sign-in';
 import { SessionAuthentication } from './sessions/session-authentication';
 import { SessionsController } from './sessions/sessions.controller';
@@ -63,6 +73,9 @@ import { TenantsController } from './tenants/tenants.controller';
     DeliveriesModule,
     CampaignsModule,
     SequencesModule,
+    EngagementModule,
+    TimeModule,
+    ProviderEventsModule,
     ReportsModule,
   ],
   controllers: [
@@ -89,6 +102,11 @@ import { TenantsController } from './tenants/tenants.controller';
     ContactTimelineController,
     FleetController,
     SenderAccountCircuitController,
+    CampaignPreviewController,
+    EmailLayoutController,
+    PublicMailController,
+    ProviderEventsController,
+    ProviderWebhooksController,
   ],
   providers: [
     AuthThrottle,
@@ -101,6 +119,10 @@ import { TenantsController } from './tenants/tenants.controller';
     SessionAuthentication,
     SessionsRepository,
     SessionsService,
+    EmailLayoutRepository,
+    MailLinksRepository,
+    TrackingService,
+    UnsubscribeService,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

@@ -7,6 +7,9 @@ import { fillPath, operationsOf, type Operation } from '../../../test/support/op
  * Promise 5, walked over every route the OpenAPI document lists: tenant B's key never reaches
  * tenant A's data (another tenant's id is a 404), and no route answers without a valid key.
  */
+/** A well-formed link token (version, purpose, three UUIDs, a tag) that no key signed. */
+const FORGED_LINK_TOKEN = Buffer.alloc(66, 1).toString('base64url');
+
 describe('tenant isolation over every documented route', () => {
   let api: TestApi;
   let operations: Operation[];
@@ -106,11 +109,15 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/suppressions', a.suppression],
       ['/v1/api-keys', a.extraKey],
       ['/v1/sender-accounts', a.account],
+      ['/v1/provider-events', a.account],
       ['/v1/campaigns', a.campaign],
       ['/v1/runs', a.run],
       ['/v1/admin/circuits', `webhook:${a.account}`],
       ['/v1/admin/queues', 'deliveries'],
       ['/v1/tenants', a.id],
+      // The links in emails: their token is the credential, whatever key comes with it.
+      ['/u/', FORGED_LINK_TOKEN],
+      ['/t/', FORGED_LINK_TOKEN],
     ];
     return ids.find(([prefix]) => op.path.startsWith(prefix))?.[1];
   };
@@ -164,8 +171,12 @@ describe('tenant isolation over every documented route', () => {
       seen.push(`${op.name} → ${res.status}`);
       if (op.access === 'platform') {
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
+      } else if (op.access === 'public' && (op.path.startsWith('/u/') || op.path.startsWith('/t/'))) {
+        // An email's link with a token nobody signed: not found, whoever asks.
+        expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 404 });
       } else if (op.access === 'public') {
         // Console sign-in: B's key is not a session, and the example body's key is nobody's.
+        // Provider events for A's account: B's key is no provider signature.
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 401 });
       } else if (
         op.pathParams.length > 0 ||

@@ -1,5 +1,5 @@
 import { plainText, tagSchema } from '@herald/contacts';
-import { EXPERIMENT_METRICS, templateProblems } from '@herald/deliveries';
+import { EXPERIMENT_METRICS, MESSAGE_FORMATS, templateProblems } from '@herald/deliveries';
 import { timeZoneSchema } from '@herald/time';
 import { z } from 'zod';
 
@@ -102,6 +102,8 @@ export const stepSchema = z
     subject: subjectField.optional(),
     body: bodyField,
     html: z.boolean().optional(),
+    /** How the body is written (wins over `html`); every email goes out as text and HTML either way. */
+    format: z.enum(MESSAGE_FORMATS, { error: `must be one of ${MESSAGE_FORMATS.join(', ')}` }).optional(),
     variants: z
       .array(variantSchema)
       .min(2, 'an experiment has at least two variants')
@@ -120,6 +122,13 @@ export const stepSchema = z
       ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'an experiment needs variants' });
   });
 export type StepInput = z.output<typeof stepSchema>;
+
+/** Opens (a pixel) and clicks (redirects through Herald): each off unless turned on. */
+export const trackingSchema = z.strictObject({
+  opens: z.boolean({ error: 'must be true or false' }),
+  clicks: z.boolean({ error: 'must be true or false' }),
+});
+export type Tracking = z.output<typeof trackingSchema>;
 
 const instant = z.iso.datetime({
   offset: true,
@@ -198,6 +207,7 @@ export const campaignCreateSchema = z
     run_cap: runCap.optional(),
     quota_policy: quotaPolicy.optional(),
     catch_up: catchUp.optional(),
+    tracking: trackingSchema.optional(),
   })
   .superRefine((campaign, ctx) => {
     for (const problem of stepRuleProblems(campaign.kind, campaign.steps)) ctx.addIssue(problem);
@@ -219,6 +229,7 @@ export const campaignPatchSchema = z.strictObject({
   run_cap: runCap.nullable().optional(),
   quota_policy: quotaPolicy.optional(),
   catch_up: catchUp.optional(),
+  tracking: trackingSchema.optional(),
   status: z.enum(['active', 'paused'], { error: 'must be active or paused (DELETE archives)' }).optional(),
 });
 export type CampaignPatchInput = z.output<typeof campaignPatchSchema>;

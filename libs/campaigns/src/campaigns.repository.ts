@@ -17,6 +17,7 @@ import {
   type Schedule,
   type SendWindow,
   type StepInput,
+  type Tracking,
 } from './campaign-fields';
 import { CampaignValidationError, UnknownSenderAccountError } from './errors';
 import type { CampaignStep } from './campaign-step';
@@ -35,6 +36,7 @@ export interface CampaignRecord {
   runCap: number | null;
   quotaPolicy: QuotaPolicy;
   catchUp: CatchUpPolicy;
+  tracking: Tracking;
   status: CampaignStatus;
   createdAt: Date;
   updatedAt: Date;
@@ -59,6 +61,7 @@ interface Row {
   run_cap: number | null;
   quota_policy: QuotaPolicy;
   catch_up: CatchUpPolicy;
+  tracking: Tracking;
   status: CampaignStatus;
   created_at: Date;
   updated_at: Date;
@@ -85,8 +88,8 @@ export class CampaignsRepository {
   ): Promise<CampaignRecord> {
     await assertSenderAccount(manager, tenantId, input.sender_account_id);
     const rows = await manager.query<Row[]>(
-      `INSERT INTO campaigns (tenant_id, id, name, kind, sender_account_id, steps, audience, schedule, send_window, run_cap, quota_policy, catch_up)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+      `INSERT INTO campaigns (tenant_id, id, name, kind, sender_account_id, steps, audience, schedule, send_window, run_cap, quota_policy, catch_up, tracking)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
       [
         tenantId,
         uuidv7(),
@@ -100,6 +103,7 @@ export class CampaignsRepository {
         input.run_cap ?? null,
         input.quota_policy ?? 'defer',
         input.catch_up ?? 'fire_once',
+        JSON.stringify(input.tracking ?? { opens: false, clicks: false }),
       ],
     );
     return toRecord(rows[0]!);
@@ -182,6 +186,7 @@ export class CampaignsRepository {
     if (input.run_cap !== undefined) set('run_cap', input.run_cap);
     if (input.quota_policy !== undefined) set('quota_policy', input.quota_policy);
     if (input.catch_up !== undefined) set('catch_up', input.catch_up);
+    if (input.tracking !== undefined) set('tracking', JSON.stringify(input.tracking));
     if (input.status !== undefined) set('status', input.status);
     if (sets.length === 0) return toRecord(row);
     const rows = queryRows<Row>(
@@ -240,6 +245,7 @@ function toStoredSteps(steps: readonly StepInput[]): CampaignStep[] {
     ...(s.subject !== undefined ? { subject: s.subject } : {}),
     body: s.body,
     ...(s.html !== undefined ? { html: s.html } : {}),
+    ...(s.format !== undefined ? { format: s.format } : {}),
     ...(s.delay !== undefined ? { delay_seconds: s.delay } : {}),
     ...(s.variants ? { variants: s.variants } : {}),
     // A step with variants is always an experiment: its winner is computed, promoted only when asked.
@@ -270,6 +276,7 @@ function toRecord(row: Row): CampaignRecord {
     runCap: row.run_cap,
     quotaPolicy: row.quota_policy,
     catchUp: row.catch_up,
+    tracking: row.tracking,
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

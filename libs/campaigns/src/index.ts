@@ -12,6 +12,7 @@ export {
   sendWindowSchema,
   stepRuleProblems,
   stepSchema,
+  trackingSchema,
   WEEKDAYS,
   type Audience,
   type CampaignCreateInput,
@@ -23,6 +24,7 @@ export {
   type Schedule,
   type SendWindow,
   type StepInput,
+  type Tracking,
 } from './campaign-fields';
 export { CampaignsModule } from './campaigns.module';
 export { CampaignsRepository, type CampaignFilter, type CampaignRecord } from './campaigns.repository';

@@ -28,7 +28,12 @@ export interface OutboundMessage {
     readonly externalRef: string | null;
   };
   readonly subject: string | null;
+  /** The text part. */
   readonly body: string;
+  /** The HTML part (email: sent as multipart/alternative with the text). */
+  readonly html?: string;
+  /** Message headers the channel adds (List-Unsubscribe, List-Unsubscribe-Post). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A sender account as the channel needs it: its id and its *decrypted* config. */

@@ -2,6 +2,17 @@ import { z } from 'zod';
 import type { ChannelName } from './channel';
 import { PermanentChannelError } from './channel-errors';
 
+/**
+ * The sender's postal address, printed in every email's footer (CAN-SPAM and most mailbox
+ * providers expect one in bulk email). Lines as written; no markup.
+ */
+const postalAddress = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .refine((v) => !/\p{Cc}/u.test(v.replace(/\r?\n/g, '')), 'must be text lines without control characters');
+
 /** `config` of an smtp sender account (snake_case, as on the wire). */
 export const smtpAccountConfigSchema = z.strictObject({
   host: z.string().min(1).max(253),
@@ -16,6 +27,7 @@ export const smtpAccountConfigSchema = z.strictObject({
   require_tls: z.boolean().optional(),
   /** Verify the server certificate (default true; false only for test servers). */
   reject_unauthorized: z.boolean().optional(),
+  postal_address: postalAddress.optional(),
 });
 export type SmtpAccountConfig = z.infer<typeof smtpAccountConfigSchema>;
 
@@ -38,6 +50,7 @@ export const webhookAccountConfigSchema = z.strictObject({
     }, 'must be an http(s) URL without credentials'),
   /** HMAC-SHA256 key for X-Herald-Signature. */
   secret: z.string().min(16).max(512),
+  postal_address: postalAddress.optional(),
 });
 export type WebhookAccountConfig = z.infer<typeof webhookAccountConfigSchema>;
 

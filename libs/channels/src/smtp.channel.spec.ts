@@ -1,3 +1,4 @@
+import { readMime } from '@herald/testing';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -153,6 +154,31 @@ describe('SmtpChannel against a local smtp-server', () => {
     expect(last?.raw).toMatch(/^Subject: Hello\r?$/m);
     expect(last?.raw).toMatch(/^X-Herald-Delivery-Id: d-1\r?$/im);
     expect(last?.raw).toContain('Happy birthday!');
+  });
+
+  it('sends the text and HTML parts as multipart/alternative, with the message headers', async () => {
+    const channel = smtpChannel({ allowPrivateNetworks: true });
+    await channel.send(
+      {
+        ...message('ada@example.com'),
+        body: 'Hello Ada — naïve café\n\nUnsubscribe: https://mail.example/u/abc',
+        html: '<p>Hello <b>Ada</b> — naïve café</p>',
+        headers: {
+          'List-Unsubscribe': '<https://mail.example/u/abc>',
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
+      },
+      { idempotencyKey: 'broadcast:r-1:ct-1', account: account() },
+    );
+    const mail = readMime(sink.stored.at(-1)!.raw);
+    expect(mail.contentType).toBe('multipart/alternative');
+    expect(mail.headers.get('list-unsubscribe')).toBe('<https://mail.example/u/abc>');
+    expect(mail.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(mail.headers.get('x-herald-delivery-id')).toBe('d-1');
+    expect(mail.parts.map((p) => [p.contentType, p.body.trim()])).toEqual([
+      ['text/plain', 'Hello Ada — naïve café\n\nUnsubscribe: https://mail.example/u/abc'],
+      ['text/html', '<p>Hello <b>Ada</b> — naïve café</p>'],
+    ]);
   });
 
   it('classifies a 4xx reply as transient and a 5xx reply as permanent, recording no server text', async () => {

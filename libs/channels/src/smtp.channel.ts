@@ -72,8 +72,10 @@ export class SmtpChannel implements Channel {
         to,
         subject: message.subject ?? '',
         text: message.body,
+        // With both parts nodemailer writes multipart/alternative: text first, HTML preferred.
+        ...(message.html !== undefined ? { html: message.html } : {}),
         messageId,
-        headers: { 'X-Herald-Delivery-Id': message.deliveryId },
+        headers: { ...message.headers, 'X-Herald-Delivery-Id': message.deliveryId },
       });
       return { providerMessageId: info.messageId || messageId };
     } catch (error) {

@@ -95,6 +95,8 @@ describe('WebhookChannel', () => {
       },
       subject: 'Hello',
       body: 'Happy birthday, Ada!',
+      html: null,
+      headers: {},
     });
     expect(request.headers['idempotency-key']).toBe('birthday:c-1:ct-1:2026');
     expect(request.headers['content-type']).toBe('application/json');

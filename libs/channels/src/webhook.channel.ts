@@ -64,6 +64,8 @@ export class WebhookChannel implements Channel {
       },
       subject: message.subject,
       body: message.body,
+      html: message.html ?? null,
+      headers: message.headers ?? {},
     });
     const timestamp = Math.floor(this.options.clock.nowMs() / 1000);
     const response = await this.post(url, target, body, {

@@ -497,6 +497,23 @@ export const ENV_VARS = [
     default: '30000',
   },
   {
+    name: 'PUBLIC_BASE_URL',
+    section: 'delivery',
+    description:
+      "Where recipients reach this fleet's api from the internet (`https://mail.example.com`): the base of the links in every email (hosted unsubscribe `/u/…`, open pixel `/t/o/…`, click redirects `/t/c/…`). Empty: emails carry no List-Unsubscribe header and no unsubscribe link, and tracking stays off (fine for development; mailbox providers require one-click unsubscribe from bulk senders).",
+    schema: z.union([z.literal(''), url(['http:', 'https:'])]).transform((v) => v.replace(/\/+$/, '')),
+    default: '',
+    example: 'https://mail.example.com',
+  },
+  {
+    name: 'TRACKING_MACHINE_WINDOW_SECONDS',
+    section: 'delivery',
+    description:
+      'An open or click this soon after its message was sent is counted as a machine (a security scanner or image prefetcher fetching every link on arrival), never as a person. 0 turns this check off (the user-agent and HEAD checks stay).',
+    schema: z.coerce.number().int().min(0).max(3600),
+    default: '10',
+  },
+  {
     name: 'API_KEY_PEPPER',
     section: 'api',
     description:
@@ -607,6 +624,81 @@ export const ENV_VARS = [
       'Imports (`POST /v1/contacts/import`) one tenant may run at once, across all api replicas (counted in Redis); more are answered 429 with Retry-After.',
     schema: positiveInt.max(1000),
     default: '2',
+  },
+  {
+    name: 'PROVIDER_EVENTS_BODY_LIMIT',
+    section: 'api',
+    description:
+      'Largest body `POST /v1/provider-events/:sender_account_id/:provider` accepts (bytes, or units like 512kb): a provider batch larger than this is refused 413 before its signature is checked.',
+    schema: z.string().regex(/^\d+(b|kb|mb)?$/i, 'must be bytes or a size like 512kb or 2mb'),
+    default: '2mb',
+  },
+  {
+    name: 'PROVIDER_EVENTS_TIMESTAMP_TOLERANCE_SECONDS',
+    section: 'api',
+    description:
+      "How far the signed timestamp of a SendGrid or Mailgun webhook may be from this server's clock (either way) before the request is refused 401 as a replay; a Mailgun token is also refused when seen again within it.",
+    schema: positiveInt.min(30).max(86_400),
+    default: '300',
+  },
+  {
+    name: 'SNS_ALLOWED_ORIGIN_PATTERN',
+    section: 'api',
+    description:
+      "Regular expression a SES-through-SNS message's `SigningCertURL` and `SubscribeURL` origin (`scheme://host[:port]`) must match in full; anything else is refused 401 and never fetched. Fetches still pass the outbound guard. Tests point it at a local server.",
+    schema: z.string().refine((v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a regular expression'),
+    default: '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$',
+  },
+  {
+    name: 'SNS_CERT_CACHE_SECONDS',
+    section: 'api',
+    description:
+      'How long each api process keeps an SNS signing certificate it fetched (by URL), so verifying a message costs no fetch. 0 fetches every time.',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400),
+    default: '86400',
+  },
+  {
+    name: 'SENDER_HEALTH_WINDOW_SECONDS',
+    section: 'api',
+    description:
+      "The sliding window a sender account's bounce and complaint rates are counted over (from provider events, in Redis, in twelve buckets).",
+    schema: positiveInt.min(60).max(7 * 86_400),
+    default: '3600',
+  },
+  {
+    name: 'SENDER_HEALTH_MIN_SAMPLE',
+    section: 'api',
+    description:
+      "Messages whose fate a provider reported (delivered or hard-bounced) in the window before an account's rates can pause it.",
+    schema: positiveInt.max(10_000_000),
+    default: '100',
+  },
+  {
+    name: 'SENDER_HEALTH_BOUNCE_RATE',
+    section: 'api',
+    description:
+      'Hard bounces ÷ (delivered + hard bounces) in the window above which the account is paused (`paused_reason` says why). 0 never pauses for bounces.',
+    schema: z.coerce.number().min(0).max(1),
+    default: '0.1',
+  },
+  {
+    name: 'SENDER_HEALTH_COMPLAINT_RATE',
+    section: 'api',
+    description:
+      'Complaints ÷ (delivered + hard bounces) in the window above which the account is paused. 0 never pauses for complaints.',
+    schema: z.coerce.number().min(0).max(1),
+    default: '0.001',
   },
   {
     name: 'SESSION_COOKIE_SECURE',

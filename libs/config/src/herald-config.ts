@@ -85,6 +85,10 @@ export interface HeraldConfig {
     webhookTimeoutMs: number;
     smtpTimeoutMs: number;
     sendLeaseMs: number;
+    /** PUBLIC_BASE_URL without a trailing slash; empty: no unsubscribe or tracking links. */
+    publicBaseUrl: string;
+    /** Opens and clicks this soon after the send are machines (TRACKING_MACHINE_WINDOW_SECONDS). */
+    trackingMachineWindowSeconds: number;
   }>;
   readonly api: Readonly<{
     /** HMAC keys for stored API key hashes: API_KEY_PEPPER (or derived) and the earlier ones. */
@@ -109,6 +113,15 @@ export interface HeraldConfig {
     }>;
     /** The built console's directory (absolute). */
     consoleDir: string;
+  }>;
+  /** Provider webhooks (SendGrid, SES via SNS, Postmark, Mailgun) and the account health they feed. */
+  readonly providerEvents: Readonly<{
+    bodyLimitBytes: number;
+    timestampToleranceSeconds: number;
+    /** What a SigningCertURL's or SubscribeURL's origin must match in full. */
+    snsAllowedOrigin: RegExp;
+    snsCertCacheSeconds: number;
+    health: Readonly<{ windowSeconds: number; minSample: number; bounceRate: number; complaintRate: number }>;
   }>;
 }
 
@@ -209,6 +222,8 @@ export function loadConfig(
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       smtpTimeoutMs: v.SMTP_TIMEOUT_MS,
       sendLeaseMs: v.DELIVERY_SEND_LEASE_MS,
+      publicBaseUrl: v.PUBLIC_BASE_URL,
+      trackingMachineWindowSeconds: v.TRACKING_MACHINE_WINDOW_SECONDS,
     },
     api: {
       keyPeppers,
@@ -234,6 +249,18 @@ export function loadConfig(
         signInLinkTtlSeconds: v.SIGN_IN_LINK_TTL_SECONDS,
       },
       consoleDir: resolvePath(v.CONSOLE_DIST_DIR),
+    },
+    providerEvents: {
+      bodyLimitBytes: sizeInBytes(v.PROVIDER_EVENTS_BODY_LIMIT),
+      timestampToleranceSeconds: v.PROVIDER_EVENTS_TIMESTAMP_TOLERANCE_SECONDS,
+      snsAllowedOrigin: new RegExp(v.SNS_ALLOWED_ORIGIN_PATTERN),
+      snsCertCacheSeconds: v.SNS_CERT_CACHE_SECONDS,
+      health: {
+        windowSeconds: v.SENDER_HEALTH_WINDOW_SECONDS,
+        minSample: v.SENDER_HEALTH_MIN_SAMPLE,
+        bounceRate: v.SENDER_HEALTH_BOUNCE_RATE,
+        complaintRate: v.SENDER_HEALTH_COMPLAINT_RATE,
+      },
     },
   };
 }

@@ -19,6 +19,8 @@ export const UNNAMED_KEY_ID = 'default';
 export const KEY_PURPOSES = {
   /** Stored `Idempotency-Key` responses (the api seals them, `herald keys rotate-encryption` re-seals them). */
   idempotencyResponses: 'herald idempotency v1',
+  /** HMAC of the links in emails (unsubscribe, open pixel, click redirect): never sealed, only signed. */
+  publicLinks: 'herald public links v1',
 } as const;
 
 export type KeyPurpose = (typeof KEY_PURPOSES)[keyof typeof KEY_PURPOSES];

@@ -15,6 +15,7 @@ export const INTERACTION_TYPES = [
   'bounce',
   'unsubscribe',
   'note',
+  'complaint',
 ] as const;
 export type InteractionType = (typeof INTERACTION_TYPES)[number];
 
@@ -52,6 +53,12 @@ export const INTERACTION_PAYLOADS = {
   unsubscribe: z.strictObject({
     delivery_id: id.nullable().optional(),
     source: z.enum(['link', 'reply', 'api', 'manual'], { error: 'must be link, reply, api or manual' }),
+  }),
+  // A spam report (a provider's feedback loop): the address is suppressed like an unsubscribe.
+  complaint: z.strictObject({
+    delivery_id: id.nullable().optional(),
+    source: plainText(40),
+    feedback_type: plainText(100).optional(),
   }),
   note: z.strictObject({
     text: z.string().trim().min(1, 'must not be empty').max(5000, 'must be at most 5000 characters'),

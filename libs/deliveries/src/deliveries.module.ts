@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ChannelsModule } from '@herald/channels';
+import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -17,6 +18,7 @@ import { FanoutService } from './fanout.service';
 import { LedgerRepository } from './ledger.repository';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
+import { PublicLinks } from './render/links/public-links';
 import { MessageRenderer } from './render/message-renderer';
 import { RunPort } from './run-port';
 import { SenderAccountsRepository } from './sender-accounts.repository';
@@ -55,6 +57,11 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     UnknownDeliveries,
     UnknownDeliveriesMetrics,
     MessageRenderer,
+    {
+      provide: PublicLinks,
+      inject: [HERALD_CONFIG],
+      useFactory: (c: HeraldConfig) => PublicLinks.fromConfig(c),
+    },
     RunPort,
   ],
   exports: [
@@ -69,6 +76,7 @@ import { UnknownDeliveriesMetrics } from './unknown-metrics';
     RunDeliveries,
     UnknownDeliveries,
     MessageRenderer,
+    PublicLinks,
     RunPort,
   ],
 })

@@ -99,8 +99,16 @@ export class FanoutService {
          SELECT (SELECT count(*) FROM raw) AS n,
                 (SELECT id FROM raw ORDER BY id DESC LIMIT 1) AS last_id,
                 ARRAY(SELECT id FROM ins) AS inserted,
-                ARRAY(SELECT d.id FROM deliveries d JOIN page p ON d.contact_id = p.id
-                       WHERE d.tenant_id = $1 AND d.run_id = $${base + 1}::uuid AND d.status = 'pending') AS existing`,
+                -- Rows already in the ledger exist only when the page is repeated (a crash, a resumed
+                -- fan-out): looked up then alone (an InitPlan runs when first needed), by the unique
+                -- key. A join on contact_id, with the fresh statistics of a new run, was planned as
+                -- every pending row of the run against every row of the page: 25M comparisons a page.
+                CASE WHEN (SELECT count(*) FROM ins) = (SELECT count(*) FROM page) THEN '{}'::uuid[]
+                     ELSE ARRAY(SELECT d.id FROM deliveries d
+                                 WHERE d.tenant_id = $1
+                                   AND d.delivery_key = ANY (ARRAY(SELECT delivery_key FROM page))
+                                   AND d.run_id = $${base + 1}::uuid AND d.status = 'pending')
+                END AS existing`,
           [...page.params, runId, run.campaignId, run.senderAccountId, run.channel],
         ),
       );

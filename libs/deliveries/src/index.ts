@@ -29,9 +29,20 @@ export {
   type DeliveryStatus,
 } from './ledger.repository';
 export { MicroBatcher } from './micro-batcher';
-export { type MessageContent, type MessageRecipient, type MessageSender } from './render/message-content';
+export {
+  MESSAGE_FORMATS,
+  type MessageContent,
+  type MessageFormat,
+  type MessageRecipient,
+  type MessageSender,
+  type MessageTracking,
+} from './render/message-content';
+export { LinkTokens, type LinkClaims, type LinkPurpose, type LinkSubject } from './render/links/link-token';
+export { PUBLIC_LINK_PATHS, PublicLinks } from './render/links/public-links';
+export { DEFAULT_LAYOUT, layoutProblems } from './render/mail-layout';
 export {
   MessageRenderer,
+  PREVIEW_DELIVERY_ID,
   type MessageEnvelope,
   type RenderedMessage,
   type RenderRequest,
@@ -59,7 +70,8 @@ export {
   type SendingAccount,
 } from './sender-accounts.repository';
 export { SenderCredentialsResealer, type SenderAccountCursor } from './sender-credentials.resealer';
-// Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check is shared.
-export { TemplateError, templateProblems } from './template';
+// Messages are built by MessageRenderer alone: the template functions stay inside, only the syntax check
+// (and the HTML escaping the hosted pages share) are shared.
+export { escapeHtml, TemplateError, templateProblems } from './template';
 export { UnknownDeliveries, type DeliveryRecord, type OperatorOutcome } from './unknown-deliveries';
 export { RunDeliveries } from './run-deliveries';

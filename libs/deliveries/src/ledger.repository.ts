@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows } from '@herald/persistence';
-import type { MessageContent } from './render/message-content';
+import type { MessageContent, MessageTracking } from './render/message-content';
 import { RunPort } from './run-port';
 import type { DeliveryWindow } from './send-window';
 import type { DataSource } from 'typeorm';
@@ -41,7 +41,10 @@ export interface DeliveryContext {
     sendWindow: DeliveryWindow | null;
     /** The step's experiment promoted this variant (a winner, or an operator's choice): everyone gets it. */
     promotedVariant: string | null;
+    tracking: MessageTracking;
   };
+  /** The tenant's email layout (null: the default one). */
+  layout: string | null;
   runStatus: string | null;
   suppressed: boolean;
 }
@@ -89,6 +92,8 @@ interface ContextRow {
   send_window: { start: string; end: string; days?: DeliveryWindow['days']; time_zone?: string } | null;
   campaign_status: string;
   promoted_variant: string | null;
+  tracking: MessageTracking;
+  email_layout: string | null;
   run_status: string | null;
   suppressed: boolean;
 }
@@ -149,7 +154,7 @@ export class LedgerRepository {
               d.sender_account_id, d.channel, d.contact_id,
               c.email, c.first_name, c.last_name, c.external_ref, c.status AS contact_status, c.attributes,
               g.steps -> d.step AS content, g.quota_policy, g.run_cap, g.send_window, g.status AS campaign_status,
-              x.promoted_variant, r.status AS run_status,
+              x.promoted_variant, g.tracking, t.email_layout, r.status AS run_status,
               EXISTS (SELECT 1 FROM suppressions s
                        WHERE s.tenant_id = d.tenant_id
                          AND (s.contact_id = d.contact_id OR (c.email IS NOT NULL AND s.email = c.email))) AS suppressed
@@ -157,6 +162,7 @@ export class LedgerRepository {
          JOIN deliveries d ON d.tenant_id = k.tenant_id AND d.id = k.id
          JOIN contacts c ON c.tenant_id = d.tenant_id AND c.id = d.contact_id
          JOIN campaigns g ON g.tenant_id = d.tenant_id AND g.id = d.campaign_id
+         JOIN tenants t ON t.id = d.tenant_id
          LEFT JOIN campaign_runs r ON r.tenant_id = d.tenant_id AND r.id = d.run_id
          LEFT JOIN campaign_experiments x ON x.tenant_id = d.tenant_id AND x.campaign_id = d.campaign_id AND x.step = d.step`,
         keys(refs),
@@ -189,7 +195,9 @@ export class LedgerRepository {
         status: r.campaign_status,
         sendWindow: r.send_window && deliveryWindow(r.send_window),
         promotedVariant: r.promoted_variant,
+        tracking: r.tracking,
       },
+      layout: r.email_layout,
       runStatus: r.run_status,
       suppressed: r.suppressed,
     }));

@@ -20,6 +20,8 @@ export interface SenderAccountRecord {
   quotas: { hourly: number | null; daily: number | null; weekly: number | null };
   timeZone: string;
   status: 'active' | 'paused' | 'disabled';
+  /** Why account health paused it (null when active, or paused by hand). */
+  pausedReason: string | null;
   /** What happens to a send a crash left unknown (the account's choice, else the channel's default). */
   deliveryGuarantee: DeliveryGuarantee;
   createdAt: Date;
@@ -58,6 +60,7 @@ interface Row {
   time_zone: string;
   status: SenderAccountRecord['status'];
   delivery_guarantee: DeliveryGuarantee | null;
+  paused_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -137,6 +140,8 @@ export class SenderAccountsRepository {
   ): Promise<SenderAccountRecord | 'disabled' | undefined> {
     const rows = await this.dataSource.query<Row[]>(
       `UPDATE sender_accounts SET status = CASE WHEN status = 'disabled' THEN status ELSE $3 END,
+              -- A pause by hand, or a resume, replaces whatever account health said.
+              paused_reason = CASE WHEN status = $3 OR status = 'disabled' THEN paused_reason ELSE NULL END,
               updated_at = CASE WHEN status = $3 OR status = 'disabled' THEN updated_at ELSE now() END
         WHERE tenant_id = $1 AND id = $2
         RETURNING *`,
@@ -231,6 +236,7 @@ function toRecord(row: Row): SenderAccountRecord {
     quotas: { hourly: row.quota_hourly, daily: row.quota_daily, weekly: row.quota_weekly },
     timeZone: row.time_zone,
     status: row.status,
+    pausedReason: row.paused_reason ?? null,
     deliveryGuarantee: row.delivery_guarantee ?? defaultGuarantee(row.channel),
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -58,6 +58,11 @@ export function renderTemplate(
   });
 }
 
+/** The template with each tag replaced by what `replace` returns for the tag as written. */
+export function mapTags(template: string, replace: (tag: string) => string): string {
+  return template.replace(TAG, (tag: string) => replace(tag));
+}
+
 /** A subject is a mail header: one line, bounded. */
 export function renderSubject(template: string, variables: TemplateVariables): string {
   return renderTemplate(template, variables, { html: false })

@@ -21,8 +21,8 @@ export interface EventOutcome {
 
 /**
  * Records what happened to a contact outside Herald (a reply, a bounce, an unsubscribe) and
- * acts on it, in one transaction: the interaction in the activity log; for a bounce or an
- * unsubscribe a suppression; and the contact's active sequences stop (a reply: `replied`, only
+ * acts on it, in one transaction: the interaction in the activity log; for a bounce, an
+ * unsubscribe or a complaint a suppression; and the contact's active sequences stop (a reply: `replied`, only
  * the named campaign's when `campaign_id` is given; a bounce or unsubscribe: every one,
  * `stopped`) with their waiting deliveries cancelled. A step being sent at this very moment
  * finishes; the ledger trigger then leaves the stopped enrollment alone.
@@ -76,14 +76,15 @@ export class EventsService {
     );
 
     let suppressed = false;
-    if (event.type === 'bounce' || event.type === 'unsubscribe') {
+    if (event.type === 'bounce' || event.type === 'unsubscribe' || event.type === 'complaint') {
       // The address is what bounced or unsubscribed: suppressing it also covers a re-imported contact.
+      // A complaint (a spam report) is the strongest unsubscribe there is.
       try {
         await this.suppressions.create(manager, tenantId, {
           email: contact.email,
           contactId: contact.email ? null : contact.id,
-          reason: event.type,
-          note: null,
+          reason: event.type === 'complaint' ? 'unsubscribe' : event.type,
+          note: event.type === 'complaint' ? 'spam complaint' : null,
         });
       } catch (error) {
         if (!(error instanceof SuppressionExistsError)) throw error;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const ENROLLMENT_STATUSES = ['active', 'completed', 'replied', 'stopped'] as const;
 export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
 
-export const SEQUENCE_EVENT_TYPES = ['reply', 'bounce', 'unsubscribe'] as const;
+export const SEQUENCE_EVENT_TYPES = ['reply', 'bounce', 'unsubscribe', 'complaint'] as const;
 export type SequenceEventType = (typeof SEQUENCE_EVENT_TYPES)[number];
 
 export const SEQUENCE_LIMITS = {
@@ -41,6 +41,7 @@ const PAYLOAD_DEFAULTS: Record<SequenceEventType, Record<string, unknown>> = {
   reply: {},
   bounce: { kind: 'hard' },
   unsubscribe: { source: 'api' },
+  complaint: { source: 'api' },
 };
 
 /** Postgres jsonb cannot store U+0000 in a string. */

@@ -16,6 +16,7 @@ export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './
 export { eventually } from './eventually';
 export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-sink';
 export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
+export { mimeLeaves, readMime, type MimeEntity } from './mime';
 export { seedBroadcast } from './seed';
 export { callApi, type ApiAnswer } from './api-call';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster';

@@ -9,6 +9,8 @@ export interface SinkMessage {
   /** How many times a message with this id arrived: more than one is a duplicate. */
   count: number;
   firstAt: number;
+  /** The first copy as received (read it with readMime). */
+  raw: Buffer;
 }
 
 /**
@@ -94,6 +96,7 @@ export class SmtpSink {
       subject: headers.get('subject') ?? null,
       count: 1,
       firstAt: Date.now(),
+      raw,
     });
     for (const waiter of [...this.waiters]) {
       if (this.messages.size >= waiter.count) {

@@ -8,7 +8,7 @@ import {
   WEEKDAYS,
   type CampaignRecord,
 } from '@herald/campaigns';
-import { EXPERIMENT_METRICS } from '@herald/deliveries';
+import { EXPERIMENT_METRICS, MESSAGE_FORMATS } from '@herald/deliveries';
 import { z } from 'zod';
 import { component, named } from '../http/openapi';
 import { pageQuery } from '../tenants/tenants.schemas';
@@ -54,6 +54,10 @@ export const CampaignSchema = named(
         subject: z.string().nullable(),
         body: z.string(),
         html: z.boolean(),
+        format: z.enum(MESSAGE_FORMATS).meta({
+          description:
+            'How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.',
+        }),
         variants: z
           .array(
             z.object({
@@ -116,6 +120,10 @@ export const CampaignSchema = named(
       description:
         'A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.',
     }),
+    tracking: z.object({ opens: z.boolean(), clicks: z.boolean() }).meta({
+      description:
+        'Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.',
+    }),
     created_at: iso,
     updated_at: iso,
   }),
@@ -137,6 +145,7 @@ export const EXAMPLE_CAMPAIGN = {
       subject: 'News for {{ first_name | "you" }}',
       body: 'Hello {{ first_name | "there" }}, here is what changed this month.',
       html: false,
+      format: 'text',
     },
   ],
   audience: { tags: ['newsletter'] },
@@ -145,6 +154,7 @@ export const EXAMPLE_CAMPAIGN = {
   run_cap: 10000,
   quota_policy: 'defer',
   catch_up: 'fire_once',
+  tracking: { opens: false, clicks: false },
   created_at: '2026-11-22T10:15:00.000Z',
   updated_at: '2026-11-22T10:15:00.000Z',
 };
@@ -172,6 +182,7 @@ export function campaignView(c: CampaignRecord) {
       subject: s.subject ?? null,
       body: s.body,
       html: s.html === true,
+      format: s.format ?? (s.html === true ? 'html' : 'text'),
       ...(s.variants ? { variants: s.variants } : {}),
       ...(s.experiment ? { experiment: s.experiment } : {}),
     })),
@@ -181,6 +192,7 @@ export function campaignView(c: CampaignRecord) {
     run_cap: c.runCap,
     quota_policy: c.quotaPolicy,
     catch_up: c.catchUp,
+    tracking: c.tracking,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };

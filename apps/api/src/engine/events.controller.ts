@@ -52,7 +52,7 @@ export class EventsController {
     description: [
       'Something that happened to a contact outside Herald, named by `contact_id` or `email` (exactly one; 404 naming the field when it is not one of the tenant’s contacts). All of it happens in one transaction:',
       'the event joins the contact’s activity (an interaction of its type, dated `occurred_at` if given; `payload` as the activity log defines it for the type: a reply’s subject/text, a bounce’s kind (default hard)/reason, an unsubscribe’s source (default api));',
-      'a bounce or an unsubscribe suppresses the address (the contact when it has no email) and stops every active sequence of the contact;',
+      'a bounce, an unsubscribe or a complaint (a spam report; payload `source`, `feedback_type`) suppresses the address (the contact when it has no email) and stops every active sequence of the contact;',
       'a reply stops its active sequences too (status replied), only that campaign’s when `campaign_id` is given.',
       'Steps the stopped enrollments still had waiting are cancelled; one being sent at this moment finishes.',
     ].join(' '),

@@ -87,6 +87,10 @@ export const SenderAccountSchema = named(
     time_zone: z.string(),
     delivery_guarantee: z.enum(DELIVERY_GUARANTEES).meta({ description: GUARANTEE_DOC }),
     status: z.enum(['active', 'paused', 'disabled']),
+    paused_reason: z.string().nullable().meta({
+      description:
+        'Why account health paused the account (its bounce or complaint rate from provider events crossed a threshold); null otherwise. Resuming clears it.',
+    }),
     created_at: iso,
     updated_at: iso,
   }),
@@ -123,6 +127,7 @@ export const EXAMPLE_SENDER_ACCOUNT = {
   time_zone: 'Europe/Paris',
   delivery_guarantee: 'at_least_once',
   status: 'active',
+  paused_reason: null,
   created_at: '2026-11-22T10:15:00.000Z',
   updated_at: '2026-11-22T10:15:00.000Z',
 };
@@ -146,6 +151,7 @@ export function senderAccountView(a: SenderAccountRecord) {
     time_zone: a.timeZone,
     delivery_guarantee: a.deliveryGuarantee,
     status: a.status,
+    paused_reason: a.pausedReason,
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),
   };

@@ -6,6 +6,7 @@ import type { NextFunction, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SessionAuthentication } from '../sessions/session-authentication';
+import { isProviderEventRequest } from '../provider-events/provider-event-request';
 import { isKeySignIn } from '../sessions/session-cookie';
 import type { AuthenticatedRequest } from './access';
 import { AuthThrottle, lockoutProblem, type AuthAttempt, type Lockout } from './auth-throttle';
@@ -44,7 +45,8 @@ export class AuthenticationMiddleware implements NestMiddleware {
       next();
       return;
     }
-    if (isKeySignIn(req)) {
+    // Console sign-in carries its key in the body; a provider's webhook its signature.
+    if (isKeySignIn(req) || isProviderEventRequest(req)) {
       next();
       return;
     }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HERALD_CONFIG, sizeInBytes, type HeraldConfig } from '@herald/config';
 import type { NextFunction, Request, Response } from 'express';
+import { isProviderEventRequest } from '../provider-events/provider-event-request';
 import { checkJsonText } from './json-text';
 import { ProblemException } from './problem';
 import { hasBody, readText, requireMediaType } from './request-body';
@@ -28,7 +29,12 @@ export class JsonBodyMiddleware implements NestMiddleware {
 
   async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const writes = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
-    if (!writes || STREAMED.has(req.path.replace(/\/$/, '')) || !hasBody(req)) {
+    if (
+      !writes ||
+      STREAMED.has(req.path.replace(/\/$/, '')) ||
+      isProviderEventRequest(req) ||
+      !hasBody(req)
+    ) {
       next();
       return;
     }

@@ -1,5 +1,6 @@
 import { CredentialCipher } from '@herald/channels';
 import { SenderCredentialsResealer } from '@herald/deliveries';
+import { ProviderWebhookResealer } from '@herald/engagement';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CliContext } from '../cli-context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -14,7 +15,7 @@ import { IdempotencyResponsesResealer } from '../key-rotation/idempotency-respon
 import { table } from '../output';
 import { formatPercent, progressBar, ProgressLine } from '../progress';
 
-// Loaded by `herald keys rotate-encryption` when it runs (it pulls in the channels and deliveries libs).
+// Loaded by `herald keys rotate-encryption` when it runs (it pulls in the channels, deliveries and engagement libs).
 
 export interface RotateEncryptionOptions {
   batchSize: string;
@@ -52,6 +53,7 @@ export async function rotateEncryptionCommand(
   };
   const reports = [
     await rotate(new SenderCredentialsResealer(db, CredentialCipher.fromConfig(config.security))),
+    await rotate(new ProviderWebhookResealer(db, CredentialCipher.fromConfig(config.security))),
     await rotate(new IdempotencyResponsesResealer(db, ring)),
   ];
 

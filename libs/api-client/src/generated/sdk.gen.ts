@@ -45,6 +45,9 @@ import type {
   CampaignsListData,
   CampaignsListErrors,
   CampaignsListResponses,
+  CampaignsPreviewData,
+  CampaignsPreviewErrors,
+  CampaignsPreviewResponses,
   CampaignsUpdateData,
   CampaignsUpdateErrors,
   CampaignsUpdateResponses,
@@ -78,6 +81,12 @@ import type {
   DeliveriesResendData,
   DeliveriesResendErrors,
   DeliveriesResendResponses,
+  EmailLayoutGetData,
+  EmailLayoutGetErrors,
+  EmailLayoutGetResponses,
+  EmailLayoutSetData,
+  EmailLayoutSetErrors,
+  EmailLayoutSetResponses,
   EnrollmentsCreateData,
   EnrollmentsCreateErrors,
   EnrollmentsCreateResponses,
@@ -102,6 +111,20 @@ import type {
   InteractionsListData,
   InteractionsListErrors,
   InteractionsListResponses,
+  MailClickData,
+  MailClickErrors,
+  MailOpenPixelData,
+  MailOpenPixelErrors,
+  MailOpenPixelResponses,
+  MailUnsubscribeData,
+  MailUnsubscribeErrors,
+  MailUnsubscribePageData,
+  MailUnsubscribePageErrors,
+  MailUnsubscribePageResponses,
+  MailUnsubscribeResponses,
+  ProviderEventsReceiveData,
+  ProviderEventsReceiveErrors,
+  ProviderEventsReceiveResponses,
   ReportsSettingsGetData,
   ReportsSettingsGetErrors,
   ReportsSettingsGetResponses,
@@ -144,6 +167,15 @@ import type {
   SenderAccountsPauseData,
   SenderAccountsPauseErrors,
   SenderAccountsPauseResponses,
+  SenderAccountsProviderWebhookDeleteData,
+  SenderAccountsProviderWebhookDeleteErrors,
+  SenderAccountsProviderWebhookDeleteResponses,
+  SenderAccountsProviderWebhookGetData,
+  SenderAccountsProviderWebhookGetErrors,
+  SenderAccountsProviderWebhookGetResponses,
+  SenderAccountsProviderWebhookSetData,
+  SenderAccountsProviderWebhookSetErrors,
+  SenderAccountsProviderWebhookSetResponses,
   SenderAccountsQuotaData,
   SenderAccountsQuotaErrors,
   SenderAccountsQuotaResponses,
@@ -1133,7 +1165,7 @@ export const enrollmentsRemove = <ThrowOnError extends boolean = false>(
 /**
  * Record a reply, bounce or unsubscribe
  *
- * Something that happened to a contact outside Herald, named by `contact_id` or `email` (exactly one; 404 naming the field when it is not one of the tenant’s contacts). All of it happens in one transaction: the event joins the contact’s activity (an interaction of its type, dated `occurred_at` if given; `payload` as the activity log defines it for the type: a reply’s subject/text, a bounce’s kind (default hard)/reason, an unsubscribe’s source (default api)); a bounce or an unsubscribe suppresses the address (the contact when it has no email) and stops every active sequence of the contact; a reply stops its active sequences too (status replied), only that campaign’s when `campaign_id` is given. Steps the stopped enrollments still had waiting are cancelled; one being sent at this moment finishes.
+ * Something that happened to a contact outside Herald, named by `contact_id` or `email` (exactly one; 404 naming the field when it is not one of the tenant’s contacts). All of it happens in one transaction: the event joins the contact’s activity (an interaction of its type, dated `occurred_at` if given; `payload` as the activity log defines it for the type: a reply’s subject/text, a bounce’s kind (default hard)/reason, an unsubscribe’s source (default api)); a bounce, an unsubscribe or a complaint (a spam report; payload `source`, `feedback_type`) suppresses the address (the contact when it has no email) and stops every active sequence of the contact; a reply stops its active sequences too (status replied), only that campaign’s when `campaign_id` is given. Steps the stopped enrollments still had waiting are cancelled; one being sent at this moment finishes.
  *
  * **Access:** a tenant key with the `write` scope (or higher).
  */
@@ -1474,4 +1506,230 @@ export const senderAccountsCircuit = <ThrowOnError extends boolean = false>(
     ],
     url: '/v1/sender-accounts/{id}/circuit',
     ...options,
+  });
+
+/**
+ * Preview a step for a contact
+ *
+ * Renders step `step` (default 0) for the contact exactly as a send would (MessageRenderer: the tenant’s layout, the sender account’s footer, the campaign’s tracking): subject, text and HTML parts, and the headers. Sends nothing, records nothing. 400 naming `contact_id` when the step’s template cannot be rendered for this contact (a variable without value or fallback), `step` when the campaign has no such step.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const campaignsPreview = <ThrowOnError extends boolean = false>(
+  options: Options<CampaignsPreviewData, ThrowOnError>,
+): RequestResult<CampaignsPreviewResponses, CampaignsPreviewErrors, ThrowOnError> =>
+  (options.client ?? client).post<CampaignsPreviewResponses, CampaignsPreviewErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/campaigns/{id}/preview',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Get the email layout
+ *
+ * The tenant’s HTML layout (null while it uses the default, also returned).
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const emailLayoutGet = <ThrowOnError extends boolean = false>(
+  options?: Options<EmailLayoutGetData, ThrowOnError>,
+): RequestResult<EmailLayoutGetResponses, EmailLayoutGetErrors, ThrowOnError> =>
+  (options?.client ?? client).get<EmailLayoutGetResponses, EmailLayoutGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/email-layout',
+    ...options,
+  });
+
+/**
+ * Set the email layout
+ *
+ * HTML around every email’s content: `{{{content}}}` (exactly once) is where the message goes, `{{{footer}}}` (optional; after the content when absent) where the footer goes (the sender account’s `postal_address` and the unsubscribe link). Written as is (it is the tenant’s own markup); contact values never reach it unescaped. null restores the default. Applies to messages rendered from now on.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const emailLayoutSet = <ThrowOnError extends boolean = false>(
+  options: Options<EmailLayoutSetData, ThrowOnError>,
+): RequestResult<EmailLayoutSetResponses, EmailLayoutSetErrors, ThrowOnError> =>
+  (options.client ?? client).put<EmailLayoutSetResponses, EmailLayoutSetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/email-layout',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * The hosted unsubscribe page
+ *
+ * The page an email’s unsubscribe link opens: names the address and asks to confirm with one button (a form POST to the same URL; no JavaScript). Unsubscribes nobody by itself (mail scanners follow links). HTML; 404 for a link that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailUnsubscribePage = <ThrowOnError extends boolean = false>(
+  options: Options<MailUnsubscribePageData, ThrowOnError>,
+): RequestResult<MailUnsubscribePageResponses, MailUnsubscribePageErrors, ThrowOnError> =>
+  (options.client ?? client).get<MailUnsubscribePageResponses, MailUnsubscribePageErrors, ThrowOnError>({
+    url: '/u/{token}',
+    ...options,
+  });
+
+/**
+ * Unsubscribe (one-click)
+ *
+ * Confirms the unsubscribe: the page’s form, or the RFC 8058 one-click POST (`List-Unsubscribe=One-Click`) a mailbox provider sends for the `List-Unsubscribe-Post` header. Within the request the address is suppressed, the contact’s active enrolments stop with their waiting deliveries, and an `unsubscribed` engagement event is recorded for the message. Idempotent: a repeat changes nothing and answers the same page. HTML; 404 for a link that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailUnsubscribe = <ThrowOnError extends boolean = false>(
+  options: Options<MailUnsubscribeData, ThrowOnError>,
+): RequestResult<MailUnsubscribeResponses, MailUnsubscribeErrors, ThrowOnError> =>
+  (options.client ?? client).post<MailUnsubscribeResponses, MailUnsubscribeErrors, ThrowOnError>({
+    url: '/u/{token}',
+    ...options,
+  });
+
+/**
+ * Open pixel
+ *
+ * A 1×1 GIF in emails of campaigns that track opens; each fetch records an `opened` engagement event (one per message and minute; image proxies, scanners and fetches right after the send are flagged as machines). 404 for a token that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailOpenPixel = <ThrowOnError extends boolean = false>(
+  options: Options<MailOpenPixelData, ThrowOnError>,
+): RequestResult<MailOpenPixelResponses, MailOpenPixelErrors, ThrowOnError> =>
+  (options.client ?? client).get<MailOpenPixelResponses, MailOpenPixelErrors, ThrowOnError>({
+    url: '/t/o/{token}.gif',
+    ...options,
+  });
+
+/**
+ * Click redirect
+ *
+ * A link of an email of a campaign that tracks clicks: records a `clicked` engagement event and redirects (302) to the link’s URL, which is signed into the token — only a link that was in that message, never any other address. 404 for a token that is not valid.
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const mailClick = <ThrowOnError extends boolean = false>(
+  options: Options<MailClickData, ThrowOnError>,
+): RequestResult<unknown, MailClickErrors, ThrowOnError> =>
+  (options.client ?? client).get<unknown, MailClickErrors, ThrowOnError>({ url: '/t/c/{token}', ...options });
+
+/**
+ * Receive a provider’s event webhook
+ *
+ * Where SendGrid (Event Webhook), Amazon SES (through an SNS HTTPS subscription), Postmark and Mailgun post what happened to a message a sender account sent. No API key: the request is authenticated by the provider’s signature, checked with what `PUT /v1/sender-accounts/{id}/provider-webhook` set — SendGrid: the ECDSA signature over the timestamp and raw body (`X-Twilio-Email-Event-Webhook-Signature`/`-Timestamp`); SES: the SNS message signature (v1 or v2) with the certificate fetched from SNS, and the topic the account names; Postmark: it signs nothing, so the HTTP Basic credentials set on the webhook URL; Mailgun: the HMAC-SHA256 of timestamp and token with the signing key, each token once. A signed timestamp older than PROVIDER_EVENTS_TIMESTAMP_TOLERANCE_SECONDS is a replay. A bad or missing signature, or an account with no webhook for this provider: 401 and nothing is recorded. Events become `delivered`, `bounced` (hard or soft), `complained`, `opened`, `clicked`, `unsubscribed`, matched to the tenant’s delivery by `herald_delivery_id` (custom arg, metadata, tag or the `X-Herald-Delivery-Id` header) or by the Message-ID Herald set, and recorded once per provider event id: a replay changes nothing. A newly recorded hard bounce, complaint or unsubscribe suppresses the address and stops the contact’s sequences; the account’s bounce and complaint rates may pause it. Events for no delivery of the tenant are answered 200 and not recorded. An SNS SubscriptionConfirmation is confirmed (GET of its SubscribeURL).
+ *
+ * **Access:** no key before the route: it checks the credential it is given (a key in the body, a one-time link, or the console session cookie).
+ */
+export const providerEventsReceive = <ThrowOnError extends boolean = false>(
+  options: Options<ProviderEventsReceiveData, ThrowOnError>,
+): RequestResult<ProviderEventsReceiveResponses, ProviderEventsReceiveErrors, ThrowOnError> =>
+  (options.client ?? client).post<ProviderEventsReceiveResponses, ProviderEventsReceiveErrors, ThrowOnError>({
+    url: '/v1/provider-events/{sender_account_id}/{provider}',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Remove a sender account’s provider webhook
+ *
+ * The provider’s events for this account are refused (401) from now on.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const senderAccountsProviderWebhookDelete = <ThrowOnError extends boolean = false>(
+  options: Options<SenderAccountsProviderWebhookDeleteData, ThrowOnError>,
+): RequestResult<
+  SenderAccountsProviderWebhookDeleteResponses,
+  SenderAccountsProviderWebhookDeleteErrors,
+  ThrowOnError
+> =>
+  (options.client ?? client).delete<
+    SenderAccountsProviderWebhookDeleteResponses,
+    SenderAccountsProviderWebhookDeleteErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sender-accounts/{id}/provider-webhook',
+    ...options,
+  });
+
+/**
+ * Get a sender account’s provider webhook
+ *
+ * Which provider’s webhook is set up and its path; never its key or credentials. 404 when none is.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const senderAccountsProviderWebhookGet = <ThrowOnError extends boolean = false>(
+  options: Options<SenderAccountsProviderWebhookGetData, ThrowOnError>,
+): RequestResult<
+  SenderAccountsProviderWebhookGetResponses,
+  SenderAccountsProviderWebhookGetErrors,
+  ThrowOnError
+> =>
+  (options.client ?? client).get<
+    SenderAccountsProviderWebhookGetResponses,
+    SenderAccountsProviderWebhookGetErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sender-accounts/{id}/provider-webhook',
+    ...options,
+  });
+
+/**
+ * Set up a sender account’s provider webhook
+ *
+ * What verifies the provider’s event webhooks for this account (replacing any earlier one): SendGrid `public_key` (the signed Event Webhook’s verification key, base64); SES `topic_arn` (the SNS topic the account’s notifications come from: AWS signs for every topic, so any other is refused); Postmark `username` and `password` (Postmark signs nothing: put them in the webhook URL as Basic credentials, over HTTPS); Mailgun `signing_key` (the HTTP webhook signing key). Sealed (AES-256-GCM) at rest, never returned or logged. Answers the path to give the provider.
+ *
+ * **Access:** a tenant key with the `admin` scope (or higher).
+ */
+export const senderAccountsProviderWebhookSet = <ThrowOnError extends boolean = false>(
+  options: Options<SenderAccountsProviderWebhookSetData, ThrowOnError>,
+): RequestResult<
+  SenderAccountsProviderWebhookSetResponses,
+  SenderAccountsProviderWebhookSetErrors,
+  ThrowOnError
+> =>
+  (options.client ?? client).put<
+    SenderAccountsProviderWebhookSetResponses,
+    SenderAccountsProviderWebhookSetErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sender-accounts/{id}/provider-webhook',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
   });

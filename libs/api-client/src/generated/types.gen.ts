@@ -210,7 +210,7 @@ export type ImportResult = {
 export type Interaction = {
   id: string;
   contact_id: string;
-  type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note';
+  type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note' | 'complaint';
   /**
    * Shape by type — delivery_sent: {delivery_id, campaign_id, run_id?, channel, provider_message_id?}; delivery_failed: {delivery_id, campaign_id, run_id?, channel, error, permanent}; reply: {delivery_id?, subject?, text?, received_at?}; bounce: {delivery_id?, kind: hard|soft, reason?}; unsubscribe: {delivery_id?, source: link|reply|api|manual}; note: {text}.
    */
@@ -224,7 +224,7 @@ export type InteractionList = {
   data: Array<{
     id: string;
     contact_id: string;
-    type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note';
+    type: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note' | 'complaint';
     /**
      * Shape by type — delivery_sent: {delivery_id, campaign_id, run_id?, channel, provider_message_id?}; delivery_failed: {delivery_id, campaign_id, run_id?, channel, error, permanent}; reply: {delivery_id?, subject?, text?, received_at?}; bounce: {delivery_id?, kind: hard|soft, reason?}; unsubscribe: {delivery_id?, source: link|reply|api|manual}; note: {text}.
      */
@@ -700,6 +700,10 @@ export type Campaign = {
     body: string;
     html: boolean;
     /**
+     * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
+     */
+    format: 'text' | 'markdown' | 'html';
+    /**
      * A/B/n: each contact gets one variant (by a hash of contact, campaign and step, in proportion to the weights); its subject and body replace the step’s.
      */
     variants?: Array<{
@@ -772,6 +776,13 @@ export type Campaign = {
    * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
    */
   catch_up: 'fire_once' | 'skip';
+  /**
+   * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
+   */
+  tracking: {
+    opens: boolean;
+    clicks: boolean;
+  };
   created_at: string;
   updated_at: string;
 };
@@ -791,6 +802,10 @@ export type CampaignList = {
       subject: string | null;
       body: string;
       html: boolean;
+      /**
+       * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
+       */
+      format: 'text' | 'markdown' | 'html';
       /**
        * A/B/n: each contact gets one variant (by a hash of contact, campaign and step, in proportion to the weights); its subject and body replace the step’s.
        */
@@ -864,6 +879,13 @@ export type CampaignList = {
      * A scheduled run missed while the fleet was down: `fire_once` runs it once when the fleet is back, `skip` lets it pass.
      */
     catch_up: 'fire_once' | 'skip';
+    /**
+     * Open pixel and click redirects (signed links; only to the message’s own links). Off unless turned on.
+     */
+    tracking: {
+      opens: boolean;
+      clicks: boolean;
+    };
     created_at: string;
     updated_at: string;
   }>;
@@ -1224,6 +1246,10 @@ export type SenderAccount = {
    */
   delivery_guarantee: 'at_most_once' | 'at_least_once';
   status: 'active' | 'paused' | 'disabled';
+  /**
+   * Why account health paused the account (its bounce or complaint rate from provider events crossed a threshold); null otherwise. Resuming clears it.
+   */
+  paused_reason: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -1254,6 +1280,10 @@ export type SenderAccountList = {
      */
     delivery_guarantee: 'at_most_once' | 'at_least_once';
     status: 'active' | 'paused' | 'disabled';
+    /**
+     * Why account health paused the account (its bounce or complaint rate from provider events crossed a threshold); null otherwise. Resuming clears it.
+     */
+    paused_reason: string | null;
     created_at: string;
     updated_at: string;
   }>;
@@ -1277,6 +1307,70 @@ export type QuotaUsage = {
      */
     resets_at: string;
   }>;
+};
+
+export type ProviderEventResult = {
+  /**
+   * Events in the request.
+   */
+  received: number;
+  /**
+   * Events recorded now (and acted on).
+   */
+  recorded: number;
+  /**
+   * Events already recorded: nothing changed.
+   */
+  replayed: number;
+  /**
+   * Events naming no delivery of this tenant: not recorded.
+   */
+  unmatched: number;
+  /**
+   * Events of a type Herald does not record (processed, deferred, accepted…).
+   */
+  ignored: number;
+  /**
+   * SES: the SNS subscription was confirmed.
+   */
+  subscription_confirmed?: boolean;
+};
+
+export type ProviderWebhook = {
+  provider: 'sendgrid' | 'ses' | 'postmark' | 'mailgun';
+  /**
+   * Where the provider must post its events, on this API’s public address (Postmark: with the Basic credentials in the URL, https://user:password@host/…).
+   */
+  path: string;
+};
+
+export type MessagePreview = {
+  subject: string | null;
+  /**
+   * The text part.
+   */
+  text: string;
+  /**
+   * The HTML part: in the tenant’s layout, with the footer and tracking.
+   */
+  html: string;
+  /**
+   * Headers the message adds (List-Unsubscribe, List-Unsubscribe-Post). A preview’s links are signed for no delivery: its unsubscribe link unsubscribes nobody.
+   */
+  headers: {
+    [key: string]: string;
+  };
+};
+
+export type EmailLayout = {
+  /**
+   * The tenant’s layout; null: the default one.
+   */
+  layout: string | null;
+  /**
+   * The layout used while `layout` is null.
+   */
+  default_layout: string;
 };
 
 export type ConsoleSession = {
@@ -2369,7 +2463,7 @@ export type InteractionsListData = {
      * Only this contact’s interactions.
      */
     contact_id?: string;
-    type?: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note';
+    type?: 'delivery_sent' | 'delivery_failed' | 'reply' | 'bounce' | 'unsubscribe' | 'note' | 'complaint';
     /**
      * Created at or after this instant.
      */
@@ -2838,6 +2932,7 @@ export type SenderAccountsCreateData = {
           from: string;
           require_tls?: boolean;
           reject_unauthorized?: boolean;
+          postal_address?: string;
         };
       }
     | {
@@ -2877,6 +2972,7 @@ export type SenderAccountsCreateData = {
         config: {
           url: string;
           secret: string;
+          postal_address?: string;
         };
       };
   headers?: {
@@ -3228,6 +3324,7 @@ export type CampaignsCreateData = {
       subject?: string;
       body: string;
       html?: boolean;
+      format?: 'text' | 'markdown' | 'html';
       variants?: Array<{
         name: string;
         weight?: number;
@@ -3262,6 +3359,10 @@ export type CampaignsCreateData = {
     run_cap?: number;
     quota_policy?: 'defer' | 'skip';
     catch_up?: 'fire_once' | 'skip';
+    tracking?: {
+      opens: boolean;
+      clicks: boolean;
+    };
   };
   headers?: {
     /**
@@ -3443,6 +3544,7 @@ export type CampaignsUpdateData = {
       subject?: string;
       body: string;
       html?: boolean;
+      format?: 'text' | 'markdown' | 'html';
       variants?: Array<{
         name: string;
         weight?: number;
@@ -3477,6 +3579,10 @@ export type CampaignsUpdateData = {
     run_cap?: number | null;
     quota_policy?: 'defer' | 'skip';
     catch_up?: 'fire_once' | 'skip';
+    tracking?: {
+      opens: boolean;
+      clicks: boolean;
+    };
     status?: 'active' | 'paused';
   };
   path: {
@@ -4405,7 +4511,7 @@ export type EnrollmentsRemoveResponse = EnrollmentsRemoveResponses[keyof Enrollm
 
 export type EventsCreateData = {
   body: {
-    type: 'reply' | 'bounce' | 'unsubscribe';
+    type: 'reply' | 'bounce' | 'unsubscribe' | 'complaint';
     contact_id?: string;
     email?: string;
     campaign_id?: string;
@@ -5433,3 +5539,639 @@ export type SenderAccountsCircuitResponses = {
 
 export type SenderAccountsCircuitResponse =
   SenderAccountsCircuitResponses[keyof SenderAccountsCircuitResponses];
+
+export type CampaignsPreviewData = {
+  body: {
+    contact_id: string;
+    step?: number;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/campaigns/{id}/preview';
+};
+
+export type CampaignsPreviewErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type CampaignsPreviewError = CampaignsPreviewErrors[keyof CampaignsPreviewErrors];
+
+export type CampaignsPreviewResponses = {
+  /**
+   * The message as it would be sent.
+   */
+  200: MessagePreview;
+};
+
+export type CampaignsPreviewResponse = CampaignsPreviewResponses[keyof CampaignsPreviewResponses];
+
+export type EmailLayoutGetData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/email-layout';
+};
+
+export type EmailLayoutGetErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type EmailLayoutGetError = EmailLayoutGetErrors[keyof EmailLayoutGetErrors];
+
+export type EmailLayoutGetResponses = {
+  /**
+   * The layout.
+   */
+  200: EmailLayout;
+};
+
+export type EmailLayoutGetResponse = EmailLayoutGetResponses[keyof EmailLayoutGetResponses];
+
+export type EmailLayoutSetData = {
+  body: {
+    layout: string | null;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/email-layout';
+};
+
+export type EmailLayoutSetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type EmailLayoutSetError = EmailLayoutSetErrors[keyof EmailLayoutSetErrors];
+
+export type EmailLayoutSetResponses = {
+  /**
+   * The layout now in use.
+   */
+  200: EmailLayout;
+};
+
+export type EmailLayoutSetResponse = EmailLayoutSetResponses[keyof EmailLayoutSetResponses];
+
+export type MailUnsubscribePageData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/u/{token}';
+};
+
+export type MailUnsubscribePageErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailUnsubscribePageError = MailUnsubscribePageErrors[keyof MailUnsubscribePageErrors];
+
+export type MailUnsubscribePageResponses = {
+  /**
+   * The confirmation page (text/html).
+   */
+  200: unknown;
+};
+
+export type MailUnsubscribeData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/u/{token}';
+};
+
+export type MailUnsubscribeErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailUnsubscribeError = MailUnsubscribeErrors[keyof MailUnsubscribeErrors];
+
+export type MailUnsubscribeResponses = {
+  /**
+   * Unsubscribed (text/html).
+   */
+  200: unknown;
+};
+
+export type MailOpenPixelData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/t/o/{token}.gif';
+};
+
+export type MailOpenPixelErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailOpenPixelError = MailOpenPixelErrors[keyof MailOpenPixelErrors];
+
+export type MailOpenPixelResponses = {
+  /**
+   * image/gif
+   */
+  200: unknown;
+};
+
+export type MailClickData = {
+  body?: never;
+  path: {
+    /**
+     * The signed token from the email’s link.
+     */
+    token: string;
+  };
+  query?: never;
+  url: '/t/c/{token}';
+};
+
+export type MailClickErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type MailClickError = MailClickErrors[keyof MailClickErrors];
+
+export type ProviderEventsReceiveData = {
+  /**
+   * Exactly what the provider posts: SendGrid a JSON array of events; Mailgun and Postmark one JSON event; SES an SNS message (sent as text/plain JSON).
+   */
+  body:
+    | Array<{
+        [key: string]: unknown;
+      }>
+    | {
+        [key: string]: unknown;
+      };
+  path: {
+    sender_account_id: string;
+    /**
+     * Whose webhook this is.
+     */
+    provider: 'sendgrid' | 'ses' | 'postmark' | 'mailgun';
+  };
+  query?: never;
+  url: '/v1/provider-events/{sender_account_id}/{provider}';
+};
+
+export type ProviderEventsReceiveErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type ProviderEventsReceiveError = ProviderEventsReceiveErrors[keyof ProviderEventsReceiveErrors];
+
+export type ProviderEventsReceiveResponses = {
+  /**
+   * What the request recorded.
+   */
+  200: ProviderEventResult;
+};
+
+export type ProviderEventsReceiveResponse =
+  ProviderEventsReceiveResponses[keyof ProviderEventsReceiveResponses];
+
+export type SenderAccountsProviderWebhookDeleteData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/provider-webhook';
+};
+
+export type SenderAccountsProviderWebhookDeleteErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsProviderWebhookDeleteError =
+  SenderAccountsProviderWebhookDeleteErrors[keyof SenderAccountsProviderWebhookDeleteErrors];
+
+export type SenderAccountsProviderWebhookDeleteResponses = {
+  /**
+   * Removed (or there was none).
+   */
+  204: void;
+};
+
+export type SenderAccountsProviderWebhookDeleteResponse =
+  SenderAccountsProviderWebhookDeleteResponses[keyof SenderAccountsProviderWebhookDeleteResponses];
+
+export type SenderAccountsProviderWebhookGetData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/provider-webhook';
+};
+
+export type SenderAccountsProviderWebhookGetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsProviderWebhookGetError =
+  SenderAccountsProviderWebhookGetErrors[keyof SenderAccountsProviderWebhookGetErrors];
+
+export type SenderAccountsProviderWebhookGetResponses = {
+  /**
+   * The provider and the path its events go to.
+   */
+  200: ProviderWebhook;
+};
+
+export type SenderAccountsProviderWebhookGetResponse =
+  SenderAccountsProviderWebhookGetResponses[keyof SenderAccountsProviderWebhookGetResponses];
+
+export type SenderAccountsProviderWebhookSetData = {
+  body:
+    | {
+        provider: 'sendgrid';
+        public_key: string;
+      }
+    | {
+        provider: 'ses';
+        topic_arn: string;
+      }
+    | {
+        provider: 'postmark';
+        username: string;
+        password: string;
+      }
+    | {
+        provider: 'mailgun';
+        signing_key: string;
+      };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sender-accounts/{id}/provider-webhook';
+};
+
+export type SenderAccountsProviderWebhookSetErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type SenderAccountsProviderWebhookSetError =
+  SenderAccountsProviderWebhookSetErrors[keyof SenderAccountsProviderWebhookSetErrors];
+
+export type SenderAccountsProviderWebhookSetResponses = {
+  /**
+   * The provider and the path its events go to.
+   */
+  200: ProviderWebhook;
+};
+
+export type SenderAccountsProviderWebhookSetResponse =
+  SenderAccountsProviderWebhookSetResponses[keyof SenderAccountsProviderWebhookSetResponses];

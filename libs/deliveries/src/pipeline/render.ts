@@ -40,12 +40,14 @@ function render(renderer: MessageRenderer, r: Ready): Pick<Ready, 'message' | 'v
       )
     : null;
   const message = renderer.message(
-    { deliveryId: ctx.id, campaignId: ctx.campaignId, runId: ctx.runId },
+    { deliveryId: ctx.id, campaignId: ctx.campaignId, runId: ctx.runId, tenantId: ctx.tenantId },
     {
       step: ctx.step,
       content: picked?.content ?? ctx.campaign.content,
       contact: ctx.contact,
       sender: r.account,
+      layout: ctx.layout,
+      tracking: ctx.campaign.tracking,
     },
   );
   return picked?.variant ? { message, variant: picked.variant } : { message };

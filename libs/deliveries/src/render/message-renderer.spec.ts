@@ -28,7 +28,7 @@ describe('MessageRenderer', () => {
           body: 'For {{ attributes.company }}: {{ attributes.seats }} seats, {{ last_name | "friend" }}. {{ email }}',
         }),
       ),
-    ).toEqual({
+    ).toMatchObject({
       subject: 'Hi Ada (crm-42)',
       body: 'For Analytical <Engines>: 3 seats, friend. ada@example.test',
     });
@@ -38,14 +38,12 @@ describe('MessageRenderer', () => {
     const rendered = renderer.render(
       request({ subject: '{{ attributes.company }}', body: '<p>{{ attributes.company }}</p>', html: true }),
     );
-    expect(rendered).toEqual({
-      subject: 'Analytical <Engines>',
-      body: '<p>Analytical &lt;Engines&gt;</p>',
-    });
+    expect(rendered).toMatchObject({ subject: 'Analytical <Engines>', body: 'Analytical <Engines>' });
+    expect(rendered.html).toContain('<p>Analytical &lt;Engines&gt;</p>');
   });
 
   it('has no subject when the step has none', () => {
-    expect(renderer.render(request({ body: 'Hello' }))).toEqual({ subject: null, body: 'Hello' });
+    expect(renderer.render(request({ body: 'Hello' }))).toMatchObject({ subject: null, body: 'Hello' });
   });
 
   it('keeps a subject to one header line', () => {
@@ -90,7 +88,10 @@ describe('MessageRenderer', () => {
     const content = { subject: 'Hi {{ first_name }}', body: '<b>{{ attributes.company }}</b>', html: true };
     const { subject, body, error } = renderer.preview(request(content));
     expect(error).toBeNull();
-    expect({ subject, body }).toEqual(renderer.render(request(content)));
+    expect({ subject, body }).toEqual({
+      subject: renderer.render(request(content)).subject,
+      body: renderer.render(request(content)).body,
+    });
   });
 
   it('builds the message the channel gets: the delivery ids, the contact and the rendered text', () => {
@@ -110,6 +111,8 @@ describe('MessageRenderer', () => {
       },
       subject: 'Hi Ada',
       body: 'Body',
+      html: expect.stringContaining('<p>Body</p>') as string,
+      headers: {},
     });
   });
 });

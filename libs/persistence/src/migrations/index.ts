@@ -10,6 +10,8 @@ import { DeliveryOutcomes1763900000000 } from './1763900000000-DeliveryOutcomes'
 import { ConsoleSessions1763915000000 } from './1763915000000-ConsoleSessions';
 import { TenantDeliveryWeight1763920000000 } from './1763920000000-TenantDeliveryWeight';
 import { Engagement1763930000000 } from './1763930000000-Engagement';
+import { Mail1763931000000 } from './1763931000000-Mail';
+import { ProviderEvents1763932000000 } from './1763932000000-ProviderEvents';
 import { Experiments1763934000000 } from './1763934000000-Experiments';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 
@@ -27,6 +29,8 @@ export const MIGRATIONS = [
   ConsoleSessions1763915000000,
   TenantDeliveryWeight1763920000000,
   Engagement1763930000000,
+  Mail1763931000000,
+  ProviderEvents1763932000000,
   Experiments1763934000000,
   Sourcing1763940000000,
 ];
