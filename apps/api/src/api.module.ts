@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
-import { EngagementModule, ProviderEventsModule, ReportsModule } from '@herald/engagement';
+import { EngagementModule, ExperimentsModule, ProviderEventsModule, ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -76,6 +76,7 @@ import { TenantsController } from './tenants/tenants.controller';
     EngagementModule,
     TimeModule,
     ProviderEventsModule,
+    ExperimentsModule,
     ReportsModule,
   ],
   controllers: [

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
-import { CampaignSchedules, Experiments } from '@herald/campaigns';
+import { CampaignSchedules } from '@herald/campaigns';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
-import { WeeklyReportScheduler } from '@herald/engagement';
+import { Experiments, WeeklyReportScheduler } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';

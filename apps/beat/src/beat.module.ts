@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
-import { ReportsModule } from '@herald/engagement';
+import { ExperimentsModule, ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -21,6 +21,7 @@ import { SequenceMetrics } from './sequence-metrics';
     PersistenceModule,
     QueuesModule,
     RateLimitModule,
+    ExperimentsModule,
     ReportsModule,
     TelemetryModule,
   ],

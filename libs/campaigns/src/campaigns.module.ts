@@ -6,7 +6,6 @@ import { RateLimitModule } from '@herald/rate-limit';
 import { TelemetryModule } from '@herald/telemetry';
 import { TimeModule } from '@herald/time';
 import { CampaignsRepository } from './campaigns.repository';
-import { Experiments } from './experiments/experiments.service';
 import { QuotaBasis } from './runs/quota-basis';
 import { RunStates } from './runs/run-states';
 import { RunForecaster } from './runs/run-forecast';
@@ -25,7 +24,6 @@ import { CampaignSchedules } from './schedules';
   providers: [
     CampaignsRepository,
     CampaignSchedules,
-    Experiments,
     QuotaBasis,
     RunStates,
     RunForecaster,
@@ -34,6 +32,6 @@ import { CampaignSchedules } from './schedules';
     RunPreview,
     RunProgress,
   ],
-  exports: [CampaignsRepository, CampaignSchedules, Experiments, RunLifecycle, RunList, RunPreview],
+  exports: [CampaignsRepository, CampaignSchedules, RunLifecycle, RunList, RunPreview],
 })
 export class CampaignsModule {}

@@ -48,4 +48,3 @@ export { RunPreview, type Recipient, type RecipientPosition } from './runs/run-p
 export { RUN_STATUSES, type RunRecord, type RunStatus } from './runs/run-record';
 export { CampaignSchedules, dailySchedule, schedulerId, type FireOutcome } from './schedules';
 export { RunList, type RunListFilter } from './runs/run-list';
-export { Experiments } from './experiments/experiments.service';

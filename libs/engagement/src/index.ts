@@ -21,6 +21,8 @@ export {
   type ExperimentResult,
   type StepExperiment,
 } from './experiments/experiment-results';
+export { ExperimentsModule } from './experiments/experiments.module';
+export { Experiments } from './experiments/experiments.service';
 export { variantCounts } from './experiments/variant-counts';
 export { normalTail, twoProportionZTest, type Proportion, type ZTest } from './experiments/z-test';
 export { dueReportWeek, ISO_WEEK, lastCompletedWeek, weekBounds, weekOf } from './reports/iso-week';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
-import { Experiments } from '@herald/campaigns';
+import { Experiments } from '@herald/engagement';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { z } from 'zod';
 import { TenantKey } from '../http/access';

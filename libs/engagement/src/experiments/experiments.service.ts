@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { campaignExperiments, type ExperimentResult } from '@herald/engagement';
 import type { DataSource, EntityManager } from 'typeorm';
-import { CampaignValidationError } from '../errors';
+import { CampaignValidationError } from '@herald/campaigns';
+import { campaignExperiments, type ExperimentResult } from './experiment-results';
 
 /** How many campaigns one beat tick evaluates (the rest at the next tick). */
 const EVALUATE_BATCH = 200;
