@@ -12,13 +12,15 @@ describe('deploy/grafana/dashboards', () => {
   const dashboards = dashboardFiles().map(readDashboard);
   const known = new Set([...CURRENT_METRICS, ...plannedMetrics()]);
 
-  it('ships the seven dashboards with unique uids and titles', () => {
+  it('ships the nine dashboards with unique uids and titles', () => {
     expect(dashboards.map((d) => d.json.uid)).toEqual([
       'herald-beat-outbox',
       'herald-campaigns',
       'herald-circuits',
       'herald-deliveries',
       'herald-lead-pipeline',
+      'herald-email-performance',
+      'herald-funnel',
       'herald-overview',
       'herald-queues',
     ]);

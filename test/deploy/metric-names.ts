@@ -39,6 +39,8 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_workers_alive',
   'herald_deliveries_total',
   'herald_deliveries_unknown_total',
+  'herald_account_deliveries_total',
+  'herald_engagement_events_total',
   'herald_deliveries_unknown',
   'herald_fair_queue',
   'herald_delivery_stage_retries_total',

@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CampaignsModule } from '@herald/campaigns';
 import { ContactsModule } from '@herald/contacts';
 import { DeliveriesModule } from '@herald/deliveries';
-import { EngagementModule, ProviderEventsModule } from '@herald/engagement';
+import { EngagementModule, ExperimentsModule, ProviderEventsModule, ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -28,6 +28,7 @@ import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
 import { EventsController } from './engine/events.controller';
+import { ExperimentsController } from './engine/experiments.controller';
 import { FleetController } from './engine/fleet.controller';
 import { RunDeliveriesController } from './engine/run-deliveries.controller';
 import { RunListController } from './engine/run-list.controller';
@@ -61,6 +62,7 @@ import { SignInLinkController } from './sessions/sign-in-link.controller';
 import { SourceAccountsController } from './sourcing/source-accounts.controller';
 import { SourcingJobsController } from './sourcing/sourcing-jobs.controller';
 import { SourcingRunsController } from './sourcing/sourcing-runs.controller';
+import { ReportsController } from './reports/reports.controller';
 import { InternalController } from './system/internal.controller';
 import { RunQualifyController } from './sourcing/qualify/run-qualify.controller';
 import { ScoringModelsController } from './sourcing/qualify/scoring-models.controller';
@@ -86,6 +88,8 @@ import { TenantsController } from './tenants/tenants.controller';
     ProviderEventsModule,
     SourcingModule,
     QualifyModule,
+    ExperimentsModule,
+    ReportsModule,
   ],
   controllers: [
     SystemController,
@@ -97,6 +101,8 @@ import { TenantsController } from './tenants/tenants.controller';
     SuppressionsController,
     SenderAccountsController,
     CampaignsController,
+    ExperimentsController,
+    ReportsController,
     RunListController,
     RunDeliveriesController,
     RunsController,

@@ -178,6 +178,11 @@ describe('tenant isolation over every documented route', () => {
         return { ...(op.bodyExample as object), sender_account_id: a.account };
       case 'PATCH /v1/campaigns/{id}':
         return { name: 'Hijacked', status: 'paused' };
+      case 'PUT /v1/reports/settings':
+        // B's weekly report through A's webhook account.
+        return { delivery: 'webhook', sender_account_id: a.account };
+      case 'POST /v1/campaigns/{id}/experiments/{step}/promote':
+        return { variant: 'A' };
       default:
         return op.bodyExample;
     }
@@ -195,7 +200,11 @@ describe('tenant isolation over every documented route', () => {
     const seen: string[] = [];
     for (const op of operations) {
       const id = aIdFor(op);
-      const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p, id ?? ''])));
+      // A step index is no id: step 0 of A's campaign, so the 404 is the campaign's.
+      const path = fillPath(
+        op.path,
+        Object.fromEntries(op.pathParams.map((p) => [p, p === 'step' ? '0' : (id ?? '')])),
+      );
       const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : crossTenantBody(op);
       const res = await api.request<{ data?: { id: string }[] }>(
         op.method,
@@ -216,7 +225,8 @@ describe('tenant isolation over every documented route', () => {
         op.pathParams.length > 0 ||
         op.name === 'POST /v1/interactions' ||
         op.name === 'POST /v1/suppressions' ||
-        op.name === 'POST /v1/campaigns'
+        op.name === 'POST /v1/campaigns' ||
+        op.name === 'PUT /v1/reports/settings'
       ) {
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 404 });
       } else if (op.method === 'GET') {

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { CampaignSchedules } from '@herald/campaigns';
 import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
-import { RollupFolder } from '@herald/engagement';
+import { Experiments, RollupFolder, WeeklyReportScheduler } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
 import { SourcingSchedules } from '@herald/sourcing';
@@ -39,6 +39,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     ticker: EnrollmentTicker,
     schedules: CampaignSchedules,
     sourcingSchedules: SourcingSchedules,
+    experiments: Experiments,
+    weeklyReports: WeeklyReportScheduler,
     housekeeping: Housekeeping,
     rollups: RollupFolder,
     @Inject(HERALD_CONFIG) config: HeraldConfig,
@@ -71,6 +73,14 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
       { name: 'sourcing-schedules', intervalMs: every, run: () => sourcingSchedules.reconcile() },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
+      // A/B/n experiments: a winner recorded once the z-test calls it, promoted where the step asks.
+      {
+        name: 'experiments',
+        intervalMs: config.beat.experimentsIntervalMs,
+        run: () => experiments.evaluateOpen(),
+      },
+      // Each tenant's weekly report, once per ISO week, from Monday morning in its zone.
+      { name: 'weekly-reports', intervalMs: every, run: () => weeklyReports.run() },
       { name: 'quota-purge', intervalMs: Math.max(every, 600_000), run: () => quota.purgeExpired() },
       {
         name: 'idempotency-purge',

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
-import { EngagementModule } from '@herald/engagement';
+import { EngagementModule, ExperimentsModule, ReportsModule } from '@herald/engagement';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
@@ -24,6 +24,8 @@ import { SequenceMetrics } from './sequence-metrics';
     PersistenceModule,
     QueuesModule,
     RateLimitModule,
+    ExperimentsModule,
+    ReportsModule,
     TelemetryModule,
   ],
   providers: [LeaderLease, BeatDuties, Housekeeping, SequenceMetrics, SourcingRunMetrics],

@@ -1,5 +1,5 @@
 import { plainText, tagSchema } from '@herald/contacts';
-import { MESSAGE_FORMATS, templateProblems } from '@herald/deliveries';
+import { EXPERIMENT_METRICS, MESSAGE_FORMATS, templateProblems } from '@herald/deliveries';
 import { timeZoneSchema } from '@herald/time';
 import { z } from 'zod';
 
@@ -26,6 +26,9 @@ export const CAMPAIGN_LIMITS = {
   delaySeconds: 365 * 86_400,
   runCap: 10_000_000,
   audienceTags: 10,
+  variants: 10,
+  variantWeight: 1000,
+  minSample: 1_000_000,
 } as const;
 
 const NO_CONTROL = /^[^\p{Cc}]*$/u;
@@ -36,30 +39,88 @@ const template = (base: z.ZodString) =>
     for (const message of templateProblems(value)) ctx.addIssue({ code: 'custom', message });
   });
 
-export const stepSchema = z.strictObject({
-  delay: z
+const subjectField = template(
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(CAMPAIGN_LIMITS.subject, `must be at most ${CAMPAIGN_LIMITS.subject} characters`)
+    .regex(NO_CONTROL, 'must be one line without control characters'),
+);
+const bodyField = template(
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(CAMPAIGN_LIMITS.body, `must be at most ${CAMPAIGN_LIMITS.body} characters`),
+);
+
+/** One arm of an A/B/n test: what it changes of the step, and its share (weight over the step's total). */
+export const variantSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/,
+        'must be 1 to 40 letters, digits, _ . - (starting with a letter or digit)',
+      ),
+    weight: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(CAMPAIGN_LIMITS.variantWeight, `must be at most ${CAMPAIGN_LIMITS.variantWeight}`)
+      .default(1),
+    subject: subjectField.optional(),
+    body: bodyField.optional(),
+    html: z.boolean().optional(),
+  })
+  .refine((v) => v.subject !== undefined || v.body !== undefined, {
+    message: 'a variant changes the subject, the body or both: give at least one',
+  });
+
+/** How a step's experiment is decided: on which outcome, after how many sends per variant, at which confidence. */
+export const experimentSchema = z.strictObject({
+  metric: z
+    .enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_METRICS.join(', ')}` })
+    .default('reply'),
+  min_sample: z
     .number()
-    .int('must be a whole number of seconds')
-    .min(0, 'must not be negative')
-    .max(CAMPAIGN_LIMITS.delaySeconds, `must be at most ${CAMPAIGN_LIMITS.delaySeconds} seconds (a year)`)
-    .optional(),
-  subject: template(
-    z
-      .string()
-      .min(1, 'must not be empty')
-      .max(CAMPAIGN_LIMITS.subject, `must be at most ${CAMPAIGN_LIMITS.subject} characters`)
-      .regex(NO_CONTROL, 'must be one line without control characters'),
-  ).optional(),
-  body: template(
-    z
-      .string()
-      .min(1, 'must not be empty')
-      .max(CAMPAIGN_LIMITS.body, `must be at most ${CAMPAIGN_LIMITS.body} characters`),
-  ),
-  html: z.boolean().optional(),
-  /** How the body is written (wins over `html`); every email goes out as text and HTML either way. */
-  format: z.enum(MESSAGE_FORMATS, { error: `must be one of ${MESSAGE_FORMATS.join(', ')}` }).optional(),
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(CAMPAIGN_LIMITS.minSample, `must be at most ${CAMPAIGN_LIMITS.minSample}`)
+    .default(100),
+  confidence: z.number().min(0.5, 'must be at least 0.5').max(0.999, 'must be at most 0.999').default(0.95),
+  auto_promote: z.boolean().default(false),
 });
+
+export const stepSchema = z
+  .strictObject({
+    delay: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(0, 'must not be negative')
+      .max(CAMPAIGN_LIMITS.delaySeconds, `must be at most ${CAMPAIGN_LIMITS.delaySeconds} seconds (a year)`)
+      .optional(),
+    subject: subjectField.optional(),
+    body: bodyField,
+    html: z.boolean().optional(),
+    /** How the body is written (wins over `html`); every email goes out as text and HTML either way. */
+    format: z.enum(MESSAGE_FORMATS, { error: `must be one of ${MESSAGE_FORMATS.join(', ')}` }).optional(),
+    variants: z
+      .array(variantSchema)
+      .min(2, 'an experiment has at least two variants')
+      .max(CAMPAIGN_LIMITS.variants, `must have at most ${CAMPAIGN_LIMITS.variants} variants`)
+      .optional(),
+    experiment: experimentSchema.optional(),
+  })
+  .superRefine((step, ctx) => {
+    const seen = new Set<string>();
+    step.variants?.forEach((v, i) => {
+      if (seen.has(v.name))
+        ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: `${v.name} is named twice` });
+      seen.add(v.name);
+    });
+    if (step.experiment && !step.variants)
+      ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'an experiment needs variants' });
+  });
 export type StepInput = z.output<typeof stepSchema>;
 
 /** Opens (a pixel) and clicks (redirects through Herald): each off unless turned on. */

@@ -247,6 +247,18 @@ function toStoredSteps(steps: readonly StepInput[]): CampaignStep[] {
     ...(s.html !== undefined ? { html: s.html } : {}),
     ...(s.format !== undefined ? { format: s.format } : {}),
     ...(s.delay !== undefined ? { delay_seconds: s.delay } : {}),
+    ...(s.variants ? { variants: s.variants } : {}),
+    // A step with variants is always an experiment: its winner is computed, promoted only when asked.
+    ...(s.variants
+      ? {
+          experiment: s.experiment ?? {
+            metric: 'reply',
+            min_sample: 100,
+            confidence: 0.95,
+            auto_promote: false,
+          },
+        }
+      : {}),
   }));
 }
 

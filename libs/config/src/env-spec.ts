@@ -460,6 +460,22 @@ export const ENV_VARS = [
     default: '2000',
   },
   {
+    name: 'BEAT_EXPERIMENTS_INTERVAL_MS',
+    section: 'beat',
+    description:
+      'How often the leading beat evaluates open A/B/n experiments: records a winner once the z-test calls one, and promotes it where the step says `auto_promote`.',
+    schema: positiveInt.min(100).max(86_400_000),
+    default: '300000',
+  },
+  {
+    name: 'WEEKLY_REPORT_HOUR',
+    section: 'beat',
+    description:
+      'The local hour (tenant’s time zone) on Monday from which the leading beat sends each tenant its weekly report for the week just ended (once per tenant and ISO week).',
+    schema: z.coerce.number().int().min(0).max(23),
+    default: '8',
+  },
+  {
     name: 'SCHEDULE_LATE_AFTER_MS',
     section: 'beat',
     description:

@@ -74,6 +74,9 @@ export interface HeraldConfig {
     leaseRenewMs: number;
     sweepIntervalMs: number;
     tickIntervalMs: number;
+    experimentsIntervalMs: number;
+    /** The local hour on Monday from which a tenant's weekly report goes out. */
+    weeklyReportHour: number;
     scheduleLateAfterMs: number;
     deliveryStallMs: number;
     analyticsFoldIntervalMs: number;
@@ -224,6 +227,8 @@ export function loadConfig(
       leaseRenewMs: v.BEAT_LEASE_RENEW_MS,
       sweepIntervalMs: v.BEAT_SWEEP_INTERVAL_MS,
       tickIntervalMs: v.BEAT_TICK_INTERVAL_MS,
+      experimentsIntervalMs: v.BEAT_EXPERIMENTS_INTERVAL_MS,
+      weeklyReportHour: v.WEEKLY_REPORT_HOUR,
       scheduleLateAfterMs: v.SCHEDULE_LATE_AFTER_MS,
       deliveryStallMs: v.DELIVERY_STALL_MS,
       analyticsFoldIntervalMs: v.ANALYTICS_FOLD_INTERVAL_MS,

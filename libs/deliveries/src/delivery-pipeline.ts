@@ -174,6 +174,19 @@ export class DeliveryPipeline {
       );
       throw error;
     }
+    const varied = renderable.flatMap((r) => (r.variant ? [{ ...ref(r.ctx), variant: r.variant }] : []));
+    if (varied.length > 0) {
+      try {
+        await this.step('variants', () => this.ledger.recordVariants(varied));
+      } catch (error) {
+        // Nothing was claimed or recorded yet: the batch goes back to the queue whole.
+        await this.quotaStage.settle(
+          'refund',
+          admitted.map((a) => a.reservation!),
+        );
+        throw error;
+      }
+    }
     const tallies = new Map<string, CircuitTally>();
     const sendFailure = await this.sendAll(renderable, decisions, tallies);
     const movedToUnknown = await this.recordStage.decisions(decisions);

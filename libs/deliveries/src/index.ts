@@ -47,6 +47,16 @@ export {
   type RenderedMessage,
   type RenderRequest,
 } from './render/message-renderer';
+export {
+  allocationPointSql,
+  EXPERIMENT_METRICS,
+  pickVariant,
+  type AllocationKey,
+  type ExperimentMetric,
+  type ExperimentSettings,
+  type MessageVariant,
+  type PickedVariant,
+} from './render/variants';
 export { RunPort, type FanoutProgress, type FanoutRun, type RunOwner } from './run-port';
 export { sendWindowSpec, type DeliveryWindow } from './send-window';
 export { OutboxRelay } from './outbox-relay';

@@ -39,6 +39,8 @@ export interface DeliveryContext {
     runCap: number | null;
     status: string;
     sendWindow: DeliveryWindow | null;
+    /** The step's experiment promoted this variant (a winner, or an operator's choice): everyone gets it. */
+    promotedVariant: string | null;
     tracking: MessageTracking;
   };
   /** The tenant's email layout (null: the default one). */
@@ -89,6 +91,7 @@ interface ContextRow {
   /** The campaign's stored window (its JSON as written by campaigns). */
   send_window: { start: string; end: string; days?: DeliveryWindow['days']; time_zone?: string } | null;
   campaign_status: string;
+  promoted_variant: string | null;
   tracking: MessageTracking;
   email_layout: string | null;
   run_status: string | null;
@@ -151,7 +154,7 @@ export class LedgerRepository {
               d.sender_account_id, d.channel, d.contact_id,
               c.email, c.first_name, c.last_name, c.external_ref, c.status AS contact_status, c.attributes,
               g.steps -> d.step AS content, g.quota_policy, g.run_cap, g.send_window, g.status AS campaign_status,
-              g.tracking, t.email_layout, r.status AS run_status,
+              x.promoted_variant, g.tracking, t.email_layout, r.status AS run_status,
               EXISTS (SELECT 1 FROM suppressions s
                        WHERE s.tenant_id = d.tenant_id
                          AND (s.contact_id = d.contact_id OR (c.email IS NOT NULL AND s.email = c.email))) AS suppressed
@@ -160,7 +163,8 @@ export class LedgerRepository {
          JOIN contacts c ON c.tenant_id = d.tenant_id AND c.id = d.contact_id
          JOIN campaigns g ON g.tenant_id = d.tenant_id AND g.id = d.campaign_id
          JOIN tenants t ON t.id = d.tenant_id
-         LEFT JOIN campaign_runs r ON r.tenant_id = d.tenant_id AND r.id = d.run_id`,
+         LEFT JOIN campaign_runs r ON r.tenant_id = d.tenant_id AND r.id = d.run_id
+         LEFT JOIN campaign_experiments x ON x.tenant_id = d.tenant_id AND x.campaign_id = d.campaign_id AND x.step = d.step`,
         keys(refs),
       ),
     );
@@ -190,6 +194,7 @@ export class LedgerRepository {
         runCap: r.run_cap,
         status: r.campaign_status,
         sendWindow: r.send_window && deliveryWindow(r.send_window),
+        promotedVariant: r.promoted_variant,
         tracking: r.tracking,
       },
       layout: r.email_layout,
@@ -302,6 +307,22 @@ export class LedgerRepository {
          FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k (tenant_id, id, reason)
         WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status IN ('pending', 'sending', 'deferred')`,
       [items.map((i) => i.tenantId), items.map((i) => i.id), items.map((i) => i.reason), status],
+    );
+  }
+
+  /**
+   * The A/B/n variant each delivery was rendered with, written before its claim (only for steps
+   * with variants: a step without them costs no statement). A settled row keeps what it went
+   * out with.
+   */
+  async recordVariants(items: readonly (DeliveryRef & { variant: string })[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE deliveries d SET variant = k.variant
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k (tenant_id, id, variant)
+        WHERE d.tenant_id = k.tenant_id AND d.id = k.id AND d.status IN ('pending', 'sending', 'deferred')
+          AND d.variant IS DISTINCT FROM k.variant`,
+      [items.map((i) => i.tenantId), items.map((i) => i.id), items.map((i) => i.variant)],
     );
   }
 

@@ -7,6 +7,47 @@ export {
 } from './engagement-event';
 export { EngagementRecorder } from './engagement-recorder';
 export { EngagementModule } from './engagement.module';
+export {
+  decideExperiment,
+  type Verdict,
+  type VerdictMetric,
+  type VerdictSettings,
+  type VariantCounts,
+  type VariantResult,
+} from './experiments/experiment-verdict';
+export {
+  campaignExperiments,
+  type ExperimentDecision,
+  type ExperimentResult,
+  type StepExperiment,
+} from './experiments/experiment-results';
+export { ExperimentsModule } from './experiments/experiments.module';
+export { Experiments } from './experiments/experiments.service';
+export { variantCounts } from './experiments/variant-counts';
+export { normalTail, twoProportionZTest, type Proportion, type ZTest } from './experiments/z-test';
+export { dueReportWeek, ISO_WEEK, lastCompletedWeek, weekBounds, weekOf } from './reports/iso-week';
+export { weekChartSvg } from './reports/report-chart';
+export { weeklyReportHtml, weeklyReportText } from './reports/report-html';
+export { ReportDeliveryError, ReportSender, type RenderedReport } from './reports/report-sender';
+export {
+  REPORT_DELIVERIES,
+  reportSettingsSchema,
+  ReportSettingsError,
+  type ReportDeliveryKind,
+  type ReportSettings,
+  type ReportSettingsInput,
+} from './reports/report-settings';
+export { ReportsModule } from './reports/reports.module';
+export {
+  buildWeeklyReport,
+  type AccountDeliverability,
+  type Funnel as ReportFunnel,
+  type ReportCampaign,
+  type ReportExperiment,
+  type WeeklyReport,
+} from './reports/weekly-report';
+export { WeeklyReportScheduler } from './reports/weekly-report-scheduler';
+export { WeeklyReports } from './reports/weekly-reports.service';
 export { AccountHealth, type HealthCounts, type PauseReason } from './providers/account-health';
 export {
   ProviderNotConfiguredError,

@@ -1,10 +1,11 @@
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { withinScrapeDeadline } from './scrape-deadline';
 
 /** Which of these sender account ids still exist and are not disabled. */
 export type LiveAccounts = (ids: readonly string[]) => Promise<ReadonlySet<string>>;
 
-type AccountGauge = Gauge<string>;
+/** A per-account metric: a gauge set, or a counter counted (both can drop a series). */
+type AccountGauge = Gauge<string> | Counter<string>;
 type Series = Map<string, { gauge: AccountGauge; labels: Record<string, string> }>;
 
 /** How long one answer of the live-accounts check serves the per-account gauges of a scrape. */
@@ -32,9 +33,19 @@ export class AccountSeries {
     this.liveAccounts = check;
   }
 
-  set(gauge: AccountGauge, account: string, labels: Record<string, string>, value: number): void {
+  set(gauge: Gauge<string>, account: string, labels: Record<string, string>, value: number): void {
+    gauge.set({ ...labels, account }, value);
+    this.remember(gauge, account, labels);
+  }
+
+  /** Counts one for an account's series (dropped with the account's other series). */
+  inc(counter: Counter<string>, account: string, labels: Record<string, string>): void {
+    counter.inc({ ...labels, account });
+    this.remember(counter, account, labels);
+  }
+
+  private remember(gauge: AccountGauge, account: string, labels: Record<string, string>): void {
     const all = { ...labels, account };
-    gauge.set(all, value);
     if (!this.gaugeIds.has(gauge)) this.gaugeIds.set(gauge, this.gaugeIds.size);
     const key = `${this.gaugeIds.get(gauge)}:${JSON.stringify(all)}`;
     const series: Series = this.byAccount.get(account) ?? (new Map() as Series);

@@ -240,6 +240,33 @@ export class HeraldMetrics {
         labelNames: ['channel', 'outcome', 'reason'],
       }),
   );
+  readonly accountDeliveries = getOrCreate(
+    'herald_account_deliveries_total',
+    () =>
+      new Counter({
+        name: 'herald_account_deliveries_total',
+        help: 'Sends settled per sender account (its id) and outcome (sent, failed): the denominator of the per-account bounce, complaint and delivery rates. Series of deleted or disabled accounts are dropped.',
+        labelNames: ['account', 'outcome'],
+        // Series of deleted or disabled accounts are dropped before each read.
+        collect: () => accountSeries.prune(),
+      }),
+  );
+  /**
+   * Registered here so the dashboards and alerts that read it are served from the start; the
+   * engagement recorder counts it (issue 12, analytics) through countEngagementEvent, so an
+   * account's series leave with the account like the other per-account series.
+   */
+  readonly engagementEvents = getOrCreate(
+    'herald_engagement_events_total',
+    () =>
+      new Counter({
+        name: 'herald_engagement_events_total',
+        help: 'Engagement events recorded (replays not counted), by kind (delivered, bounced, complained, opened, clicked, replied, unsubscribed, converted), source (sendgrid, ses, postmark, mailgun, tracking, unsubscribe-page, api) and sender account (its id; empty when no delivery is known).',
+        labelNames: ['kind', 'source', 'account'],
+        // Series of deleted or disabled accounts are dropped before each read.
+        collect: () => accountSeries.prune(),
+      }),
+  );
   readonly deliveriesUnknown = getOrCreate(
     'herald_deliveries_unknown_total',
     () =>
@@ -327,6 +354,17 @@ export class HeraldMetrics {
   setQuotaWindow(account: string, window: string, limit: number, remaining?: number): void {
     accountSeries.set(this.quotaLimit, account, { window }, limit);
     if (remaining !== undefined) accountSeries.set(this.quotaRemaining, account, { window }, remaining);
+  }
+
+  /** One engagement event recorded; through the account's series, so they leave with the account. */
+  countEngagementEvent(kind: string, source: string, account: string | null): void {
+    if (account) accountSeries.inc(this.engagementEvents, account, { kind, source });
+    else this.engagementEvents.inc({ kind, source, account: '' });
+  }
+
+  /** One send of an account settled (sent or failed). */
+  countAccountDelivery(account: string, outcome: 'sent' | 'failed'): void {
+    accountSeries.inc(this.accountDeliveries, account, { outcome });
   }
 
   /** One account's breaker state on a channel (dropped once the account is gone). */

@@ -4,6 +4,8 @@ export interface SinkMessage {
   /** The Message-ID header (Herald derives it from the delivery key). */
   messageId: string;
   deliveryId: string | null;
+  /** The Subject header as sent (encoded words left as they are). */
+  subject: string | null;
   /** How many times a message with this id arrived: more than one is a duplicate. */
   count: number;
   firstAt: number;
@@ -91,6 +93,7 @@ export class SmtpSink {
     this.messages.set(messageId, {
       messageId,
       deliveryId: headers.get('x-herald-delivery-id') ?? null,
+      subject: headers.get('subject') ?? null,
       count: 1,
       firstAt: Date.now(),
       raw,

@@ -8,7 +8,7 @@ import {
   WEEKDAYS,
   type CampaignRecord,
 } from '@herald/campaigns';
-import { MESSAGE_FORMATS } from '@herald/deliveries';
+import { EXPERIMENT_METRICS, MESSAGE_FORMATS } from '@herald/deliveries';
 import { z } from 'zod';
 import { component, named } from '../http/openapi';
 import { pageQuery } from '../tenants/tenants.schemas';
@@ -58,6 +58,33 @@ export const CampaignSchema = named(
           description:
             'How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.',
         }),
+        variants: z
+          .array(
+            z.object({
+              name: z.string(),
+              weight: z.number().int(),
+              subject: z.string().optional(),
+              body: z.string().optional(),
+              html: z.boolean().optional(),
+            }),
+          )
+          .optional()
+          .meta({
+            description:
+              'A/B/n: each contact gets one variant (by a hash of contact, campaign and step, in proportion to the weights); its subject and body replace the step’s.',
+          }),
+        experiment: z
+          .object({
+            metric: z.enum(EXPERIMENT_METRICS),
+            min_sample: z.number().int(),
+            confidence: z.number(),
+            auto_promote: z.boolean(),
+          })
+          .optional()
+          .meta({
+            description:
+              'How the variants’ winner is called: the two-proportion z-test on `metric` once each variant has `min_sample` sends; `auto_promote` gives the rest of the audience the winner.',
+          }),
       }),
     ),
     audience: z
@@ -156,6 +183,8 @@ export function campaignView(c: CampaignRecord) {
       body: s.body,
       html: s.html === true,
       format: s.format ?? (s.html === true ? 'html' : 'text'),
+      ...(s.variants ? { variants: s.variants } : {}),
+      ...(s.experiment ? { experiment: s.experiment } : {}),
     })),
     audience: c.audience,
     schedule: c.schedule,

@@ -46,6 +46,18 @@ export const ForecastSchema = named(
       .meta({ description: 'Deliveries per local date of the sender account’s zone.' }),
     finishes_at: iso.nullable(),
     summary: z.string(),
+    variants: z
+      .object({
+        promoted: z.string().nullable().meta({ description: 'The variant everyone gets, once promoted.' }),
+        split: z.array(
+          z.object({ variant: z.string(), weight: z.number().int(), contacts: z.number().int() }),
+        ),
+      })
+      .optional()
+      .meta({
+        description:
+          'A step with A/B/n variants: how many of the contacts the run would reach (before the run cap and quota) get each variant, by the same hash the send uses.',
+      }),
   }),
 );
 
@@ -116,6 +128,10 @@ export const RecipientSchema = named(
     email: z.string().nullable(),
     delivery_key: z.string().meta({ description: 'The key its delivery would have in the ledger.' }),
     subject: z.string().nullable().meta({ description: 'The subject, rendered for this contact.' }),
+    variant: z
+      .string()
+      .optional()
+      .meta({ description: 'The A/B/n variant this contact would get (absent when the step has none).' }),
     render_error: z
       .string()
       .nullable()
@@ -225,6 +241,7 @@ function forecastView(f: RunRecord['forecast']) {
     by_day: f.by_day,
     finishes_at: f.finishes_at,
     summary: f.summary,
+    ...(f.variants ? { variants: f.variants } : {}),
   };
 }
 
@@ -234,6 +251,7 @@ export function recipientView(r: Recipient) {
     email: r.email,
     delivery_key: r.deliveryKey,
     subject: r.subject,
+    ...(r.variant !== null ? { variant: r.variant } : {}),
     render_error: r.renderError,
     due_at: r.dueAt?.toISOString() ?? null,
   };

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { CampaignsRepository } from '@herald/campaigns';
 import {
   MessageRenderer,
+  pickVariant,
   PREVIEW_DELIVERY_ID,
   SenderAccountsRepository,
   TemplateError,
@@ -79,12 +80,22 @@ export class CampaignPreviewController {
       ]);
     }
     const account = await this.accounts.find(tenantId, campaign.senderAccountId);
+    // The contact's A/B/n variant, as the send picks it (a promoted one for everyone).
+    const [experiment] = await this.dataSource.query<{ promoted_variant: string | null }[]>(
+      `SELECT promoted_variant FROM campaign_experiments WHERE tenant_id = $1 AND campaign_id = $2 AND step = $3`,
+      [tenantId, campaign.id, step],
+    );
+    const picked = pickVariant(
+      content,
+      { contactId: contact.id, campaignId: campaign.id, step },
+      experiment?.promoted_variant,
+    );
     try {
       const message = this.renderer.message(
         { tenantId, deliveryId: PREVIEW_DELIVERY_ID, campaignId: campaign.id, runId: null },
         {
           step,
-          content,
+          content: picked.content,
           contact,
           sender: {
             id: campaign.senderAccountId,

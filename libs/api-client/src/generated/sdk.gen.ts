@@ -108,6 +108,12 @@ import type {
   EventsCreateData,
   EventsCreateErrors,
   EventsCreateResponses,
+  ExperimentsListData,
+  ExperimentsListErrors,
+  ExperimentsListResponses,
+  ExperimentsPromoteData,
+  ExperimentsPromoteErrors,
+  ExperimentsPromoteResponses,
   InteractionsCreateData,
   InteractionsCreateErrors,
   InteractionsCreateResponses,
@@ -128,6 +134,15 @@ import type {
   ProviderEventsReceiveData,
   ProviderEventsReceiveErrors,
   ProviderEventsReceiveResponses,
+  ReportsSettingsGetData,
+  ReportsSettingsGetErrors,
+  ReportsSettingsGetResponses,
+  ReportsSettingsPutData,
+  ReportsSettingsPutErrors,
+  ReportsSettingsPutResponses,
+  ReportsWeeklyData,
+  ReportsWeeklyErrors,
+  ReportsWeeklyResponses,
   RunsCancelData,
   RunsCancelErrors,
   RunsCancelResponses,
@@ -951,6 +966,109 @@ export const campaignsUpdate = <ThrowOnError extends boolean = false>(
       { name: 'X-API-Key', type: 'apiKey' },
     ],
     url: '/v1/campaigns/{id}',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * A campaign’s A/B/n experiments
+ *
+ * Each step with variants: per variant its sends and the sends that drew a reply, a human click or a conversion, the rate on the step’s metric, and the leader’s two-proportion z-test against it (z, two-sided p). A `winner` is called once every variant has `min_sample` sends and the leader beats each other variant at p < (1 − confidence) / (variants − 1); it stays called. `promoted` is the variant every later delivery of the step gets (by beat with `auto_promote`, or by hand).
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const experimentsList = <ThrowOnError extends boolean = false>(
+  options: Options<ExperimentsListData, ThrowOnError>,
+): RequestResult<ExperimentsListResponses, ExperimentsListErrors, ThrowOnError> =>
+  (options.client ?? client).get<ExperimentsListResponses, ExperimentsListErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/campaigns/{id}/experiments',
+    ...options,
+  });
+
+/**
+ * Promote a variant of a step
+ *
+ * Every later delivery of the step gets `variant` (over any earlier promotion); deliveries already sent keep theirs. 400 naming `step` when the step has no variants, `variant` when it has no such variant. Repeating it changes nothing.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const experimentsPromote = <ThrowOnError extends boolean = false>(
+  options: Options<ExperimentsPromoteData, ThrowOnError>,
+): RequestResult<ExperimentsPromoteResponses, ExperimentsPromoteErrors, ThrowOnError> =>
+  (options.client ?? client).post<ExperimentsPromoteResponses, ExperimentsPromoteErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/campaigns/{id}/experiments/{step}/promote',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * The weekly report
+ *
+ * The tenant’s ISO week (in its time zone, Monday to Monday): each campaign’s funnel (sent, delivered, opened, clicked, replied, converted, unsubscribed: each delivery counted once per kind, prefetchers left out) with its experiments and their winners, deliverability per sender account (bounce and complaint rates over sends), and the week day by day. JSON by default; with `Accept: text/html` the HTML the weekly email carries (an inline SVG chart of sends and replies per day). The same report goes out every Monday morning in the tenant’s zone where PUT /v1/reports/settings turned it on.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const reportsWeekly = <ThrowOnError extends boolean = false>(
+  options?: Options<ReportsWeeklyData, ThrowOnError>,
+): RequestResult<ReportsWeeklyResponses, ReportsWeeklyErrors, ThrowOnError> =>
+  (options?.client ?? client).get<ReportsWeeklyResponses, ReportsWeeklyErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/reports/weekly',
+    ...options,
+  });
+
+/**
+ * Where the weekly report goes
+ *
+ * `delivery` off (the default), email (through an smtp sender account, to `recipients`) or webhook (to a webhook sender account’s URL, signed like deliveries).
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const reportsSettingsGet = <ThrowOnError extends boolean = false>(
+  options?: Options<ReportsSettingsGetData, ThrowOnError>,
+): RequestResult<ReportsSettingsGetResponses, ReportsSettingsGetErrors, ThrowOnError> =>
+  (options?.client ?? client).get<ReportsSettingsGetResponses, ReportsSettingsGetErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/reports/settings',
+    ...options,
+  });
+
+/**
+ * Set where the weekly report goes
+ *
+ * Replaces the settings. `email` needs an smtp sender account of the tenant and 1 to 20 `recipients`; `webhook` a webhook sender account (the report is POSTed to its URL as JSON, signed with its secret, `Idempotency-Key: weekly-report:<tenant>:<week>`); `off` stops the reports. 404 naming `sender_account_id` when it is not the tenant’s; 400 when its channel does not fit.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const reportsSettingsPut = <ThrowOnError extends boolean = false>(
+  options: Options<ReportsSettingsPutData, ThrowOnError>,
+): RequestResult<ReportsSettingsPutResponses, ReportsSettingsPutErrors, ThrowOnError> =>
+  (options.client ?? client).put<ReportsSettingsPutResponses, ReportsSettingsPutErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/reports/settings',
     ...options,
     headers: {
       'Content-Type': 'application/json',

@@ -147,6 +147,25 @@ export type Campaign = {
      * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
      */
     format: 'text' | 'markdown' | 'html';
+    /**
+     * A/B/n: each contact gets one variant (by a hash of contact, campaign and step, in proportion to the weights); its subject and body replace the step’s.
+     */
+    variants?: Array<{
+      name: string;
+      weight: number;
+      subject?: string;
+      body?: string;
+      html?: boolean;
+    }>;
+    /**
+     * How the variants’ winner is called: the two-proportion z-test on `metric` once each variant has `min_sample` sends; `auto_promote` gives the rest of the audience the winner.
+     */
+    experiment?: {
+      metric: 'reply' | 'click' | 'conversion';
+      min_sample: number;
+      confidence: number;
+      auto_promote: boolean;
+    };
   }>;
   /**
    * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
@@ -231,6 +250,25 @@ export type CampaignList = {
        * How the body is written: `text`, `markdown` or `html` (contact values are escaped in HTML). Every email goes out as text and HTML.
        */
       format: 'text' | 'markdown' | 'html';
+      /**
+       * A/B/n: each contact gets one variant (by a hash of contact, campaign and step, in proportion to the weights); its subject and body replace the step’s.
+       */
+      variants?: Array<{
+        name: string;
+        weight: number;
+        subject?: string;
+        body?: string;
+        html?: boolean;
+      }>;
+      /**
+       * How the variants’ winner is called: the two-proportion z-test on `metric` once each variant has `min_sample` sends; `auto_promote` gives the rest of the audience the winner.
+       */
+      experiment?: {
+        metric: 'reply' | 'click' | 'conversion';
+        min_sample: number;
+        confidence: number;
+        auto_promote: boolean;
+      };
     }>;
     /**
      * Which active contacts a run reaches (the contact list’s filters); {} is all of them.
@@ -881,6 +919,20 @@ export type RunForecast = {
   }>;
   finishes_at: string | null;
   summary: string;
+  /**
+   * A step with A/B/n variants: how many of the contacts the run would reach (before the run cap and quota) get each variant, by the same hash the send uses.
+   */
+  variants?: {
+    /**
+     * The variant everyone gets, once promoted.
+     */
+    promoted: string | null;
+    split: Array<{
+      variant: string;
+      weight: number;
+      contacts: number;
+    }>;
+  };
 };
 
 export type Run = {
@@ -986,6 +1038,20 @@ export type Run = {
     }>;
     finishes_at: string | null;
     summary: string;
+    /**
+     * A step with A/B/n variants: how many of the contacts the run would reach (before the run cap and quota) get each variant, by the same hash the send uses.
+     */
+    variants?: {
+      /**
+       * The variant everyone gets, once promoted.
+       */
+      promoted: string | null;
+      split: Array<{
+        variant: string;
+        weight: number;
+        contacts: number;
+      }>;
+    };
   } | null;
 };
 
@@ -1000,6 +1066,10 @@ export type RunRecipient = {
    * The subject, rendered for this contact.
    */
   subject: string | null;
+  /**
+   * The A/B/n variant this contact would get (absent when the step has none).
+   */
+  variant?: string;
   /**
    * Why its message cannot be rendered: the real run would fail this delivery.
    */
@@ -1022,6 +1092,10 @@ export type RunRecipientPage = {
      * The subject, rendered for this contact.
      */
     subject: string | null;
+    /**
+     * The A/B/n variant this contact would get (absent when the step has none).
+     */
+    variant?: string;
     /**
      * Why its message cannot be rendered: the real run would fail this delivery.
      */
@@ -1117,6 +1191,100 @@ export type EventResult = {
    * This event_id was recorded before: nothing was done.
    */
   duplicate: boolean;
+};
+
+export type Experiment = {
+  step: number;
+  metric: 'reply' | 'click' | 'conversion';
+  min_sample: number;
+  confidence: number;
+  auto_promote: boolean;
+  variants: Array<{
+    name: string;
+    weight: number;
+    sent: number;
+    replied: number;
+    clicked: number;
+    converted: number;
+    /**
+     * The metric’s successes over sends.
+     */
+    rate: number | null;
+    /**
+     * The leader against this variant (null for the leader).
+     */
+    z: number | null;
+    /**
+     * Two-sided p-value of that test.
+     */
+    p: number | null;
+  }>;
+  leader: string | null;
+  /**
+   * The variant the test called (kept once called), null while none is.
+   */
+  winner: string | null;
+  decided_at: string | null;
+  /**
+   * Why no winner is called yet.
+   */
+  pending: string | null;
+  /**
+   * The variant every later delivery of the step gets.
+   */
+  promoted: {
+    variant: string;
+    by: 'auto' | 'manual';
+    at: string;
+  } | null;
+};
+
+export type ExperimentList = {
+  data: Array<{
+    step: number;
+    metric: 'reply' | 'click' | 'conversion';
+    min_sample: number;
+    confidence: number;
+    auto_promote: boolean;
+    variants: Array<{
+      name: string;
+      weight: number;
+      sent: number;
+      replied: number;
+      clicked: number;
+      converted: number;
+      /**
+       * The metric’s successes over sends.
+       */
+      rate: number | null;
+      /**
+       * The leader against this variant (null for the leader).
+       */
+      z: number | null;
+      /**
+       * Two-sided p-value of that test.
+       */
+      p: number | null;
+    }>;
+    leader: string | null;
+    /**
+     * The variant the test called (kept once called), null while none is.
+     */
+    winner: string | null;
+    decided_at: string | null;
+    /**
+     * Why no winner is called yet.
+     */
+    pending: string | null;
+    /**
+     * The variant every later delivery of the step gets.
+     */
+    promoted: {
+      variant: string;
+      by: 'auto' | 'manual';
+      at: string;
+    } | null;
+  }>;
 };
 
 export type FleetWorkers = {
@@ -1258,6 +1426,20 @@ export type RunList = {
       }>;
       finishes_at: string | null;
       summary: string;
+      /**
+       * A step with A/B/n variants: how many of the contacts the run would reach (before the run cap and quota) get each variant, by the same hash the send uses.
+       */
+      variants?: {
+        /**
+         * The variant everyone gets, once promoted.
+         */
+        promoted: string | null;
+        split: Array<{
+          variant: string;
+          weight: number;
+          contacts: number;
+        }>;
+      };
     } | null;
   }>;
   next_cursor: string | null;
@@ -1714,6 +1896,74 @@ export type CandidateList = {
     updated_at: string;
   }>;
   next_cursor: string | null;
+};
+
+export type WeeklyReport = {
+  tenant_id: string;
+  tenant_name: string;
+  week: string;
+  time_zone: string;
+  from: string;
+  to: string;
+  totals: {
+    sent: number;
+    delivered: number;
+    opened: number;
+    clicked: number;
+    replied: number;
+    converted: number;
+    unsubscribed: number;
+    bounced: number;
+    complained: number;
+  };
+  daily: Array<{
+    date: string;
+    sent: number;
+    replied: number;
+    clicked: number;
+  }>;
+  campaigns: Array<{
+    id: string;
+    name: string;
+    funnel: {
+      sent: number;
+      delivered: number;
+      opened: number;
+      clicked: number;
+      replied: number;
+      converted: number;
+      unsubscribed: number;
+    };
+    experiments: Array<{
+      step: number;
+      metric: string;
+      leader: string | null;
+      winner: string | null;
+      promoted: string | null;
+      variants: Array<{
+        name: string;
+        sent: number;
+        rate: number | null;
+        p: number | null;
+      }>;
+    }>;
+  }>;
+  deliverability: Array<{
+    sender_account_id: string;
+    name: string;
+    sent: number;
+    bounced: number;
+    complained: number;
+    bounce_rate: number | null;
+    complaint_rate: number | null;
+  }>;
+};
+
+export type ReportSettings = {
+  delivery: 'email' | 'webhook' | 'off';
+  sender_account_id: string | null;
+  recipients: Array<string>;
+  updated_at: string | null;
 };
 
 export type RescoreResult = {
@@ -3661,6 +3911,19 @@ export type CampaignsCreateData = {
       body: string;
       html?: boolean;
       format?: 'text' | 'markdown' | 'html';
+      variants?: Array<{
+        name: string;
+        weight?: number;
+        subject?: string;
+        body?: string;
+        html?: boolean;
+      }>;
+      experiment?: {
+        metric?: 'reply' | 'click' | 'conversion';
+        min_sample?: number;
+        confidence?: number;
+        auto_promote?: boolean;
+      };
     }>;
     audience?: {
       tags?: Array<string>;
@@ -3868,6 +4131,19 @@ export type CampaignsUpdateData = {
       body: string;
       html?: boolean;
       format?: 'text' | 'markdown' | 'html';
+      variants?: Array<{
+        name: string;
+        weight?: number;
+        subject?: string;
+        body?: string;
+        html?: boolean;
+      }>;
+      experiment?: {
+        metric?: 'reply' | 'click' | 'conversion';
+        min_sample?: number;
+        confidence?: number;
+        auto_promote?: boolean;
+      };
     }>;
     audience?: {
       tags?: Array<string>;
@@ -3955,6 +4231,282 @@ export type CampaignsUpdateResponses = {
 };
 
 export type CampaignsUpdateResponse = CampaignsUpdateResponses[keyof CampaignsUpdateResponses];
+
+export type ExperimentsListData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/campaigns/{id}/experiments';
+};
+
+export type ExperimentsListErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ExperimentsListError = ExperimentsListErrors[keyof ExperimentsListErrors];
+
+export type ExperimentsListResponses = {
+  /**
+   * The experiments, by step.
+   */
+  200: ExperimentList;
+};
+
+export type ExperimentsListResponse = ExperimentsListResponses[keyof ExperimentsListResponses];
+
+export type ExperimentsPromoteData = {
+  body: {
+    variant: string;
+  };
+  path: {
+    id: string;
+    /**
+     * The step’s index (0 for the first).
+     */
+    step: string;
+  };
+  query?: never;
+  url: '/v1/campaigns/{id}/experiments/{step}/promote';
+};
+
+export type ExperimentsPromoteErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ExperimentsPromoteError = ExperimentsPromoteErrors[keyof ExperimentsPromoteErrors];
+
+export type ExperimentsPromoteResponses = {
+  /**
+   * The step’s experiment.
+   */
+  200: Experiment;
+};
+
+export type ExperimentsPromoteResponse = ExperimentsPromoteResponses[keyof ExperimentsPromoteResponses];
+
+export type ReportsWeeklyData = {
+  body?: never;
+  path?: never;
+  query?: {
+    /**
+     * The ISO week in the tenant’s time zone; default the last week that has ended.
+     */
+    week?: string;
+  };
+  url: '/v1/reports/weekly';
+};
+
+export type ReportsWeeklyErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ReportsWeeklyError = ReportsWeeklyErrors[keyof ReportsWeeklyErrors];
+
+export type ReportsWeeklyResponses = {
+  /**
+   * The report.
+   */
+  200: WeeklyReport;
+};
+
+export type ReportsWeeklyResponse = ReportsWeeklyResponses[keyof ReportsWeeklyResponses];
+
+export type ReportsSettingsGetData = {
+  body?: never;
+  path?: never;
+  query?: never;
+  url: '/v1/reports/settings';
+};
+
+export type ReportsSettingsGetErrors = {
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ReportsSettingsGetError = ReportsSettingsGetErrors[keyof ReportsSettingsGetErrors];
+
+export type ReportsSettingsGetResponses = {
+  /**
+   * The settings.
+   */
+  200: ReportSettings;
+};
+
+export type ReportsSettingsGetResponse = ReportsSettingsGetResponses[keyof ReportsSettingsGetResponses];
+
+export type ReportsSettingsPutData = {
+  body: {
+    delivery: 'email' | 'webhook' | 'off';
+    sender_account_id?: string;
+    recipients?: Array<string>;
+  };
+  path?: never;
+  query?: never;
+  url: '/v1/reports/settings';
+};
+
+export type ReportsSettingsPutErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+};
+
+export type ReportsSettingsPutError = ReportsSettingsPutErrors[keyof ReportsSettingsPutErrors];
+
+export type ReportsSettingsPutResponses = {
+  /**
+   * The settings now.
+   */
+  200: ReportSettings;
+};
+
+export type ReportsSettingsPutResponse = ReportsSettingsPutResponses[keyof ReportsSettingsPutResponses];
 
 export type RunsListData = {
   body?: never;

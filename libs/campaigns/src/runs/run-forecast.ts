@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { audiencePage, type AudienceSpec } from '@herald/deliveries';
+import { allocationPointSql, audiencePage, type AudienceSpec, type MessageVariant } from '@herald/deliveries';
 import { CLOCK, type Clock } from '@herald/time';
 import type { EntityManager } from 'typeorm';
 import type { Audience, CampaignKind, CampaignStatus } from '../campaign-fields';
@@ -22,6 +22,12 @@ export interface RunForecast {
   /** When the last one may go out. */
   finishes_at: string | null;
   summary: string;
+  /**
+   * The step's A/B/n split (absent without variants): contacts per variant among those the run
+   * would send to before the run cap and quota, by the pipeline's own allocation; all to the
+   * promoted variant once one is.
+   */
+  variants?: { promoted: string | null; split: { variant: string; weight: number; contacts: number }[] };
   /** What the plan was made from: recipients' due times are recomputed from it, page by page. */
   basis: ForecastBasis;
 }
@@ -83,6 +89,7 @@ export class RunForecaster {
          CROSS JOIN LATERAL (SELECT ${sentBefore} AS sent_before, ${suppressedSql(t)} AS suppressed) k`,
       [...page.params, tenantId],
     );
+    const variants = await this.variantSplit(manager, tenantId, campaignId, page, t, sentBefore);
     const audience = Number(counts?.audience ?? 0);
     const already = Number(counts?.already ?? 0);
     const suppressed = Number(counts?.suppressed ?? 0);
@@ -110,7 +117,57 @@ export class RunForecaster {
           'without quota room': skipped.quota,
         },
       }),
+      ...(variants ? { variants } : {}),
       basis,
+    };
+  }
+
+  /** The first step's variant split over the contacts the run would reach (see RunForecast.variants). */
+  private async variantSplit(
+    manager: EntityManager,
+    tenantId: string,
+    campaignId: string,
+    page: ReturnType<typeof audiencePage>,
+    t: number,
+    sentBefore: string,
+  ): Promise<RunForecast['variants']> {
+    const [step] = await manager.query<{ variants: MessageVariant[] | null; promoted: string | null }[]>(
+      `SELECT g.steps -> 0 -> 'variants' AS variants, x.promoted_variant AS promoted
+         FROM campaigns g
+         LEFT JOIN campaign_experiments x ON x.tenant_id = g.tenant_id AND x.campaign_id = g.id AND x.step = 0
+        WHERE g.tenant_id = $1 AND g.id = $2`,
+      [tenantId, campaignId],
+    );
+    const list = step?.variants;
+    if (!Array.isArray(list) || list.length === 0) return undefined;
+    const promoted = list.some((v) => v.name === step!.promoted) ? step!.promoted : null;
+    const total = list.reduce((sum, v) => sum + v.weight, 0);
+    // The same weight bands as pickVariant, over the same 32 bits of the same hash.
+    let upper = 0;
+    const bands = list.map((v, i) => {
+      upper += v.weight;
+      return `WHEN point < ${upper} THEN ${i}`;
+    });
+    const c = page.params.length + 2;
+    const rows = await manager.query<{ band: number; n: string }[]>(
+      `WITH raw AS (${page.raw}), page AS (${page.select})
+       SELECT CASE ${bands.join(' ')} ELSE ${list.length - 1} END AS band, count(*) AS n
+         FROM page p
+         JOIN contacts c ON c.tenant_id = $${t} AND c.id = p.id
+         CROSS JOIN LATERAL (SELECT ${allocationPointSql('p.id', `$${c}::uuid`, '0', total)} AS point) a
+        WHERE NOT (${sentBefore}) AND NOT ${suppressedSql(t)}
+        GROUP BY 1`,
+      [...page.params, tenantId, campaignId],
+    );
+    const counted = new Map(rows.map((r) => [Number(r.band), Number(r.n)]));
+    const all = [...counted.values()].reduce((sum, n) => sum + n, 0);
+    return {
+      promoted,
+      split: list.map((v, i) => ({
+        variant: v.name,
+        weight: v.weight,
+        contacts: promoted === null ? (counted.get(i) ?? 0) : v.name === promoted ? all : 0,
+      })),
     };
   }
 }

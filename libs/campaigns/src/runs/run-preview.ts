@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { audiencePage, MessageRenderer, type AudienceSpec, type MessageSender } from '@herald/deliveries';
+import {
+  audiencePage,
+  MessageRenderer,
+  pickVariant,
+  type AudienceSpec,
+  type MessageContent,
+  type MessageSender,
+} from '@herald/deliveries';
 import type { DataSource } from 'typeorm';
 import type { CampaignStep } from '../campaign-step';
 import { CampaignStateError } from '../errors';
@@ -16,6 +23,8 @@ export interface Recipient {
   deliveryKey: string;
   /** The rendered subject (null when the step has none, or it cannot be rendered). */
   subject: string | null;
+  /** The A/B/n variant the contact would get (null without variants). */
+  variant: string | null;
   /** Why the message could not be rendered (the real run would fail this delivery). */
   renderError: string | null;
   /** The earliest the quota (and send window) let it go. */
@@ -67,14 +76,16 @@ export class RunPreview {
         campaign_id: string;
         steps: CampaignStep[];
         channel: string | null;
+        promoted_variant: string | null;
       })[]
     >(
       `SELECT r.dry_run, r.forecast, r.campaign_id, g.kind, g.audience, g.steps, t.time_zone AS tenant_zone,
-              g.sender_account_id, s.channel
+              g.sender_account_id, s.channel, x.promoted_variant
          FROM campaign_runs r
          JOIN campaigns g ON g.tenant_id = r.tenant_id AND g.id = r.campaign_id
          JOIN tenants t ON t.id = r.tenant_id
          LEFT JOIN sender_accounts s ON s.tenant_id = g.tenant_id AND s.id = g.sender_account_id
+         LEFT JOIN campaign_experiments x ON x.tenant_id = g.tenant_id AND x.campaign_id = g.id AND x.step = 0
         WHERE r.tenant_id = $1 AND r.id = $2`,
       [tenantId, runId],
     );
@@ -119,13 +130,22 @@ export class RunPreview {
     const due = slotsFrom(plan, start, out.length);
     const sender: MessageSender = { id: run.sender_account_id, channel: run.channel ?? '' };
     const data = out.map((row, i): Recipient => {
-      const rendered = this.render(run.steps[0], row, sender);
+      // The variant the send would pick for this contact (the same hash, the same promotion).
+      const picked = run.steps[0]
+        ? pickVariant(
+            run.steps[0],
+            { contactId: row.id, campaignId: run.campaign_id, step: 0 },
+            run.promoted_variant,
+          )
+        : null;
+      const rendered = this.render(picked?.content, row, sender);
       const at = due[i];
       return {
         contactId: row.id,
         email: row.email,
         deliveryKey: row.delivery_key,
         subject: rendered.subject,
+        variant: picked?.variant ?? null,
         renderError: rendered.error,
         dueAt: at === null || at === undefined ? null : new Date(at),
       };
@@ -137,7 +157,7 @@ export class RunPreview {
 
   /** The message as the pipeline would render it: its subject, and why it would fail. */
   private render(
-    step: CampaignStep | undefined,
+    step: MessageContent | undefined,
     row: RecipientRow,
     sender: MessageSender,
   ): { subject: string | null; error: string | null } {

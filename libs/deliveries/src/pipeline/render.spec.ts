@@ -60,4 +60,33 @@ describe('render stage', () => {
     ).toThrow(TypeError);
     expect(decisions.failedUnclaimed).toEqual([]);
   });
+
+  it('renders a step with variants from the contact’s variant, or the promoted one, and says which', () => {
+    const base = context({ id: 'ab' });
+    const content = {
+      subject: 'Base',
+      body: 'Hello {{ first_name }}',
+      variants: [
+        { name: 'A', weight: 1, subject: 'Subject A' },
+        { name: 'B', weight: 1, subject: 'Subject B', body: 'Hi {{ first_name }}' },
+      ],
+    };
+    const ctx = { ...base, campaign: { ...base.campaign, content } };
+    const [picked] = renderBatch([ready('ab', { ctx })], new BatchDecisions(), renderer);
+    expect(['A', 'B']).toContain(picked?.variant);
+    expect(picked?.message?.subject).toBe(`Subject ${picked?.variant}`);
+    const other = picked?.variant === 'A' ? 'B' : 'A';
+    const [promoted] = renderBatch(
+      [ready('ab', { ctx: { ...ctx, campaign: { ...ctx.campaign, promotedVariant: other } } })],
+      new BatchDecisions(),
+      renderer,
+    );
+    expect(promoted).toMatchObject({ variant: other, message: { subject: `Subject ${other}` } });
+    const [plain] = renderBatch(
+      [ready('d1', { ctx: context({ id: 'd1' }) })],
+      new BatchDecisions(),
+      renderer,
+    );
+    expect(plain?.variant).toBeUndefined();
+  });
 });

@@ -31,6 +31,8 @@ function fakes() {
           counted.push(`${labels.channel} ${labels.outcome}`),
       },
       deliveriesUnknown: { inc: (labels: { channel: string }) => counted.push(`unknown ${labels.channel}`) },
+      countAccountDelivery: (account: string, outcome: string) =>
+        counted.push(`account ${account} ${outcome}`),
     } as never, // prom-client counters: only `inc` is used here
     recordingStep(),
   );
@@ -65,6 +67,22 @@ describe('settle stage', () => {
     decisions.decide(single, { kind: 'skipped', reason: 'suppressed' });
     await stage.finish([sent, waiting, again, single], decisions);
     expect(calls).toEqual(['complete r1']);
-    expect(counted).toEqual(['webhook sent', 'webhook deferred', 'webhook skipped']); // a delay is `deferred`, its reason a label of its own
+    expect(counted).toEqual(['webhook sent', 'account a1 sent', 'webhook deferred', 'webhook skipped']); // a delay is `deferred`, its reason a label of its own
+  });
+
+  it('counts each sent or failed delivery against its sender account, nothing else', async () => {
+    const { stage, counted } = fakes();
+    const decisions = new BatchDecisions();
+    const sent = context({ id: 'd1', senderAccountId: 'acc-1' });
+    const failed = context({ id: 'd2', senderAccountId: 'acc-2' });
+    const skipped = context({ id: 'd3', senderAccountId: 'acc-1' });
+    decisions.decide(sent, { kind: 'sent' });
+    decisions.decide(failed, { kind: 'failed', reason: 'rejected' });
+    decisions.decide(skipped, { kind: 'skipped', reason: 'suppressed' });
+    await stage.finish([sent, failed, skipped], decisions);
+    expect(counted.filter((c) => c.startsWith('account'))).toEqual([
+      'account acc-1 sent',
+      'account acc-2 failed',
+    ]);
   });
 });

@@ -15,7 +15,10 @@ export class SettleStage {
     private readonly quota: Pick<QuotaStage, 'settle'>,
     private readonly breaker: Pick<BreakerStage, 'record'>,
     private readonly ledger: Pick<LedgerRepository, 'completeRuns'>,
-    private readonly metrics: Pick<HeraldMetrics, 'deliveries' | 'deliveriesUnknown'>,
+    private readonly metrics: Pick<
+      HeraldMetrics,
+      'deliveries' | 'deliveriesUnknown' | 'countAccountDelivery'
+    >,
     private readonly step: Step,
   ) {}
 
@@ -44,6 +47,9 @@ export class SettleStage {
       const outcome = decisions.outcomes.get(ctx.id);
       if (outcome && outcome.kind !== 'again')
         this.metrics.deliveries.inc(deliveryOutcomeLabels(ctx.channel, outcome));
+      // Per account, the sends the engagement rates are taken over (bounce, complaint, delivery).
+      if (outcome?.kind === 'sent' || outcome?.kind === 'failed')
+        this.metrics.countAccountDelivery(ctx.senderAccountId, outcome.kind);
     }
   }
 }

@@ -32,6 +32,7 @@ export function context(overrides: Partial<DeliveryContext> & { id: string }): D
       runCap: null,
       status: 'active',
       sendWindow: null,
+      promotedVariant: null,
       tracking: { opens: false, clicks: false },
     },
     layout: null,

@@ -27,6 +27,8 @@ export interface Ready {
   account: SendingAccount;
   reservation?: Reservation;
   message?: OutboundMessage;
+  /** The A/B/n variant the message was rendered with (render stage; undefined without variants). */
+  variant?: string;
 }
 
 /** A delivery this process holds for one attempt: the attempt number, and its claim's token. */

@@ -1,3 +1,5 @@
+import type { ExperimentSettings, MessageVariant } from './variants';
+
 /**
  * What a delivery says, before it is rendered for its contact: the templates of one message.
  * The campaign's step as deliveries sees it (campaigns stores more around it: delays, order).
@@ -7,6 +9,10 @@ export interface MessageContent {
   body: string;
   /** The body is HTML: substituted values are escaped. Same as `format: 'html'`. */
   html?: boolean;
+  /** A/B/n: each contact gets one variant's subject and/or body (render/variants.ts picks it). */
+  variants?: MessageVariant[];
+  /** How the variants' winner is decided (campaigns evaluates it). */
+  experiment?: ExperimentSettings;
   /** How the body is written (default `html` when `html` is true, else `text`). */
   format?: MessageFormat;
 }

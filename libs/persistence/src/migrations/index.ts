@@ -13,6 +13,7 @@ import { Engagement1763930000000 } from './1763930000000-Engagement';
 import { Mail1763931000000 } from './1763931000000-Mail';
 import { ProviderEvents1763932000000 } from './1763932000000-ProviderEvents';
 import { AnalyticsRollups1763933000000 } from './1763933000000-AnalyticsRollups';
+import { Experiments1763934000000 } from './1763934000000-Experiments';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 import { SourcingDedupe1763941000000 } from './1763941000000-SourcingDedupe';
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   Mail1763931000000,
   ProviderEvents1763932000000,
   AnalyticsRollups1763933000000,
+  Experiments1763934000000,
   Sourcing1763940000000,
   SourcingDedupe1763941000000,
   AnalyticsSourcing1763943300000,
