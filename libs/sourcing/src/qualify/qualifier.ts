@@ -1,6 +1,6 @@
 import { queryRows } from '@herald/persistence';
 import { SourcingRunProgress } from '../runs/run-progress';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { SiteAssessor } from './assessment/site-assessor';
 import { CANDIDATE_COLUMNS, scoringSubject, type CandidateRow } from './candidate-row';
 import type { Enricher } from './enrichment/enricher';
