@@ -6,6 +6,7 @@ import {
   adminWorkers,
   tenantsList,
   unwrap,
+  type QueueDepths,
 } from '@herald/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
@@ -13,6 +14,9 @@ import { usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { ProblemView, QueryView } from '../ui/states';
 import { Time } from '../ui/time';
+
+/** A queue's name, as the API lists them. */
+type QueueName = QueueDepths['data'][number]['name'];
 
 const STATES = [
   'waiting',
@@ -48,8 +52,7 @@ export function PlatformPage() {
     refetchInterval: 5_000,
   });
   const retry = useMutation({
-    mutationFn: (name: 'system' | 'runs' | 'deliveries') =>
-      unwrap(adminRetryFailed({ client, path: { name } })),
+    mutationFn: (name: QueueName) => unwrap(adminRetryFailed({ client, path: { name } })),
     onSuccess: () => void queries.invalidateQueries({ queryKey: ['queues'] }),
   });
   return (
@@ -235,7 +238,7 @@ export function PlatformPage() {
 }
 
 /** The newest failed jobs of one queue, with why they failed. */
-function FailedJobs({ queue }: { queue: 'system' | 'runs' | 'deliveries' }) {
+function FailedJobs({ queue }: { queue: QueueName }) {
   const jobs = useQuery({
     queryKey: ['failed', queue],
     queryFn: () => unwrap(adminFailedJobs({ client, path: { name: queue }, query: { limit: '20' } })),
