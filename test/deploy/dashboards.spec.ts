@@ -18,9 +18,9 @@ describe('deploy/grafana/dashboards', () => {
       'herald-campaigns',
       'herald-circuits',
       'herald-deliveries',
-      'herald-lead-pipeline',
       'herald-email-performance',
       'herald-funnel',
+      'herald-lead-pipeline',
       'herald-overview',
       'herald-queues',
     ]);

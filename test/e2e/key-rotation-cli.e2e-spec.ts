@@ -1,6 +1,6 @@
 import { CredentialCipher } from '@herald/channels';
 import { ByteSealer, KEY_PURPOSES, KeyRing, Secret } from '@herald/config';
-import { webhookContext } from '@herald/engagement';
+import { webhookContext } from '@herald/provider-events';
 import { createTestDatabase, seedBroadcast, testEnvironment, type TestDatabase } from '@herald/testing';
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 import { messageIdFor } from '@herald/channels';
 import { uuidv7 } from '@herald/contacts';
-import { snsStringToSign } from '@herald/engagement';
+import { snsStringToSign } from '@herald/provider-events';
 import { execFileSync } from 'node:child_process';
 import {
   createHmac,

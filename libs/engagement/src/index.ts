@@ -48,31 +48,6 @@ export {
 } from './reports/weekly-report';
 export { WeeklyReportScheduler } from './reports/weekly-report-scheduler';
 export { WeeklyReports } from './reports/weekly-reports.service';
-export { AccountHealth, type HealthCounts, type PauseReason } from './providers/account-health';
-export {
-  ProviderNotConfiguredError,
-  ProviderPayloadError,
-  ProviderSignatureError,
-  ProviderUnavailableError,
-} from './providers/provider-errors';
-export {
-  DELIVERY_ID_ARG,
-  DELIVERY_ID_HEADER,
-  PROVIDERS,
-  type ProviderEvent,
-  type ProviderName,
-} from './providers/provider-event';
-export {
-  ProviderEventsService,
-  type ProviderRequest,
-  type ProviderResult,
-} from './providers/provider-events.service';
-export { ProviderMetrics, type ProviderEventOutcome } from './providers/provider-metrics';
-export { ProviderWebhookResealer, type ProviderWebhookCursor } from './providers/provider-webhook.resealer';
-export { ProviderWebhooksRepository, webhookContext } from './providers/provider-webhooks.repository';
-export { ProviderEventsModule } from './providers/providers.module';
-export { snsStringToSign } from './providers/ses';
-export { webhookVerificationSchema, type WebhookVerification } from './providers/webhook-verification';
 export { AnalyticsReader } from './analytics/analytics-reader';
 export { RollupFolder } from './analytics/rollup-folder';
 export { RollupRebuilder } from './analytics/rollup-rebuilder';

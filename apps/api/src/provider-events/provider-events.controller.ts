@@ -7,7 +7,7 @@ import {
   ProviderSignatureError,
   ProviderUnavailableError,
   type ProviderName,
-} from '@herald/engagement';
+} from '@herald/provider-events';
 import type { Request } from 'express';
 import { checkJsonText } from '../http/json-text';
 import { ApiRoute } from '../http/openapi';

@@ -3,7 +3,7 @@ import {
   webhookVerificationSchema,
   type ProviderName,
   type ProviderResult,
-} from '@herald/engagement';
+} from '@herald/provider-events';
 import { z } from 'zod';
 import { named } from '../http/openapi';
 

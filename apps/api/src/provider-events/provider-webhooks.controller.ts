@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ProviderWebhooksRepository, type WebhookVerification } from '@herald/engagement';
+import { ProviderWebhooksRepository, type WebhookVerification } from '@herald/provider-events';
 import type { TenantPrincipal } from '@herald/tenants';
 import { TenantKey } from '../http/access';
 import { ApiRoute } from '../http/openapi';

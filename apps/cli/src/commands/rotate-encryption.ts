@@ -1,6 +1,6 @@
 import { CredentialCipher } from '@herald/channels';
 import { SenderCredentialsResealer } from '@herald/deliveries';
-import { ProviderWebhookResealer } from '@herald/engagement';
+import { ProviderWebhookResealer } from '@herald/provider-events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CliContext } from '../cli-context';
 import { EXIT, type ExitCode } from '../exit-codes';

@@ -4,7 +4,7 @@ import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule } from '@herald/queues';
 import { SequencesModule } from '@herald/sequences';
 import { TelemetryModule } from '@herald/telemetry';
-import { EngagementModule } from '../engagement.module';
+import { EngagementModule } from '@herald/engagement';
 import { AccountHealth } from './account-health';
 import { ProviderEventsService } from './provider-events.service';
 import { ProviderMetrics } from './provider-metrics';

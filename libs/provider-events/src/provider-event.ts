@@ -1,4 +1,4 @@
-import type { EngagementKind } from '../engagement-event';
+import type { EngagementKind } from '@herald/engagement';
 
 /** The email providers whose event webhooks Herald verifies and records. */
 export const PROVIDERS = ['sendgrid', 'ses', 'postmark', 'mailgun'] as const;
