@@ -1,6 +1,7 @@
 import { CredentialCipher } from '@herald/channels';
 import { ByteSealer, KEY_PURPOSES, KeyRing, Secret } from '@herald/config';
 import { webhookContext } from '@herald/provider-events';
+import { sourceCredentialsContext } from '@herald/sourcing';
 import { createTestDatabase, seedBroadcast, testEnvironment, type TestDatabase } from '@herald/testing';
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
@@ -118,6 +119,20 @@ describe('herald keys rotate-encryption', () => {
         ),
       ],
     );
+    // One source account (a directory's API key), sealed the same way.
+    const source = '0190f5e4-5555-7c3d-8e4f-5a6b7c8d9e0f';
+    await client.query(
+      `INSERT INTO source_accounts (tenant_id, id, name, kind, credentials, time_zone)
+       VALUES ($1, $2, 'directory', 'http-directory', $3, 'UTC')`,
+      [
+        tenant,
+        source,
+        cipher.encryptJson(
+          { base_url: 'https://directory.example/search', api_key: 'directory-key-0000' },
+          sourceCredentialsContext(tenant, source),
+        ),
+      ],
+    );
     await insert('with-id', sealer.seal('{"id":"a"}'), '1 hour');
     await insert('legacy', legacySeal(K1, '{"id":"b"}'), '1 hour');
     // Expired: never replayed again, so neither counted nor re-sealed.
@@ -164,6 +179,14 @@ describe('herald keys rotate-encryption', () => {
           unreadable: 0,
         },
         {
+          name: 'source_credentials',
+          total: 1,
+          resealed: 0,
+          remaining: 1,
+          remaining_by_key: { k1: 1 },
+          unreadable: 0,
+        },
+        {
           name: 'idempotency_responses',
           total: 2,
           resealed: 0,
@@ -172,7 +195,7 @@ describe('herald keys rotate-encryption', () => {
           unreadable: 0,
         },
       ],
-      remaining: 6,
+      remaining: 7,
       unreadable: 0,
     } satisfies Report);
     expect(await credentialIds()).toEqual(['k1', 'k1', 'k1']);
@@ -181,6 +204,7 @@ describe('herald keys rotate-encryption', () => {
     expectExit(run, 0);
     expect(run.stdout).toMatch(/^sender_credentials\s+k2\s+3\s+3\s+0\s+-$/m);
     expect(run.stdout).toMatch(/^provider_webhooks\s+k2\s+1\s+1\s+0\s+-$/m);
+    expect(run.stdout).toMatch(/^source_credentials\s+k2\s+1\s+1\s+0\s+-$/m);
     expect(run.stdout).toMatch(/^idempotency_responses\s+k2\s+2\s+2\s+0\s+-$/m);
     expect(run.stdout).toContain(
       'everything is sealed with k2: k1 can leave HERALD_ENCRYPTION_PREVIOUS_KEYS',
@@ -205,8 +229,8 @@ describe('herald keys rotate-encryption', () => {
     );
     expectExit(lacking, 1);
     const report = JSON.parse(lacking.stdout) as Report;
-    expect([report.remaining, report.unreadable]).toEqual([6, 6]);
-    expect(report.data.map((d) => d.remaining_by_key)).toEqual([{ k2: 3 }, { k2: 1 }, { k2: 2 }]);
+    expect([report.remaining, report.unreadable]).toEqual([7, 7]);
+    expect(report.data.map((d) => d.remaining_by_key)).toEqual([{ k2: 3 }, { k2: 1 }, { k2: 1 }, { k2: 2 }]);
     expect(await credentialIds()).toEqual(['k2', 'k2', 'k2']);
 
     const short = K1.toString('hex').slice(0, 40);

@@ -22,6 +22,7 @@ export {
   type WebhookAccountConfig,
 } from './config-schemas';
 export { CredentialCipher, CredentialError, type CredentialKey } from './credentials';
+export { SealedColumnResealer, type SealedColumn, type TenantRowCursor } from './sealed-column.resealer';
 export { DryRunChannel, type DryRunRecord } from './dry-run.channel';
 export { isNonPublicAddress } from './address-guard';
 export { deliveryKeyDigest, messageIdFor } from './message-id';

@@ -27,6 +27,7 @@ export {
   sourceQuotaAccount,
 } from './accounts/source-accounts.repository';
 export { SourceQuota, sourceCircuitKey } from './accounts/source-quota';
+export { SourceCredentialsResealer } from './accounts/source-credentials.resealer';
 export { CandidateList, type CandidateRecord } from './candidates/candidate-list';
 export { CandidateWriter, QUALIFY_BATCH } from './candidates/candidate-writer';
 export type { Batch, FoundCandidate, SourceConnector } from './connectors/connector';

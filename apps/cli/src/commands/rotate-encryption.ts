@@ -1,6 +1,7 @@
 import { CredentialCipher } from '@herald/channels';
 import { SenderCredentialsResealer } from '@herald/deliveries';
 import { ProviderWebhookResealer } from '@herald/provider-events';
+import { SourceCredentialsResealer } from '@herald/sourcing';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CliContext } from '../cli-context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -54,6 +55,7 @@ export async function rotateEncryptionCommand(
   const reports = [
     await rotate(new SenderCredentialsResealer(db, CredentialCipher.fromConfig(config.security))),
     await rotate(new ProviderWebhookResealer(db, CredentialCipher.fromConfig(config.security))),
+    await rotate(new SourceCredentialsResealer(db, CredentialCipher.fromConfig(config.security))),
     await rotate(new IdempotencyResponsesResealer(db, ring)),
   ];
 
