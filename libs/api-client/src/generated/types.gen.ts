@@ -7187,9 +7187,9 @@ export type SourceAccountsCreateData = {
           api_key?: string;
           auth_header?: string;
           auth_scheme?: string;
-          lookup?: 'domain' | 'email';
+          lookup?: 'domain' | 'email' | 'email_then_domain';
           lookup_param?: string;
-          mapping?: {
+          mapping: {
             [key: string]: string;
           };
           cache_ttl_seconds?: number;

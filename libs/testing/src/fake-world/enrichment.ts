@@ -19,8 +19,8 @@ export function enrichmentRecord(key: string): Record<string, unknown> {
 }
 
 /**
- * An enrichment provider on loopback: `GET /v1/lookup?domain=…|email=…` with an
- * `x-api-key` header. A wrong key gets 401; a key whose first word is `fail` gets 503; a
+ * An enrichment provider on loopback: `GET /v1/lookup?domain=…|email=…` with
+ * `authorization: Bearer <key>` (an http-enrichment source account's default auth). A wrong key gets 401; a key whose first word is `fail` gets 503; a
  * lookup of a name starting `fail` gets 500 (the occasional failure); `unknown…` gets 404.
  * Counts the lookups it answered.
  */
@@ -63,7 +63,7 @@ export class FakeEnrichment {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers['x-api-key'] !== this.apiKey) return answer(401, { error: 'bad api key' });
+    if (req.headers.authorization !== `Bearer ${this.apiKey}`) return answer(401, { error: 'bad api key' });
     if (url.pathname !== '/v1/lookup' || key === '') return answer(400, { error: 'domain or email' });
     if (key.startsWith('fail')) return answer(500, { error: 'upstream exploded' });
     if (key.startsWith('unknown')) return answer(404, { error: 'not found' });
