@@ -33,10 +33,12 @@ export class FakeEnrichment {
     readonly apiKey: string,
   ) {}
 
-  static async start(apiKey = 'enrich-test-key'): Promise<FakeEnrichment> {
+  static async start(apiKey = 'enrich-test-key', port = 0): Promise<FakeEnrichment> {
     const holder: { api?: FakeEnrichment } = {};
     const server = createServer((req, res) => holder.api?.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) =>
+      server.once('error', reject).listen(port, '127.0.0.1', resolve),
+    );
     const address = server.address();
     holder.api = new FakeEnrichment(
       server,
