@@ -243,7 +243,8 @@ describe('npm run dev (the dev script and its demo)', () => {
     const stepOneSent = () =>
       webhookLines().filter((l) => l.campaign_id === s.campaigns.sequence && l.subject?.includes('(1/3)'))
         .length;
-    await eventually(() => Promise.resolve(stepOneSent() === enrolled), {
+    // At least: the demo's sourced tier-A leads join the same sequence (counted below).
+    await eventually(() => Promise.resolve(stepOneSent() >= enrolled), {
       timeoutMs: 60_000,
       intervalMs: 250,
       what: 'sequence step 1 sent to every enrolled contact',
@@ -276,6 +277,12 @@ describe('npm run dev (the dev script and its demo)', () => {
     );
     expect(enrolledLeads).toBeGreaterThan(0);
     expect(await candidates(`c.tier = 'A' AND c.enrollment_id IS NULL`)).toBe(0);
+    // …and they get the sequence's first step like the demo's own contacts.
+    await eventually(() => Promise.resolve(stepOneSent() === enrolled + enrolledLeads), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'sequence step 1 sent to every enrolled contact and sourced lead',
+    });
 
     const before = await snapshot(s);
     expect(before).toMatchObject({
