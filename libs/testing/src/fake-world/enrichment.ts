@@ -26,6 +26,8 @@ export function enrichmentRecord(key: string): Record<string, unknown> {
  */
 export class FakeEnrichment {
   readonly lookups: { key: string; status: number }[] = [];
+  /** Keys a test wants to fail (500), whatever their name. */
+  readonly failing = new Set<string>();
 
   private constructor(
     private readonly server: Server,
@@ -67,7 +69,7 @@ export class FakeEnrichment {
     };
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return answer(401, { error: 'bad api key' });
     if (url.pathname !== '/v1/lookup' || key === '') return answer(400, { error: 'domain or email' });
-    if (key.startsWith('fail')) return answer(500, { error: 'upstream exploded' });
+    if (key.startsWith('fail') || this.failing.has(key)) return answer(500, { error: 'upstream exploded' });
     if (key.startsWith('unknown')) return answer(404, { error: 'not found' });
     answer(200, enrichmentRecord(key));
   }
