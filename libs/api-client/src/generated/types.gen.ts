@@ -7688,7 +7688,7 @@ export type SourcingJobsCreateData = {
     scoring_model_id: string;
     handoff?: {
       [key: string]: {
-        action: 'contact' | 'enroll' | 'hold';
+        action: 'contact' | 'enroll' | 'hold' | 'reject';
         campaign_id?: string;
       };
     };
@@ -7824,7 +7824,7 @@ export type SourcingJobsUpdateData = {
     scoring_model_id?: string;
     handoff?: {
       [key: string]: {
-        action: 'contact' | 'enroll' | 'hold';
+        action: 'contact' | 'enroll' | 'hold' | 'reject';
         campaign_id?: string;
       };
     };
