@@ -147,7 +147,12 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
       criteria: { category: 'bakery' },
       limit: LIMIT,
       scoring_model_id: model.body.id,
-      handoff: { A: { action: 'enroll', campaign_id: campaign.body.id }, B: { action: 'hold' } },
+      handoff: {
+        A: { action: 'enroll', campaign_id: campaign.body.id },
+        B: { action: 'hold' },
+        C: { action: 'reject' },
+        D: { action: 'reject' },
+      },
     });
     expect(job.status).toBe(201);
     const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
@@ -221,7 +226,12 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
       candidate_ids: held.map((h) => h.id),
     });
     expect(approved.status).toBe(200);
-    expect(await stage(`held AND stage = 'handed_off' AND contact_id IS NOT NULL`)).toBe(held.length);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM candidates WHERE id = ANY($1::uuid[]) AND stage = 'handed_off' AND contact_id IS NOT NULL AND enrollment_id IS NULL`,
+        [held.map((h) => h.id)],
+      ),
+    ).toBe(held.length);
     expect(await contacts()).toBe(1 + tierA + held.length);
     expect(await enrolments()).toBe(tierA);
 
