@@ -16,6 +16,9 @@ import { dataSourceOptions } from '@herald/persistence';
 import {
   eventually,
   FakeDirectory,
+  FakeEnrichment,
+  FakeSites,
+  SITES_SUFFIX,
   FakeProfileSite,
   freePort,
   generatePeople,
@@ -162,6 +165,8 @@ async function startSinks(): Promise<{
   webhook: DevWebhookSink;
   directory: FakeDirectory;
   profiles: FakeProfileSite;
+  sites: FakeSites;
+  enrichment: FakeEnrichment;
 }> {
   const stateFile = join(DATA, 'demo.json');
   let state = readDemoState(stateFile);
@@ -208,9 +213,22 @@ async function startSinks(): Promise<{
     { businesses: directory.businesses, people: generatePeople({ seed: 1, count: 2000, businesses: 5000 }) },
     dev.profiles_port,
   ).catch(busy('profile site', dev.profiles_port));
+  // The businesses' websites (assessed while qualifying) and the enrichment API (issue 11).
+  const sites = await FakeSites.start({ http: dev.sites_port }).catch(busy('sites server', dev.sites_port));
+  if (!state.enrichment) {
+    state.enrichment = { port: await portOr(4503), api_key: `enr_dev_${randomBytes(12).toString('hex')}` };
+    writeDemoState(stateFile, state);
+  }
+  const enrichment = await FakeEnrichment.start(state.enrichment.api_key, state.enrichment.port).catch(
+    busy('enrichment API', state.enrichment.port),
+  );
   say(`dev directory on ${directory.url()} (5,000 businesses; Bearer key in ${shown(stateFile)})`);
   say(`dev profile site on ${profilesUrl}/people/<id> and /businesses/<id>`);
-  return { state, mail, webhook, directory, profiles };
+  say(
+    `dev business websites on http://<slug>.${SITES_SUFFIX}:${sites.httpPort}/ (https on ${sites.httpsPort})`,
+  );
+  say(`dev enrichment API on ${enrichment.url}`);
+  return { state, mail, webhook, directory, profiles, sites, enrichment };
 }
 
 async function main(): Promise<void> {
@@ -255,6 +273,8 @@ async function main(): Promise<void> {
       () => demo.webhook.stop(),
       () => demo.directory.stop(),
       () => demo.profiles.stop(),
+      () => demo.sites.stop(),
+      () => demo.enrichment.stop(),
     );
 
   const port = Number(env.PORT ?? 3000);
@@ -263,6 +283,8 @@ async function main(): Promise<void> {
     NODE_ENV: 'development',
     LOG_FORMAT: 'pretty',
     OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+    // The demo's business websites are <slug>.sites.test: resolved to the dev sites server.
+    ...(demo ? { OUTBOUND_HOST_OVERRIDES: `*.${SITES_SUFFIX}=127.0.0.1` } : {}),
     ...secrets,
     ...(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>),
     DATABASE_URL: databaseUrl,

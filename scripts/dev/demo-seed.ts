@@ -44,7 +44,9 @@ export interface DemoState {
   enrollments?: { enrolled: number; already_enrolled: number; not_found: string[] };
   /** The dev directory (scripts/dev/demo-sourcing.ts): where it listens and the key it wants. */
   directory?: { port: number; api_key: string; profiles_port: number; sites_port: number };
-  sourcing?: { account?: string; model?: string; job?: string; run?: string };
+  /** The dev enrichment API (libs/testing/src/fake-world/enrichment.ts) qualifying looks leads up in. */
+  enrichment?: { port: number; api_key: string };
+  sourcing?: { account?: string; enrichment?: string; model?: string; job?: string; run?: string };
   /** Set once every step is done. */
   completed_at?: string;
 }
@@ -299,7 +301,7 @@ export async function seedDemo(options: {
       gaps.push({ what: 'sequence enrollments', why: error.message });
     }
   }
-  gaps.push(...(await seedDemoSourcing({ api, baseUrl: baseUrlOf(admin), state, save, key, say })));
+  gaps.push(...(await seedDemoSourcing({ api, state, save, key, say })));
   if (gaps.length === 0 && !state.completed_at) {
     state.completed_at = new Date().toISOString();
     save();

@@ -1,27 +1,42 @@
 import {
   ApiProblem,
+  scoringModelsCreate,
   sourceAccountsCreate,
   sourcingJobsCreate,
   sourcingJobsStartRun,
   unwrap,
   type Client,
+  type ScoringModelsCreateData,
 } from '@herald/api-client';
 import type { DemoState, SeedGap } from './demo-seed';
 
 /** The dev directory's businesses a demo run searches (the fake world's "bakery" category). */
 export const DEMO_SOURCING_CRITERIA = { category: 'bakery' } as const;
 export const DEMO_SOURCING_LIMIT = 200;
+/**
+ * The demo's scoring model, over what qualifying stores: the website's assessment, the
+ * enrichment answer and the listing. A reachable site with an email and a known size is an A.
+ */
+export const DEMO_SCORING: Omit<ScoringModelsCreateData['body'], 'name'> = {
+  rules: [
+    { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 30 },
+    { name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 15 },
+    { name: 'mobile viewport', field: 'assessment.viewport', op: 'equals', value: true, points: 10 },
+    { name: 'has email', field: 'email', op: 'exists', points: 25 },
+    { name: 'size known', field: 'enrichment.employees', op: 'exists', points: 20 },
+    { name: 'TTFB > 2 s', field: 'assessment.ttfb_ms', op: 'range', min: 2000, points: -10 },
+  ],
+  tiers: { A: 70, B: 45, C: 25 },
+};
 
 /**
  * The demo's lead finding: a source account on the dev directory (scripts/dev.ts starts it), a
- * scoring model, and a sourcing job whose tier-A leads are enrolled in the trial sequence (B held
- * for review), with one run started. The scoring model comes from qualifying's
- * `POST /v1/scoring-models`: a build without it (404) seeds no job; another refusal is a gap,
- * retried next start.
+ * source account on the dev enrichment API, a scoring model (`POST /v1/scoring-models`), and a
+ * sourcing job whose tier-A leads are enrolled in the trial sequence (B held for review), with
+ * one run started.
  */
 export async function seedDemoSourcing(options: {
   api: Client;
-  baseUrl: string;
   state: DemoState;
   save: () => void;
   key: (step: string) => string;
@@ -52,37 +67,37 @@ export async function seedDemoSourcing(options: {
     state.sourcing.account = body.id;
     save();
   }
-  if (!state.sourcing.model) {
-    const res = await fetch(`${options.baseUrl}/v1/scoring-models`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${state.tenant.api_key}`,
-        'content-type': 'application/json',
-        'idempotency-key': key('scoring-model'),
-      },
-      body: JSON.stringify({
-        name: 'Demo leads',
-        rules: [
-          { name: 'has email', field: 'email', op: 'exists', points: 40 },
-          { name: 'has website', field: 'website', op: 'exists', points: 40 },
-          { name: 'has phone', field: 'phone', op: 'exists', points: 20 },
-        ],
-        tiers: { A: 80, B: 60, C: 40 },
-      }),
-    });
-    // Scoring models are qualifying's (issue 11, item 6): without them the demo finds no leads yet.
-    if (res.status === 404) {
-      say('sourcing: no scoring models in this build (POST /v1/scoring-models is 404): no demo sourcing job');
-      return [];
-    }
-    if (res.status !== 201 && res.status !== 200)
-      return [
-        {
-          what: 'demo sourcing job',
-          why: `POST /v1/scoring-models answered ${res.status}: ${await res.text()}`,
+  if (!state.sourcing.enrichment && state.enrichment) {
+    const body = await unwrap(
+      sourceAccountsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('enrichment-account') },
+        body: {
+          name: 'Dev enrichment',
+          kind: 'http-enrichment',
+          config: {
+            base_url: `http://127.0.0.1:${state.enrichment.port}/v1/lookup`,
+            api_key: state.enrichment.api_key,
+            lookup: 'domain',
+            mapping: { employees: 'company.employees', industry: 'company.industry' },
+          },
+          quotas: { hourly: 1000 },
         },
-      ];
-    state.sourcing.model = ((await res.json()) as { id: string }).id;
+      }),
+    );
+    state.sourcing.enrichment = body.id;
+    save();
+  }
+  if (!state.sourcing.model) {
+    // Any refusal throws: a demo whose model is wrong would find leads and hand none off, quietly.
+    const body = await unwrap(
+      scoringModelsCreate({
+        client: api,
+        headers: { 'Idempotency-Key': key('scoring-model') },
+        body: { name: 'Demo leads', ...DEMO_SCORING },
+      }),
+    );
+    state.sourcing.model = body.id;
     save();
   }
   if (!state.sourcing.job) {

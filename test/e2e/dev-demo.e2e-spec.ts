@@ -26,6 +26,7 @@ interface DemoState {
   campaigns: { broadcast: string; birthday: string; sequence: string };
   runs: { broadcast: string; birthday?: string };
   enrollments?: { enrolled: number; already_enrolled: number };
+  sourcing?: { account?: string; enrichment?: string; model?: string; job?: string; run?: string };
   completed_at?: string;
 }
 
@@ -173,6 +174,10 @@ describe('npm run dev (the dev script and its demo)', () => {
   const snapshot = async (s: DemoState) => ({
     tenants: await scalar(db, 'SELECT count(*) AS n FROM tenants'),
     contacts: await scalar(db, 'SELECT count(*) AS n FROM contacts'),
+    sourcedContacts: await scalar(
+      db,
+      'SELECT count(DISTINCT contact_id) AS n FROM candidates WHERE contact_id IS NOT NULL',
+    ),
     senderAccounts: await scalar(db, 'SELECT count(*) AS n FROM sender_accounts'),
     campaigns: await scalar(db, 'SELECT count(*) AS n FROM campaigns'),
     broadcastRuns: await scalar(db, 'SELECT count(*) AS n FROM campaign_runs WHERE campaign_id = $1', [
@@ -238,7 +243,8 @@ describe('npm run dev (the dev script and its demo)', () => {
     const stepOneSent = () =>
       webhookLines().filter((l) => l.campaign_id === s.campaigns.sequence && l.subject?.includes('(1/3)'))
         .length;
-    await eventually(() => Promise.resolve(stepOneSent() === enrolled), {
+    // At least: the demo's sourced tier-A leads join the same sequence (counted below).
+    await eventually(() => Promise.resolve(stepOneSent() >= enrolled), {
       timeoutMs: 60_000,
       intervalMs: 250,
       what: 'sequence step 1 sent to every enrolled contact',
@@ -249,10 +255,39 @@ describe('npm run dev (the dev script and its demo)', () => {
       `dev demo: first start to settled runs in ${((Date.now() - firstStart) / 1000).toFixed(1)} s; ${firstDelivery}\n`,
     );
 
+    // The sourcing demo: bakeries from the dev directory, their websites assessed on the dev sites
+    // server, looked up in the dev enrichment API, scored by the seeded model, tier A enrolled.
+    const sourcingRun = s.sourcing?.run;
+    expect(sourcingRun).toBeDefined();
+    await eventually(
+      async () =>
+        (await api<{ status: string }>(key, `/v1/sourcing-runs/${sourcingRun}`)).status === 'completed',
+      { timeoutMs: 180_000, intervalMs: 500, what: 'demo sourcing run completed' },
+    );
+    const candidates = (where: string) =>
+      scalar(db, `SELECT count(*) AS n FROM candidates c WHERE c.run_id = $1 AND ${where}`, [sourcingRun]);
+    expect(await candidates(`c.facts->'assessment'->>'status' = '200'`)).toBeGreaterThan(0);
+    expect(await candidates(`c.facts->'enrichment'->>'employees' IS NOT NULL`)).toBeGreaterThan(0);
+    expect(await candidates(`c.stage IN ('discovered', 'assessed', 'enriched')`)).toBe(0);
+    const enrolledLeads = await scalar(
+      db,
+      `SELECT count(*) AS n FROM candidates c JOIN enrollments e ON e.id = c.enrollment_id AND e.contact_id = c.contact_id
+        WHERE c.run_id = $1 AND c.tier = 'A' AND c.stage = 'handed_off' AND e.campaign_id = $2`,
+      [sourcingRun, s.campaigns.sequence],
+    );
+    expect(enrolledLeads).toBeGreaterThan(0);
+    expect(await candidates(`c.tier = 'A' AND c.enrollment_id IS NULL`)).toBe(0);
+    // …and they get the sequence's first step like the demo's own contacts.
+    await eventually(() => Promise.resolve(stepOneSent() === enrolled + enrolledLeads), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'sequence step 1 sent to every enrolled contact and sourced lead',
+    });
+
     const before = await snapshot(s);
     expect(before).toMatchObject({
       tenants: 1,
-      contacts: CONTACTS,
+      contacts: CONTACTS + before.sourcedContacts,
       senderAccounts: 2,
       campaigns: 3,
       broadcastRuns: 1,

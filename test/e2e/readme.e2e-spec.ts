@@ -47,6 +47,12 @@ const RUN_HERE: Record<string, (result: ShellResult) => void> = {
     expect(r.output).toMatch(/"sent":3\b/);
     expect(r.output).toMatch(/"used":3\b/);
   },
+  // Before '. .data/cli.env' (the first sign a block includes wins): the sourcing demo's block.
+  'herald sourcing runs show': (r) => {
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/Bakeries from the dev directory/); // jobs list: the demo's job
+    expect(r.output).toMatch(/^sourcing run [0-9a-f-]{36} \w+/m); // runs show: the demo's run
+  },
   '. .data/cli.env': (r) => {
     expect(r.code).toBe(0);
     expect(r.output).toMatch(/^database\s+up/m);

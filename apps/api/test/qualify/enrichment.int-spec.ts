@@ -3,9 +3,9 @@ import { Enricher } from '@herald/sourcing';
 import { FakeEnrichment } from '@herald/testing';
 import { randomUUID } from 'node:crypto';
 import { TestApi } from '../../../../test/support/api-app';
-import { insertEnrichmentAccount } from './qualify-fixtures';
+import { createEnrichmentAccount } from './qualify-fixtures';
 
-describe('Enricher against the fake enrichment API (real HTTP, Postgres cache, Redis quota and breaker)', () => {
+describe('Enricher against the fake enrichment API (account through the API, real HTTP, Postgres cache, Redis quota and breaker)', () => {
   let api: TestApi;
   let provider: FakeEnrichment;
   let enricher: Enricher;
@@ -22,18 +22,18 @@ describe('Enricher against the fake enrichment API (real HTTP, Postgres cache, R
 
   const tenantWith = async (config: Record<string, unknown> = {}, quotaDaily: number | null = null) => {
     const tenant = await api.createTenant(`T ${randomUUID().slice(0, 8)}`);
-    const accountId = await insertEnrichmentAccount(
+    const accountId = await createEnrichmentAccount(
       api,
-      tenant.id,
+      tenant.key,
       {
-        url: provider.url,
+        base_url: provider.url,
         api_key: provider.apiKey,
         mapping: { employees: 'company.employees', industry: 'company.industry', missing: 'company.nope' },
         ...config,
       },
       quotaDaily,
     );
-    return { tenantId: tenant.id, accountId };
+    return { tenantId: tenant.id, tenantKey: tenant.key, accountId };
   };
   const subject = (email: string | null, domain: string | null) => ({
     candidateId: randomUUID(),
@@ -81,7 +81,7 @@ describe('Enricher against the fake enrichment API (real HTTP, Postgres cache, R
       kind: 'skipped',
       accountId: null,
     });
-    const { tenantId, accountId } = await tenantWith({ lookup_by: 'domain' });
+    const { tenantId, accountId } = await tenantWith({ lookup: 'domain' });
     expect(await enricher.enrich(tenantId, subject('a@b.test', null))).toEqual({
       kind: 'skipped',
       accountId,
@@ -113,7 +113,7 @@ describe('Enricher against the fake enrichment API (real HTTP, Postgres cache, R
   it('opens the account breaker after repeated failures and stops calling the provider', async () => {
     const { tenantId, accountId } = await tenantWith();
     for (let i = 0; i < 3; i++) await enricher.enrich(tenantId, subject(null, `fail-${i}.test`));
-    const state = await api.app.get(CircuitBreaker).get({ channel: 'enrichment', account: accountId });
+    const state = await api.app.get(CircuitBreaker).get({ channel: 'http-enrichment', account: accountId });
     expect(state.state).toBe('open');
     const calls = provider.lookups.length;
     expect(await enricher.enrich(tenantId, subject(null, 'shop-9.test'))).toMatchObject({
@@ -121,5 +121,60 @@ describe('Enricher against the fake enrichment API (real HTTP, Postgres cache, R
       error: expect.stringMatching(/^breaker_open/) as string,
     });
     expect(provider.lookups.length).toBe(calls);
+  });
+  it('is configured by the source account alone: its lookup, lookup_param, auth and cache TTL are what the provider sees', async () => {
+    const { tenantId, accountId } = await tenantWith({
+      base_url: `http://127.0.0.1:${provider.port}/v1/lookup?region=eu`,
+      lookup: 'domain',
+      lookup_param: 'domain',
+      cache_ttl_seconds: 120,
+    });
+    const outcome = await enricher.enrich(tenantId, subject('ann@params.test', 'params.test'));
+    expect(outcome).toMatchObject({ kind: 'enriched', accountId });
+    expect(provider.lookups.at(-1)).toEqual({ key: 'params.test', status: 200 });
+    const [row] = await api.query<{ ttl: number }>(
+      `SELECT extract(epoch FROM expires_at - fetched_at)::int AS ttl FROM enrichment_lookups WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    expect(row?.ttl).toBe(120);
+    // The provider only knows the account's default auth (authorization: Bearer <key>): another scheme is refused.
+    const xKey = await tenantWith({ auth_header: 'x-api-key', auth_scheme: '' });
+    expect(await enricher.enrich(xKey.tenantId, subject(null, 'params.test'))).toMatchObject({
+      kind: 'failed',
+      error: 'http_401: the provider answered 401',
+    });
+  });
+
+  it('rejects a config qualifying could not use with a 400 naming the field, and never returns the key', async () => {
+    const tenant = await api.createTenant(`T ${randomUUID().slice(0, 8)}`);
+    const post = (config: Record<string, unknown>) =>
+      api.request<{ config?: Record<string, unknown> }>('POST', '/v1/source-accounts', {
+        key: tenant.key,
+        body: { name: 'E', kind: 'http-enrichment', config },
+      });
+    const base = {
+      base_url: provider.url,
+      api_key: provider.apiKey,
+      mapping: { employees: 'company.employees' },
+    };
+    for (const [config, field] of [
+      [{ ...base, lookup: 'phone' }, 'config.lookup'],
+      [{ ...base, mapping: {} }, 'config.mapping'],
+      [{ ...base, url: provider.url }, 'config'],
+      [{ ...base, base_url: 'ftp://x.test/' }, 'config.base_url'],
+    ] as const) {
+      const res = await post(config);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain(field);
+    }
+    const ok = await post({ ...base, lookup: 'email_then_domain' });
+    expect(ok.status).toBe(201);
+    expect(ok.text).not.toContain(provider.apiKey);
+    expect(ok.body.config).toMatchObject({ lookup: 'email_then_domain', mapping: base.mapping });
+    const [count] = await api.query<{ n: string }>(
+      `SELECT count(*) AS n FROM source_accounts WHERE tenant_id = $1`,
+      [tenant.id],
+    );
+    expect(Number(count?.n)).toBe(1);
   });
 });

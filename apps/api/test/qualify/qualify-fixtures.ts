@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CredentialCipher } from '@herald/channels';
 import type { TestApi } from '../../../../test/support/api-app';
 
 /**
- * Rows the finding half would write, inserted directly: a source account, a sourcing job with
+ * Rows the finding half would write, inserted directly (the enrichment account goes through the
+ * API): a directory account, a sourcing job with
  * its hand-off, a run recording a scoring model version, and its discovered candidates.
  */
 export async function insertDirectoryAccount(api: TestApi, tenantId: string): Promise<string> {
@@ -16,22 +16,25 @@ export async function insertDirectoryAccount(api: TestApi, tenantId: string): Pr
   return id;
 }
 
-export async function insertEnrichmentAccount(
+/** An http-enrichment account created as a tenant would: through POST /v1/source-accounts. */
+export async function createEnrichmentAccount(
   api: TestApi,
-  tenantId: string,
+  tenantKey: string,
   config: Record<string, unknown>,
   quotaDaily: number | null = null,
 ): Promise<string> {
-  const id = randomUUID();
-  const sealed = api.app
-    .get(CredentialCipher)
-    .encrypt(JSON.stringify(config), `source_account:${tenantId}:${id}`);
-  await api.query(
-    `INSERT INTO source_accounts (tenant_id, id, name, kind, credentials, time_zone, quota_daily)
-     VALUES ($1, $2, 'Fake enrichment', 'http-enrichment', $3, 'UTC', $4)`,
-    [tenantId, id, sealed, quotaDaily],
-  );
-  return id;
+  const created = await api.request<{ id: string }>('POST', '/v1/source-accounts', {
+    key: tenantKey,
+    body: {
+      name: 'Fake enrichment',
+      kind: 'http-enrichment',
+      config,
+      ...(quotaDaily === null ? {} : { quotas: { daily: quotaDaily } }),
+    },
+  });
+  if (created.status !== 201)
+    throw new Error(`enrichment account: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body.id;
 }
 
 export async function insertRun(

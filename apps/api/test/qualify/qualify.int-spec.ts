@@ -4,7 +4,7 @@ import { TestApi } from '../../../../test/support/api-app';
 import {
   insertCandidates,
   insertDirectoryAccount,
-  insertEnrichmentAccount,
+  createEnrichmentAccount,
   insertRun,
   type CandidateInput,
 } from './qualify-fixtures';
@@ -58,8 +58,8 @@ describe('Qualifying candidates: scoring models, the sourcing.qualify pipeline, 
     other = await api.createTenant('Other');
     qualifier = api.app.get(Qualifier);
     accountId = await insertDirectoryAccount(api, tenant.id);
-    await insertEnrichmentAccount(api, tenant.id, {
-      url: enrichment.url,
+    await createEnrichmentAccount(api, tenant.key, {
+      base_url: enrichment.url,
       api_key: enrichment.apiKey,
       mapping: { employees: 'company.employees', industry: 'company.industry' },
     });

@@ -7187,9 +7187,9 @@ export type SourceAccountsCreateData = {
           api_key?: string;
           auth_header?: string;
           auth_scheme?: string;
-          lookup?: 'domain' | 'email';
+          lookup?: 'domain' | 'email' | 'email_then_domain';
           lookup_param?: string;
-          mapping?: {
+          mapping: {
             [key: string]: string;
           };
           cache_ttl_seconds?: number;
@@ -7688,7 +7688,7 @@ export type SourcingJobsCreateData = {
     scoring_model_id: string;
     handoff?: {
       [key: string]: {
-        action: 'contact' | 'enroll' | 'hold';
+        action: 'contact' | 'enroll' | 'hold' | 'reject';
         campaign_id?: string;
       };
     };
@@ -7824,7 +7824,7 @@ export type SourcingJobsUpdateData = {
     scoring_model_id?: string;
     handoff?: {
       [key: string]: {
-        action: 'contact' | 'enroll' | 'hold';
+        action: 'contact' | 'enroll' | 'hold' | 'reject';
         campaign_id?: string;
       };
     };

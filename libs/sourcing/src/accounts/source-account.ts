@@ -97,23 +97,34 @@ export const csvConfig = z.strictObject({
 });
 export type CsvConfig = z.output<typeof csvConfig>;
 
-/** An enrichment provider's JSON API (used by qualifying): lookup by domain or email. */
+/**
+ * An enrichment provider's JSON API, used by qualifying: `GET <base_url>?<param>=<key>` with
+ * `<auth_header>: <auth_scheme> <api_key>` (an empty scheme sends the key alone, as `x-api-key`
+ * providers want). `lookup` picks the key: the candidate's domain, its email, or its email when
+ * it has one and else its domain. The key goes in `lookup_param` when set, else in a parameter
+ * named after its kind (`domain` or `email`). `mapping` names the facts kept from the answer
+ * (`{ "employees": "company.employees" }`, read as `enrichment.<name>` by scoring rules).
+ * Cache TTL and timeout default to the fleet's SOURCING_ENRICHMENT_* settings.
+ */
 export const httpEnrichmentConfig = z.strictObject({
   base_url: httpUrl,
   api_key: secret.optional(),
   auth_header: headerName.default('authorization'),
   auth_scheme: z.string().max(32).regex(/^\S*$/, 'must be one word').default('Bearer'),
-  lookup: z.enum(['domain', 'email'], 'must be domain or email').default('domain'),
-  lookup_param: queryParam.default('domain'),
-  /** Fact name → dotted path in the provider's answer. */
-  mapping: z.record(z.string().min(1).max(64), jsonPath).default({}),
+  lookup: z
+    .enum(['domain', 'email', 'email_then_domain'], 'must be domain, email or email_then_domain')
+    .default('email_then_domain'),
+  lookup_param: queryParam.optional(),
+  mapping: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'names must be snake_case'), jsonPath)
+    .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 50, 'must map 1 to 50 fields'),
   cache_ttl_seconds: z
     .number()
     .int()
     .min(0)
     .max(30 * 86_400)
-    .default(86_400),
-  timeout_ms: timeoutMs.default(10_000),
+    .optional(),
+  timeout_ms: timeoutMs.optional(),
 });
 export type HttpEnrichmentConfig = z.output<typeof httpEnrichmentConfig>;
 

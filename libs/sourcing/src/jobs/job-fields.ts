@@ -3,12 +3,12 @@ import { z } from 'zod';
 
 export const TIERS = ['A', 'B', 'C', 'D'] as const;
 export type Tier = (typeof TIERS)[number];
-export const HANDOFF_ACTIONS = ['contact', 'enroll', 'hold'] as const;
+export const HANDOFF_ACTIONS = ['contact', 'enroll', 'hold', 'reject'] as const;
 export type HandoffAction = (typeof HANDOFF_ACTIONS)[number];
 
 const handoffRule = z
   .strictObject({
-    action: z.enum(HANDOFF_ACTIONS, 'must be contact, enroll or hold'),
+    action: z.enum(HANDOFF_ACTIONS, 'must be contact, enroll, hold or reject'),
     campaign_id: z.uuid('must be a campaign id').optional(),
   })
   .superRefine((rule, ctx) => {
@@ -22,7 +22,7 @@ const handoffRule = z
       ctx.addIssue({ code: 'custom', path: ['campaign_id'], message: 'only goes with action enroll' });
   });
 
-/** Per tier what hand-off does: create/update the contact, enrol it in a sequence, or hold for review. */
+/** Per tier what hand-off does (as qualifying's handoffActionSchema): create/update the contact, enrol it in a sequence, hold for review, or reject. */
 export const handoffSchema = z.partialRecord(z.enum(TIERS, 'tiers are A, B, C and D'), handoffRule);
 export type Handoff = z.output<typeof handoffSchema>;
 

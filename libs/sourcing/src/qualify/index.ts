@@ -3,7 +3,6 @@ export { fetchPage, FetchError, type FetchedPage, type FetchLimits } from './ass
 export { websiteDomain, type SiteAssessment } from './assessment/site-assessment';
 export { ROBOT_NAME, SiteAssessor } from './assessment/site-assessor';
 export { CANDIDATE_STAGES, type CandidateStage } from './candidate-row';
-export { enrichmentConfigSchema, type EnrichmentConfig } from './enrichment/enrichment-config';
 export { Enricher, type EnrichmentOutcome } from './enrichment/enricher';
 export { handoffActionSchema, type HandoffAction } from './handoff/handoff-plan';
 export { QualifyMetrics } from './qualify-metrics';

@@ -1,16 +1,23 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { ChannelsModule, CredentialCipher, OutboundGuard } from '@herald/channels';
+import { ChannelsModule, OutboundGuard } from '@herald/channels';
 import { HERALD_CONFIG, type HeraldConfig } from '@herald/config';
 import { ContactsModule, ContactsRepository } from '@herald/contacts';
 import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule, REDIS, RedisKeys, type RedisClient } from '@herald/queues';
-import { QuotaService, RateLimitModule } from '@herald/rate-limit';
-import { CircuitBreaker, ResilienceModule } from '@herald/resilience';
+import { RateLimitModule } from '@herald/rate-limit';
+import { ResilienceModule } from '@herald/resilience';
+// Loaded before @herald/sequences on purpose: sequences and engagement import each other (events
+// service ↔ provider events), and only the engagement-first order initialises; a spec that
+// imports @herald/sourcing first would otherwise fail with "Cannot access before initialization".
+import '@herald/engagement';
 import { EnrollmentsRepository, SequencesModule } from '@herald/sequences';
 import type { DataSource } from 'typeorm';
 import { DomainPacer } from './assessment/domain-pacer';
 import { SiteAssessor } from './assessment/site-assessor';
+import { SourceAccountsRepository } from '../accounts/source-accounts.repository';
+import { SourceQuota } from '../accounts/source-quota';
+import { SourcingModule } from '../sourcing.module';
 import { Enricher } from './enrichment/enricher';
 import { HandOff } from './handoff/hand-off';
 import { QualifyMetrics } from './qualify-metrics';
@@ -33,6 +40,7 @@ const QUALIFY_GUARD = Symbol('QUALIFY_GUARD');
     ResilienceModule,
     ContactsModule,
     SequencesModule,
+    SourcingModule,
   ],
   providers: [
     QualifyMetrics,
@@ -76,25 +84,22 @@ const QUALIFY_GUARD = Symbol('QUALIFY_GUARD');
         HERALD_CONFIG,
         QUALIFY_GUARD,
         getDataSourceToken(),
-        CredentialCipher,
-        QuotaService,
-        CircuitBreaker,
+        SourceAccountsRepository,
+        SourceQuota,
         QualifyMetrics,
       ],
       useFactory: (
         config: HeraldConfig,
         guard: OutboundGuard,
         dataSource: DataSource,
-        cipher: CredentialCipher,
-        quota: QuotaService,
-        breaker: CircuitBreaker,
+        accounts: SourceAccountsRepository,
+        quota: SourceQuota,
         metrics: QualifyMetrics,
       ) =>
         new Enricher({
           dataSource,
-          cipher,
+          accounts,
           quota,
-          breaker,
           guard,
           metrics,
           cacheTtlSeconds: config.qualify.enrichmentCacheTtlSeconds,

@@ -19,13 +19,15 @@ export function enrichmentRecord(key: string): Record<string, unknown> {
 }
 
 /**
- * An enrichment provider on loopback: `GET /v1/lookup?domain=…|email=…` with an
- * `x-api-key` header. A wrong key gets 401; a key whose first word is `fail` gets 503; a
+ * An enrichment provider on loopback: `GET /v1/lookup?domain=…|email=…` with
+ * `authorization: Bearer <key>` (an http-enrichment source account's default auth). A wrong key gets 401; a key whose first word is `fail` gets 503; a
  * lookup of a name starting `fail` gets 500 (the occasional failure); `unknown…` gets 404.
  * Counts the lookups it answered.
  */
 export class FakeEnrichment {
   readonly lookups: { key: string; status: number }[] = [];
+  /** Keys a test wants to fail (500), whatever their name. */
+  readonly failing = new Set<string>();
 
   private constructor(
     private readonly server: Server,
@@ -33,10 +35,12 @@ export class FakeEnrichment {
     readonly apiKey: string,
   ) {}
 
-  static async start(apiKey = 'enrich-test-key'): Promise<FakeEnrichment> {
+  static async start(apiKey = 'enrich-test-key', port = 0): Promise<FakeEnrichment> {
     const holder: { api?: FakeEnrichment } = {};
     const server = createServer((req, res) => holder.api?.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) =>
+      server.once('error', reject).listen(port, '127.0.0.1', resolve),
+    );
     const address = server.address();
     holder.api = new FakeEnrichment(
       server,
@@ -63,9 +67,9 @@ export class FakeEnrichment {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers['x-api-key'] !== this.apiKey) return answer(401, { error: 'bad api key' });
+    if (req.headers.authorization !== `Bearer ${this.apiKey}`) return answer(401, { error: 'bad api key' });
     if (url.pathname !== '/v1/lookup' || key === '') return answer(400, { error: 'domain or email' });
-    if (key.startsWith('fail')) return answer(500, { error: 'upstream exploded' });
+    if (key.startsWith('fail') || this.failing.has(key)) return answer(500, { error: 'upstream exploded' });
     if (key.startsWith('unknown')) return answer(404, { error: 'not found' });
     answer(200, enrichmentRecord(key));
   }

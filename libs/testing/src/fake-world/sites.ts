@@ -147,19 +147,20 @@ export class FakeSites {
     }
   }
 
-  static async start(): Promise<FakeSites> {
+  /** Ports default to free ones; `npm run dev` keeps the http one where the demo's websites point. */
+  static async start(ports: { http?: number; https?: number } = {}): Promise<FakeSites> {
     const { key, cert } = selfSignedCertificate();
     const holder: { sites?: FakeSites } = {};
     const http = createServer((req, res) => holder.sites?.handle(req, res, false));
     const tls = createTlsServer({ key, cert }, (req, res) => holder.sites?.handle(req, res, true));
-    const listen = (server: Server | TlsServer) =>
-      new Promise<number>((resolve) =>
-        server.listen(0, '127.0.0.1', () => {
+    const listen = (server: Server | TlsServer, port = 0) =>
+      new Promise<number>((resolve, reject) =>
+        server.once('error', reject).listen(port, '127.0.0.1', () => {
           const address = server.address();
           resolve(typeof address === 'object' && address ? address.port : 0);
         }),
       );
-    const [httpPort, httpsPort] = await Promise.all([listen(http), listen(tls)]);
+    const [httpPort, httpsPort] = await Promise.all([listen(http, ports.http), listen(tls, ports.https)]);
     holder.sites = new FakeSites(http, tls, httpPort, httpsPort);
     return holder.sites;
   }

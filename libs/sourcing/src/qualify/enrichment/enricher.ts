@@ -1,20 +1,21 @@
-import type { CredentialCipher, OutboundGuard } from '@herald/channels';
-import { sourceCredentialsContext } from '../../accounts/source-accounts.repository';
-import type { QuotaService } from '@herald/rate-limit';
-import type { CircuitBreaker } from '@herald/resilience';
+import type { OutboundGuard } from '@herald/channels';
 import type { DataSource } from 'typeorm';
+import type { HttpEnrichmentConfig, UnsealedSourceAccount } from '../../accounts/source-account';
+import type { SourceAccountsRepository } from '../../accounts/source-accounts.repository';
+import type { SourceQuota } from '../../accounts/source-quota';
 import { fetchPage, FetchError } from '../assessment/page-fetcher';
 import type { QualifyMetrics } from '../qualify-metrics';
 import { readPath } from '../scoring/score';
-import { enrichmentConfigSchema, type EnrichmentConfig } from './enrichment-config';
 
 export interface EnricherOptions {
   readonly dataSource: DataSource;
-  readonly cipher: CredentialCipher;
-  readonly quota: QuotaService;
-  readonly breaker: CircuitBreaker;
+  /** The one reader of source accounts: its schema (httpEnrichmentConfig) is the config's only one. */
+  readonly accounts: SourceAccountsRepository;
+  /** The account's quota and fleet-wide breaker, shared with everything else the account does. */
+  readonly quota: SourceQuota;
   readonly guard: OutboundGuard;
   readonly metrics: QualifyMetrics;
+  /** Fleet defaults for an account that sets no cache_ttl_seconds / timeout_ms. */
   readonly cacheTtlSeconds: number;
   readonly timeoutMs: number;
   readonly userAgent: string;
@@ -32,16 +33,7 @@ export type EnrichmentOutcome =
   | { readonly kind: 'not_found' | 'skipped'; readonly accountId: string | null }
   | { readonly kind: 'failed'; readonly accountId: string; readonly error: string };
 
-interface AccountRow {
-  id: string;
-  credentials: string;
-  time_zone: string;
-  quota_hourly: number | null;
-  quota_daily: number | null;
-  quota_weekly: number | null;
-}
-
-const BREAKER_CHANNEL = 'enrichment';
+type EnrichmentAccount = UnsealedSourceAccount<'http-enrichment'>;
 
 /**
  * Enriches a candidate through the tenant's http-enrichment source account (the oldest active
@@ -55,97 +47,82 @@ export class Enricher {
   constructor(private readonly options: EnricherOptions) {}
 
   async enrich(tenantId: string, subject: EnrichmentSubject): Promise<EnrichmentOutcome> {
-    const account = await this.account(tenantId);
-    if (!account) return { kind: 'skipped', accountId: null };
-    let config: EnrichmentConfig;
+    const accountId = await this.activeAccountId(tenantId);
+    if (!accountId) return { kind: 'skipped', accountId: null };
+    let account: EnrichmentAccount | undefined;
     try {
-      const plain: unknown = JSON.parse(
-        this.options.cipher.decrypt(account.credentials, sourceCredentialsContext(tenantId, account.id)),
-      );
-      config = enrichmentConfigSchema.parse(plain);
+      account = (await this.options.accounts.unsealed(tenantId, accountId)) as EnrichmentAccount | undefined;
     } catch {
-      return {
-        kind: 'failed',
-        accountId: account.id,
-        error: 'invalid_config: the account config cannot be read',
-      };
+      // A config sealed before its schema changed (or a corrupt blob): the account is unusable, the run goes on.
+      account = undefined;
     }
-    const key = lookupKey(config, subject);
-    if (!key) return { kind: 'skipped', accountId: account.id };
-    const cached = await this.cached(tenantId, account.id, key);
+    if (!account) return this.failed(accountId, 'invalid_config: the account config cannot be read');
+    const config = account.config;
+    const lookup = lookupOf(config, subject);
+    if (!lookup) return { kind: 'skipped', accountId };
+    const key = `${lookup.kind}:${lookup.value}`;
+    const cached = await this.cached(tenantId, accountId, key);
     this.options.metrics.cache.inc({ cache: 'enrichment', result: cached ? 'hit' : 'miss' });
     if (cached)
       return cached.not_found
-        ? { kind: 'not_found', accountId: account.id }
-        : { kind: 'enriched', accountId: account.id, fields: cached };
+        ? { kind: 'not_found', accountId }
+        : { kind: 'enriched', accountId, fields: cached };
 
-    const circuit = { channel: BREAKER_CHANNEL, account: account.id };
-    const gate = await this.options.breaker.acquire(circuit);
+    const gate = await this.options.quota.acquire(account);
     if (!gate.allowed)
-      return this.failed(account.id, 'breaker_open: the provider failed repeatedly; calls resume later');
-    const reserved = await this.options.quota.reserve({
-      account: {
-        id: `source:${account.id}`,
-        timeZone: account.time_zone,
-        limits: {
-          ...(account.quota_hourly === null ? {} : { hour: account.quota_hourly }),
-          ...(account.quota_daily === null ? {} : { day: account.quota_daily }),
-          ...(account.quota_weekly === null ? {} : { week: account.quota_weekly }),
-        },
-      },
-      reservationId: `enrich:${tenantId}:${subject.candidateId}`,
-    });
+      return this.failed(accountId, 'breaker_open: the provider failed repeatedly; calls resume later');
+    const reserved = await this.options.quota.reserve(account, `enrich:${tenantId}:${subject.candidateId}`);
     if (!reserved.admitted)
-      return this.failed(account.id, `quota_${reserved.reason}: the account's lookups are used up for now`);
+      return this.failed(accountId, `quota_${reserved.reason}: the account's lookups are used up for now`);
 
-    const url = new URL(config.url);
-    url.searchParams.set(key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1));
+    const url = new URL(config.base_url);
+    url.searchParams.set(config.lookup_param ?? lookup.kind, lookup.value);
     let answer;
     try {
       answer = await fetchPage(this.options.guard, url.toString(), {
-        timeoutMs: this.options.timeoutMs,
+        timeoutMs: config.timeout_ms ?? this.options.timeoutMs,
         maxBytes: 256 * 1024,
         maxRedirects: 0,
         userAgent: this.options.userAgent,
-        headers: { [config.auth_header]: config.api_key, accept: 'application/json' },
+        headers: { ...authHeader(config), accept: 'application/json' },
       });
     } catch (error) {
-      await this.options.breaker.recordFailure(circuit);
+      await this.options.quota.recordFailure(account);
       if (error instanceof FetchError && !['timeout', 'too_many_redirects'].includes(error.failure))
         await this.options.quota.refund(reserved.reservation);
       else await this.options.quota.commit(reserved.reservation);
       return this.failed(
-        account.id,
+        accountId,
         error instanceof FetchError ? `${error.failure}: ${error.message}` : 'error',
       );
     }
     await this.options.quota.commit(reserved.reservation);
     if (answer.status === 404) {
-      await this.options.breaker.recordSuccess(circuit);
-      await this.store(tenantId, account.id, key, { not_found: true });
+      await this.options.quota.recordSuccess(account);
+      await this.store(tenantId, accountId, key, { not_found: true }, ttl(config, this.options));
       this.options.metrics.requests.inc({ kind: 'enrich', outcome: 'not_found' });
-      return { kind: 'not_found', accountId: account.id };
+      return { kind: 'not_found', accountId };
     }
     if (answer.status < 200 || answer.status >= 300) {
-      await this.options.breaker.recordFailure(circuit);
-      return this.failed(account.id, `http_${answer.status}: the provider answered ${answer.status}`);
+      await this.options.quota.recordFailure(account);
+      return this.failed(accountId, `http_${answer.status}: the provider answered ${answer.status}`);
     }
     let body: unknown;
     try {
       body = JSON.parse(answer.body);
     } catch {
-      await this.options.breaker.recordFailure(circuit);
-      return this.failed(account.id, 'bad_answer: the provider did not answer JSON');
+      await this.options.quota.recordFailure(account);
+      return this.failed(accountId, 'bad_answer: the provider did not answer JSON');
     }
-    await this.options.breaker.recordSuccess(circuit);
+    await this.options.quota.recordSuccess(account);
     const fields: Record<string, unknown> = {};
     for (const [name, path] of Object.entries(config.mapping)) {
       const value = readPath(body, path);
       if (value !== undefined) fields[name] = value;
     }
-    await this.store(tenantId, account.id, key, fields);
+    await this.store(tenantId, accountId, key, fields, ttl(config, this.options));
     this.options.metrics.requests.inc({ kind: 'enrich', outcome: 'ok' });
-    return { kind: 'enriched', accountId: account.id, fields };
+    return { kind: 'enriched', accountId, fields };
   }
 
   private failed(accountId: string, error: string): EnrichmentOutcome {
@@ -153,14 +130,15 @@ export class Enricher {
     return { kind: 'failed', accountId, error };
   }
 
-  private async account(tenantId: string): Promise<AccountRow | undefined> {
-    const [row] = await this.options.dataSource.query<AccountRow[]>(
-      `SELECT id, credentials, time_zone, quota_hourly, quota_daily, quota_weekly FROM source_accounts
+  /** The tenant's oldest active enrichment account (its id; unsealed through the repository). */
+  private async activeAccountId(tenantId: string): Promise<string | undefined> {
+    const [row] = await this.options.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM source_accounts
         WHERE tenant_id = $1 AND kind = 'http-enrichment' AND status = 'active'
         ORDER BY created_at, id LIMIT 1`,
       [tenantId],
     );
-    return row;
+    return row?.id;
   }
 
   private async cached(
@@ -181,22 +159,37 @@ export class Enricher {
     accountId: string,
     key: string,
     result: Record<string, unknown>,
+    ttlSeconds: number,
   ): Promise<void> {
     await this.options.dataSource.query(
       `INSERT INTO enrichment_lookups (tenant_id, source_account_id, lookup_key, result, fetched_at, expires_at)
        VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5))
        ON CONFLICT (tenant_id, source_account_id, lookup_key) DO UPDATE
          SET result = EXCLUDED.result, fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at`,
-      [tenantId, accountId, key, JSON.stringify(result), this.options.cacheTtlSeconds],
+      [tenantId, accountId, key, JSON.stringify(result), ttlSeconds],
     );
   }
 }
 
-/** `email:<email>` or `domain:<domain>` per the account's lookup_by; undefined when the candidate has neither. */
-function lookupKey(config: EnrichmentConfig, subject: EnrichmentSubject): string | undefined {
-  const email = subject.email ? `email:${subject.email}` : undefined;
-  const domain = subject.domain ? `domain:${subject.domain}` : undefined;
-  if (config.lookup_by === 'email') return email;
-  if (config.lookup_by === 'domain') return domain;
+/** What to look up per the account's `lookup`; undefined when the candidate has nothing for it. */
+function lookupOf(
+  config: HttpEnrichmentConfig,
+  subject: EnrichmentSubject,
+): { kind: 'email' | 'domain'; value: string } | undefined {
+  const email = subject.email ? { kind: 'email' as const, value: subject.email } : undefined;
+  const domain = subject.domain ? { kind: 'domain' as const, value: subject.domain } : undefined;
+  if (config.lookup === 'email') return email;
+  if (config.lookup === 'domain') return domain;
   return email ?? domain;
+}
+
+function authHeader(config: HttpEnrichmentConfig): Record<string, string> {
+  if (config.api_key === undefined) return {};
+  return {
+    [config.auth_header]: config.auth_scheme ? `${config.auth_scheme} ${config.api_key}` : config.api_key,
+  };
+}
+
+function ttl(config: HttpEnrichmentConfig, options: EnricherOptions): number {
+  return config.cache_ttl_seconds ?? options.cacheTtlSeconds;
 }
