@@ -7,10 +7,6 @@ import { PersistenceModule } from '@herald/persistence';
 import { QueuesModule, REDIS, RedisKeys, type RedisClient } from '@herald/queues';
 import { RateLimitModule } from '@herald/rate-limit';
 import { ResilienceModule } from '@herald/resilience';
-// Loaded before @herald/sequences on purpose: sequences and engagement import each other (events
-// service ↔ provider events), and only the engagement-first order initialises; a spec that
-// imports @herald/sourcing first would otherwise fail with "Cannot access before initialization".
-import '@herald/engagement';
 import { EnrollmentsRepository, SequencesModule } from '@herald/sequences';
 import type { DataSource } from 'typeorm';
 import { DomainPacer } from './assessment/domain-pacer';
