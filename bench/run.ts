@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   fanout: async () => (await import('./fanout.js')).runFanoutBenchmark(process.argv.slice(3)),
   events: async () => (await import('./events.js')).runEventsBenchmark(process.argv.slice(3)),
   fairness: async () => (await import('./fairness.js')).runFairnessBenchmark(process.argv.slice(3)),
+  sourcing: async () => (await import('./sourcing.js')).runSourcingBenchmark(process.argv.slice(3)),
 };
 
 async function main(): Promise<number> {
