@@ -1,7 +1,3 @@
-// engagement and sequences import each other: loaded sequences-first (as sourcing's hand-off
-// would) sequences reads engagement's classes half-loaded and the worker dies at boot. The api
-// loads engagement first; so does the worker, before anything reaches sequences.
-import '@herald/engagement';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CampaignsModule } from '@herald/campaigns';
 import { DeliveriesModule } from '@herald/deliveries';
