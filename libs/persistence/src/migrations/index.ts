@@ -15,9 +15,9 @@ import { ProviderEvents1763932000000 } from './1763932000000-ProviderEvents';
 import { AnalyticsRollups1763933000000 } from './1763933000000-AnalyticsRollups';
 import { Experiments1763934000000 } from './1763934000000-Experiments';
 import { Sourcing1763940000000 } from './1763940000000-Sourcing';
-import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 import { SourcingDedupe1763941000000 } from './1763941000000-SourcingDedupe';
 import { Qualify1763942000000 } from './1763942000000-Qualify';
+import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -39,6 +39,6 @@ export const MIGRATIONS = [
   Experiments1763934000000,
   Sourcing1763940000000,
   SourcingDedupe1763941000000,
-  AnalyticsSourcing1763943300000,
   Qualify1763942000000,
+  AnalyticsSourcing1763943300000,
 ];
