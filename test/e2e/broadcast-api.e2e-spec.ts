@@ -1,3 +1,4 @@
+import { QUEUE_NAMES } from '@herald/queues';
 import {
   callApi,
   createTestDatabase,
@@ -203,7 +204,7 @@ describe('a broadcast through the API (api + worker processes)', () => {
     expect(board.status).toBe(200);
     expect(board.headers.get('content-type')).toContain('text/html');
     const queues = await fetch(`${api.publicUrl}/admin/queues/api/queues`, { headers: auth });
-    expect(((await queues.json()) as { queues: unknown[] }).queues).toHaveLength(3);
+    expect(((await queues.json()) as { queues: unknown[] }).queues).toHaveLength(QUEUE_NAMES.length);
     expect((await fetch(`${api.opsUrl}/admin/queues`, { headers: auth })).status).toBe(404);
   });
 });

@@ -109,8 +109,8 @@ describe('the api, worker and beat fleet', () => {
     };
     expect(heartbeat.workers).toHaveLength(1);
     expect(heartbeat.workers[0]).toMatchObject({
-      queues: ['system', 'runs', 'deliveries'],
-      concurrency: { system: 4, runs: 2, deliveries: 200 },
+      queues: ['system', 'runs', 'deliveries', 'sourcing'],
+      concurrency: { system: 4, runs: 2, deliveries: 200, sourcing: 4 },
       host: expect.any(String) as string,
     });
     expect((await fetch(`${worker.opsUrl}/v1/system/pings`)).status).toBe(404);
