@@ -348,9 +348,9 @@ export const ENV_VARS = [
     name: 'QUEUE_CONCURRENCY_SOURCING',
     section: 'queues',
     description:
-      "Concurrent jobs per worker process on the `sourcing` queue (a run's search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off). Outbound requests stay within each source account's quota and one request per website domain per second across the fleet, whatever this is.",
+      "Concurrent jobs per worker process on the `sourcing` queue (a run's search pages and profile visits, and batches of up to 100 candidates to assess, enrich, score and hand off; a batch's candidates wait on their sites side by side, within SOURCING_FETCH_CONCURRENCY). Outbound requests stay within each source account's quota and one request per website domain per second across the fleet, whatever this is.",
     schema: positiveInt.max(100),
-    default: '4',
+    default: '8',
   },
   {
     name: 'QUEUE_LOCK_DURATION_MS',
@@ -523,6 +523,14 @@ export const ENV_VARS = [
     }),
     default: '',
     example: '*.sites.test=127.0.0.1',
+  },
+  {
+    name: 'SOURCING_FETCH_CONCURRENCY',
+    section: 'sourcing',
+    description:
+      "Requests a worker process has open at once to websites (assessment) and enrichment providers. A candidate waiting for its domain's one-request-per-second turn holds none, so a batch's candidates wait on their sites side by side; this bounds sockets and the page bodies held in memory (each at most SOURCING_ASSESSMENT_MAX_BYTES).",
+    schema: positiveInt.max(1000),
+    default: '128',
   },
   {
     name: 'SOURCING_ASSESSMENT_TIMEOUT_MS',

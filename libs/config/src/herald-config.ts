@@ -96,6 +96,7 @@ export interface HeraldConfig {
   }>;
   /** Qualifying leads: website assessment and enrichment. */
   readonly qualify: Readonly<{
+    fetchConcurrency: number;
     assessmentTimeoutMs: number;
     assessmentMaxBytes: number;
     assessmentMaxRedirects: number;
@@ -243,6 +244,7 @@ export function loadConfig(
       trackingMachineWindowSeconds: v.TRACKING_MACHINE_WINDOW_SECONDS,
     },
     qualify: {
+      fetchConcurrency: v.SOURCING_FETCH_CONCURRENCY,
       assessmentTimeoutMs: v.SOURCING_ASSESSMENT_TIMEOUT_MS,
       assessmentMaxBytes: v.SOURCING_ASSESSMENT_MAX_BYTES,
       assessmentMaxRedirects: v.SOURCING_ASSESSMENT_MAX_REDIRECTS,

@@ -10,6 +10,15 @@ import type { QualifyMetrics } from './qualify-metrics';
 import { score } from './scoring/score';
 import type { ScoringModelsRepository } from './scoring/scoring-models.repository';
 
+interface StepSet {
+  facts?: Record<string, unknown>;
+  reason?: string;
+  score?: number;
+  tier?: string;
+  explain?: unknown;
+  scoringModelVersion?: number;
+}
+
 interface RunContext {
   scoringModelId: string;
   scoringModelVersion: number;
@@ -46,56 +55,99 @@ export class Qualifier {
       throw new Error(
         `run ${runId} names scoring model version ${run.scoringModelVersion}, which does not exist`,
       );
-    let qualified = 0;
-    // One at a time per batch: the per-domain pace and the quotas decide the speed, not this loop.
-    for (const id of candidateIds) {
-      if (await this.qualifyOne(tenantId, id, run, version)) qualified++;
-    }
+    const live = (await this.loadMany(tenantId, candidateIds)).filter(
+      (c) => !['duplicate', 'handed_off', 'rejected'].includes(c.stage),
+    );
+    // The batch moves stage by stage: each stage's fetches side by side (within the worker's
+    // fetch slots and the domains' pace), then one guarded UPDATE for all its candidates.
+    const assessed = await this.assessStage(
+      tenantId,
+      live.filter((c) => c.stage === 'discovered'),
+    );
+    const enriched = await this.enrichStage(tenantId, [
+      ...live.filter((c) => c.stage === 'assessed'),
+      ...assessed.filter((c) => c.stage === 'assessed'),
+    ]);
+    const scored = await this.advanceMany(
+      [...live.filter((c) => c.stage === 'enriched'), ...enriched.filter((c) => c.stage === 'enriched')].map(
+        (c) => {
+          const result = score(version.rules, version.tiers, scoringSubject(c));
+          return {
+            c,
+            set: {
+              score: result.score,
+              tier: result.tier,
+              explain: result.explain,
+              scoringModelVersion: version.version,
+            },
+          };
+        },
+      ),
+      'enriched',
+      'scored',
+    );
+    const ready = [
+      ...live.filter((c) => c.stage === 'scored'),
+      ...scored.filter((c) => c.stage === 'scored'),
+    ];
+    // Each hand-off is its own transaction (the candidate locked, at most one contact and one
+    // enrolment); all settle before a failure fails the job, so its retry never overlaps them.
+    const handedOff = await Promise.allSettled(
+      ready
+        .filter((c) => !c.held)
+        .map((c) =>
+          this.dataSource.transaction('READ COMMITTED', (manager) =>
+            this.handOff.handOff(manager, tenantId, c.id, actionFor(run.handoff, c.tier ?? 'D'), {
+              source: run.source,
+            }),
+          ),
+        ),
+    );
+    const failure = handedOff.find((o) => o.status === 'rejected');
+    if (failure) throw failure.reason;
     await SourcingRunProgress.touch(this.dataSource.manager, tenantId, runId);
-    return { qualified, skipped: candidateIds.length - qualified };
+    return { qualified: live.length, skipped: candidateIds.length - live.length };
   }
 
-  private async qualifyOne(
-    tenantId: string,
-    id: string,
-    run: RunContext,
-    version: { rules: Parameters<typeof score>[0]; tiers: Parameters<typeof score>[1]; version: number },
-  ): Promise<boolean> {
-    let c = await this.load(tenantId, id);
-    if (!c || ['duplicate', 'handed_off', 'rejected'].includes(c.stage)) return false;
-    if (c.stage === 'discovered') {
-      const assessment = c.website ? await this.assessor.assess(tenantId, c.website) : null;
-      c = await this.advance(c, 'discovered', 'assessed', { facts: { assessment } });
-    }
-    if (c?.stage === 'assessed') {
-      const outcome = await this.enricher.enrich(tenantId, {
+  private async assessStage(tenantId: string, discovered: readonly CandidateRow[]): Promise<CandidateRow[]> {
+    const websites = discovered.flatMap((c) => (c.website ? [c.website] : []));
+    const assessments = await this.assessor.assessMany(tenantId, websites);
+    return this.advanceMany(
+      discovered.map((c) => ({
+        c,
+        set: { facts: { assessment: c.website ? (assessments.get(c.website) ?? null) : null } },
+      })),
+      'discovered',
+      'assessed',
+    );
+  }
+
+  private async enrichStage(tenantId: string, assessed: readonly CandidateRow[]): Promise<CandidateRow[]> {
+    if (assessed.length === 0) return [];
+    const outcomes = await this.enricher.enrichMany(
+      tenantId,
+      assessed.map((c) => ({
         candidateId: c.id,
         email: c.email_normalised,
         domain: c.website_domain ?? (c.facts.assessment as { domain?: string } | null)?.domain ?? null,
-      });
-      const enrichment = outcome.kind === 'enriched' ? outcome.fields : null;
-      const error = outcome.kind === 'failed' ? outcome.error : null;
-      c = await this.advance(c, 'assessed', 'enriched', {
-        facts: { enrichment, enrichment_error: error, enrichment_status: outcome.kind },
-        ...(error ? { reason: 'enrichment_failed' } : {}),
-      });
-    }
-    if (c?.stage === 'enriched') {
-      const result = score(version.rules, version.tiers, scoringSubject(c));
-      c = await this.advance(c, 'enriched', 'scored', {
-        score: result.score,
-        tier: result.tier,
-        explain: result.explain,
-        scoringModelVersion: version.version,
-      });
-    }
-    if (c?.stage === 'scored' && !c.held) {
-      const action = actionFor(run.handoff, c.tier ?? 'D');
-      await this.dataSource.transaction('READ COMMITTED', (manager) =>
-        this.handOff.handOff(manager, tenantId, id, action, { source: run.source }),
-      );
-    }
-    return true;
+      })),
+    );
+    return this.advanceMany(
+      assessed.map((c) => {
+        const outcome = outcomes.get(c.id)!;
+        const enrichment = outcome.kind === 'enriched' ? outcome.fields : null;
+        const error = outcome.kind === 'failed' ? outcome.error : null;
+        return {
+          c,
+          set: {
+            facts: { enrichment, enrichment_error: error, enrichment_status: outcome.kind },
+            ...(error ? { reason: 'enrichment_failed' } : {}),
+          },
+        };
+      }),
+      'assessed',
+      'enriched',
+    );
   }
 
   /** Approves held candidates: each handed off with its tier's action, or the one given. */
@@ -188,56 +240,61 @@ export class Qualifier {
     return (await this.runContext(tenantId, runId)) !== undefined;
   }
 
-  private async load(tenantId: string, id: string): Promise<CandidateRow | undefined> {
-    const [row] = await this.dataSource.query<CandidateRow[]>(
-      `SELECT ${CANDIDATE_COLUMNS} FROM candidates WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
+  private async loadMany(tenantId: string, ids: readonly string[]): Promise<CandidateRow[]> {
+    return this.dataSource.query<CandidateRow[]>(
+      `SELECT ${CANDIDATE_COLUMNS} FROM candidates WHERE tenant_id = $1 AND id = ANY ($2::uuid[])`,
+      [tenantId, ids],
     );
-    return row;
   }
 
   /**
-   * One step, only from the stage it starts at: a concurrent twin that got there first makes
-   * this a no-op, and the row as it now is is returned either way.
+   * One step for many candidates in one statement, only from the stage each starts at: a
+   * concurrent twin that got there first makes that row a no-op, and every row is returned as
+   * it now is either way.
    */
-  private async advance(
-    c: CandidateRow,
+  private async advanceMany(
+    steps: readonly { c: CandidateRow; set: StepSet }[],
     from: CandidateRow['stage'],
     to: CandidateRow['stage'],
-    set: {
-      facts?: Record<string, unknown>;
-      reason?: string;
-      score?: number;
-      tier?: string;
-      explain?: unknown;
-      scoringModelVersion?: number;
-    },
-  ): Promise<CandidateRow | undefined> {
-    const result = await this.dataSource.query<unknown>(
-      `UPDATE candidates SET stage = $4, facts = facts || $5::jsonb, reason = coalesce($6, reason),
-              score = coalesce($7, score), tier = coalesce($8, tier), explain = coalesce($9::jsonb, explain),
-              scoring_model_version = coalesce($10, scoring_model_version), updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 AND stage = $3
-        RETURNING ${CANDIDATE_COLUMNS}`,
-      [
-        c.tenant_id,
-        c.id,
-        from,
-        to,
-        JSON.stringify(set.facts ?? {}),
-        set.reason ?? null,
-        set.score ?? null,
-        set.tier ?? null,
-        set.explain === undefined ? null : JSON.stringify(set.explain),
-        set.scoringModelVersion ?? null,
-      ],
+  ): Promise<CandidateRow[]> {
+    if (steps.length === 0) return [];
+    const tenantId = steps[0]!.c.tenant_id;
+    const moved = queryRows<CandidateRow>(
+      await this.dataSource.query<unknown>(
+        `UPDATE candidates c SET stage = $4, facts = c.facts || coalesce(s.facts, '{}'::jsonb),
+                reason = coalesce(s.reason, c.reason), score = coalesce(s.score, c.score),
+                tier = coalesce(s.tier, c.tier), explain = coalesce(s.explain, c.explain),
+                scoring_model_version = coalesce(s.scoring_model_version, c.scoring_model_version),
+                updated_at = now()
+           FROM jsonb_to_recordset($2::jsonb) AS s (id uuid, facts jsonb, reason text, score int, tier text,
+                                                    explain jsonb, scoring_model_version int)
+          WHERE c.tenant_id = $1 AND c.id = s.id AND c.stage = $3
+          RETURNING ${CANDIDATE_COLUMNS.split(',')
+            .map((column) => `c.${column.trim()}`)
+            .join(', ')}`,
+        [
+          tenantId,
+          JSON.stringify(
+            steps.map(({ c, set }) => ({
+              id: c.id,
+              facts: set.facts ?? null,
+              reason: set.reason ?? null,
+              score: set.score ?? null,
+              tier: set.tier ?? null,
+              explain: set.explain ?? null,
+              scoring_model_version: set.scoringModelVersion ?? null,
+            })),
+          ),
+          from,
+          to,
+        ],
+      ),
     );
-    const [row] = queryRows<CandidateRow>(result);
-    if (row) {
-      this.metrics.candidates.inc({ stage: to, tier: to === 'scored' ? (set.tier ?? '') : '' });
-      return row;
-    }
-    return this.load(c.tenant_id, c.id);
+    for (const row of moved)
+      this.metrics.candidates.inc({ stage: to, tier: to === 'scored' ? (row.tier ?? '') : '' });
+    const movedIds = new Set(moved.map((r) => r.id));
+    const others = steps.filter((s) => !movedIds.has(s.c.id)).map((s) => s.c.id);
+    return others.length === 0 ? moved : [...moved, ...(await this.loadMany(tenantId, others))];
   }
 
   private async runContext(tenantId: string, runId: string): Promise<RunContext | undefined> {

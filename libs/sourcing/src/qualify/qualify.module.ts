@@ -15,6 +15,7 @@ import { SourceAccountsRepository } from '../accounts/source-accounts.repository
 import { SourceQuota } from '../accounts/source-quota';
 import { SourcingModule } from '../sourcing.module';
 import { Enricher } from './enrichment/enricher';
+import { FetchSlots } from './fetch-slots';
 import { HandOff } from './handoff/hand-off';
 import { QualifyMetrics } from './qualify-metrics';
 import { Qualifier } from './qualifier';
@@ -50,8 +51,21 @@ const QUALIFY_GUARD = Symbol('QUALIFY_GUARD');
         }),
     },
     {
+      provide: FetchSlots,
+      inject: [HERALD_CONFIG],
+      useFactory: (config: HeraldConfig) => new FetchSlots(config.qualify.fetchConcurrency),
+    },
+    {
       provide: SiteAssessor,
-      inject: [HERALD_CONFIG, QUALIFY_GUARD, REDIS, RedisKeys, getDataSourceToken(), QualifyMetrics],
+      inject: [
+        HERALD_CONFIG,
+        QUALIFY_GUARD,
+        REDIS,
+        RedisKeys,
+        getDataSourceToken(),
+        QualifyMetrics,
+        FetchSlots,
+      ],
       useFactory: (
         config: HeraldConfig,
         guard: OutboundGuard,
@@ -59,10 +73,12 @@ const QUALIFY_GUARD = Symbol('QUALIFY_GUARD');
         keys: RedisKeys,
         dataSource: DataSource,
         metrics: QualifyMetrics,
+        slots: FetchSlots,
       ) =>
         new SiteAssessor({
           guard,
           pacer: new DomainPacer(redis, keys),
+          slots,
           dataSource,
           metrics,
           limits: {
@@ -83,6 +99,7 @@ const QUALIFY_GUARD = Symbol('QUALIFY_GUARD');
         SourceAccountsRepository,
         SourceQuota,
         QualifyMetrics,
+        FetchSlots,
       ],
       useFactory: (
         config: HeraldConfig,
@@ -91,12 +108,14 @@ const QUALIFY_GUARD = Symbol('QUALIFY_GUARD');
         accounts: SourceAccountsRepository,
         quota: SourceQuota,
         metrics: QualifyMetrics,
+        slots: FetchSlots,
       ) =>
         new Enricher({
           dataSource,
           accounts,
           quota,
           guard,
+          slots,
           metrics,
           cacheTtlSeconds: config.qualify.enrichmentCacheTtlSeconds,
           timeoutMs: config.qualify.enrichmentTimeoutMs,

@@ -130,7 +130,8 @@ ${p.phone ? `<p>Call <a href="tel:${p.phone.replace(/\s/g, '')}">${p.phone}</a><
  * and remembers when each arrived, so a test can check the per-domain rate.
  */
 export class FakeSites {
-  readonly requests: { host: string; path: string; at: number }[] = [];
+  /** Every request: its host, path, arrival and the client's port (one per connection it came on). */
+  readonly requests: { host: string; path: string; at: number; clientPort: number }[] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -170,7 +171,7 @@ export class FakeSites {
     return `http://${slug}.${SITES_SUFFIX}:${this.httpPort}/`;
   }
 
-  requestsTo(host: string): { path: string; at: number }[] {
+  requestsTo(host: string): { path: string; at: number; clientPort: number }[] {
     return this.requests.filter((r) => r.host === host);
   }
 
@@ -184,7 +185,7 @@ export class FakeSites {
   private handle(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const path = req.url ?? '/';
-    this.requests.push({ host, path, at: Date.now() });
+    this.requests.push({ host, path, at: Date.now(), clientPort: req.socket.remotePort ?? 0 });
     const p = siteProfile(host);
     if (path === '/robots.txt') {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -1,4 +1,5 @@
 import type { RedisClient, RedisKeys } from '@herald/queues';
+import type { FetchSlots } from '../fetch-slots';
 
 /** One request per domain per this many ms across the fleet. */
 export const DOMAIN_INTERVAL_MS = 1000;
@@ -22,17 +23,28 @@ export class DomainPacer {
     private readonly intervalMs = DOMAIN_INTERVAL_MS,
   ) {}
 
-  /** Resolves when this caller may send one request to `domain`; throws after `maxWaitMs`. */
-  async acquire(domain: string, maxWaitMs: number): Promise<void> {
+  /**
+   * Runs `send` as this domain's one request of its second, inside a fetch slot: the slot is
+   * taken first and the domain's turn asked within it, so the request leaves the moment the
+   * turn is granted (a turn is never spent waiting for a slot); while the domain is busy the
+   * slot is given back. Throws DomainBusyError when no turn comes within `maxWaitMs`.
+   */
+  async run<T>(domain: string, maxWaitMs: number, slots: FetchSlots, send: () => Promise<T>): Promise<T> {
     const key = this.keys.key('sourcing', 'domain', domain);
     const until = Date.now() + maxWaitMs;
     for (;;) {
-      if ((await this.redis.set(key, '1', 'PX', this.intervalMs, 'NX')) === 'OK') return;
-      const left = await this.redis.pttl(key);
-      const wait = Math.max(5, left > 0 ? left : 5) + Math.floor(Math.random() * 20);
+      const turn = await slots.run(async (): Promise<Turn<T>> => {
+        if ((await this.redis.set(key, '1', 'PX', this.intervalMs, 'NX')) === 'OK')
+          return { granted: true, value: await send() };
+        return { granted: false, leftMs: await this.redis.pttl(key) };
+      });
+      if (turn.granted) return turn.value;
+      const wait = Math.max(5, turn.leftMs > 0 ? turn.leftMs : 5) + Math.floor(Math.random() * 20);
       if (Date.now() + wait > until) throw new DomainBusyError(domain);
       // Waiting for the rate slot itself: the key's remaining life is exactly when it frees.
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }
+
+type Turn<T> = { granted: true; value: T } | { granted: false; leftMs: number };

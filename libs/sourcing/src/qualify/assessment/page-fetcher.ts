@@ -49,26 +49,132 @@ export class FetchError extends Error {
 }
 
 /**
- * GETs a URL as a browser would land on it, hostile pages in mind: each hop's host passes the
- * OutboundGuard and the connection is pinned to the vetted address (no second DNS answer);
+ * GETs URLs as a browser would land on them, hostile pages in mind: each hop's host passes the
+ * OutboundGuard and connections are pinned to the vetted address (no second DNS answer);
  * redirects are followed by hand up to a bound (each new host vetted again); one deadline
  * covers all hops; the body is read up to a cap and the rest abandoned. TLS certificates are
  * checked but not enforced, so a self-signed site is still assessed and reported as such.
+ *
+ * A session keeps its connections alive between fetches, so robots.txt and the page of one site
+ * (or the lookups of one provider) share a connection and its TLS handshake, as a browser's
+ * would. Every request is vetted first, and a new connection only ever goes to the address the
+ * guard answered last for its host. Close it when done.
  */
+export class FetchSession {
+  private readonly vetted = new Map<string, { address: string; family: number }>();
+  private readonly tlsByHost = new Map<string, { authorized: boolean; error: string | undefined }>();
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly guard: OutboundGuard,
+    connectTimeoutMs: number,
+  ) {
+    const pinned: LookupFunction = (hostname, options, callback) => {
+      const target = this.vetted.get(hostname.replace(/^\[|\]$/g, ''));
+      if (!target) {
+        callback(Object.assign(new Error(`${hostname} was not vetted`), { code: 'ENOTVETTED' }), '', 4);
+        return;
+      }
+      if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+      else callback(null, target.address, target.family);
+    };
+    const connect = buildConnector({ rejectUnauthorized: false, lookup: pinned, timeout: connectTimeoutMs });
+    this.agent = new Agent({
+      connect: (options, callback) =>
+        connect(options, (error, socket) => {
+          if (socket && 'authorized' in socket) {
+            const secure: TLSSocket = socket;
+            this.tlsByHost.set(options.hostname, {
+              authorized: secure.authorized,
+              error: secure.authorizationError ? String(secure.authorizationError) : undefined,
+            });
+          }
+          // buildConnector's callback is overloaded on error; pass both through unchanged.
+          (callback as (e: Error | null, s: typeof socket) => void)(error, socket);
+        }),
+    });
+  }
+
+  async fetch(url: string, limits: FetchLimits): Promise<FetchedPage> {
+    const started = performance.now();
+    const deadline = AbortSignal.timeout(limits.timeoutMs);
+    let current = parseHttpUrl(url);
+    for (let redirects = 0; ; redirects++) {
+      const hop = await this.hop(current, limits, deadline, started);
+      if (hop.location === undefined) return { ...hop.page, redirects };
+      if (redirects >= limits.maxRedirects)
+        throw new FetchError('too_many_redirects', `more than ${limits.maxRedirects} redirects`, redirects);
+      current = parseHttpUrl(new URL(hop.location, current).toString());
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.destroy().catch(() => undefined);
+  }
+
+  private async hop(url: URL, limits: FetchLimits, deadline: AbortSignal, started: number): Promise<Hop> {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    try {
+      const [target] = await this.guard.vet(host);
+      this.vetted.set(host, { address: target.address, family: target.family });
+    } catch (error) {
+      if (error instanceof OutboundAddressError) throw new FetchError(error.reason, error.message);
+      throw error;
+    }
+    const hopStarted = performance.now();
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        dispatcher: this.agent,
+        signal: deadline,
+        headers: {
+          'user-agent': limits.userAgent,
+          accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5',
+          ...limits.headers,
+        },
+      });
+      const ttfbMs = performance.now() - hopStarted;
+      const location = header(response.headers.location);
+      if (response.statusCode >= 300 && response.statusCode < 400 && location) {
+        discard(response.body);
+        return { location };
+      }
+      const { body, bytes, truncated } = await readCapped(response.body, limits.maxBytes);
+      const https = url.protocol === 'https:';
+      const tls = this.tlsByHost.get(url.hostname);
+      return {
+        page: {
+          finalUrl: url.toString(),
+          status: response.statusCode,
+          https,
+          certValid: https ? (tls?.authorized ?? false) : null,
+          certError: https && !tls?.authorized ? (tls?.error ?? 'unverified') : null,
+          ttfbMs: Math.round(ttfbMs),
+          totalMs: Math.round(performance.now() - started),
+          bytes,
+          truncated,
+          contentType: header(response.headers['content-type']) ?? null,
+          body,
+        },
+      };
+    } catch (error) {
+      if (error instanceof FetchError) throw error;
+      throw asFetchError(error, deadline, limits.timeoutMs);
+    }
+  }
+}
+
+/** One fetch on a session of its own (closed after). */
 export async function fetchPage(
   guard: OutboundGuard,
   url: string,
   limits: FetchLimits,
 ): Promise<FetchedPage> {
-  const started = performance.now();
-  const deadline = AbortSignal.timeout(limits.timeoutMs);
-  let current = parseHttpUrl(url);
-  for (let redirects = 0; ; redirects++) {
-    const hop = await fetchHop(guard, current, limits, deadline, started);
-    if (hop.location === undefined) return { ...hop.page, redirects };
-    if (redirects >= limits.maxRedirects)
-      throw new FetchError('too_many_redirects', `more than ${limits.maxRedirects} redirects`, redirects);
-    current = parseHttpUrl(new URL(hop.location, current).toString());
+  const session = new FetchSession(guard, limits.timeoutMs);
+  try {
+    return await session.fetch(url, limits);
+  } finally {
+    await session.close();
   }
 }
 
@@ -87,94 +193,29 @@ function parseHttpUrl(value: string): URL {
 type Hop =
   { location: string; page?: undefined } | { location?: undefined; page: Omit<FetchedPage, 'redirects'> };
 
-async function fetchHop(
-  guard: OutboundGuard,
-  url: URL,
-  limits: FetchLimits,
-  deadline: AbortSignal,
-  started: number,
-): Promise<Hop> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let target;
-  try {
-    [target] = await guard.vet(host);
-  } catch (error) {
-    if (error instanceof OutboundAddressError) throw new FetchError(error.reason, error.message);
-    throw error;
-  }
-  const pinned: LookupFunction = (_hostname, options, callback) => {
-    if (options.all) callback(null, [{ address: target.address, family: target.family }]);
-    else callback(null, target.address, target.family);
-  };
-  const tls: { authorized?: boolean; error?: string } = {};
-  const connect = buildConnector({ rejectUnauthorized: false, lookup: pinned, timeout: limits.timeoutMs });
-  const agent = new Agent({
-    connect: (options, callback) =>
-      connect(options, (error, socket) => {
-        if (socket && 'authorized' in socket) {
-          const secure: TLSSocket = socket;
-          tls.authorized = secure.authorized;
-          tls.error = secure.authorizationError ? String(secure.authorizationError) : undefined;
-        }
-        // buildConnector's callback is overloaded on error; pass both through unchanged.
-        (callback as (e: Error | null, s: typeof socket) => void)(error, socket);
-      }),
-  });
-  const hopStarted = performance.now();
-  try {
-    const response = await request(url, {
-      method: 'GET',
-      dispatcher: agent,
-      signal: deadline,
-      headers: {
-        'user-agent': limits.userAgent,
-        accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5',
-        ...limits.headers,
-      },
-    });
-    const ttfbMs = performance.now() - hopStarted;
-    const location = header(response.headers.location);
-    if (response.statusCode >= 300 && response.statusCode < 400 && location) {
-      discard(response.body);
-      return { location };
+type Body = AsyncIterable<Buffer> & { on(event: 'error', listener: () => void): unknown; destroy(): unknown };
+
+/** The body up to `maxBytes`; the rest is abandoned unread. */
+async function readCapped(
+  stream: Body,
+  maxBytes: number,
+): Promise<{ body: string; bytes: number; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let truncated = false;
+  for await (const chunk of stream) {
+    const room = maxBytes - bytes;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      bytes += room;
+      truncated = true;
+      break;
     }
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let truncated = false;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      const room = limits.maxBytes - bytes;
-      if (chunk.length > room) {
-        chunks.push(chunk.subarray(0, room));
-        bytes += room;
-        truncated = true;
-        break;
-      }
-      chunks.push(chunk);
-      bytes += chunk.length;
-    }
-    if (truncated) discard(response.body);
-    const https = url.protocol === 'https:';
-    return {
-      page: {
-        finalUrl: url.toString(),
-        status: response.statusCode,
-        https,
-        certValid: https ? (tls.authorized ?? false) : null,
-        certError: https && !tls.authorized ? (tls.error ?? 'unverified') : null,
-        ttfbMs: Math.round(ttfbMs),
-        totalMs: Math.round(performance.now() - started),
-        bytes,
-        truncated,
-        contentType: header(response.headers['content-type']) ?? null,
-        body: Buffer.concat(chunks).toString('utf8'),
-      },
-    };
-  } catch (error) {
-    if (error instanceof FetchError) throw error;
-    throw asFetchError(error, deadline, limits.timeoutMs);
-  } finally {
-    void agent.destroy().catch(() => undefined);
+    chunks.push(chunk);
+    bytes += chunk.length;
   }
+  if (truncated) discard(stream);
+  return { body: Buffer.concat(chunks).toString('utf8'), bytes, truncated };
 }
 
 /** Abandons a body we will not read: destroying it emits an abort error nobody else awaits. */

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { QualifyMetrics } from '../qualify-metrics';
 import { fakeWebGuard, insertTenant, testDataSource } from '../test/qualify-fixtures';
+import { FetchSlots } from '../fetch-slots';
 import { DomainPacer } from './domain-pacer';
 import { SiteAssessor } from './site-assessor';
 
@@ -18,11 +19,18 @@ describe('SiteAssessor against the fake sites (real HTTP and TLS, Postgres cache
   const keys = new RedisKeys(testRedisPrefix());
 
   const assessor = (
-    options: { timeoutMs?: number; maxBytes?: number; allowPrivate?: boolean; client?: Redis } = {},
+    options: {
+      timeoutMs?: number;
+      maxBytes?: number;
+      allowPrivate?: boolean;
+      client?: Redis;
+      slots?: FetchSlots;
+    } = {},
   ) =>
     new SiteAssessor({
       guard: fakeWebGuard(options.allowPrivate ?? true),
       pacer: new DomainPacer(options.client ?? redis, keys),
+      slots: options.slots ?? new FetchSlots(8),
       dataSource,
       metrics,
       limits: {
@@ -179,5 +187,27 @@ describe('SiteAssessor against the fake sites (real HTTP and TLS, Postgres cache
     expect(times).toHaveLength(4); // robots.txt and the page, for each tenant
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(950);
+  });
+
+  it('sends robots.txt and the page of a site on one kept-alive connection', async () => {
+    await assessor().assess(tenant, sites.url('plain-8'));
+    const requests = sites.requestsTo('plain-8.sites.test');
+    expect(requests.map((r) => r.path)).toEqual(['/robots.txt', '/']);
+    expect(requests[1]!.clientPort).toBe(requests[0]!.clientPort);
+  });
+
+  it('holds no fetch slot while a domain waits for its turn: with one slot, two sites interleave', async () => {
+    const slots = new FetchSlots(1);
+    await Promise.all([
+      assessor({ slots }).assess(tenant, sites.url('plain-9')),
+      assessor({ slots }).assess(tenant, sites.url('plain-10')),
+    ]);
+    const nine = sites.requestsTo('plain-9.sites.test');
+    const ten = sites.requestsTo('plain-10.sites.test');
+    expect(nine.map((r) => r.path)).toEqual(['/robots.txt', '/']);
+    expect(ten.map((r) => r.path)).toEqual(['/robots.txt', '/']);
+    // Both robots.txt went out while the other site's page waited for its domain's next second.
+    expect(Math.max(nine[0]!.at, ten[0]!.at)).toBeLessThan(Math.min(nine[1]!.at, ten[1]!.at));
+    expect(slots.busy).toBe(0);
   });
 });
