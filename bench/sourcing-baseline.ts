@@ -90,7 +90,9 @@ async function rawOnce(work: BaselineWork, concurrency: number): Promise<{ ms: n
           if (work.enrichment) {
             const lookup = new URL(work.enrichment.url);
             lookup.searchParams.set('domain', new URL(website).hostname);
-            await get(lookup.toString(), { 'x-api-key': work.enrichment.apiKey }).catch(() => undefined);
+            await get(lookup.toString(), { authorization: `Bearer ${work.enrichment.apiKey}` }).catch(
+              () => undefined,
+            );
           }
         }
       }),

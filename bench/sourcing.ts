@@ -18,14 +18,17 @@ import { rawSourcing } from './sourcing-baseline';
  * Issue 11 item 9: N candidates from the local fake directory through dedupe, assessment of the
  * local fake sites, enrichment (fake provider), scoring and hand-off, with one worker process —
  * candidates/s from the run's start until it is completed — against a raw undici loop making
- * the same HTTP fetches in the same run (bench/sourcing-baseline.ts), at the worker's sourcing
- * concurrency and higher, best kept. The worker's RSS is sampled over the run and reported by
+ * the same HTTP fetches in the same run (bench/sourcing-baseline.ts), at the worker's fetch
+ * concurrency (SOURCING_FETCH_CONCURRENCY: requests open at once), half and up to four times it,
+ * best kept. The worker's RSS is sampled over the run and reported by
  * quarter of the run's time. Postgres and Redis are local; api and worker are real processes.
  */
 interface Options {
   candidates: number;
   concurrency: number;
   pageSize: number;
+  /** QUEUE_CONCURRENCY_SOURCING for the worker; its default when not given. */
+  jobs: number | undefined;
 }
 
 function parse(args: string[]): Options {
@@ -35,9 +38,10 @@ function parse(args: string[]): Options {
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
     return value;
   };
-  const concurrency = get('concurrency', 4);
-  if (concurrency > 100) throw new Error('--concurrency must be at most 100 (QUEUE_CONCURRENCY_SOURCING)');
-  return { candidates: get('candidates', 10_000), concurrency, pageSize: get('page-size', 100) };
+  const concurrency = get('concurrency', 128);
+  if (concurrency > 1000) throw new Error('--concurrency must be at most 1000 (SOURCING_FETCH_CONCURRENCY)');
+  const jobs = args.some((a) => a.startsWith('--jobs=')) ? get('jobs', 1) : undefined;
+  return { candidates: get('candidates', 10_000), concurrency, pageSize: get('page-size', 100), jobs };
 }
 
 const DIRECTORY_KEY = 'bench-directory-key';
@@ -83,7 +87,8 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
       API_RATE_LIMIT_BURST: '1000000',
       OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
-      QUEUE_CONCURRENCY_SOURCING: String(options.concurrency),
+      SOURCING_FETCH_CONCURRENCY: String(options.concurrency),
+      ...(options.jobs === undefined ? {} : { QUEUE_CONCURRENCY_SOURCING: String(options.jobs) }),
       SOURCING_ASSESSMENT_MAX_REDIRECTS: String(MAX_REDIRECTS),
     });
     const [api, worker] = await Promise.all([
@@ -127,8 +132,8 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
       config: {
         base_url: enrichment.url,
         api_key: ENRICHMENT_KEY,
-        auth_header: 'x-api-key',
-        auth_scheme: '',
+        auth_header: 'authorization',
+        auth_scheme: 'Bearer',
         lookup: 'domain',
         lookup_param: 'domain',
         mapping: { employees: 'company.employees', industry: 'company.industry' },
@@ -144,7 +149,7 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
       handoff: { A: { action: 'contact' }, B: { action: 'contact' }, C: { action: 'hold' } },
     });
     log(
-      `# sourcing benchmark: ${options.candidates} candidates, 1 worker, sourcing concurrency ${options.concurrency}, directory pages of ${options.pageSize}`,
+      `# sourcing benchmark: ${options.candidates} candidates, 1 worker, ${options.concurrency} requests open at most, ${options.jobs ?? 'default'} sourcing jobs at once, directory pages of ${options.pageSize}`,
     );
 
     const t0 = performance.now();
@@ -190,7 +195,9 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
     const enrichmentStatus = Object.fromEntries(
       (
         await db.query<{ status: string | null; n: string }>(
-          `SELECT facts->>'enrichment_status' AS status, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY 1`,
+          `SELECT concat_ws(': ', facts->>'enrichment_status', split_part(facts->>'enrichment_error', ':', 1)) AS status,
+                  count(*) AS n
+             FROM candidates WHERE run_id = $1 GROUP BY 1`,
           [run.id],
         )
       ).rows.map((r) => [r.status ?? 'none', Number(r.n)]),
@@ -212,9 +219,14 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
     const siteRequests = sites.requests.length;
     const lookups = enrichment.lookups.length;
 
-    // The raw floor, the Herald processes idle: same fetches, same concurrency and higher.
+    // The raw floor, the Herald processes idle: same fetches, at the same concurrency, half and more.
     const concurrencies = [
-      ...new Set([options.concurrency, options.concurrency * 4, options.concurrency * 16]),
+      ...new Set([
+        options.concurrency,
+        Math.max(1, Math.floor(options.concurrency / 2)),
+        options.concurrency * 2,
+        options.concurrency * 4,
+      ]),
     ];
     const baseline = await rawSourcing(
       {
@@ -241,7 +253,7 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
     log('| measure | result |');
     log('| --- | --- |');
     log(
-      `| Herald: directory → dedupe → assessment → enrichment → scoring → hand-off, 1 worker, concurrency ${options.concurrency} | ${fmt(heraldRate)} candidates/s (${(heraldMs / 1000).toFixed(1)} s) |`,
+      `| Herald: directory → dedupe → assessment → enrichment → scoring → hand-off, 1 worker, ${options.concurrency} requests open at most | ${fmt(heraldRate)} candidates/s (${(heraldMs / 1000).toFixed(1)} s) |`,
     );
     for (const t of baseline.tried)
       log(`| raw undici, same fetches, ${t.setting} | ${fmt(t.perSecond)} candidates/s |`);
