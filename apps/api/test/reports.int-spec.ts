@@ -1,4 +1,9 @@
-import { EngagementRecorder, WeeklyReportScheduler, type EngagementKind } from '@herald/engagement';
+import {
+  EngagementRecorder,
+  REPORT_CLAIM_LEASE_SECONDS,
+  WeeklyReportScheduler,
+  type EngagementKind,
+} from '@herald/engagement';
 import { WebhookSink } from '@herald/testing';
 import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
@@ -349,5 +354,30 @@ describe('weekly reports', () => {
     expect(row).toEqual({ status: 'failed', attempts: 3, last_error: 'webhook answered 500' });
     expect(hooks.failuresAnswered).toBe(3);
     hooks.behaviour = { mode: 'accept' };
+  });
+
+  it('takes again a report whose beat died after claiming it, once the claim is older than its lease', async () => {
+    const scheduler = api.app.get(WeeklyReportScheduler);
+    // Both tenants' week 2026-W51 was claimed, then their beat died: one claim is stale, one fresh.
+    await api.query(
+      `INSERT INTO weekly_reports (tenant_id, week, status, attempts, claimed_at)
+       VALUES ($1, '2026-W51', 'pending', 1, now() - make_interval(secs => $3 + 60)),
+              ($2, '2026-W51', 'pending', 1, now() - interval '1 minute')`,
+      [other.id, tenant.id, REPORT_CLAIM_LEASE_SECONDS],
+    );
+    const before = hooks.delivered.size;
+    const mails = smtp.messages.length;
+    expect(await scheduler.run(new Date('2026-12-21T08:00:00Z'))).toBe(1);
+    expect(await scheduler.run(new Date('2026-12-21T08:05:00Z'))).toBe(0);
+    expect(hooks.delivered.size).toBe(before + 1);
+    expect(hooks.delivered.get(`weekly-report:${other.id}:2026-W51`)).toBeDefined();
+    expect(smtp.messages).toHaveLength(mails); // the fresh claim is still its beat's
+    const rows = await api.query<{ tenant_id: string; status: string; attempts: number }>(
+      `SELECT tenant_id, status, attempts FROM weekly_reports WHERE week = '2026-W51' ORDER BY status`,
+    );
+    expect(rows).toEqual([
+      { tenant_id: other.id, status: 'delivered', attempts: 2 },
+      { tenant_id: tenant.id, status: 'pending', attempts: 1 },
+    ]);
   });
 });

@@ -46,7 +46,7 @@ export {
   type ReportExperiment,
   type WeeklyReport,
 } from './reports/weekly-report';
-export { WeeklyReportScheduler } from './reports/weekly-report-scheduler';
+export { REPORT_CLAIM_LEASE_SECONDS, WeeklyReportScheduler } from './reports/weekly-report-scheduler';
 export { WeeklyReports } from './reports/weekly-reports.service';
 export { AnalyticsReader } from './analytics/analytics-reader';
 export { RollupFolder } from './analytics/rollup-folder';

@@ -9,13 +9,22 @@ import { WeeklyReports } from './weekly-reports.service';
 
 /** Attempts at one week's report before it is left failed (one per beat tick). */
 const MAX_ATTEMPTS = 3;
+/**
+ * How long a claim stays the claimant's: a row still `pending` this long after it was claimed
+ * was left by a beat that died mid-delivery, and is taken again. Far above a delivery's own
+ * timeouts, so a slow delivery is never doubled by its own beat's next ticks.
+ */
+export const REPORT_CLAIM_LEASE_SECONDS = 15 * 60;
 
 /**
  * The beat's weekly-report duty: each tenant with report delivery on gets the report of the
  * week just ended once it is Monday WEEKLY_REPORT_HOUR in the tenant's zone. A row per tenant
  * and ISO week (weekly_reports, unique) is claimed before sending, so however often the beat
  * looks, and whichever beat leads, a week's report goes out once; a failed delivery is tried
- * again at the next ticks, up to three attempts.
+ * again at the next ticks, up to three attempts, and so is one whose beat died after claiming it
+ * (once its claim's lease has run out). A repeat after such a crash may reach a recipient twice:
+ * the email keeps one Message-ID per tenant and week and the webhook one Idempotency-Key, so
+ * mail clients and receivers can tell.
  */
 @Injectable()
 export class WeeklyReportScheduler {
@@ -57,18 +66,25 @@ export class WeeklyReportScheduler {
     return delivered;
   }
 
-  /** Takes the week's report for this tick: a new row, or a failed one with attempts left. */
+  /**
+   * Takes the week's report for this tick: a new row, a failed one with attempts left, or a
+   * pending one whose claim's lease ran out (its beat died), with attempts left.
+   */
   private async claim(tenantId: string, week: string): Promise<boolean> {
     const inserted = await this.dataSource.query<unknown[]>(
-      `INSERT INTO weekly_reports (tenant_id, week, status, attempts) VALUES ($1, $2, 'pending', 1)
+      `INSERT INTO weekly_reports (tenant_id, week, status, attempts, claimed_at) VALUES ($1, $2, 'pending', 1, now())
        ON CONFLICT (tenant_id, week) DO NOTHING RETURNING 1`,
       [tenantId, week],
     );
     if (inserted.length > 0) return true;
     const retried = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE weekly_reports SET status = 'pending', attempts = attempts + 1
-        WHERE tenant_id = $1 AND week = $2 AND status = 'failed' AND attempts < $3 RETURNING 1`,
-      [tenantId, week, MAX_ATTEMPTS],
+      `UPDATE weekly_reports SET status = 'pending', attempts = attempts + 1, claimed_at = now()
+        WHERE tenant_id = $1 AND week = $2 AND attempts < $3
+          AND (status = 'failed'
+               OR (status = 'pending'
+                   AND coalesce(claimed_at, created_at) < now() - make_interval(secs => $4)))
+        RETURNING 1`,
+      [tenantId, week, MAX_ATTEMPTS, REPORT_CLAIM_LEASE_SECONDS],
     );
     return (retried[0]?.length ?? 0) > 0;
   }

@@ -18,6 +18,7 @@ import { Sourcing1763940000000 } from './1763940000000-Sourcing';
 import { SourcingDedupe1763941000000 } from './1763941000000-SourcingDedupe';
 import { Qualify1763942000000 } from './1763942000000-Qualify';
 import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
+import { WeeklyReportLease1763944000000 } from './1763944000000-WeeklyReportLease';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   SourcingDedupe1763941000000,
   Qualify1763942000000,
   AnalyticsSourcing1763943300000,
+  WeeklyReportLease1763944000000,
 ];
