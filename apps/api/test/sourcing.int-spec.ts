@@ -2,15 +2,17 @@ import { OutboundGuard } from '@herald/channels';
 import { uuidv7 } from '@herald/contacts';
 import { JobProducer, QUEUES } from '@herald/queues';
 import {
+  CandidateWriter,
   guardedGet,
   SourcingRunExecutor,
   SourcingRunMetrics,
   SourcingSchedules,
   SourceFetchError,
+  type FoundCandidate,
 } from '@herald/sourcing';
 import { previousSlot } from '@herald/time';
 import { CircuitBreaker } from '@herald/resilience';
-import { FakeDirectory } from '@herald/testing';
+import { eventually, FakeDirectory } from '@herald/testing';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TestApi } from '../../../test/support/api-app';
@@ -245,6 +247,69 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     // Email is the first rule tried, so it names the match even though the external id agrees too.
     expect(byExternal.duplicate_of).toMatchObject({ rule: 'email' });
     expect(candidates.map((c) => c.id)).toContain(byExternal.duplicate_of!.candidate_id);
+  });
+
+  it('serialises dedupe between runs of one tenant: what one writes, another writing at once sees', async () => {
+    const account = await directoryAccount();
+    const [jobA, jobB] = await Promise.all([job(account.body.id, {}, 10), job(account.body.id, {}, 10)]);
+    // Dry runs: rows to write candidates under, with no search of their own on the queue.
+    const start = async (id: string) =>
+      (await post<Run>(`/v1/sourcing-jobs/${id}/runs`, { dry_run: true })).body.id;
+    const [runA, runB] = await Promise.all([start(jobA), start(jobB)]);
+    const found = (suffix: string): FoundCandidate[] =>
+      ['Alder', 'Birch', 'Cedar'].map((name) => ({
+        sourceKey: `${name}-${suffix}`,
+        name: `${name} Joinery`,
+        website: `https://${name.toLowerCase()}-joinery.example/`,
+        email: `hello@${name.toLowerCase()}-joinery.example`,
+        facts: {},
+        raw: { name },
+      }));
+    const writer = api.app.get(CandidateWriter);
+    const dataSource = api.app.get(DataSource);
+    const scope = (runId: string, jobId: string) => ({
+      tenantId: tenant.id,
+      runId,
+      jobId,
+      sourceAccountId: account.body.id,
+      room: 10,
+    });
+    const first = dataSource.createQueryRunner();
+    await first.connect();
+    await first.startTransaction();
+    try {
+      const a = await writer.write(first.manager, scope(runA, jobA), found('a'));
+      expect(a.discovered).toHaveLength(3);
+      const second = dataSource.transaction((manager) =>
+        writer.write(manager, scope(runB, jobB), found('b')),
+      );
+      // The second writer waits for the first's transaction, on the tenant's dedupe lock.
+      await eventually(
+        async () => {
+          const [waiting] = await api.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+          );
+          return Number(waiting!.n) > 0;
+        },
+        { what: 'the second writer waiting on the dedupe lock' },
+      );
+      await first.commitTransaction();
+      const b = await second;
+      expect(b.discovered).toHaveLength(0);
+      expect(b.duplicates).toBe(3);
+    } finally {
+      if (first.isTransactionActive) await first.rollbackTransaction();
+      await first.release();
+    }
+    const rows = await api.query<{ run_id: string; stage: string; n: string }>(
+      `SELECT run_id, stage, count(*) AS n FROM candidates WHERE run_id = ANY ($1::uuid[]) GROUP BY 1, 2 ORDER BY 2`,
+      [[runA, runB]],
+    );
+    expect(rows.map((r) => [r.run_id, r.stage, Number(r.n)])).toEqual([
+      [runA, 'discovered', 3],
+      [runB, 'duplicate', 3],
+    ]);
   });
 
   it('reads an uploaded CSV list, deduplicating rows within it by email and domain with name', async () => {

@@ -30,7 +30,8 @@ interface RunScope {
 }
 
 /**
- * Writes a step's candidates in the caller's transaction: each one already in the run (a page
+ * Writes a step's candidates in the caller's transaction (serialised per tenant, so runs at
+ * once dedupe against each other): each one already in the run (a page
  * repeated after a crash) is skipped, each other is a `duplicate` naming what it duplicates and
  * by which rule, or `discovered` — at most `room` of those; the discovered ones are handed to
  * qualifying as `sourcing.qualify` jobs through the outbox, in the same transaction.
@@ -44,6 +45,12 @@ export class CandidateWriter {
     scope: RunScope,
     found: readonly FoundCandidate[],
   ): Promise<WriteResult> {
+    // One writer per tenant at a time, to the end of the caller's transaction: two runs finding
+    // the same business at once would each miss the other's uncommitted candidate and both keep
+    // it. The second waits, then dedupes against what the first committed.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 12))`, [
+      `sourcing-dedupe:${scope.tenantId}`,
+    ]);
     const present = new Set(
       (
         await manager.query<{ source_key: string }[]>(
