@@ -246,6 +246,74 @@ describe('experiments API', () => {
     });
   });
 
+  it('editing a step’s variants restarts its experiment: no promotion, and only sends made since count', async () => {
+    const created = await create([
+      {
+        subject: 'Base',
+        body: 'Hello',
+        variants: [
+          { name: 'A', subject: 'Subject A' },
+          { name: 'B', subject: 'Subject B' },
+        ],
+        experiment: { min_sample: 10 },
+      },
+    ]);
+    const campaignId = created.body.id;
+    // 20 sends an hour ago, ten per variant.
+    await api.query(
+      `INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, contact_id, sender_account_id, channel,
+                               status, attempts, sent_at, variant, step)
+       SELECT $1, uuidv7(), 'restart:' || c.id, $2, c.id, $3, 'webhook', 'sent', 1, now() - interval '1 hour',
+              CASE WHEN row_number() OVER (ORDER BY c.id) % 2 = 0 THEN 'A' ELSE 'B' END, 0
+         FROM (SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY id LIMIT 20) c`,
+      [tenant.id, campaignId, account],
+    );
+    type Listed = {
+      data: { variants: { name: string; sent: number }[]; promoted: { variant: string } | null }[];
+    };
+    const experiments = async () =>
+      (await api.request<Listed>('GET', `/v1/campaigns/${campaignId}/experiments`, { key: tenant.key })).body
+        .data[0]!;
+    const patch = (body: unknown) =>
+      api.request('PATCH', `/v1/campaigns/${campaignId}`, { key: tenant.key, body });
+    expect((await experiments()).variants.map((v) => v.sent)).toEqual([10, 10]);
+    await api.request('POST', `/v1/campaigns/${campaignId}/experiments/0/promote`, {
+      key: tenant.key,
+      body: { variant: 'B' },
+    });
+    // Another field changes: the experiment goes on.
+    expect((await patch({ name: 'AB renamed' })).status).toBe(200);
+    expect((await experiments()).promoted).toMatchObject({ variant: 'B' });
+    // B's subject changes: what was measured as B is gone.
+    const steps = [
+      {
+        subject: 'Base',
+        body: 'Hello',
+        variants: [
+          { name: 'A', subject: 'Subject A' },
+          { name: 'B', subject: 'A better B' },
+        ],
+        experiment: { min_sample: 10 },
+      },
+    ];
+    expect((await patch({ steps })).status).toBe(200);
+    const restarted = await experiments();
+    expect(restarted.promoted).toBeNull();
+    expect(restarted.variants.map((v) => v.sent)).toEqual([0, 0]);
+    const [row] = await api.query<{ started_at: Date | null; winner: string | null }>(
+      `SELECT started_at, winner FROM campaign_experiments WHERE tenant_id = $1 AND campaign_id = $2 AND step = 0`,
+      [tenant.id, campaignId],
+    );
+    expect(row!.started_at).not.toBeNull();
+    // The same steps again change nothing: the experiment is not restarted twice.
+    expect((await patch({ steps })).status).toBe(200);
+    const [same] = await api.query<{ started_at: Date }>(
+      `SELECT started_at FROM campaign_experiments WHERE tenant_id = $1 AND campaign_id = $2 AND step = 0`,
+      [tenant.id, campaignId],
+    );
+    expect(same!.started_at).toEqual(row!.started_at);
+  });
+
   it('a campaign without variants has no experiments and no split; another tenant’s campaign is a 404', async () => {
     const plain = await create([{ subject: 'Hi', body: 'Hello' }]);
     expect(plain.body.steps[0]).not.toHaveProperty('variants');

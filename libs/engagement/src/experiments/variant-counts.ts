@@ -22,8 +22,10 @@ interface CountRow {
  * Per-variant counts of experimenting steps: sends from the ledger (deliveries that went out
  * with a variant) and, from engagement events, the sends that drew at least one reply, human
  * click (prefetchers excluded) or conversion — each send counted once, so a rate is a share of
- * sends. The analytics rollups (issue 12 item 6) will serve the same numbers; until they are
- * merged this reads the ledger and the events directly, through their (campaign, variant) indexes.
+ * sends. Only sends made since the step's experiment started count: editing a step's variants
+ * restarts it (campaign_experiments.started_at, set by a trigger on campaigns). Reads the ledger
+ * and the events directly, through their (campaign, variant) indexes: the analytics rollups
+ * count all time and cannot tell a send before the restart from one after.
  */
 export async function variantCounts(
   db: Pick<EntityManager, 'query'>,
@@ -33,22 +35,30 @@ export async function variantCounts(
 ): Promise<Map<number, VariantCounts[]>> {
   const rows = queryRows<CountRow>(
     await db.query(
-      `WITH sent AS (
-         SELECT step, variant, count(*) AS sent
-           FROM deliveries
-          WHERE tenant_id = $1 AND campaign_id = $2 AND step = ANY($3::smallint[])
-            AND variant IS NOT NULL AND status = 'sent'
-          GROUP BY step, variant
+      `WITH started AS (
+         SELECT step, started_at FROM campaign_experiments
+          WHERE tenant_id = $1 AND campaign_id = $2 AND started_at IS NOT NULL
+       ), sent AS (
+         SELECT d.step, d.variant, count(*) AS sent
+           FROM deliveries d LEFT JOIN started st ON st.step = d.step
+          WHERE d.tenant_id = $1 AND d.campaign_id = $2 AND d.step = ANY($3::smallint[])
+            AND d.variant IS NOT NULL AND d.status = 'sent'
+            AND (st.started_at IS NULL OR d.sent_at >= st.started_at)
+          GROUP BY d.step, d.variant
        ), outcomes AS (
-         SELECT step, variant,
-                count(DISTINCT delivery_id) FILTER (WHERE kind = 'replied') AS replied,
-                count(DISTINCT delivery_id) FILTER (WHERE kind = 'clicked') AS clicked,
-                count(DISTINCT delivery_id) FILTER (WHERE kind = 'converted') AS converted
-           FROM engagement_events
-          WHERE tenant_id = $1 AND campaign_id = $2 AND step = ANY($3::smallint[])
-            AND variant IS NOT NULL AND delivery_id IS NOT NULL AND NOT machine
-            AND kind IN ('replied', 'clicked', 'converted')
-          GROUP BY step, variant
+         SELECT e.step, e.variant,
+                count(DISTINCT e.delivery_id) FILTER (WHERE e.kind = 'replied') AS replied,
+                count(DISTINCT e.delivery_id) FILTER (WHERE e.kind = 'clicked') AS clicked,
+                count(DISTINCT e.delivery_id) FILTER (WHERE e.kind = 'converted') AS converted
+           FROM engagement_events e LEFT JOIN started st ON st.step = e.step
+          WHERE e.tenant_id = $1 AND e.campaign_id = $2 AND e.step = ANY($3::smallint[])
+            AND e.variant IS NOT NULL AND e.delivery_id IS NOT NULL AND NOT e.machine
+            AND e.kind IN ('replied', 'clicked', 'converted')
+            AND (st.started_at IS NULL
+                 OR EXISTS (SELECT 1 FROM deliveries d
+                             WHERE d.tenant_id = e.tenant_id AND d.id = e.delivery_id
+                               AND d.sent_at >= st.started_at))
+          GROUP BY e.step, e.variant
        )
        SELECT coalesce(s.step, o.step) AS step, coalesce(s.variant, o.variant) AS variant,
               coalesce(s.sent, 0) AS sent, coalesce(o.replied, 0) AS replied,

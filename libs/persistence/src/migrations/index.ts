@@ -19,6 +19,7 @@ import { SourcingDedupe1763941000000 } from './1763941000000-SourcingDedupe';
 import { Qualify1763942000000 } from './1763942000000-Qualify';
 import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 import { WeeklyReportLease1763944000000 } from './1763944000000-WeeklyReportLease';
+import { ExperimentRestart1763945000000 } from './1763945000000-ExperimentRestart';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   Qualify1763942000000,
   AnalyticsSourcing1763943300000,
   WeeklyReportLease1763944000000,
+  ExperimentRestart1763945000000,
 ];
