@@ -31,6 +31,11 @@ function cpuSeconds(pid: number): number {
 }
 const ROUNDS = 3;
 
+/** The monotonic clock in µs, the clock V8's CPU profiler stamps its samples with. */
+function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
 interface Options {
   rows: number;
   rounds: number;
@@ -231,6 +236,7 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
       headers: { authorization: `Bearer ${key}` },
     });
     const listCpu = cpuSeconds(api.pid);
+    const listFrom = monotonicMicros();
     const list = await autocannon({
       url,
       connections: options.connections,
@@ -238,16 +244,19 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
       headers: { authorization: `Bearer ${key}` },
     });
     const listCpuMs = ((cpuSeconds(api.pid) - listCpu) * 1000) / list.requests.total;
+    const listTo = monotonicMicros();
     if (list.non2xx > 0 || list.errors > 0)
       throw new Error(`list benchmark had ${list.non2xx} non-2xx answers and ${list.errors} errors`);
     // The floor on this machine: a route that does nothing, through the same stack, same concurrency.
     const floorCpu = cpuSeconds(api.pid);
+    const floorFrom = monotonicMicros();
     const floor = await autocannon({
       url: `${api.publicUrl}/health`,
       connections: options.connections,
       duration: Math.min(5, options.duration),
     });
     const floorCpuMs = ((cpuSeconds(api.pid) - floorCpu) * 1000) / floor.requests.total;
+    const floorTo = monotonicMicros();
 
     log('');
     log('| measure | result |');
@@ -286,6 +295,11 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
           api_cpu_ms_per_request: Number(floorCpuMs.toFixed(3)),
         },
         total_s: Math.round((performance.now() - started) / 1000),
+        // Each load's window on the monotonic clock, in µs: V8's CPU profiles (--cpu-prof) time
+        // their samples on it, so a profile can be cut to one route's load.
+        ...(options.cpuProfDir
+          ? { windows_us: { list: [listFrom, listTo], health: [floorFrom, floorTo] } }
+          : {}),
       }),
     );
   } finally {
