@@ -75,6 +75,7 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_sender_account_health_events_total',
   'herald_sourcing_assessment_seconds',
   'herald_sourcing_cache_total',
+  'herald_sourcing_fetch_slots',
   'herald_process_cpu_user_seconds_total',
   'herald_process_cpu_system_seconds_total',
   'herald_process_cpu_seconds_total',

@@ -1,6 +1,7 @@
 import { RedisKeys } from '@herald/queues';
 import { FakeSites, testRedisPrefix, testRedisUrl, type TestDatabase } from '@herald/testing';
 import { Redis } from 'ioredis';
+import { register } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { QualifyMetrics } from '../qualify-metrics';
 import { fakeWebGuard, insertTenant, testDataSource } from '../test/qualify-fixtures';
@@ -209,5 +210,10 @@ describe('SiteAssessor against the fake sites (real HTTP and TLS, Postgres cache
     // Both robots.txt went out while the other site's page waited for its domain's next second.
     expect(Math.max(nine[0]!.at, ten[0]!.at)).toBeLessThan(Math.min(nine[1]!.at, ten[1]!.at));
     expect(slots.busy).toBe(0);
+    // Operators see the slots at scrape time.
+    const scraped = await register.getSingleMetricAsString('herald_sourcing_fetch_slots');
+    expect(scraped).toContain('herald_sourcing_fetch_slots{state="size"} 1');
+    expect(scraped).toContain('herald_sourcing_fetch_slots{state="busy"} 0');
+    expect(scraped).toContain('herald_sourcing_fetch_slots{state="waiting"} 0');
   });
 });
