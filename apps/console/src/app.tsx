@@ -18,6 +18,7 @@ const LeadsPage = lazy(() => import('./pages/leads').then((m) => ({ default: m.L
 const SourcingRunPage = lazy(() =>
   import('./pages/sourcing-run').then((m) => ({ default: m.SourcingRunPage })),
 );
+const AnalyticsPage = lazy(() => import('./pages/analytics').then((m) => ({ default: m.AnalyticsPage })));
 const PlatformPage = lazy(() => import('./pages/platform').then((m) => ({ default: m.PlatformPage })));
 
 export function App() {
@@ -51,6 +52,7 @@ function Shell({ session }: { session: ConsoleSession }) {
     { to: '/contacts', label: 'Contacts', tenant: true },
     { to: '/senders', label: 'Sender accounts', tenant: true },
     { to: '/leads', label: 'Leads', tenant: true },
+    { to: '/analytics', label: 'Analytics', tenant: true },
     { to: '/platform', label: 'Platform', tenant: false },
   ];
   const visible = nav.filter((n) => n.tenant !== platform);
@@ -107,6 +109,7 @@ function route(path: string, platform: boolean): ReactNode {
   if (path === '/leads') return <LeadsPage />;
   if ((params = match('/leads/runs/:id', path)))
     return <SourcingRunPage id={params.id ?? ''} key={params.id} />;
+  if (path === '/analytics') return <AnalyticsPage />;
   if (path === '/platform') return <PlatformPage />;
   return <NotFound />;
 }
