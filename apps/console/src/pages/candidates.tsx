@@ -45,7 +45,8 @@ export function CandidatesSection({ run }: { run: SourcingRun }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const cursor = cursors[cursors.length - 1] ?? '';
   const candidates = useQuery({
-    queryKey: ['sourcing-run', run.id, 'candidates', stage, tier, cursor],
+    // The run's status in the key: the page polls while it goes, and reads once more when it ends.
+    queryKey: ['sourcing-run', run.id, 'candidates', run.status, stage, tier, cursor],
     queryFn: () => {
       const query: Query = { limit: String(PAGE) };
       if (stage) query.stage = stage;

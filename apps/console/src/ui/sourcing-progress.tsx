@@ -40,15 +40,15 @@ export function SourcingProgress({ run }: { run: SourcingRun }) {
 }
 
 function EtaLine({ run }: { run: SourcingRun }) {
-  const why = run.reason ? ` (waiting: ${words(run.reason)})` : '';
   if (!SOURCING_LIVE.has(run.status)) {
     return (
       <>
         Finished <Time iso={run.finished_at} />
-        {why}
+        {run.reason && ` · ${words(run.reason)}`}
       </>
     );
   }
+  const why = run.reason ? ` (waiting: ${words(run.reason)})` : '';
   if (run.status === 'paused') return <>Paused{why}</>;
   if (!run.eta) return <>ETA: not yet known{why}</>;
   return (
