@@ -10,7 +10,9 @@ export const SINK_SECRET = 'console-fleet-sink-secret-0123456789abcd';
 const DIRECTORY_KEY = 'console-fleet-directory-key';
 /** The sourcing job the Leads tests run: bakeries from the fake directory, tier A → contact, B held. */
 export const LEADS_JOB = 'Bakeries from the directory';
-export const LEADS_LIMIT = 20;
+export const LEADS_LIMIT = 30;
+/** A job whose directory never answers: its run stays in flight for pause, resume and cancel. */
+export const STALLED_JOB = 'Stalled directory search';
 
 /** What the tests read from the environment the fleet leaves them (workers inherit it). */
 export const FLEET_ENV = 'HERALD_CONSOLE_FLEET';
@@ -100,7 +102,11 @@ export default async function startFleet(): Promise<() => Promise<void>> {
     }
     const api = processes[0]!;
     process.env[FLEET_ENV] = JSON.stringify(
-      await seed(api.publicUrl, sink.url, { directory: directory.url(), enrichment }),
+      await seed(api.publicUrl, sink.url, {
+        directory: directory.url(),
+        stalled: directory.url('slow'),
+        enrichment,
+      }),
     );
     process.stderr.write(
       `console fleet ready in ${Math.round(performance.now() - started)} ms at ${api.publicUrl}\n`,
@@ -112,11 +118,7 @@ export default async function startFleet(): Promise<() => Promise<void>> {
   }
 }
 
-async function seed(
-  url: string,
-  sinkUrl: string,
-  leads: { directory: string; enrichment: Testing.FakeEnrichment },
-): Promise<Fleet> {
+async function seed(url: string, sinkUrl: string, leads: Leads): Promise<Fleet> {
   const call: Call = async <T>(method: string, path: string, key: string, body?: unknown): Promise<T> => {
     const answer = await testing.callApi<T>(url, method, path, key, body);
     if (answer.status >= 300)
@@ -188,17 +190,19 @@ async function seed(
   };
 }
 
+interface Leads {
+  directory: string;
+  stalled: string;
+  enrichment: Testing.FakeEnrichment;
+}
+
 type Call = <T>(method: string, path: string, key: string, body?: unknown) => Promise<T>;
 
 /**
  * The tenant's lead finding, as scripts/dev/demo-sourcing.ts seeds the demo's: a directory
  * account, an enrichment account, a scoring model and a job (not started: a test starts it).
  */
-async function seedLeads(
-  call: Call,
-  key: string,
-  leads: { directory: string; enrichment: Testing.FakeEnrichment },
-): Promise<void> {
+async function seedLeads(call: Call, key: string, leads: Leads): Promise<void> {
   const account = await call<{ id: string }>('POST', '/v1/source-accounts', key, {
     name: 'Bakery directory',
     kind: 'http-directory',
@@ -237,6 +241,20 @@ async function seedLeads(
       C: { action: 'reject' },
       D: { action: 'reject' },
     },
+  });
+  // An account of its own: its timeouts open its breaker, never the one above.
+  const stalled = await call<{ id: string }>('POST', '/v1/source-accounts', key, {
+    name: 'Stalled directory',
+    kind: 'http-directory',
+    config: { base_url: leads.stalled, api_key: DIRECTORY_KEY, page_size: 10 },
+  });
+  await call('POST', '/v1/sourcing-jobs', key, {
+    name: STALLED_JOB,
+    source_account_id: stalled.id,
+    criteria: { category: 'bakery' },
+    limit: 10,
+    scoring_model_id: model.id,
+    handoff: { A: { action: 'contact' } },
   });
 }
 

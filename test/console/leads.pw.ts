@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { fleet, LEADS_JOB, LEADS_LIMIT } from './fleet';
+import { fleet, LEADS_JOB, LEADS_LIMIT, STALLED_JOB } from './fleet';
 import { expectAccessible, expectNoSidewaysScroll, screenshot, signIn } from './support';
 
 const f = fleet();
@@ -47,6 +47,16 @@ test('a sourcing run against the directory completes on the Leads page, with can
   const table = candidates.getByRole('table', { name: 'Candidates' });
   await expect(table).toContainText('handed off');
   await expect(table).not.toContainText(/discovered|assessed|enriched/);
+  // Keyset pages of 25: more than one page of candidates, and back.
+  await expect(table.getByRole('row')).toHaveCount(26);
+  const firstLead = await table.getByRole('rowheader').first().innerText();
+  await candidates.getByRole('button', { name: 'Next page' }).click();
+  await expect(candidates).toContainText('Page 2');
+  await expect(table.getByRole('rowheader').first()).not.toHaveText(firstLead, { useInnerText: true });
+  expect(await table.getByRole('row').count()).toBeGreaterThanOrEqual(1 + LEADS_LIMIT - 25);
+  await expect(candidates.getByRole('button', { name: 'Next page' })).toBeDisabled();
+  await candidates.getByRole('button', { name: 'Previous page' }).click();
+  await expect(table.getByRole('rowheader').first()).toHaveText(firstLead, { useInnerText: true });
   // Tier A: handed off as contacts, each score explained rule by rule.
   await candidates.getByLabel('Tier').selectOption('A');
   const rows = candidates.getByRole('table', { name: 'Candidates' }).getByRole('row');
@@ -154,4 +164,32 @@ test('the analytics page shows the funnel and the campaign’s step, variants an
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(funnel.getByTestId('funnel-sent')).toContainText('Sent0');
   await expect(page.getByText('Nothing counted for this campaign in the range.')).toBeVisible();
+});
+
+test('a run whose directory does not answer can be paused, resumed and cancelled from its page', async ({
+  page,
+}) => {
+  await signIn(page, f.url, f.tenant.key);
+  await page.goto(at('/leads'));
+  const job = page
+    .getByRole('region', { name: 'Sourcing jobs' })
+    .getByRole('listitem')
+    .filter({ hasText: STALLED_JOB });
+  await job.getByRole('button', { name: `Start a run of ${STALLED_JOB}` }).click();
+  await expect(page.getByRole('heading', { name: 'Sourcing run' })).toBeVisible();
+  await expect(page.getByTestId('sourcing-eta')).toContainText(/ETA|not yet known|waiting/);
+  await page.getByRole('button', { name: 'Pause run' }).click();
+  await expect(page.getByTestId('sourcing-status')).toHaveText('paused');
+  await expect(page.getByTestId('sourcing-eta')).toContainText('Paused');
+  await page.getByRole('button', { name: 'Resume run' }).click();
+  await expect(page.getByTestId('sourcing-status')).not.toHaveText('paused');
+  await expect(page.getByRole('button', { name: 'Pause run' })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await expect(page.getByTestId('sourcing-status')).toHaveText('cancelled');
+  await expect(page.getByRole('button', { name: /Pause run|Resume run|Cancel run/ })).toHaveCount(0);
+  await expectAccessible(page);
+
+  // Back on the Leads page, the job's latest run reads cancelled.
+  await page.getByRole('link', { name: 'Leads' }).first().click();
+  await expect(job).toContainText('cancelled');
 });
