@@ -166,7 +166,7 @@ test('the analytics page shows the funnel and the campaign’s step, variants an
   await expect(page.getByText('Nothing counted for this campaign in the range.')).toBeVisible();
 });
 
-test('a run whose directory does not answer can be paused, resumed and cancelled from its page', async ({
+test('a run whose directory does not answer can be paused, resumed and cancelled from its page, its account paused and resumed', async ({
   page,
 }) => {
   await signIn(page, f.url, f.tenant.key);
@@ -177,7 +177,7 @@ test('a run whose directory does not answer can be paused, resumed and cancelled
     .filter({ hasText: STALLED_JOB });
   await job.getByRole('button', { name: `Start a run of ${STALLED_JOB}` }).click();
   await expect(page.getByRole('heading', { name: 'Sourcing run' })).toBeVisible();
-  await expect(page.getByTestId('sourcing-eta')).toContainText(/ETA|not yet known|waiting/);
+  await expect(page.getByTestId('sourcing-status')).toHaveText(/^(queued|running)$/);
   await page.getByRole('button', { name: 'Pause run' }).click();
   await expect(page.getByTestId('sourcing-status')).toHaveText('paused');
   await expect(page.getByTestId('sourcing-eta')).toContainText('Paused');
@@ -192,4 +192,15 @@ test('a run whose directory does not answer can be paused, resumed and cancelled
   // Back on the Leads page, the job's latest run reads cancelled.
   await page.getByRole('link', { name: 'Leads' }).first().click();
   await expect(job).toContainText('cancelled');
+  // Its account paused and resumed from the Leads page: the status follows, as the api has it.
+  const account = page
+    .getByRole('region', { name: 'Source accounts' })
+    .getByRole('listitem')
+    .filter({ hasText: 'Stalled directory' });
+  await account.getByRole('button', { name: 'Pause Stalled directory' }).click();
+  await expect(account.getByRole('button', { name: 'Resume Stalled directory' })).toBeVisible();
+  await expect(account).toContainText('paused');
+  await account.getByRole('button', { name: 'Resume Stalled directory' }).click();
+  await expect(account.getByRole('button', { name: 'Pause Stalled directory' })).toBeVisible();
+  await expect(account).toContainText('active');
 });

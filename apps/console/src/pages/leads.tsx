@@ -118,6 +118,8 @@ function JobCard({ job, account }: { job: SourcingJob; account: string }) {
               Latest run: <Link to={`/leads/runs/${run.id}`}>{run.id.slice(0, 8)}</Link>{' '}
               <span className={`pill ${run.status}`}>{words(run.status)}</span> · {run.discovered} found ·
               started <Time iso={run.started_at ?? run.created_at} short />
+              {/* The account's breaker or quota shows here: the api tells a tenant why a run waits, not the circuit itself. */}
+              {SOURCING_LIVE.has(run.status) && run.reason && <> · waiting: {words(run.reason)}</>}
             </p>
           )
         }
