@@ -7,6 +7,12 @@ import type * as Testing from '../../libs/testing/src';
 const testing = createRequire(__filename)(join(__dirname, '../../dist/libs/testing/src')) as typeof Testing;
 
 export const SINK_SECRET = 'console-fleet-sink-secret-0123456789abcd';
+const DIRECTORY_KEY = 'console-fleet-directory-key';
+/** The sourcing job the Leads tests run: bakeries from the fake directory, tier A → contact, B held. */
+export const LEADS_JOB = 'Bakeries from the directory';
+export const LEADS_LIMIT = 30;
+/** A job whose directory never answers: its run stays in flight for pause, resume and cancel. */
+export const STALLED_JOB = 'Stalled directory search';
 
 /** What the tests read from the environment the fleet leaves them (workers inherit it). */
 export const FLEET_ENV = 'HERALD_CONSOLE_FLEET';
@@ -17,6 +23,21 @@ export interface Fleet {
   tenant: { key: string; senderId: string; limitedSenderId: string };
   /** Another tenant, whose run id the first tenant must not see. */
   other: { key: string; runId: string };
+  /** A tenant whose one campaign ran and drew engagement (the analytics tests read its numbers). */
+  metrics: MetricsSeed;
+}
+
+/** What the metrics tenant's campaign produced, as the funnel should count it. */
+export interface MetricsSeed {
+  key: string;
+  campaign: string;
+  sent: number;
+  delivered: number;
+  opened: number;
+  clicked: number;
+  replied: number;
+  converted: number;
+  revenue: string;
 }
 
 export function fleet(): Fleet {
@@ -48,11 +69,27 @@ export default async function startFleet(): Promise<() => Promise<void>> {
     stops.push(() => db.drop());
     const sink = await testing.WebhookSink.start(SINK_SECRET);
     stops.push(() => sink.stop());
+    // The lead pipeline's outside world (as `npm run dev` starts it): the directory, the
+    // businesses' websites and the enrichment API, all on loopback.
+    const sites = await testing.FakeSites.start();
+    stops.push(() => sites.stop());
+    const enrichment = await testing.FakeEnrichment.start();
+    stops.push(() => enrichment.stop());
+    const directory = await testing.FakeDirectory.start({
+      seed: 11,
+      count: 2000,
+      apiKey: DIRECTORY_KEY,
+      sitesPort: sites.httpPort,
+    });
+    stops.push(() => directory.stop());
     const env = testing.testEnvironment({
       DATABASE_URL: db.url,
       REDIS_URL: testing.testRedisUrl(),
       QUEUE_PREFIX: testing.testRedisPrefix(),
       OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+      // The businesses' websites are <slug>.sites.test: resolved to the fake sites server.
+      OUTBOUND_HOST_OVERRIDES: `*.${testing.SITES_SUFFIX}=127.0.0.1`,
+      SOURCING_ASSESSMENT_TIMEOUT_MS: '3000',
       API_RATE_LIMIT_PER_SECOND: '0',
       CONSOLE_DIST_DIR: join(__dirname, '../../dist/apps/console'),
     });
@@ -64,7 +101,13 @@ export default async function startFleet(): Promise<() => Promise<void>> {
       stops.push(() => proc.stop());
     }
     const api = processes[0]!;
-    process.env[FLEET_ENV] = JSON.stringify(await seed(api.publicUrl, sink.url));
+    process.env[FLEET_ENV] = JSON.stringify(
+      await seed(api.publicUrl, sink.url, {
+        directory: directory.url(),
+        stalled: directory.url('slow'),
+        enrichment,
+      }),
+    );
     process.stderr.write(
       `console fleet ready in ${Math.round(performance.now() - started)} ms at ${api.publicUrl}\n`,
     );
@@ -75,8 +118,8 @@ export default async function startFleet(): Promise<() => Promise<void>> {
   }
 }
 
-async function seed(url: string, sinkUrl: string): Promise<Fleet> {
-  const call = async <T>(method: string, path: string, key: string, body?: unknown): Promise<T> => {
+async function seed(url: string, sinkUrl: string, leads: Leads): Promise<Fleet> {
+  const call: Call = async <T>(method: string, path: string, key: string, body?: unknown): Promise<T> => {
     const answer = await testing.callApi<T>(url, method, path, key, body);
     if (answer.status >= 300)
       throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -114,6 +157,8 @@ async function seed(url: string, sinkUrl: string): Promise<Fleet> {
     })),
   ]);
 
+  await seedLeads(call, key, leads);
+
   const other = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', admin, {
     name: 'Other Co',
     time_zone: 'America/New_York',
@@ -141,5 +186,171 @@ async function seed(url: string, sinkUrl: string): Promise<Fleet> {
     adminKey: admin,
     tenant: { key, senderId: main.id, limitedSenderId: limited.id },
     other: { key: otherKey, runId: run.id },
+    metrics: await seedMetrics(call, sinkUrl),
+  };
+}
+
+interface Leads {
+  directory: string;
+  stalled: string;
+  enrichment: Testing.FakeEnrichment;
+}
+
+type Call = <T>(method: string, path: string, key: string, body?: unknown) => Promise<T>;
+
+/**
+ * The tenant's lead finding, as scripts/dev/demo-sourcing.ts seeds the demo's: a directory
+ * account, an enrichment account, a scoring model and a job (not started: a test starts it).
+ */
+async function seedLeads(call: Call, key: string, leads: Leads): Promise<void> {
+  const account = await call<{ id: string }>('POST', '/v1/source-accounts', key, {
+    name: 'Bakery directory',
+    kind: 'http-directory',
+    config: { base_url: leads.directory, api_key: DIRECTORY_KEY, page_size: 10 },
+    quotas: { hourly: 120 },
+  });
+  await call('POST', '/v1/source-accounts', key, {
+    name: 'Company lookup',
+    kind: 'http-enrichment',
+    config: {
+      base_url: leads.enrichment.url,
+      api_key: leads.enrichment.apiKey,
+      lookup: 'domain',
+      mapping: { employees: 'company.employees' },
+    },
+    quotas: { daily: 1000 },
+  });
+  const model = await call<{ id: string }>('POST', '/v1/scoring-models', key, {
+    name: 'Bakeries',
+    rules: [
+      { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+      { name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 20 },
+      { name: 'size known', field: 'enrichment.employees', op: 'exists', points: 20 },
+    ],
+    tiers: { A: 80, B: 40, C: 20 },
+  });
+  await call('POST', '/v1/sourcing-jobs', key, {
+    name: LEADS_JOB,
+    source_account_id: account.id,
+    criteria: { category: 'bakery' },
+    limit: LEADS_LIMIT,
+    scoring_model_id: model.id,
+    handoff: {
+      A: { action: 'contact' },
+      B: { action: 'hold' },
+      C: { action: 'reject' },
+      D: { action: 'reject' },
+    },
+  });
+  // An account of its own: its timeouts open its breaker, never the one above.
+  const stalled = await call<{ id: string }>('POST', '/v1/source-accounts', key, {
+    name: 'Stalled directory',
+    kind: 'http-directory',
+    config: { base_url: leads.stalled, api_key: DIRECTORY_KEY, page_size: 10 },
+  });
+  await call('POST', '/v1/sourcing-jobs', key, {
+    name: STALLED_JOB,
+    source_account_id: stalled.id,
+    criteria: { category: 'bakery' },
+    limit: 10,
+    scoring_model_id: model.id,
+    handoff: { A: { action: 'contact' } },
+  });
+}
+
+/**
+ * A tenant of its own (its funnel counts nothing another test does): a broadcast to four
+ * contacts runs to the end, then engagement arrives as a provider and the tenant's shop report it.
+ */
+async function seedMetrics(call: Call, sinkUrl: string): Promise<MetricsSeed> {
+  const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', testing.TEST_ADMIN_KEY, {
+    name: 'Metrics Co',
+    time_zone: 'Europe/Paris',
+  });
+  const key = tenant.api_key.key;
+  const sender = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
+    name: 'Metrics sender',
+    channel: 'webhook',
+    config: { url: sinkUrl, secret: SINK_SECRET },
+    quotas: { daily: 100 },
+    time_zone: 'Europe/Paris',
+  });
+  const emails = ['m0@metrics.test', 'm1@metrics.test', 'm2@metrics.test', 'm3@metrics.test'];
+  await call(
+    'POST',
+    '/v1/contacts/import',
+    key,
+    emails.map((email) => ({ email, tags: ['metrics'] })),
+  );
+  const campaign = await call<{ id: string }>('POST', '/v1/campaigns', key, {
+    name: 'Spring offer',
+    kind: 'broadcast',
+    sender_account_id: sender.id,
+    audience: { tags: ['metrics'] },
+    steps: [
+      {
+        subject: 'Spring',
+        body: 'Our spring offer.',
+        variants: [
+          { name: 'short', weight: 1, subject: 'Spring' },
+          { name: 'long', weight: 1, subject: 'Our spring offer is here' },
+        ],
+        // Too few sends to call a winner: the page shows why not.
+        experiment: { metric: 'reply', min_sample: 100, confidence: 0.95, auto_promote: false },
+      },
+    ],
+  });
+  const run = await call<{ id: string }>('POST', `/v1/campaigns/${campaign.id}/runs`, key, {});
+  await testing.eventually(
+    async () => (await call<{ status: string }>('GET', `/v1/runs/${run.id}`, key)).status === 'completed',
+    { what: 'the metrics campaign run completed', timeoutMs: 60_000, intervalMs: 200 },
+  );
+  const deliveries = await call<{ data: { id: string; contact_id: string }[] }>(
+    'GET',
+    `/v1/runs/${run.id}/deliveries?status=sent`,
+    key,
+  );
+  const [d0, d1, d2] = deliveries.data;
+  if (deliveries.data.length !== emails.length || !d0 || !d1 || !d2)
+    throw new Error(`the metrics run sent ${deliveries.data.length} of ${emails.length}`);
+  const at = new Date().toISOString();
+  const event = (kind: string, delivery: { id: string }) => ({
+    event_id: `${kind}-${delivery.id}`,
+    kind,
+    delivery_id: delivery.id,
+    occurred_at: at,
+  });
+  await call('POST', '/v1/engagement-events', key, {
+    events: [
+      event('delivered', d0),
+      event('delivered', d1),
+      event('delivered', d2),
+      event('opened', d0),
+      event('opened', d1),
+      event('clicked', d0),
+    ],
+  });
+  await call('POST', '/v1/events', key, {
+    type: 'reply',
+    contact_id: d0.contact_id,
+    event_id: 'metrics-reply-1',
+  });
+  await call('POST', '/v1/events', key, {
+    type: 'converted',
+    contact_id: d0.contact_id,
+    event_id: 'metrics-order-1',
+    value: '49.90',
+    currency: 'EUR',
+  });
+  return {
+    key,
+    campaign: 'Spring offer',
+    sent: 4,
+    delivered: 3,
+    opened: 2,
+    clicked: 1,
+    replied: 1,
+    converted: 1,
+    revenue: '€49.90',
   };
 }

@@ -14,6 +14,11 @@ const RunPage = lazy(() => import('./pages/run').then((m) => ({ default: m.RunPa
 const ContactsPage = lazy(() => import('./pages/contacts').then((m) => ({ default: m.ContactsPage })));
 const ContactPage = lazy(() => import('./pages/contact').then((m) => ({ default: m.ContactPage })));
 const SendersPage = lazy(() => import('./pages/senders').then((m) => ({ default: m.SendersPage })));
+const LeadsPage = lazy(() => import('./pages/leads').then((m) => ({ default: m.LeadsPage })));
+const SourcingRunPage = lazy(() =>
+  import('./pages/sourcing-run').then((m) => ({ default: m.SourcingRunPage })),
+);
+const AnalyticsPage = lazy(() => import('./pages/analytics').then((m) => ({ default: m.AnalyticsPage })));
 const PlatformPage = lazy(() => import('./pages/platform').then((m) => ({ default: m.PlatformPage })));
 
 export function App() {
@@ -46,6 +51,8 @@ function Shell({ session }: { session: ConsoleSession }) {
     { to: '/campaigns', label: 'Campaigns', tenant: true },
     { to: '/contacts', label: 'Contacts', tenant: true },
     { to: '/senders', label: 'Sender accounts', tenant: true },
+    { to: '/leads', label: 'Leads', tenant: true },
+    { to: '/analytics', label: 'Analytics', tenant: true },
     { to: '/platform', label: 'Platform', tenant: false },
   ];
   const visible = nav.filter((n) => n.tenant !== platform);
@@ -99,6 +106,10 @@ function route(path: string, platform: boolean): ReactNode {
   if (path === '/contacts') return <ContactsPage />;
   if ((params = match('/contacts/:id', path))) return <ContactPage id={params.id ?? ''} key={params.id} />;
   if (path === '/senders') return <SendersPage />;
+  if (path === '/leads') return <LeadsPage />;
+  if ((params = match('/leads/runs/:id', path)))
+    return <SourcingRunPage id={params.id ?? ''} key={params.id} />;
+  if (path === '/analytics') return <AnalyticsPage />;
   if (path === '/platform') return <PlatformPage />;
   return <NotFound />;
 }
