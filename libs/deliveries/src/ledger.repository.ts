@@ -150,21 +150,25 @@ export class LedgerRepository {
     if (refs.length === 0) return [];
     const rows = queryRows<ContextRow>(
       await this.dataSource.query(
-        `SELECT d.tenant_id, d.id, d.delivery_key, d.status, d.lease_until, d.campaign_id, d.run_id, d.step,
-              d.sender_account_id, d.channel, d.contact_id,
-              c.email, c.first_name, c.last_name, c.external_ref, c.status AS contact_status, c.attributes,
-              g.steps -> d.step AS content, g.quota_policy, g.run_cap, g.send_window, g.status AS campaign_status,
-              x.promoted_variant, g.tracking, t.email_layout, r.status AS run_status,
-              EXISTS (SELECT 1 FROM suppressions s
-                       WHERE s.tenant_id = d.tenant_id
-                         AND (s.contact_id = d.contact_id OR (c.email IS NOT NULL AND s.email = c.email))) AS suppressed
-         FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id)
-         JOIN deliveries d ON d.tenant_id = k.tenant_id AND d.id = k.id
-         JOIN contacts c ON c.tenant_id = d.tenant_id AND c.id = d.contact_id
-         JOIN campaigns g ON g.tenant_id = d.tenant_id AND g.id = d.campaign_id
-         JOIN tenants t ON t.id = d.tenant_id
-         LEFT JOIN campaign_runs r ON r.tenant_id = d.tenant_id AND r.id = d.run_id
-         LEFT JOIN campaign_experiments x ON x.tenant_id = d.tenant_id AND x.campaign_id = d.campaign_id AND x.step = d.step`,
+        // The delivery and its contact are one subquery behind a fence (OFFSET 0), joined to the
+        // campaign's tables after it: Postgres then plans two small joins instead of searching
+        // every order of seven tables, which took 7 ms a batch, several times the execution.
+        `SELECT dc.*, g.steps -> dc.step AS content, g.quota_policy, g.run_cap, g.send_window,
+              g.status AS campaign_status, x.promoted_variant, g.tracking, t.email_layout, r.status AS run_status
+         FROM (SELECT d.tenant_id, d.id, d.delivery_key, d.status, d.lease_until, d.campaign_id, d.run_id, d.step,
+                      d.sender_account_id, d.channel, d.contact_id,
+                      c.email, c.first_name, c.last_name, c.external_ref, c.status AS contact_status, c.attributes,
+                      EXISTS (SELECT 1 FROM suppressions s
+                               WHERE s.tenant_id = d.tenant_id
+                                 AND (s.contact_id = d.contact_id OR (c.email IS NOT NULL AND s.email = c.email))) AS suppressed
+                 FROM unnest($1::uuid[], $2::uuid[]) AS k (tenant_id, id)
+                 JOIN deliveries d ON d.tenant_id = k.tenant_id AND d.id = k.id
+                 JOIN contacts c ON c.tenant_id = d.tenant_id AND c.id = d.contact_id
+               OFFSET 0) dc
+         JOIN campaigns g ON g.tenant_id = dc.tenant_id AND g.id = dc.campaign_id
+         JOIN tenants t ON t.id = dc.tenant_id
+         LEFT JOIN campaign_runs r ON r.tenant_id = dc.tenant_id AND r.id = dc.run_id
+         LEFT JOIN campaign_experiments x ON x.tenant_id = dc.tenant_id AND x.campaign_id = dc.campaign_id AND x.step = dc.step`,
         keys(refs),
       ),
     );
