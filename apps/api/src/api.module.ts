@@ -60,6 +60,7 @@ import { SessionsController } from './sessions/sessions.controller';
 import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { SignInLinkController } from './sessions/sign-in-link.controller';
+import { SourceAccountCircuitController } from './sourcing/source-account-circuit.controller';
 import { SourceAccountsController } from './sourcing/source-accounts.controller';
 import { SourcingJobsController } from './sourcing/sourcing-jobs.controller';
 import { SourcingRunsController } from './sourcing/sourcing-runs.controller';
@@ -124,6 +125,7 @@ import { TenantsController } from './tenants/tenants.controller';
     AnalyticsController,
     EngagementEventsController,
     SourceAccountsController,
+    SourceAccountCircuitController,
     SourcingJobsController,
     SourcingRunsController,
     ScoringModelsController,

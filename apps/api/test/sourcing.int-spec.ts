@@ -7,6 +7,7 @@ import {
   SourcingRunExecutor,
   SourcingRunMetrics,
   SourcingSchedules,
+  sourceCircuitKey,
   SourceFetchError,
   type FoundCandidate,
 } from '@herald/sourcing';
@@ -310,6 +311,30 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
       [runA, 'discovered', 3],
       [runB, 'duplicate', 3],
     ]);
+  });
+
+  it('shows a source account’s breaker to its tenant: closed, then open after failures; another tenant’s is a 404', async () => {
+    const account = await directoryAccount();
+    const circuit = () =>
+      get<{ key: string; kind: string; source_account_id: string; state: string }>(
+        `/v1/source-accounts/${account.body.id}/circuit`,
+      );
+    expect((await circuit()).body).toMatchObject({
+      key: `http-directory:${account.body.id}`,
+      kind: 'http-directory',
+      source_account_id: account.body.id,
+      state: 'closed',
+    });
+    const breaker = api.app.get(CircuitBreaker);
+    const key = sourceCircuitKey({ kind: 'http-directory', id: account.body.id });
+    for (let i = 0; i < 10; i++) await breaker.recordFailure(key);
+    expect((await circuit()).body.state).toBe('open');
+    await breaker.forceClose(key);
+    const stranger = await api.createTenant('Stranger');
+    const theirs = await api.request('GET', `/v1/source-accounts/${account.body.id}/circuit`, {
+      key: stranger.key,
+    });
+    expect(theirs.status).toBe(404);
   });
 
   it('reads an uploaded CSV list, deduplicating rows within it by email and domain with name', async () => {

@@ -220,6 +220,9 @@ import type {
   SessionsDeleteResponses,
   SessionsSignInWithLinkData,
   SessionsSignInWithLinkErrors,
+  SourceAccountsCircuitData,
+  SourceAccountsCircuitErrors,
+  SourceAccountsCircuitResponses,
   SourceAccountsCreateData,
   SourceAccountsCreateErrors,
   SourceAccountsCreateResponses,
@@ -2049,6 +2052,25 @@ export const sourceAccountsResume = <ThrowOnError extends boolean = false>(
       { name: 'X-API-Key', type: 'apiKey' },
     ],
     url: '/v1/source-accounts/{id}/resume',
+    ...options,
+  });
+
+/**
+ * Circuit state of a source account
+ *
+ * closed (searching, visiting or looking up), open (paused after repeated timeouts, connection failures, 5xx or 429 answers, or forced, until `open_until`) or half-open (trying again). An account with no record is closed. 503 while Redis is unreachable.
+ *
+ * **Access:** a tenant key with the `read` scope (or higher).
+ */
+export const sourceAccountsCircuit = <ThrowOnError extends boolean = false>(
+  options: Options<SourceAccountsCircuitData, ThrowOnError>,
+): RequestResult<SourceAccountsCircuitResponses, SourceAccountsCircuitErrors, ThrowOnError> =>
+  (options.client ?? client).get<SourceAccountsCircuitResponses, SourceAccountsCircuitErrors, ThrowOnError>({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/source-accounts/{id}/circuit',
     ...options,
   });
 

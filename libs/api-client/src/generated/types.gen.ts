@@ -1628,6 +1628,25 @@ export type ConsoleSignInLink = {
   expires_at: string;
 };
 
+export type SourceAccountCircuit = {
+  /**
+   * `<kind>:<source account id>`.
+   */
+  key: string;
+  kind: string;
+  source_account_id: string;
+  state: 'closed' | 'half_open' | 'open';
+  /**
+   * Consecutive transient failures while closed.
+   */
+  failures: number;
+  open_until: string | null;
+  /**
+   * The last open period (doubles on each failed probe).
+   */
+  period_ms: number;
+};
+
 export type SourceAccount = {
   id: string;
   name: string;
@@ -7616,6 +7635,62 @@ export type SourceAccountsResumeResponses = {
 };
 
 export type SourceAccountsResumeResponse = SourceAccountsResumeResponses[keyof SourceAccountsResumeResponses];
+
+export type SourceAccountsCircuitData = {
+  body?: never;
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/source-accounts/{id}/circuit';
+};
+
+export type SourceAccountsCircuitErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type SourceAccountsCircuitError = SourceAccountsCircuitErrors[keyof SourceAccountsCircuitErrors];
+
+export type SourceAccountsCircuitResponses = {
+  /**
+   * The circuit.
+   */
+  200: SourceAccountCircuit;
+};
+
+export type SourceAccountsCircuitResponse =
+  SourceAccountsCircuitResponses[keyof SourceAccountsCircuitResponses];
 
 export type SourcingJobsListData = {
   body?: never;
