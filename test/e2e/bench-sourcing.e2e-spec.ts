@@ -38,10 +38,16 @@ describe('bench sourcing', () => {
       stages: Record<string, number>;
       contacts: number;
       site_requests: number;
+      enrichment: Record<string, number>;
     };
     expect(figures).toMatchObject({ candidates: 12, concurrency: 2 });
-    // The worker's concurrency and higher were tried for the floor, the best kept.
-    expect(figures.raw.map((r) => r.setting)).toEqual(['concurrency 2', 'concurrency 8', 'concurrency 32']);
+    // The worker's fetch concurrency, half, twice and four times it were tried for the floor, the best kept.
+    expect(figures.raw.map((r) => r.setting)).toEqual([
+      'concurrency 2',
+      'concurrency 1',
+      'concurrency 4',
+      'concurrency 8',
+    ]);
     expect(figures.raw_best_candidates_per_s).toBe(Math.max(...figures.raw.map((r) => r.candidates_per_s)));
     expect(figures.herald_candidates_per_s).toBeGreaterThan(0);
     expect(figures.ratio).toBeCloseTo(figures.herald_candidates_per_s / figures.raw_best_candidates_per_s, 2);
@@ -51,6 +57,9 @@ describe('bench sourcing', () => {
     expect(Object.values(figures.stages).reduce((a, b) => a + b, 0)).toBe(12);
     expect(Object.keys(figures.stages).sort()).not.toContain('discovered');
     expect(figures.contacts).toBe(figures.stages.handed_off ?? 0);
+    // The enrichment account authenticates as the provider wants: lookups answered, none refused.
+    expect(figures.enrichment.enriched).toBeGreaterThan(0);
+    expect(Object.keys(figures.enrichment).filter((k) => k.startsWith('failed'))).toEqual([]);
     // Each site was fetched by Herald (robots.txt and the page at least).
     expect(figures.site_requests).toBeGreaterThanOrEqual(24);
   });

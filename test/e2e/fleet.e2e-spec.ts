@@ -110,7 +110,7 @@ describe('the api, worker and beat fleet', () => {
     expect(heartbeat.workers).toHaveLength(1);
     expect(heartbeat.workers[0]).toMatchObject({
       queues: ['system', 'runs', 'deliveries', 'sourcing'],
-      concurrency: { system: 4, runs: 2, deliveries: 200, sourcing: 4 },
+      concurrency: { system: 4, runs: 2, deliveries: 200, sourcing: 8 },
       host: expect.any(String) as string,
     });
     expect((await fetch(`${worker.opsUrl}/v1/system/pings`)).status).toBe(404);
