@@ -21,6 +21,7 @@ test('a sourcing run against the directory completes on the Leads page, with can
   await expect(account.getByRole('meter', { name: /Bakery directory hourly/ })).toBeVisible();
   await expect(account).toContainText(/resets .*GMT\+1/);
   await expect(account).toContainText('http-directory');
+  await expect(account).toContainText(/Circuit:\s*closed/);
   const job = page
     .getByRole('region', { name: 'Sourcing jobs' })
     .getByRole('listitem')

@@ -1,4 +1,5 @@
 import {
+  sourceAccountsCircuit,
   sourceAccountsList,
   sourceAccountsPause,
   sourceAccountsQuota,
@@ -14,6 +15,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
 import { Link, navigate, usePageTitle } from '../router';
 import { words } from '../ui/format';
+import { CircuitLine } from '../ui/circuit';
 import { Gauge } from '../ui/gauge';
 import { SOURCING_LIVE } from '../ui/sourcing-progress';
 import { ProblemView, QueryView } from '../ui/states';
@@ -118,7 +120,6 @@ function JobCard({ job, account }: { job: SourcingJob; account: string }) {
               Latest run: <Link to={`/leads/runs/${run.id}`}>{run.id.slice(0, 8)}</Link>{' '}
               <span className={`pill ${run.status}`}>{words(run.status)}</span> · {run.discovered} found ·
               started <Time iso={run.started_at ?? run.created_at} short />
-              {/* The account's breaker or quota shows here: the api tells a tenant why a run waits, not the circuit itself. */}
               {SOURCING_LIVE.has(run.status) && run.reason && <> · waiting: {words(run.reason)}</>}
             </p>
           )
@@ -142,6 +143,11 @@ function SourceAccountCard({ account }: { account: SourceAccount }) {
     queryKey: ['source-account', account.id, 'quota'],
     queryFn: () => unwrap(sourceAccountsQuota({ client, path: { id: account.id } })),
     refetchInterval: 10_000,
+  });
+  const circuit = useQuery({
+    queryKey: ['source-account', account.id, 'circuit'],
+    queryFn: () => unwrap(sourceAccountsCircuit({ client, path: { id: account.id } })),
+    refetchInterval: 5_000,
   });
   const pause = useMutation({
     mutationFn: (paused: boolean) =>
@@ -184,6 +190,7 @@ function SourceAccountCard({ account }: { account: SourceAccount }) {
           </div>
         )}
       </QueryView>
+      <CircuitLine query={circuit} />
       {account.status !== 'disabled' && (
         <button
           type="button"

@@ -11,6 +11,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
 import { usePageTitle } from '../router';
 import { words } from '../ui/format';
+import { CircuitLine } from '../ui/circuit';
 import { Gauge } from '../ui/gauge';
 import { ProblemView, QueryView } from '../ui/states';
 import { Time } from '../ui/time';
@@ -96,21 +97,7 @@ function SenderCard({ sender }: { sender: SenderAccount }) {
           </div>
         )}
       </QueryView>
-      <div className="circuit">
-        <span>Circuit:</span>
-        <QueryView query={circuit} label="the circuit">
-          {(c) => (
-            <span>
-              <span className={`pill ${c.state}`}>{words(c.state)}</span> {c.failures} recent failures
-              {c.open_until && (
-                <>
-                  , open until <Time iso={c.open_until} short />
-                </>
-              )}
-            </span>
-          )}
-        </QueryView>
-      </div>
+      <CircuitLine query={circuit} />
       {sender.status !== 'disabled' && (
         <button
           type="button"
