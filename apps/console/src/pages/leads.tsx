@@ -16,7 +16,7 @@ import { client } from '../api/client';
 import { Link, navigate, usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { CircuitLine } from '../ui/circuit';
-import { Gauge } from '../ui/gauge';
+import { QuotaGauges } from '../ui/quota-gauges';
 import { SOURCING_LIVE } from '../ui/sourcing-progress';
 import { ProblemView, QueryView } from '../ui/states';
 import { Time } from '../ui/time';
@@ -166,30 +166,11 @@ function SourceAccountCard({ account }: { account: SourceAccount }) {
       <p className="muted small">
         {account.kind} · {account.time_zone}
       </p>
-      <QueryView
+      <QuotaGauges
         query={quota}
-        label="quota"
-        isEmpty={(d) => d.windows.length === 0}
+        name={account.name}
         empty="No quota: this account is asked without a limit."
-      >
-        {(q) => (
-          <div className="gauges">
-            {q.windows.map((w) => (
-              <Gauge
-                key={w.window}
-                label={`${account.name} ${w.window}`}
-                value={w.used}
-                max={w.limit}
-                detail={
-                  <>
-                    {w.remaining} left · resets <Time iso={w.resets_at} short />
-                  </>
-                }
-              />
-            ))}
-          </div>
-        )}
-      </QueryView>
+      />
       <CircuitLine query={circuit} />
       {account.status !== 'disabled' && (
         <button

@@ -12,9 +12,8 @@ import { client } from '../api/client';
 import { usePageTitle } from '../router';
 import { words } from '../ui/format';
 import { CircuitLine } from '../ui/circuit';
-import { Gauge } from '../ui/gauge';
+import { QuotaGauges } from '../ui/quota-gauges';
 import { ProblemView, QueryView } from '../ui/states';
-import { Time } from '../ui/time';
 
 /** Sender accounts: quota use per window with reset times, circuit state, pause and resume. */
 export function SendersPage() {
@@ -73,30 +72,7 @@ function SenderCard({ sender }: { sender: SenderAccount }) {
       <p className="muted small">
         {sender.channel} · {sender.time_zone} · {words(sender.delivery_guarantee)}
       </p>
-      <QueryView
-        query={quota}
-        label="quota"
-        isEmpty={(d) => d.windows.length === 0}
-        empty="No quota: this account sends without a limit."
-      >
-        {(q) => (
-          <div className="gauges">
-            {q.windows.map((w) => (
-              <Gauge
-                key={w.window}
-                label={`${sender.name} ${w.window}`}
-                value={w.used}
-                max={w.limit}
-                detail={
-                  <>
-                    {w.remaining} left · resets <Time iso={w.resets_at} short />
-                  </>
-                }
-              />
-            ))}
-          </div>
-        )}
-      </QueryView>
+      <QuotaGauges query={quota} name={sender.name} empty="No quota: this account sends without a limit." />
       <CircuitLine query={circuit} />
       {sender.status !== 'disabled' && (
         <button

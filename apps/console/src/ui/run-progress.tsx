@@ -1,5 +1,6 @@
 import type { Run } from '@herald/api-client';
 import { percent, rate, words } from './format';
+import { Count } from './count';
 import { Time } from './time';
 
 export const LIVE = new Set<Run['status']>(['queued', 'running']);
@@ -53,14 +54,5 @@ function EtaLine({ run }: { run: Run }) {
     <>
       ETA <Time iso={run.eta} /> — at the current rate
     </>
-  );
-}
-
-function Count({ name, value, testId }: { name: string; value: string | number; testId?: string }) {
-  return (
-    <div>
-      <dt>{name}</dt>
-      <dd data-testid={testId}>{value}</dd>
-    </div>
   );
 }

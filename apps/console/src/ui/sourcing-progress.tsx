@@ -1,5 +1,6 @@
 import type { SourcingRun } from '@herald/api-client';
 import { rate, words } from './format';
+import { Count } from './count';
 import { Time } from './time';
 
 export const SOURCING_LIVE = new Set<SourcingRun['status']>(['queued', 'running', 'paused']);
@@ -57,14 +58,5 @@ function EtaLine({ run }: { run: SourcingRun }) {
       {run.eta_reason === 'quota' ? 'quota: the source account’s quota decides' : 'at the current rate'}
       {why}
     </>
-  );
-}
-
-function Count({ name, value, testId }: { name: string; value: string | number; testId?: string }) {
-  return (
-    <div>
-      <dt>{name}</dt>
-      <dd data-testid={testId}>{value}</dd>
-    </div>
   );
 }
