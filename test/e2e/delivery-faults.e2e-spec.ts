@@ -126,6 +126,13 @@ describe.each(VARIANTS)(
       return ids;
     }
 
+    /** The delivery jobs a worker is processing now, from its own metrics. */
+    async function activeDeliveryJobs(worker: HeraldProcess): Promise<number> {
+      const text = await (await fetch(`${worker.opsUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('herald_jobs_active{queue="deliveries"} '));
+      return line ? Number(line.split(' ')[1]) : 0;
+    }
+
     /** A sample of every live worker's `name{labels}` counter, summed. */
     async function workerCounter(sample: string): Promise<number> {
       let sum = 0;
@@ -287,6 +294,11 @@ describe.each(VARIANTS)(
         let killedAt = 0;
         let handedBack: Promise<LogLine> | undefined;
         await runThrough(async () => {
+          // Mid-stream for this worker: while it holds delivery jobs, the ones that must come back.
+          await eventually(async () => ((await activeDeliveryJobs(victim)) > 0 ? true : undefined), {
+            timeoutMs: 30_000,
+            what: 'the victim holding a delivery job',
+          });
           victim.signal('SIGKILL');
           killedAt = Date.now();
           await victim.exited;
