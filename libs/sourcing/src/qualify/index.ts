@@ -1,5 +1,5 @@
 export { DomainPacer, DOMAIN_INTERVAL_MS } from './assessment/domain-pacer';
-export { fetchPage, FetchError, type FetchedPage, type FetchLimits } from './assessment/page-fetcher';
+export { FetchError, FetchSession, type FetchedPage, type FetchLimits } from './assessment/page-fetcher';
 export { websiteDomain, type SiteAssessment } from './assessment/site-assessment';
 export { ROBOT_NAME, SiteAssessor } from './assessment/site-assessor';
 export { CANDIDATE_STAGES, type CandidateStage } from './candidate-row';

@@ -10,6 +10,11 @@ import type { QualifyMetrics } from './qualify-metrics';
 import { score } from './scoring/score';
 import type { ScoringModelsRepository } from './scoring/scoring-models.repository';
 
+/** CANDIDATE_COLUMNS qualified by the UPDATE's alias `c` (built once, not per statement). */
+const CANDIDATE_COLUMNS_OF_C = CANDIDATE_COLUMNS.split(',')
+  .map((column) => `c.${column.trim()}`)
+  .join(', ');
+
 interface StepSet {
   facts?: Record<string, unknown>;
   reason?: string;
@@ -269,9 +274,7 @@ export class Qualifier {
            FROM jsonb_to_recordset($2::jsonb) AS s (id uuid, facts jsonb, reason text, score int, tier text,
                                                     explain jsonb, scoring_model_version int)
           WHERE c.tenant_id = $1 AND c.id = s.id AND c.stage = $3
-          RETURNING ${CANDIDATE_COLUMNS.split(',')
-            .map((column) => `c.${column.trim()}`)
-            .join(', ')}`,
+          RETURNING ${CANDIDATE_COLUMNS_OF_C}`,
         [
           tenantId,
           JSON.stringify(

@@ -164,20 +164,6 @@ export class FetchSession {
   }
 }
 
-/** One fetch on a session of its own (closed after). */
-export async function fetchPage(
-  guard: OutboundGuard,
-  url: string,
-  limits: FetchLimits,
-): Promise<FetchedPage> {
-  const session = new FetchSession(guard, limits.timeoutMs);
-  try {
-    return await session.fetch(url, limits);
-  } finally {
-    await session.close();
-  }
-}
-
 function parseHttpUrl(value: string): URL {
   let url: URL;
   try {
