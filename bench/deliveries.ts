@@ -10,9 +10,9 @@ import {
 } from '@herald/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { rawBullmq, sqlFloor } from './floors';
+import { rawBullmq, rawDeliveryFloor, sqlFloor } from './floors';
+import { cpuSeconds, peakRssMb } from './proc-stats';
 
 /**
  * Deliveries end to end, against the two floors of the same machine, in one run:
@@ -34,19 +34,6 @@ const SECRET = 'bench-sink-secret-0123456789abcdef0123456';
 function option(args: string[], name: string, fallback: number): number {
   const arg = args.find((a) => a.startsWith(`--${name}=`));
   return arg ? Number(arg.split('=')[1]) : fallback;
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
-  return match ? Math.round(Number(match[1]) / 1024) : NaN;
-}
-
-/** CPU seconds (user + system) the process has used: load on the machine does not inflate it. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface HeraldResult {
@@ -207,6 +194,27 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
     process.stdout.write(
       `floor = min(raw BullMQ ${Math.round(queue.best.perSecond)}/s, raw SQL ${Math.round(sql.best.perSecond)}/s) = ${Math.round(floor)}/s\n`,
     );
+    const raw = floors
+      ? await rawDeliveryFloor(
+          infra.postgresUrl,
+          testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
+          n,
+          concurrency,
+          [1, 4],
+        )
+      : undefined;
+    if (raw) {
+      process.stdout.write(
+        `raw webhook delivery (the same SQL and a signed POST per row to the same sink; batches of ${concurrency}): ${raw.tried
+          .map(
+            (t) =>
+              `${t.setting} ${Math.round(t.perSecond)}/s (CPU per delivery: loop ${t.cpuMsPerDelivery.loop.toFixed(2)} ms, ` +
+              `Postgres ${t.cpuMsPerDelivery.postgres.toFixed(2)} ms, sink ${t.cpuMsPerDelivery.sink.toFixed(2)} ms)`,
+          )
+          .join(', ')}\n`,
+      );
+    }
+    const rawRate = raw?.best.perSecond ?? NaN;
     const results: HeraldResult[] = [];
     for (const workers of workerCounts) {
       const r = await herald(
@@ -220,7 +228,8 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
       );
       results.push(r);
       process.stdout.write(
-        `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor), ` +
+        `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor, ` +
+          `${(r.deliveriesPerSecond / rawRate).toFixed(2)} × raw webhook delivery), ` +
           `ledger row → sent p50 ${Math.round(r.p50Ms)} ms, p99 ${Math.round(r.p99Ms)} ms, fan-out ${Math.round(r.fanoutRowsPerSecond)} ledger rows/s, ` +
           `worker peak RSS ${r.peakRssMb.join(' / ')} MB, CPU per delivery: worker ${r.cpuMsPerDelivery.toFixed(2)} ms, ` +
           `Postgres ${r.othersCpuMsPerDelivery.postgres.toFixed(2)} ms, Redis ${r.othersCpuMsPerDelivery.redis.toFixed(2)} ms, ` +
@@ -235,6 +244,7 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
         raw_bullmq: queue,
         raw_sql: sql,
         floor_per_s: Math.round(floor),
+        raw_delivery: raw ?? null,
         results,
       })}\n`,
     );

@@ -1,17 +1,20 @@
 import { LEDGER_SQL } from '@herald/deliveries';
 import { hashTaggedPrefix } from '@herald/queues';
-import { createTestDatabase, seedBroadcast } from '@herald/testing';
+import { createTestDatabase, seedBroadcast, WebhookSink } from '@herald/testing';
 import { Queue } from 'bullmq';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
+import { cpuSeconds } from './proc-stats';
 
 /**
- * The two ceilings a delivery cannot beat on this machine, measured in the same run as Herald:
- * the queue (raw BullMQ, no-op jobs) and the ledger (the SQL every delivery needs, bare). The
- * floor Herald is held against is the lower of the two.
+ * The ceilings a delivery cannot beat on this machine, measured in the same run as Herald:
+ * the queue (raw BullMQ, no-op jobs) and the ledger (the SQL every delivery needs, bare) — the
+ * floor issue #16 holds Herald against is the lower of the two — and the whole of a webhook
+ * delivery with no framework (that SQL plus the signed POST to the same sink), which is what
+ * Herald does and the two floors leave out.
  */
 
 export interface Setting {
@@ -143,6 +146,100 @@ async function oneBatch(
   await client.query(LEDGER_SQL.markSent, [tenants, ids, ids.map((id) => `floor-${id}`)]);
 }
 
-function best(settings: readonly Setting[]): Setting {
+export interface RawDelivery extends Setting {
+  /** CPU per delivery of the raw loop's process, its Postgres backends and the sink. */
+  cpuMsPerDelivery: { loop: number; postgres: number; sink: number };
+}
+
+/**
+ * The raw webhook delivery (bench/raw-delivery.ts) on `lanes` connections at once, batches of
+ * `batch`, against a fresh sink that verifies every signature; each lane count is tried and the
+ * best kept. Every contact must reach the sink exactly once, or the figure is refused.
+ */
+export async function rawDeliveryFloor(
+  postgresUrl: string,
+  env: Record<string, string>,
+  n: number,
+  batch: number,
+  laneCounts: readonly number[],
+): Promise<{ best: RawDelivery; tried: RawDelivery[] }> {
+  const tried: RawDelivery[] = [];
+  for (const lanes of laneCounts) tried.push(await rawDeliveryRate(postgresUrl, env, n, batch, lanes));
+  return { best: best(tried), tried };
+}
+
+const RAW_SECRET = 'raw-bench-secret-0123456789abcdef';
+
+async function rawDeliveryRate(
+  postgresUrl: string,
+  env: Record<string, string>,
+  n: number,
+  batch: number,
+  lanes: number,
+): Promise<RawDelivery> {
+  const db = await createTestDatabase(postgresUrl);
+  const sink = await WebhookSink.start(RAW_SECRET);
+  try {
+    const seeded = await seedBroadcast({
+      databaseUrl: db.url,
+      env,
+      contacts: n,
+      webhook: { url: sink.url, secret: RAW_SECRET },
+    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(__dirname, 'raw-delivery.js'),
+        db.url,
+        sink.url,
+        RAW_SECRET,
+        seeded.tenantId,
+        seeded.runId,
+        seeded.campaignId,
+        seeded.accountId,
+        String(batch),
+        String(lanes),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const lines = createInterface({ input: child.stdout });
+    const next = <T>() =>
+      Promise.race([
+        new Promise<T>((resolve) => lines.once('line', (line) => resolve(JSON.parse(line) as T))),
+        exited.then((code) => {
+          throw new Error(`raw delivery loop exited with code ${code}`);
+        }),
+      ]);
+    const { backends } = await next<{ backends: number[] }>();
+    const postgresBefore = backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const sinkBefore = process.cpuUsage();
+    child.stdin.write('go\n');
+    const { elapsed_ms, cpu_ms } = await next<{ elapsed_ms: number; cpu_ms: number }>();
+    const sinkCpu = process.cpuUsage(sinkBefore);
+    const postgres = backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - postgresBefore;
+    child.stdin.write('end\n');
+    await exited;
+    if (sink.delivered.size !== n || sink.replays > 0 || sink.badSignatures > 0) {
+      throw new Error(
+        `raw delivery loop: ${sink.delivered.size} of ${n} delivered, ${sink.replays} replays, ${sink.badSignatures} bad signatures`,
+      );
+    }
+    return {
+      setting: `${lanes} connection(s)`,
+      perSecond: (n / elapsed_ms) * 1000,
+      cpuMsPerDelivery: {
+        loop: cpu_ms / n,
+        postgres: (postgres * 1000) / n,
+        sink: (sinkCpu.user + sinkCpu.system) / 1000 / n,
+      },
+    };
+  } finally {
+    await sink.stop();
+    await db.drop();
+  }
+}
+
+function best<T extends Setting>(settings: readonly T[]): T {
   return settings.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
 }
