@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { CredentialCipher } from '@herald/channels';
-import { queryRows } from '@herald/persistence';
+import {
+  findTenantRow,
+  givenColumns,
+  queryRows,
+  tenantRowsAfter,
+  updateTenantRow,
+  type KeysetPosition,
+  type Queryable,
+} from '@herald/persistence';
 import type { QuotaAccount } from '@herald/rate-limit';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import {
   SECRET_SOURCE_FIELDS,
   SOURCE_CONFIG_SCHEMAS,
@@ -30,7 +38,7 @@ interface Row {
   updated_at: Date;
 }
 
-type Db = Pick<EntityManager, 'query'>;
+type Db = Queryable;
 
 const CACHE_MS = 5000;
 
@@ -96,30 +104,23 @@ export class SourceAccountsRepository {
   ): Promise<SourceAccountRecord | undefined> {
     const current = await this.find(tenantId, id, db, true);
     if (!current) return undefined;
-    const sets: string[] = [];
-    const params: unknown[] = [tenantId, id];
-    const set = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (patch.name !== undefined) set('name', patch.name);
-    if (patch.timeZone !== undefined) set('time_zone', patch.timeZone);
-    if (patch.quotas?.hourly !== undefined) set('quota_hourly', patch.quotas.hourly);
-    if (patch.quotas?.daily !== undefined) set('quota_daily', patch.quotas.daily);
-    if (patch.quotas?.weekly !== undefined) set('quota_weekly', patch.quotas.weekly);
-    if (patch.config !== undefined) {
-      set('settings', JSON.stringify(publicSettings(current.kind, patch.config)));
-      set('credentials', this.cipher.encryptJson(patch.config, sourceCredentialsContext(tenantId, id)));
-    }
-    if (sets.length === 0) return current;
-    const rows = queryRows<Row>(
-      await db.query(
-        `UPDATE source_accounts SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-        params,
-      ),
-    );
+    const columns = givenColumns({
+      name: patch.name,
+      time_zone: patch.timeZone,
+      quota_hourly: patch.quotas?.hourly,
+      quota_daily: patch.quotas?.daily,
+      quota_weekly: patch.quotas?.weekly,
+      ...(patch.config === undefined
+        ? {}
+        : {
+            settings: JSON.stringify(publicSettings(current.kind, patch.config)),
+            credentials: this.cipher.encryptJson(patch.config, sourceCredentialsContext(tenantId, id)),
+          }),
+    });
+    if (columns.length === 0) return current;
+    const row = await updateTenantRow<Row>(db, 'source_accounts', tenantId, id, columns);
     this.cache.delete(`${tenantId}:${id}`);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    return row ? toRecord(row) : undefined;
   }
 
   async find(
@@ -128,24 +129,12 @@ export class SourceAccountsRepository {
     db: Db = this.dataSource,
     forUpdate = false,
   ): Promise<SourceAccountRecord | undefined> {
-    const rows = await db.query<Row[]>(
-      `SELECT * FROM source_accounts WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-      [tenantId, id],
-    );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const row = await findTenantRow<Row>(db, 'source_accounts', tenantId, id, forUpdate);
+    return row ? toRecord(row) : undefined;
   }
 
-  async list(
-    tenantId: string,
-    after: { createdAt: Date; id: string } | null,
-    limit: number,
-  ): Promise<SourceAccountRecord[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM source_accounts WHERE tenant_id = $1
-          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-        ORDER BY created_at, id LIMIT $4`,
-      [tenantId, after?.createdAt.toISOString() ?? null, after?.id ?? null, limit],
-    );
+  async list(tenantId: string, after: KeysetPosition | null, limit: number): Promise<SourceAccountRecord[]> {
+    const rows = await tenantRowsAfter<Row>(this.dataSource, 'source_accounts', tenantId, after, limit);
     return rows.map(toRecord);
   }
 
