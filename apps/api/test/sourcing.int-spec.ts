@@ -147,6 +147,11 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     expect((await post<Account>(`/v1/source-accounts/${res.body.id}/resume`, undefined)).body.status).toBe(
       'active',
     );
+    await api.query(`UPDATE source_accounts SET status = 'disabled' WHERE id = $1`, [res.body.id]);
+    const refused = await post<Account>(`/v1/source-accounts/${res.body.id}/pause`, undefined);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toBe('This source account is disabled: it cannot be paused or resumed.');
+    expect((await post(`/v1/source-accounts/${uuidv7()}/resume`, undefined)).status).toBe(404);
   });
 
   it('changes an account and a job only where asked: a new config is sealed again; jobs list by status', async () => {
