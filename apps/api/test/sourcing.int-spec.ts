@@ -373,7 +373,19 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     const breaker = api.app.get(CircuitBreaker);
     const key = sourceCircuitKey({ kind: 'http-directory', id: account.body.id });
     for (let i = 0; i < 10; i++) await breaker.recordFailure(key);
-    expect((await circuit()).body.state).toBe('open');
+    const open = (await circuit()).body as unknown as Record<string, unknown>;
+    expect(Object.keys(open)).toEqual([
+      'key',
+      'kind',
+      'source_account_id',
+      'state',
+      'failures',
+      'open_until',
+      'period_ms',
+    ]);
+    expect(open).toMatchObject({ state: 'open', failures: expect.any(Number) as number });
+    expect(Date.parse(open.open_until as string)).toBeGreaterThan(Date.now());
+    expect(open.period_ms).toBeGreaterThan(0);
     await breaker.forceClose(key);
     const stranger = await api.createTenant('Stranger');
     const theirs = await api.request('GET', `/v1/source-accounts/${account.body.id}/circuit`, {
