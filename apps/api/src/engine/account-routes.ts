@@ -1,12 +1,28 @@
-import type { AccountQuotas } from '@herald/channels';
+import type { NewSealedAccount } from '@herald/channels';
+import { uuidv7 } from '@herald/contacts';
+import type { TenantPrincipal } from '@herald/tenants';
 import { ProblemException } from '../http/problem';
 import { found } from '../http/resource-answers';
 
-/** A create body's quotas, as stored: a window not given is unlimited (null). */
-export function givenQuotas(
-  quotas: { hourly?: number | null; daily?: number | null; weekly?: number | null } | undefined,
-): AccountQuotas {
-  return { hourly: quotas?.hourly ?? null, daily: quotas?.daily ?? null, weekly: quotas?.weekly ?? null };
+/** What a create body gives every account, sender or source (the kind of account comes apart). */
+export interface AccountBody {
+  name: string;
+  config: Record<string, unknown>;
+  quotas?: { hourly?: number | null; daily?: number | null; weekly?: number | null } | undefined;
+  time_zone?: string | undefined;
+}
+
+/** A new account from its create body: a fresh id, unlimited windows where none is given, the tenant's zone by default. */
+export function newAccount(principal: TenantPrincipal, body: AccountBody): NewSealedAccount {
+  const quotas = body.quotas;
+  return {
+    tenantId: principal.tenantId,
+    id: uuidv7(),
+    name: body.name,
+    config: body.config,
+    quotas: { hourly: quotas?.hourly ?? null, daily: quotas?.daily ?? null, weekly: quotas?.weekly ?? null },
+    timeZone: body.time_zone ?? principal.tenantTimeZone,
+  };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { uuidv7 } from '@herald/contacts';
 import { quotaAccountOf, SenderAccountsRepository } from '@herald/deliveries';
 import { QuotaService } from '@herald/rate-limit';
 import type { TenantPrincipal } from '@herald/tenants';
@@ -11,7 +10,7 @@ import { ApiRoute } from '../http/openapi';
 import { found, listAnswer } from '../http/resource-answers';
 import { IdPipe, ZodPipe } from '../http/validation.pipes';
 import { pageQuery } from '../tenants/tenants.schemas';
-import { givenQuotas, pausedOrResumed } from './account-routes';
+import { newAccount, pausedOrResumed } from './account-routes';
 import { IndexedZodPipe } from './engine-http';
 import {
   createSenderAccountBody,
@@ -61,13 +60,8 @@ export class SenderAccountsController {
     return this.idempotency.run(req, res, principal.tenantId, async (manager) => {
       const account = await this.accounts.create(
         {
-          tenantId: principal.tenantId,
-          id: uuidv7(),
-          name: body.name,
+          ...newAccount(principal, body),
           channel: body.channel,
-          config: body.config,
-          quotas: givenQuotas(body.quotas),
-          timeZone: body.time_zone ?? principal.tenantTimeZone,
           ...(body.delivery_guarantee ? { deliveryGuarantee: body.delivery_guarantee } : {}),
         },
         manager,

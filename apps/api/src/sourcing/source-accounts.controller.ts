@@ -12,7 +12,6 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import { uuidv7 } from '@herald/contacts';
 import {
   SOURCE_CONFIG_SCHEMAS,
   SourceAccountsRepository,
@@ -28,7 +27,7 @@ import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
 import { found, listAnswer } from '../http/resource-answers';
 import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
-import { givenQuotas, pausedOrResumed } from '../engine/account-routes';
+import { newAccount, pausedOrResumed } from '../engine/account-routes';
 import { IndexedZodPipe } from '../engine/engine-http';
 import { quotaUsageView } from '../engine/sender-accounts.schemas';
 import { pageQuery } from '../tenants/tenants.schemas';
@@ -81,15 +80,7 @@ export class SourceAccountsController {
   ) {
     return this.idempotency.run(req, res, principal.tenantId, async (manager) => {
       const account = await this.accounts.create(
-        {
-          tenantId: principal.tenantId,
-          id: uuidv7(),
-          name: body.name,
-          kind: body.kind,
-          config: body.config,
-          quotas: givenQuotas(body.quotas),
-          timeZone: body.time_zone ?? principal.tenantTimeZone,
-        },
+        { ...newAccount(principal, body), kind: body.kind },
         manager,
       );
       return { status: 201, body: sourceAccountView(account) };
