@@ -1,20 +1,12 @@
 import autocannon from 'autocannon';
 import { uuidv7 } from '@herald/contacts';
 import { AnalyticsReader, RollupFolder } from '@herald/engagement';
-import {
-  HeraldProcess,
-  prepareTemplate,
-  startInfrastructure,
-  TEST_ADMIN_KEY,
-  testEnvironment,
-  type Infrastructure,
-} from '@herald/testing';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { startBenchFleet } from './fleet';
 
 /**
  * Engagement events into the analytics, on this machine, in one run (issue 12 item 9):
@@ -98,41 +90,17 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
   const options = parse(args);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const started = performance.now();
-  const infra: Infrastructure = await startInfrastructure();
-  await prepareTemplate(infra.postgresUrl);
-  const dbName = `herald_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: infra.postgresUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE herald_template`);
-  const databaseUrl = new URL(infra.postgresUrl);
-  databaseUrl.pathname = `/${dbName}`;
-  const db = new Client({ connectionString: databaseUrl.toString() });
-  await db.connect();
-  const dataSource = new DataSource({ type: 'postgres', url: databaseUrl.toString(), poolSize: 2 });
-  let api: HeraldProcess | undefined;
+  const fleet = await startBenchFleet();
+  const { db } = fleet;
+  const dataSource = new DataSource({ type: 'postgres', url: fleet.databaseUrl, poolSize: 2 });
   try {
-    api = await HeraldProcess.start(
+    const api = await fleet.start(
       'api',
-      testEnvironment({
-        DATABASE_URL: databaseUrl.toString(),
-        REDIS_URL: infra.redisUrl,
-        QUEUE_PREFIX: 'bench',
-        READY_REQUIRE_WORKERS: 'false',
-        LOG_LEVEL: 'info',
-        API_RATE_LIMIT_PER_SECOND: '1000000',
-        API_RATE_LIMIT_BURST: '1000000',
-        DATABASE_POOL_MAX: '10',
-      }),
+      fleet.env({ READY_REQUIRE_WORKERS: 'false', DATABASE_POOL_MAX: '10' }),
     );
     await dataSource.initialize();
-    const tenant = (await (
-      await fetch(`${api.publicUrl}/v1/tenants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Bench', time_zone: 'Europe/Paris' }),
-      })
-    ).json()) as { id: string; api_key: { key: string } };
-    const key = tenant.api_key.key;
+    const tenant = await fleet.tenant(api);
+    const { key } = tenant;
     const account = randomUUID();
     const campaign = randomUUID();
     await db.query(
@@ -225,7 +193,7 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
       Array.from({ length: options.inFlight }, async () => {
         while (next < bodies.length) {
           const body = bodies[next++]!;
-          const res = await fetch(`${api!.publicUrl}/v1/engagement-events`, {
+          const res = await fetch(`${api.publicUrl}/v1/engagement-events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
             body,
@@ -266,7 +234,7 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
 
     // 4. Reads of the campaign's analytics.
     const read = async (by: string) => {
-      const url = `${api!.publicUrl}/v1/analytics/campaigns/${campaign}?by=${by}`;
+      const url = `${api.publicUrl}/v1/analytics/campaigns/${campaign}?by=${by}`;
       const probe = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
       if (probe.status !== 200) throw new Error(`analytics answered ${probe.status}`);
       await autocannon({
@@ -363,12 +331,8 @@ export async function runEventsBenchmark(args: string[]): Promise<void> {
       }),
     );
   } finally {
-    await api?.stop();
     if (dataSource.isInitialized) await dataSource.destroy();
-    await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-    await infra.stop();
+    await fleet.stop();
   }
 }
 

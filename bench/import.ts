@@ -1,17 +1,9 @@
 import autocannon from 'autocannon';
-import {
-  HeraldProcess,
-  prepareTemplate,
-  startInfrastructure,
-  TEST_ADMIN_KEY,
-  testEnvironment,
-  type Infrastructure,
-} from '@herald/testing';
 import { uuidv7, uuidv7Time } from '@herald/contacts';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { startBenchFleet } from './fleet';
 
 /**
  * Contacts import and list throughput, on this machine, in one run:
@@ -148,44 +140,23 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
   const options = parse(args);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const started = performance.now();
-  const infra: Infrastructure = await startInfrastructure();
-  await prepareTemplate(infra.postgresUrl);
-  const dbName = `herald_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: infra.postgresUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE herald_template`);
-  const databaseUrl = new URL(infra.postgresUrl);
-  databaseUrl.pathname = `/${dbName}`;
-  const db = new Client({ connectionString: databaseUrl.toString() });
-  await db.connect();
+  const fleet = await startBenchFleet();
+  const { db, dbName, infra } = fleet;
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   chmodSync(dir, 0o755);
-  let api: HeraldProcess | undefined;
   try {
-    api = await HeraldProcess.start(
+    const api = await fleet.start(
       'api',
-      testEnvironment({
-        DATABASE_URL: databaseUrl.toString(),
-        REDIS_URL: infra.redisUrl,
-        QUEUE_PREFIX: 'bench',
+      fleet.env({
         READY_REQUIRE_WORKERS: 'false',
-        LOG_LEVEL: 'info',
         IMPORT_BODY_LIMIT: '256mb',
-        API_RATE_LIMIT_PER_SECOND: '1000000',
-        API_RATE_LIMIT_BURST: '1000000',
         // `--cpu-prof=<dir>`: the api writes a V8 CPU profile there when it stops.
         ...(options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {}),
         DATABASE_POOL_MAX: '10',
       }),
     );
-    const tenant = (await (
-      await fetch(`${api.publicUrl}/v1/tenants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Bench', time_zone: 'Europe/Paris' }),
-      })
-    ).json()) as { id: string; api_key: { key: string } };
-    const key = tenant.api_key.key;
+    const tenant = await fleet.tenant(api);
+    const { key } = tenant;
 
     const rows = makeRows(options.rows);
     const csvBody = Buffer.from(apiCsv(rows));
@@ -328,11 +299,7 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
       }),
     );
   } finally {
-    await api?.stop();
-    await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-    await infra.stop();
+    await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

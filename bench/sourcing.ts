@@ -1,17 +1,6 @@
-import {
-  callApi,
-  FakeDirectory,
-  FakeEnrichment,
-  FakeSites,
-  HeraldProcess,
-  prepareTemplate,
-  startInfrastructure,
-  TEST_ADMIN_KEY,
-  testEnvironment,
-  type Infrastructure,
-} from '@herald/testing';
+import { callApi, FakeDirectory, FakeEnrichment, FakeSites } from '@herald/testing';
 import { readFile } from 'node:fs/promises';
-import { Client } from 'pg';
+import { startBenchFleet } from './fleet';
 import { rawSourcing } from './sourcing-baseline';
 
 /**
@@ -58,16 +47,8 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
   const options = parse(args);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const started = performance.now();
-  const infra: Infrastructure = await startInfrastructure();
-  await prepareTemplate(infra.postgresUrl);
-  const dbName = `herald_bench_${Date.now()}`;
-  const admin = new Client({ connectionString: infra.postgresUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName} TEMPLATE herald_template`);
-  const databaseUrl = new URL(infra.postgresUrl);
-  databaseUrl.pathname = `/${dbName}`;
-  const db = new Client({ connectionString: databaseUrl.toString() });
-  await db.connect();
+  const fleet = await startBenchFleet();
+  const { db } = fleet;
   const sites = await FakeSites.start();
   const directory = await FakeDirectory.start({
     seed: 11,
@@ -76,35 +57,18 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
     sitesPort: sites.httpPort,
   });
   const enrichment = await FakeEnrichment.start(ENRICHMENT_KEY);
-  const processes: HeraldProcess[] = [];
   try {
-    const env = testEnvironment({
-      DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL: infra.redisUrl,
-      QUEUE_PREFIX: 'bench',
-      LOG_LEVEL: 'info',
-      API_RATE_LIMIT_PER_SECOND: '1000000',
-      API_RATE_LIMIT_BURST: '1000000',
+    const env = fleet.env({
       OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
       OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
       SOURCING_FETCH_CONCURRENCY: String(options.concurrency),
       ...(options.jobs === undefined ? {} : { QUEUE_CONCURRENCY_SOURCING: String(options.jobs) }),
       SOURCING_ASSESSMENT_MAX_REDIRECTS: String(MAX_REDIRECTS),
     });
-    const [api, worker] = await Promise.all([
-      HeraldProcess.start('api', env),
-      HeraldProcess.start('worker', env),
-    ]);
-    processes.push(api, worker);
-    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
-      api.publicUrl,
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      { name: 'Bench', time_zone: 'Europe/Paris' },
-    );
+    const [api, worker] = await Promise.all([fleet.start('api', env), fleet.start('worker', env)]);
+    const tenant = await fleet.tenant(api);
     const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const answer = await callApi<T>(api.publicUrl, method, path, tenant.body.api_key.key, body);
+      const answer = await callApi<T>(api.publicUrl, method, path, tenant.key, body);
       if (answer.status >= 300)
         throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
       return answer.body;
@@ -208,11 +172,8 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
     const inFlight = (stages.discovered ?? 0) + (stages.assessed ?? 0) + (stages.enriched ?? 0);
     if (inFlight > 0) throw new Error(`${inFlight} candidates still in flight after completion`);
     const contacts = Number(
-      (
-        await db.query<{ n: string }>(`SELECT count(*) AS n FROM contacts WHERE tenant_id = $1`, [
-          tenant.body.id,
-        ])
-      ).rows[0]!.n,
+      (await db.query<{ n: string }>(`SELECT count(*) AS n FROM contacts WHERE tenant_id = $1`, [tenant.id]))
+        .rows[0]!.n,
     );
     if (contacts !== (stages.handed_off ?? 0))
       throw new Error(`${contacts} contacts for ${stages.handed_off ?? 0} handed-off candidates`);
@@ -294,12 +255,8 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
       }),
     );
   } finally {
-    await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
+    await fleet.stop();
     await Promise.all([sites.stop(), directory.stop(), enrichment.stop()]);
-    await db.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-    await infra.stop();
   }
 }
 

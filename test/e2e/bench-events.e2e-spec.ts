@@ -1,30 +1,11 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runBench } from '../support/bench-run';
 
 jest.setTimeout(300_000);
 
-const BENCH = join(__dirname, '../../dist/bench/run.js');
-
 /** `npm run bench -- events` as built, small: it ingests, checks the rollups itself, and reports. */
-function bench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // The test run's Postgres and Redis (INFRA_ENV in the environment) are reused.
-    const child = spawn(process.execPath, [BENCH, ...args], {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('bench events', () => {
   it('ingests N events through the api into the rollups, against a raw COPY, and reads the campaign', async () => {
-    const result = await bench([
+    const result = await runBench([
       'events',
       '--events=3000',
       '--deliveries=2500',
@@ -55,7 +36,7 @@ describe('bench events', () => {
   });
 
   it('refuses a bad --events', async () => {
-    const result = await bench(['events', '--events=0']);
+    const result = await runBench(['events', '--events=0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--events must be a positive integer');
   });

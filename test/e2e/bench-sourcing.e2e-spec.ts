@@ -1,30 +1,11 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runBench } from '../support/bench-run';
 
 jest.setTimeout(300_000);
 
-const BENCH = join(__dirname, '../../dist/bench/run.js');
-
 /** `npm run bench -- sourcing` as built, small: it runs the pipeline, checks what it left, and reports. */
-function bench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // The test run's Postgres and Redis (INFRA_ENV in the environment) are reused.
-    const child = spawn(process.execPath, [BENCH, ...args], {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('bench sourcing', () => {
   it('takes N candidates from the directory to hand-off with one worker, against the raw fetches, with RSS by quarter', async () => {
-    const result = await bench(['sourcing', '--candidates=12', '--concurrency=2', '--page-size=5']);
+    const result = await runBench(['sourcing', '--candidates=12', '--concurrency=2', '--page-size=5']);
     expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toContain('| Herald / best raw (');
     const figures = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
@@ -65,7 +46,7 @@ describe('bench sourcing', () => {
   });
 
   it('refuses a bad --candidates', async () => {
-    const result = await bench(['sourcing', '--candidates=0']);
+    const result = await runBench(['sourcing', '--candidates=0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--candidates must be a positive integer');
   });

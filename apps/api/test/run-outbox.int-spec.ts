@@ -1,6 +1,7 @@
 import { OutboxRelay } from '@herald/deliveries';
 import { JobProducer } from '@herald/queues';
 import { eventually, RedisServer } from '@herald/testing';
+import { register } from 'prom-client';
 import { TestApi } from '../../../test/support/api-app';
 
 type Outbox = { job_name: string; payload: unknown; dispatched_at: Date | null };
@@ -87,6 +88,10 @@ describe('starting a run while Redis is down', () => {
     expect(await api.query('SELECT 1 FROM campaign_runs WHERE campaign_id = $1', [campaignId])).toHaveLength(
       1,
     );
+    // The scrape sees it waiting: pending and the age of the oldest, from one read.
+    const gauge = async (name: string) => (await register.getSingleMetric(name)!.get()).values[0]?.value;
+    expect(await gauge('herald_outbox_pending')).toBeGreaterThanOrEqual(1);
+    expect(await gauge('herald_outbox_lag_seconds')).toBeGreaterThan(0);
 
     await redis.start();
     const relay = api.app.get(OutboxRelay);
@@ -102,6 +107,9 @@ describe('starting a run while Redis is down', () => {
       run_id: runId,
     });
     expect(await relay.dispatchPending()).toBe(0); // nothing left
+    await eventually(async () => (await gauge('herald_outbox_pending')) === 0, {
+      what: 'the pending gauge back at 0 once a later scrape reads again',
+    });
   });
 
   it('never accepts a run without its job: a failing outbox write rolls the run back', async () => {

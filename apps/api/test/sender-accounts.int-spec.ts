@@ -250,4 +250,24 @@ describe('sender accounts API', () => {
       404,
     );
   });
+
+  it('pauses and resumes an account; a disabled one is a 409, another tenant’s a 404', async () => {
+    const created = await create({
+      name: 'Pausable',
+      channel: 'webhook',
+      config: { url: 'https://hooks.example.com/pause', secret: SECRET },
+    });
+    const post = (path: string, key = tenant.key) => api.request<Account & Problem>('POST', path, { key });
+    const paused = await post(`/v1/sender-accounts/${created.body.id}/pause`);
+    expect(paused).toMatchObject({ status: 200, body: { id: created.body.id, status: 'paused' } });
+    expect((await post(`/v1/sender-accounts/${created.body.id}/pause`)).body.status).toBe('paused');
+    expect((await post(`/v1/sender-accounts/${created.body.id}/resume`)).body.status).toBe('active');
+    expect((await post(`/v1/sender-accounts/${created.body.id}/pause`, other.key)).status).toBe(404);
+    await api.query(`UPDATE sender_accounts SET status = 'disabled' WHERE id = $1`, [created.body.id]);
+    for (const action of ['pause', 'resume']) {
+      const refused = await post(`/v1/sender-accounts/${created.body.id}/${action}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe('This sender account is disabled: it cannot be paused or resumed.');
+    }
+  });
 });

@@ -6,6 +6,7 @@ import {
   guardedGet,
   SourcingRunExecutor,
   SourcingRunMetrics,
+  SourceAccountsRepository,
   SourcingSchedules,
   sourceCircuitKey,
   SourceFetchError,
@@ -146,6 +147,50 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     expect((await post<Account>(`/v1/source-accounts/${res.body.id}/resume`, undefined)).body.status).toBe(
       'active',
     );
+    await api.query(`UPDATE source_accounts SET status = 'disabled' WHERE id = $1`, [res.body.id]);
+    const refused = await post<Account>(`/v1/source-accounts/${res.body.id}/pause`, undefined);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toBe('This source account is disabled: it cannot be paused or resumed.');
+    expect((await post(`/v1/source-accounts/${uuidv7()}/resume`, undefined)).status).toBe(404);
+  });
+
+  it('changes an account and a job only where asked: a new config is sealed again; jobs list by status', async () => {
+    const patch = <T>(path: string, body: unknown) =>
+      api.request<T & Problem>('PATCH', path, { key: tenant.key, body });
+    const account = await directoryAccount({}, { daily: 100 });
+    const renamed = await patch<Account & { name: string; quotas: Record<string, number | null> }>(
+      `/v1/source-accounts/${account.body.id}`,
+      { name: 'Renamed', quotas: { hourly: 7 } },
+    );
+    expect(renamed.body).toMatchObject({ name: 'Renamed', quotas: { hourly: 7, daily: 100, weekly: null } });
+    expect(renamed.body.config).toMatchObject({ base_url: directory.url(), page_size: 50 });
+    const newKey = 'a-second-directory-key-never-returned';
+    const rekeyed = await patch<Account>(`/v1/source-accounts/${account.body.id}`, {
+      config: { base_url: directory.url(), api_key: newKey, page_size: 20 },
+    });
+    expect(rekeyed.body.config).toMatchObject({ page_size: 20 });
+    expect(rekeyed.text).not.toContain(newKey);
+    const unsealed = await api.app.get(SourceAccountsRepository).unsealed(tenant.id, account.body.id);
+    expect(unsealed?.config).toMatchObject({ api_key: newKey, page_size: 20 });
+    expect(unsealed).toMatchObject({ name: 'Renamed', quotas: { hourly: 7, daily: 100 } });
+    const unchanged = await patch<Account & { name: string }>(`/v1/source-accounts/${account.body.id}`, {});
+    expect(unchanged.body.name).toBe('Renamed');
+    expect((await patch(`/v1/source-accounts/${uuidv7()}`, { name: 'x' })).status).toBe(404);
+
+    const jobId = await job(account.body.id, {}, 10);
+    const changed = await patch<{ name: string; limit: number; status: string }>(
+      `/v1/sourcing-jobs/${jobId}`,
+      {
+        limit: 25,
+      },
+    );
+    expect(changed.body).toMatchObject({ name: 'Bakeries', limit: 25, status: 'active' });
+    expect((await patch(`/v1/sourcing-jobs/${uuidv7()}`, { limit: 1 })).status).toBe(404);
+    expect((await post(`/v1/sourcing-jobs/${jobId}/archive`, undefined)).status).toBe(200);
+    const archived = await get<Page<Job>>('/v1/sourcing-jobs?status=archived&limit=100');
+    const active = await get<Page<Job>>('/v1/sourcing-jobs?status=active&limit=100');
+    expect(archived.body.data.map((j) => j.id)).toContain(jobId);
+    expect(active.body.data.map((j) => j.id)).not.toContain(jobId);
   });
 
   it('refuses bad account configs and bad job criteria with a 400 naming the field', async () => {
@@ -328,7 +373,19 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     const breaker = api.app.get(CircuitBreaker);
     const key = sourceCircuitKey({ kind: 'http-directory', id: account.body.id });
     for (let i = 0; i < 10; i++) await breaker.recordFailure(key);
-    expect((await circuit()).body.state).toBe('open');
+    const open = (await circuit()).body as unknown as Record<string, unknown>;
+    expect(Object.keys(open)).toEqual([
+      'key',
+      'kind',
+      'source_account_id',
+      'state',
+      'failures',
+      'open_until',
+      'period_ms',
+    ]);
+    expect(open).toMatchObject({ state: 'open', failures: expect.any(Number) as number });
+    expect(Date.parse(open.open_until as string)).toBeGreaterThan(Date.now());
+    expect(open.period_ms).toBeGreaterThan(0);
     await breaker.forceClose(key);
     const stranger = await api.createTenant('Stranger');
     const theirs = await api.request('GET', `/v1/source-accounts/${account.body.id}/circuit`, {

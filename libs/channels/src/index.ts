@@ -22,6 +22,17 @@ export {
   type WebhookAccountConfig,
 } from './config-schemas';
 export { CredentialCipher, CredentialError, type CredentialKey } from './credentials';
+export {
+  SealedAccountTable,
+  sealedAccountFields,
+  withoutSecrets,
+  type AccountQuotas,
+  type AccountStatus,
+  type NewSealedAccount,
+  type SealedAccountFields,
+  type SealedAccountRow,
+  type SealedAccountTableSpec,
+} from './sealed-account-table';
 export { SealedColumnResealer, type SealedColumn, type TenantRowCursor } from './sealed-column.resealer';
 export { DryRunChannel, type DryRunRecord } from './dry-run.channel';
 export { isNonPublicAddress } from './address-guard';

@@ -3,29 +3,25 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   CredentialCipher,
   RECEIVER_DEDUPES_BY_KEY,
+  SealedAccountTable,
+  sealedAccountFields,
   SECRET_CONFIG_FIELDS,
   type ChannelName,
+  type NewSealedAccount,
+  type SealedAccountFields,
+  type SealedAccountRow,
 } from '@herald/channels';
-import { queryRows } from '@herald/persistence';
-import type { QuotaAccount } from '@herald/rate-limit';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { KeysetPosition, Queryable } from '@herald/persistence';
+import { quotaLimits, type QuotaAccount } from '@herald/rate-limit';
+import type { DataSource } from 'typeorm';
 
-export interface SenderAccountRecord {
-  tenantId: string;
-  id: string;
-  name: string;
+/** `settings` is the config without its secret fields: safe to return and log. */
+export interface SenderAccountRecord extends SealedAccountFields {
   channel: ChannelName;
-  /** The config without its secret fields: safe to return and log. */
-  settings: Record<string, unknown>;
-  quotas: { hourly: number | null; daily: number | null; weekly: number | null };
-  timeZone: string;
-  status: 'active' | 'paused' | 'disabled';
   /** Why account health paused it (null when active, or paused by hand). */
   pausedReason: string | null;
   /** What happens to a send a crash left unknown (the account's choice, else the channel's default). */
   deliveryGuarantee: DeliveryGuarantee;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 /**
@@ -47,25 +43,11 @@ export interface SendingAccount extends SenderAccountRecord {
   quota: QuotaAccount;
 }
 
-interface Row {
-  tenant_id: string;
-  id: string;
-  name: string;
+interface Row extends SealedAccountRow {
   channel: ChannelName;
-  settings: Record<string, unknown>;
-  credentials: string;
-  quota_hourly: number | null;
-  quota_daily: number | null;
-  quota_weekly: number | null;
-  time_zone: string;
-  status: SenderAccountRecord['status'];
   delivery_guarantee: DeliveryGuarantee | null;
   paused_reason: string | null;
-  created_at: Date;
-  updated_at: Date;
 }
-
-const CACHE_MS = 5000;
 
 /**
  * Sender accounts. The full channel config is sealed with AES-256-GCM (bound to the tenant and
@@ -74,59 +56,42 @@ const CACHE_MS = 5000;
  */
 @Injectable()
 export class SenderAccountsRepository {
-  private readonly cache = new Map<string, { account: SendingAccount; until: number }>();
+  private readonly table: SealedAccountTable<Row, SendingAccount>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly cipher: CredentialCipher,
-  ) {}
+    cipher: CredentialCipher,
+  ) {
+    this.table = new SealedAccountTable<Row, SendingAccount>(dataSource, cipher, {
+      table: 'sender_accounts',
+      context: credentialsContext,
+      pausedReason: true,
+      unseal: (row, config) => {
+        const record = toRecord(row);
+        return { ...record, config: config as Record<string, unknown>, quota: quotaAccountOf(record) };
+      },
+    });
+  }
 
   /** Creates the account; pass `manager` to write in the caller's transaction. */
   async create(
-    input: {
-      tenantId: string;
-      id: string;
-      name: string;
+    input: NewSealedAccount & {
       channel: ChannelName;
-      config: Record<string, unknown>;
-      quotas: SenderAccountRecord['quotas'];
-      timeZone: string;
       /** Omitted: the channel's default. */
       deliveryGuarantee?: DeliveryGuarantee;
     },
-    manager: Pick<EntityManager, 'query'> = this.dataSource,
+    manager: Queryable = this.dataSource,
   ): Promise<SenderAccountRecord> {
-    const secretFields = SECRET_CONFIG_FIELDS[input.channel];
-    const settings = Object.fromEntries(
-      Object.entries(input.config).filter(([k]) => !secretFields.includes(k)),
-    );
-    const sealed = this.cipher.encryptJson(input.config, credentialsContext(input.tenantId, input.id));
-    const rows = await manager.query<Row[]>(
-      `INSERT INTO sender_accounts (tenant_id, id, name, channel, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone, delivery_guarantee)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
-      [
-        input.tenantId,
-        input.id,
-        input.name,
-        input.channel,
-        JSON.stringify(settings),
-        sealed,
-        input.quotas.hourly,
-        input.quotas.daily,
-        input.quotas.weekly,
-        input.timeZone,
-        input.deliveryGuarantee ?? null,
-      ],
-    );
-    return toRecord(rows[0]!);
+    const row = await this.table.insert(manager, input, SECRET_CONFIG_FIELDS[input.channel], {
+      channel: input.channel,
+      delivery_guarantee: input.deliveryGuarantee ?? null,
+    });
+    return toRecord(row);
   }
 
   async find(tenantId: string, id: string): Promise<SenderAccountRecord | undefined> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM sender_accounts WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const row = await this.table.find(tenantId, id);
+    return row ? toRecord(row) : undefined;
   }
 
   /**
@@ -138,32 +103,12 @@ export class SenderAccountsRepository {
     id: string,
     paused: boolean,
   ): Promise<SenderAccountRecord | 'disabled' | undefined> {
-    const rows = await this.dataSource.query<Row[]>(
-      `UPDATE sender_accounts SET status = CASE WHEN status = 'disabled' THEN status ELSE $3 END,
-              -- A pause by hand, or a resume, replaces whatever account health said.
-              paused_reason = CASE WHEN status = $3 OR status = 'disabled' THEN paused_reason ELSE NULL END,
-              updated_at = CASE WHEN status = $3 OR status = 'disabled' THEN updated_at ELSE now() END
-        WHERE tenant_id = $1 AND id = $2
-        RETURNING *`,
-      [tenantId, id, paused ? 'paused' : 'active'],
-    );
-    const row = queryRows<Row>(rows)[0];
-    if (!row) return undefined;
-    return row.status === 'disabled' ? 'disabled' : toRecord(row);
+    const row = await this.table.setPaused(tenantId, id, paused);
+    return row === undefined || row === 'disabled' ? row : toRecord(row);
   }
 
-  async list(
-    tenantId: string,
-    after: { createdAt: Date; id: string } | null,
-    limit: number,
-  ): Promise<SenderAccountRecord[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM sender_accounts WHERE tenant_id = $1
-          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-        ORDER BY created_at, id LIMIT $4`,
-      [tenantId, after?.createdAt.toISOString() ?? null, after?.id ?? null, limit],
-    );
-    return rows.map(toRecord);
+  async list(tenantId: string, after: KeysetPosition | null, limit: number): Promise<SenderAccountRecord[]> {
+    return (await this.table.list(tenantId, after, limit)).map(toRecord);
   }
 
   /** An account of any tenant, for the platform admin (who has no tenant). */
@@ -183,41 +128,17 @@ export class SenderAccountsRepository {
   }
 
   /** The account with its decrypted config, cached for a few seconds. */
-  async forSending(tenantId: string, id: string, now = Date.now()): Promise<SendingAccount | undefined> {
-    const cacheKey = `${tenantId}:${id}`;
-    const hit = this.cache.get(cacheKey);
-    if (hit && hit.until > now) return hit.account;
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM sender_accounts WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    const record = toRecord(row);
-    const account: SendingAccount = {
-      ...record,
-      config: JSON.parse(this.cipher.decrypt(row.credentials, credentialsContext(tenantId, id))) as Record<
-        string,
-        unknown
-      >,
-      quota: quotaAccountOf(record),
-    };
-    this.cache.set(cacheKey, { account, until: now + CACHE_MS });
-    return account;
+  forSending(tenantId: string, id: string, now = Date.now()): Promise<SendingAccount | undefined> {
+    return this.table.unsealed(tenantId, id, now);
   }
 }
 
 /** The account as the quota counts it: its windows in its time zone (an absent limit is unlimited). */
 export function quotaAccountOf(account: SenderAccountRecord): QuotaAccount {
-  const { hourly, daily, weekly } = account.quotas;
   return {
     id: `${account.tenantId}:${account.id}`,
     timeZone: account.timeZone,
-    limits: {
-      ...(hourly !== null ? { hour: hourly } : {}),
-      ...(daily !== null ? { day: daily } : {}),
-      ...(weekly !== null ? { week: weekly } : {}),
-    },
+    limits: quotaLimits(account.quotas),
   };
 }
 
@@ -228,17 +149,9 @@ export function credentialsContext(tenantId: string, accountId: string): string 
 
 function toRecord(row: Row): SenderAccountRecord {
   return {
-    tenantId: row.tenant_id,
-    id: row.id,
-    name: row.name,
+    ...sealedAccountFields(row),
     channel: row.channel,
-    settings: row.settings,
-    quotas: { hourly: row.quota_hourly, daily: row.quota_daily, weekly: row.quota_weekly },
-    timeZone: row.time_zone,
-    status: row.status,
     pausedReason: row.paused_reason ?? null,
     deliveryGuarantee: row.delivery_guarantee ?? defaultGuarantee(row.channel),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
 }

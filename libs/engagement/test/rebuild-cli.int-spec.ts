@@ -1,5 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@herald/testing';
-import { spawn } from 'node:child_process';
+import { createTestDatabase, runNodeScript, type ScriptResult, type TestDatabase } from '@herald/testing';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { EngagementRecorder } from '../src';
@@ -8,21 +7,8 @@ import { analyticsTenant, insertDeliveries, rollupSnapshot } from './analytics-f
 const REBUILD = join(__dirname, '../../../dist/libs/engagement/src/cli/rebuild-analytics.js');
 
 /** `npm run analytics:rebuild` as built, against a real Postgres. */
-function rebuild(
-  url: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REBUILD, ...args], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: url },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function rebuild(url: string, ...args: string[]): Promise<ScriptResult> {
+  return runNodeScript(REBUILD, args, { PATH: process.env.PATH ?? '', DATABASE_URL: url });
 }
 
 describe('analytics:rebuild', () => {

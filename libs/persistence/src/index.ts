@@ -11,3 +11,4 @@ export {
   type KeysetPosition,
 } from './keyset-cursor';
 export { queryRows } from './query-rows';
+export { findTenantRow, givenColumns, tenantRowsAfter, updateTenantRow, type Queryable } from './tenant-rows';

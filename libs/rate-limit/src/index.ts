@@ -1,4 +1,5 @@
 export { QuotaService, type QuotaServiceOptions } from './quota.service';
+export { quotaLimits } from './quota-limits';
 export { RateLimitModule } from './rate-limit.module';
 export {
   ReservationConflictError,

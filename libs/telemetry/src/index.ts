@@ -16,6 +16,7 @@ export { MetricsController } from './metrics.controller';
 export { logCorrelation, REDACT_PATHS, serviceName } from './logging';
 export { getOrCreate as getOrCreateMetric, HeraldMetrics } from './metrics';
 export { SCRAPE_READ_DEADLINE_MS, withinScrapeDeadline } from './scrape-deadline';
+export { gaugesOfOneRead } from './one-read-gauges';
 export { accountSeries, type AccountSeries, type LiveAccounts } from './account-series';
 export {
   ReadinessService,

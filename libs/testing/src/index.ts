@@ -19,6 +19,7 @@ export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
 export { mimeLeaves, readMime, type MimeEntity } from './mime';
 export { seedBroadcast } from './seed';
 export { callApi, type ApiAnswer } from './api-call';
+export { runNodeScript, type ScriptResult } from './run-node-script';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster';
 export {
   REDIS_TOPOLOGIES,

@@ -32,6 +32,7 @@ import { ImportConcurrency } from '../http/import-concurrency';
 import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
 import { checkDeclaredLength, meteredRequest, requireMediaType } from '../http/request-body';
+import { found, keysetAnswer } from '../http/resource-answers';
 import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import {
   contactBody,
@@ -143,9 +144,11 @@ export class ContactsController {
       res.type('application/json');
       return `{"data":[${page.rows.map((r) => r.json).join(',')}],"next_cursor":${JSON.stringify(page.nextCursor)}}`;
     }
-    const rows = await this.contacts.page(principal.tenantId, filter, after, limit + 1);
-    const page = keysetPage(rows, limit);
-    return { data: page.rows.map(contactView), next_cursor: page.nextCursor };
+    return keysetAnswer(
+      await this.contacts.page(principal.tenantId, filter, after, limit + 1),
+      limit,
+      contactView,
+    );
   }
 
   @Post('import')
@@ -240,9 +243,7 @@ export class ContactsController {
     success: { status: 200, description: 'The contact.', schema: 'Contact', example: EXAMPLE_CONTACT },
   })
   async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('contact')) id: string) {
-    const contact = await this.contacts.get(principal.tenantId, id);
-    if (!contact) throw notFound('contact', id);
-    return contactView(contact);
+    return contactView(found(await this.contacts.get(principal.tenantId, id), 'contact', id));
   }
 
   @Patch(':id')
@@ -275,8 +276,7 @@ export class ContactsController {
   ) {
     const updated = await this.idempotency.run(req, res, principal.tenantId, async (manager) => {
       const contact = await this.contacts.patch(manager, principal.tenantId, id, body);
-      if (!contact) throw notFound('contact', id);
-      return { status: 200, body: contactView(contact) };
+      return { status: 200, body: contactView(found(contact, 'contact', id)) };
     });
     return updated;
   }

@@ -3,6 +3,7 @@ import type { CircuitSnapshot } from '@herald/resilience';
 import { formatCircuitKey } from '@herald/resilience';
 import { z } from 'zod';
 import { named } from '../http/openapi';
+import { breakerStateFields, breakerStateView } from './breaker-state';
 
 const iso = z.string().meta({ format: 'date-time' });
 
@@ -66,12 +67,9 @@ export const CircuitSchema = named(
     key: z.string().meta({ description: '`<channel>:<sender account id>`.' }),
     channel: z.string(),
     sender_account_id: z.string(),
-    state: z.enum(['closed', 'half_open', 'open']),
-    failures: z.number().int().meta({ description: 'Consecutive transient failures while closed.' }),
-    open_until: iso
-      .nullable()
-      .meta({ description: 'While open: when the next probe may go (then it is half-open).' }),
-    period_ms: z.number().int().meta({ description: 'The last open period (doubles on each failed probe).' }),
+    ...breakerStateFields(
+      iso.nullable().meta({ description: 'While open: when the next probe may go (then it is half-open).' }),
+    ),
   }),
 );
 
@@ -92,10 +90,7 @@ export function circuitView(c: CircuitSnapshot) {
     key: formatCircuitKey(c.key),
     channel: c.key.channel,
     sender_account_id: c.key.account,
-    state: c.state,
-    failures: c.failures,
-    open_until: c.state === 'open' && c.openUntil > 0 ? new Date(c.openUntil).toISOString() : null,
-    period_ms: c.periodMs,
+    ...breakerStateView(c),
   };
 }
 

@@ -13,14 +13,14 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import { CampaignsRepository, type CampaignCreateInput, type CampaignPatchInput } from '@herald/campaigns';
-import { keysetPage } from '@herald/persistence';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
-import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { found, listAnswer } from '../http/resource-answers';
+import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import {
   campaignBody,
   campaignIdParams,
@@ -87,15 +87,15 @@ export class CampaignsController {
     @TenantKey() principal: TenantPrincipal,
     @Query(new ZodPipe(campaignListQuery, 'query')) query: z.output<typeof campaignListQuery>,
   ) {
-    const limit = query.limit ?? 50;
-    const rows = await this.campaigns.page(
-      principal.tenantId,
-      { ...(query.kind ? { kind: query.kind } : {}), ...(query.status ? { status: query.status } : {}) },
-      cursorPosition(query.cursor),
-      limit + 1,
+    const filter = {
+      ...(query.kind ? { kind: query.kind } : {}),
+      ...(query.status ? { status: query.status } : {}),
+    };
+    return listAnswer(
+      query,
+      (after, limit) => this.campaigns.page(principal.tenantId, filter, after, limit),
+      campaignView,
     );
-    const page = keysetPage(rows, limit);
-    return { data: page.rows.map(campaignView), next_cursor: page.nextCursor };
   }
 
   @Get(':id')
@@ -109,9 +109,7 @@ export class CampaignsController {
     success: { status: 200, description: 'The campaign.', schema: 'Campaign', example: EXAMPLE_CAMPAIGN },
   })
   async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('campaign')) id: string) {
-    const campaign = await this.campaigns.find(principal.tenantId, id);
-    if (!campaign) throw notFound('campaign', id);
-    return campaignView(campaign);
+    return campaignView(found(await this.campaigns.find(principal.tenantId, id), 'campaign', id));
   }
 
   @Patch(':id')
@@ -143,8 +141,7 @@ export class CampaignsController {
   ) {
     return this.idempotency.run(req, res, principal.tenantId, async (manager) => {
       const campaign = await this.campaigns.patch(manager, principal.tenantId, id, body);
-      if (!campaign) throw notFound('campaign', id);
-      return { status: 200, body: campaignView(campaign) };
+      return { status: 200, body: campaignView(found(campaign, 'campaign', id)) };
     });
   }
 

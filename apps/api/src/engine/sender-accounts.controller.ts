@@ -1,7 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { uuidv7 } from '@herald/contacts';
 import { quotaAccountOf, SenderAccountsRepository } from '@herald/deliveries';
-import { keysetPage } from '@herald/persistence';
 import { QuotaService } from '@herald/rate-limit';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
@@ -9,9 +7,10 @@ import type { z } from 'zod';
 import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
-import { ProblemException } from '../http/problem';
-import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { found, listAnswer } from '../http/resource-answers';
+import { IdPipe, ZodPipe } from '../http/validation.pipes';
 import { pageQuery } from '../tenants/tenants.schemas';
+import { newAccount, pausedOrResumed } from './account-routes';
 import { IndexedZodPipe } from './engine-http';
 import {
   createSenderAccountBody,
@@ -61,17 +60,8 @@ export class SenderAccountsController {
     return this.idempotency.run(req, res, principal.tenantId, async (manager) => {
       const account = await this.accounts.create(
         {
-          tenantId: principal.tenantId,
-          id: uuidv7(),
-          name: body.name,
+          ...newAccount(principal, body),
           channel: body.channel,
-          config: body.config,
-          quotas: {
-            hourly: body.quotas?.hourly ?? null,
-            daily: body.quotas?.daily ?? null,
-            weekly: body.quotas?.weekly ?? null,
-          },
-          timeZone: body.time_zone ?? principal.tenantTimeZone,
           ...(body.delivery_guarantee ? { deliveryGuarantee: body.delivery_guarantee } : {}),
         },
         manager,
@@ -99,10 +89,11 @@ export class SenderAccountsController {
     @TenantKey() principal: TenantPrincipal,
     @Query(new ZodPipe(pageQuery, 'query')) query: z.output<typeof pageQuery>,
   ) {
-    const limit = query.limit ?? 50;
-    const rows = await this.accounts.list(principal.tenantId, cursorPosition(query.cursor), limit + 1);
-    const page = keysetPage(rows, limit);
-    return { data: page.rows.map(senderAccountView), next_cursor: page.nextCursor };
+    return listAnswer(
+      query,
+      (after, limit) => this.accounts.list(principal.tenantId, after, limit),
+      senderAccountView,
+    );
   }
 
   @Get(':id')
@@ -121,9 +112,7 @@ export class SenderAccountsController {
     },
   })
   async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('sender account')) id: string) {
-    const account = await this.accounts.find(principal.tenantId, id);
-    if (!account) throw notFound('sender account', id);
-    return senderAccountView(account);
+    return senderAccountView(found(await this.accounts.find(principal.tenantId, id), 'sender account', id));
   }
 
   @Get(':id/quota')
@@ -156,8 +145,7 @@ export class SenderAccountsController {
     @TenantKey() principal: TenantPrincipal,
     @Param('id', new IdPipe('sender account')) id: string,
   ) {
-    const account = await this.accounts.find(principal.tenantId, id);
-    if (!account) throw notFound('sender account', id);
+    const account = found(await this.accounts.find(principal.tenantId, id), 'sender account', id);
     return quotaUsageView(await this.quota.usage(quotaAccountOf(account)));
   }
 
@@ -206,13 +194,8 @@ export class SenderAccountsController {
   }
 
   private async setPaused(tenantId: string, id: string, paused: boolean) {
-    const account = await this.accounts.setPaused(tenantId, id, paused);
-    if (!account) throw notFound('sender account', id);
-    if (account === 'disabled')
-      throw ProblemException.of(
-        'conflict',
-        'This sender account is disabled: it cannot be paused or resumed.',
-      );
-    return senderAccountView(account);
+    return senderAccountView(
+      pausedOrResumed(await this.accounts.setPaused(tenantId, id, paused), 'sender account', id),
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { formatCircuitKey, type CircuitSnapshot } from '@herald/resilience';
 import { z } from 'zod';
+import { breakerStateFields, breakerStateView } from '../engine/breaker-state';
 import { named } from '../http/openapi';
 
 /** A source account's fleet-wide breaker, as sender accounts' circuits are shown, keyed by its kind. */
@@ -9,16 +10,15 @@ export const SourceAccountCircuitSchema = named(
     key: z.string().meta({ description: '`<kind>:<source account id>`.' }),
     kind: z.string(),
     source_account_id: z.string(),
-    state: z.enum(['closed', 'half_open', 'open']),
-    failures: z.number().int().meta({ description: 'Consecutive transient failures while closed.' }),
-    open_until: z
-      .string()
-      .meta({
-        format: 'date-time',
-        description: 'While open: when the next request may go (then it is half-open).',
-      })
-      .nullable(),
-    period_ms: z.number().int().meta({ description: 'The last open period (doubles on each failed probe).' }),
+    ...breakerStateFields(
+      z
+        .string()
+        .meta({
+          format: 'date-time',
+          description: 'While open: when the next request may go (then it is half-open).',
+        })
+        .nullable(),
+    ),
   }),
 );
 
@@ -37,9 +37,6 @@ export function sourceCircuitView(c: CircuitSnapshot) {
     key: formatCircuitKey(c.key),
     kind: c.key.channel,
     source_account_id: c.key.account,
-    state: c.state,
-    failures: c.failures,
-    open_until: c.state === 'open' && c.openUntil > 0 ? new Date(c.openUntil).toISOString() : null,
-    period_ms: c.periodMs,
+    ...breakerStateView(c),
   };
 }

@@ -12,8 +12,6 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import { uuidv7 } from '@herald/contacts';
-import { keysetPage } from '@herald/persistence';
 import {
   SOURCE_CONFIG_SCHEMAS,
   SourceAccountsRepository,
@@ -27,7 +25,9 @@ import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
 import { ProblemException } from '../http/problem';
-import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { found, listAnswer } from '../http/resource-answers';
+import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { newAccount, pausedOrResumed } from '../engine/account-routes';
 import { IndexedZodPipe } from '../engine/engine-http';
 import { quotaUsageView } from '../engine/sender-accounts.schemas';
 import { pageQuery } from '../tenants/tenants.schemas';
@@ -80,19 +80,7 @@ export class SourceAccountsController {
   ) {
     return this.idempotency.run(req, res, principal.tenantId, async (manager) => {
       const account = await this.accounts.create(
-        {
-          tenantId: principal.tenantId,
-          id: uuidv7(),
-          name: body.name,
-          kind: body.kind,
-          config: body.config,
-          quotas: {
-            hourly: body.quotas?.hourly ?? null,
-            daily: body.quotas?.daily ?? null,
-            weekly: body.quotas?.weekly ?? null,
-          },
-          timeZone: body.time_zone ?? principal.tenantTimeZone,
-        },
+        { ...newAccount(principal, body), kind: body.kind },
         manager,
       );
       return { status: 201, body: sourceAccountView(account) };
@@ -118,10 +106,11 @@ export class SourceAccountsController {
     @TenantKey() principal: TenantPrincipal,
     @Query(new ZodPipe(pageQuery, 'query')) query: z.output<typeof pageQuery>,
   ) {
-    const limit = query.limit ?? 50;
-    const rows = await this.accounts.list(principal.tenantId, cursorPosition(query.cursor), limit + 1);
-    const page = keysetPage(rows, limit);
-    return { data: page.rows.map(sourceAccountView), next_cursor: page.nextCursor };
+    return listAnswer(
+      query,
+      (after, limit) => this.accounts.list(principal.tenantId, after, limit),
+      sourceAccountView,
+    );
   }
 
   @Get(':id')
@@ -140,9 +129,7 @@ export class SourceAccountsController {
     },
   })
   async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('source account')) id: string) {
-    const account = await this.accounts.find(principal.tenantId, id);
-    if (!account) throw notFound('source account', id);
-    return sourceAccountView(account);
+    return sourceAccountView(found(await this.accounts.find(principal.tenantId, id), 'source account', id));
   }
 
   @Patch(':id')
@@ -167,8 +154,7 @@ export class SourceAccountsController {
     @Param('id', new IdPipe('source account')) id: string,
     @Body(new IndexedZodPipe(patchSourceAccountBody, 'body')) body: PatchSourceAccountBody,
   ) {
-    const current = await this.accounts.find(principal.tenantId, id);
-    if (!current) throw notFound('source account', id);
+    const current = found(await this.accounts.find(principal.tenantId, id), 'source account', id);
     let config: Record<string, unknown> | undefined;
     if (body.config !== undefined) {
       const parsed = SOURCE_CONFIG_SCHEMAS[current.kind].safeParse(body.config);
@@ -187,8 +173,7 @@ export class SourceAccountsController {
       ...(body.quotas !== undefined ? { quotas: body.quotas } : {}),
       ...(config !== undefined ? { config } : {}),
     });
-    if (!account) throw notFound('source account', id);
-    return sourceAccountView(account);
+    return sourceAccountView(found(account, 'source account', id));
   }
 
   @Delete(':id')
@@ -241,8 +226,7 @@ export class SourceAccountsController {
     @TenantKey() principal: TenantPrincipal,
     @Param('id', new IdPipe('source account')) id: string,
   ) {
-    const account = await this.accounts.find(principal.tenantId, id);
-    if (!account) throw notFound('source account', id);
+    const account = found(await this.accounts.find(principal.tenantId, id), 'source account', id);
     return quotaUsageView(await this.quota.usage(account));
   }
 
@@ -290,13 +274,8 @@ export class SourceAccountsController {
   }
 
   private async setPaused(tenantId: string, id: string, paused: boolean) {
-    const account = await this.accounts.setPaused(tenantId, id, paused);
-    if (!account) throw notFound('source account', id);
-    if (account === 'disabled')
-      throw ProblemException.of(
-        'conflict',
-        'This source account is disabled: it cannot be paused or resumed.',
-      );
-    return sourceAccountView(account);
+    return sourceAccountView(
+      pausedOrResumed(await this.accounts.setPaused(tenantId, id, paused), 'source account', id),
+    );
   }
 }

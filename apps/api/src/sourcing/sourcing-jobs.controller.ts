@@ -12,7 +12,6 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import { uuidv7 } from '@herald/contacts';
-import { keysetPage } from '@herald/persistence';
 import {
   sourcingJobCreateSchema,
   sourcingJobPatchSchema,
@@ -27,7 +26,8 @@ import type { z } from 'zod';
 import { TenantKey } from '../http/access';
 import { IdempotencyService } from '../http/idempotency.service';
 import { ApiRoute } from '../http/openapi';
-import { cursorPosition, IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
+import { found, listAnswer } from '../http/resource-answers';
+import { IdPipe, notFound, ZodPipe } from '../http/validation.pipes';
 import { IndexedZodPipe } from '../engine/engine-http';
 import { SourcingErrorsFilter } from './sourcing-http';
 import {
@@ -104,15 +104,11 @@ export class SourcingJobsController {
     @TenantKey() principal: TenantPrincipal,
     @Query(new ZodPipe(jobListQuery, 'query')) query: z.output<typeof jobListQuery>,
   ) {
-    const limit = query.limit ?? 50;
-    const rows = await this.jobs.list(
-      principal.tenantId,
-      cursorPosition(query.cursor),
-      limit + 1,
-      query.status,
+    return listAnswer(
+      query,
+      (after, limit) => this.jobs.list(principal.tenantId, after, limit, query.status),
+      sourcingJobView,
     );
-    const page = keysetPage(rows, limit);
-    return { data: page.rows.map(sourcingJobView), next_cursor: page.nextCursor };
   }
 
   @Get(':id')
@@ -126,9 +122,7 @@ export class SourcingJobsController {
     success: { status: 200, description: 'The job.', schema: 'SourcingJob', example: EXAMPLE_SOURCING_JOB },
   })
   async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('sourcing job')) id: string) {
-    const job = await this.jobs.find(principal.tenantId, id);
-    if (!job) throw notFound('sourcing job', id);
-    return sourcingJobView(job);
+    return sourcingJobView(found(await this.jobs.find(principal.tenantId, id), 'sourcing job', id));
   }
 
   @Patch(':id')
@@ -151,8 +145,7 @@ export class SourcingJobsController {
     const job = await this.jobs.dataSourceTransaction((manager) =>
       this.jobs.update(manager, principal.tenantId, id, body),
     );
-    if (!job) throw notFound('sourcing job', id);
-    return sourcingJobView(job);
+    return sourcingJobView(found(job, 'sourcing job', id));
   }
 
   @Post(':id/archive')
@@ -176,9 +169,7 @@ export class SourcingJobsController {
     @TenantKey() principal: TenantPrincipal,
     @Param('id', new IdPipe('sourcing job')) id: string,
   ) {
-    const job = await this.jobs.archive(principal.tenantId, id);
-    if (!job) throw notFound('sourcing job', id);
-    return sourcingJobView(job);
+    return sourcingJobView(found(await this.jobs.archive(principal.tenantId, id), 'sourcing job', id));
   }
 
   @Post(':id/runs')

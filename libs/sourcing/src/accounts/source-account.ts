@@ -1,3 +1,4 @@
+import type { AccountQuotas, SealedAccountFields } from '@herald/channels';
 import { z } from 'zod';
 
 export const SOURCE_KINDS = ['http-directory', 'profile-visit', 'csv', 'http-enrichment'] as const;
@@ -150,25 +151,11 @@ export const SECRET_SOURCE_FIELDS: Record<SourceKind, readonly string[]> = {
   'http-enrichment': ['api_key'],
 };
 
-export interface SourceQuotas {
-  hourly: number | null;
-  daily: number | null;
-  weekly: number | null;
-}
+export type SourceQuotas = AccountQuotas;
 
-/** A source account without its secrets: safe to return and log. */
-export interface SourceAccountRecord {
-  tenantId: string;
-  id: string;
-  name: string;
+/** A source account without its secrets (`settings` is its config without them): safe to return and log. */
+export interface SourceAccountRecord extends SealedAccountFields {
   kind: SourceKind;
-  /** The config without its secret fields. */
-  settings: Record<string, unknown>;
-  quotas: SourceQuotas;
-  timeZone: string;
-  status: SourceAccountStatus;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 /** An account with its unsealed config, for a connector (never log or return `config`). */

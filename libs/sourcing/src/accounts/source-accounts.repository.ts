@@ -1,38 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CredentialCipher } from '@herald/channels';
-import { queryRows } from '@herald/persistence';
-import type { QuotaAccount } from '@herald/rate-limit';
-import type { DataSource, EntityManager } from 'typeorm';
+import {
+  CredentialCipher,
+  SealedAccountTable,
+  sealedAccountFields,
+  withoutSecrets,
+  type NewSealedAccount,
+  type SealedAccountRow,
+} from '@herald/channels';
+import { givenColumns, updateTenantRow, type KeysetPosition, type Queryable } from '@herald/persistence';
+import { quotaLimits, type QuotaAccount } from '@herald/rate-limit';
+import type { DataSource } from 'typeorm';
 import {
   SECRET_SOURCE_FIELDS,
   SOURCE_CONFIG_SCHEMAS,
   type SourceAccountRecord,
-  type SourceAccountStatus,
   type SourceKind,
   type SourceQuotas,
   type UnsealedSourceAccount,
 } from './source-account';
 
-interface Row {
-  tenant_id: string;
-  id: string;
-  name: string;
+interface Row extends SealedAccountRow {
   kind: SourceKind;
-  settings: Record<string, unknown>;
-  credentials: string;
-  quota_hourly: number | null;
-  quota_daily: number | null;
-  quota_weekly: number | null;
-  time_zone: string;
-  status: SourceAccountStatus;
-  created_at: Date;
-  updated_at: Date;
 }
 
-type Db = Pick<EntityManager, 'query'>;
-
-const CACHE_MS = 5000;
+type Db = Queryable;
 
 /**
  * Source accounts, stored as sender accounts are: the whole config sealed with AES-256-GCM
@@ -41,42 +33,27 @@ const CACHE_MS = 5000;
  */
 @Injectable()
 export class SourceAccountsRepository {
-  private readonly cache = new Map<string, { account: UnsealedSourceAccount; until: number }>();
+  private readonly table: SealedAccountTable<Row, UnsealedSourceAccount>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly cipher: CredentialCipher,
-  ) {}
+    cipher: CredentialCipher,
+  ) {
+    this.table = new SealedAccountTable<Row, UnsealedSourceAccount>(dataSource, cipher, {
+      table: 'source_accounts',
+      context: sourceCredentialsContext,
+      // Defaults applied: what a connector reads is the config as its kind's schema completes it.
+      unseal: (row, config) => ({ ...toRecord(row), config: SOURCE_CONFIG_SCHEMAS[row.kind].parse(config) }),
+    });
+  }
 
   async create(
-    input: {
-      tenantId: string;
-      id: string;
-      name: string;
-      kind: SourceKind;
-      config: Record<string, unknown>;
-      quotas: SourceQuotas;
-      timeZone: string;
-    },
+    input: NewSealedAccount & { kind: SourceKind },
     db: Db = this.dataSource,
   ): Promise<SourceAccountRecord> {
-    const rows = await db.query<Row[]>(
-      `INSERT INTO source_accounts (tenant_id, id, name, kind, settings, credentials, quota_hourly, quota_daily, quota_weekly, time_zone)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [
-        input.tenantId,
-        input.id,
-        input.name,
-        input.kind,
-        JSON.stringify(publicSettings(input.kind, input.config)),
-        this.cipher.encryptJson(input.config, sourceCredentialsContext(input.tenantId, input.id)),
-        input.quotas.hourly,
-        input.quotas.daily,
-        input.quotas.weekly,
-        input.timeZone,
-      ],
+    return toRecord(
+      await this.table.insert(db, input, SECRET_SOURCE_FIELDS[input.kind], { kind: input.kind }),
     );
-    return toRecord(rows[0]!);
   }
 
   /**
@@ -96,30 +73,23 @@ export class SourceAccountsRepository {
   ): Promise<SourceAccountRecord | undefined> {
     const current = await this.find(tenantId, id, db, true);
     if (!current) return undefined;
-    const sets: string[] = [];
-    const params: unknown[] = [tenantId, id];
-    const set = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (patch.name !== undefined) set('name', patch.name);
-    if (patch.timeZone !== undefined) set('time_zone', patch.timeZone);
-    if (patch.quotas?.hourly !== undefined) set('quota_hourly', patch.quotas.hourly);
-    if (patch.quotas?.daily !== undefined) set('quota_daily', patch.quotas.daily);
-    if (patch.quotas?.weekly !== undefined) set('quota_weekly', patch.quotas.weekly);
-    if (patch.config !== undefined) {
-      set('settings', JSON.stringify(publicSettings(current.kind, patch.config)));
-      set('credentials', this.cipher.encryptJson(patch.config, sourceCredentialsContext(tenantId, id)));
-    }
-    if (sets.length === 0) return current;
-    const rows = queryRows<Row>(
-      await db.query(
-        `UPDATE source_accounts SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-        params,
-      ),
-    );
-    this.cache.delete(`${tenantId}:${id}`);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const columns = givenColumns({
+      name: patch.name,
+      time_zone: patch.timeZone,
+      quota_hourly: patch.quotas?.hourly,
+      quota_daily: patch.quotas?.daily,
+      quota_weekly: patch.quotas?.weekly,
+      ...(patch.config === undefined
+        ? {}
+        : {
+            settings: JSON.stringify(publicSettings(current.kind, patch.config)),
+            credentials: this.table.seal(tenantId, id, patch.config),
+          }),
+    });
+    if (columns.length === 0) return current;
+    const row = await updateTenantRow<Row>(db, 'source_accounts', tenantId, id, columns);
+    this.table.forget(tenantId, id);
+    return row ? toRecord(row) : undefined;
   }
 
   async find(
@@ -128,25 +98,12 @@ export class SourceAccountsRepository {
     db: Db = this.dataSource,
     forUpdate = false,
   ): Promise<SourceAccountRecord | undefined> {
-    const rows = await db.query<Row[]>(
-      `SELECT * FROM source_accounts WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-      [tenantId, id],
-    );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const row = await this.table.find(tenantId, id, db, forUpdate);
+    return row ? toRecord(row) : undefined;
   }
 
-  async list(
-    tenantId: string,
-    after: { createdAt: Date; id: string } | null,
-    limit: number,
-  ): Promise<SourceAccountRecord[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM source_accounts WHERE tenant_id = $1
-          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-        ORDER BY created_at, id LIMIT $4`,
-      [tenantId, after?.createdAt.toISOString() ?? null, after?.id ?? null, limit],
-    );
-    return rows.map(toRecord);
+  async list(tenantId: string, after: KeysetPosition | null, limit: number): Promise<SourceAccountRecord[]> {
+    return (await this.table.list(tenantId, after, limit)).map(toRecord);
   }
 
   /** Pause or resume; `disabled` when the account is disabled; undefined when not the tenant's. */
@@ -155,19 +112,8 @@ export class SourceAccountsRepository {
     id: string,
     paused: boolean,
   ): Promise<SourceAccountRecord | 'disabled' | undefined> {
-    const rows = queryRows<Row>(
-      await this.dataSource.query(
-        `UPDATE source_accounts SET status = CASE WHEN status = 'disabled' THEN status ELSE $3 END,
-                updated_at = CASE WHEN status = $3 OR status = 'disabled' THEN updated_at ELSE now() END
-          WHERE tenant_id = $1 AND id = $2
-          RETURNING *`,
-        [tenantId, id, paused ? 'paused' : 'active'],
-      ),
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    this.cache.delete(`${tenantId}:${id}`);
-    return row.status === 'disabled' ? 'disabled' : toRecord(row);
+    const row = await this.table.setPaused(tenantId, id, paused);
+    return row === undefined || row === 'disabled' ? row : toRecord(row);
   }
 
   /** Deletes an account no job uses; `in_use` when a sourcing job (even archived) names it. */
@@ -181,7 +127,7 @@ export class SourceAccountsRepository {
       );
       if (Number(used?.n ?? 0) > 0) return 'in_use';
       await manager.query(`DELETE FROM source_accounts WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-      this.cache.delete(`${tenantId}:${id}`);
+      this.table.forget(tenantId, id);
       return 'deleted';
     });
   }
@@ -190,25 +136,8 @@ export class SourceAccountsRepository {
    * The account with its unsealed config (defaults applied), cached a few seconds. What a
    * connector (or the enrichment step) calls with; never log or return `config`.
    */
-  async unsealed(tenantId: string, id: string, now = Date.now()): Promise<UnsealedSourceAccount | undefined> {
-    const cacheKey = `${tenantId}:${id}`;
-    const hit = this.cache.get(cacheKey);
-    if (hit && hit.until > now) return hit.account;
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM source_accounts WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    const raw = JSON.parse(
-      this.cipher.decrypt(row.credentials, sourceCredentialsContext(tenantId, id)),
-    ) as unknown;
-    const account = {
-      ...toRecord(row),
-      config: SOURCE_CONFIG_SCHEMAS[row.kind].parse(raw),
-    } as UnsealedSourceAccount;
-    this.cache.set(cacheKey, { account, until: now + CACHE_MS });
-    return account;
+  unsealed(tenantId: string, id: string, now = Date.now()): Promise<UnsealedSourceAccount | undefined> {
+    return this.table.unsealed(tenantId, id, now);
   }
 }
 
@@ -216,15 +145,10 @@ export class SourceAccountsRepository {
 export function sourceQuotaAccount(
   account: Pick<SourceAccountRecord, 'tenantId' | 'id' | 'quotas' | 'timeZone'>,
 ): QuotaAccount {
-  const { hourly, daily, weekly } = account.quotas;
   return {
     id: `source:${account.tenantId}:${account.id}`,
     timeZone: account.timeZone,
-    limits: {
-      ...(hourly !== null ? { hour: hourly } : {}),
-      ...(daily !== null ? { day: daily } : {}),
-      ...(weekly !== null ? { week: weekly } : {}),
-    },
+    limits: quotaLimits(account.quotas),
   };
 }
 
@@ -234,21 +158,9 @@ export function sourceCredentialsContext(tenantId: string, accountId: string): s
 }
 
 function publicSettings(kind: SourceKind, config: Record<string, unknown>): Record<string, unknown> {
-  const secret = SECRET_SOURCE_FIELDS[kind];
-  return Object.fromEntries(Object.entries(config).filter(([k]) => !secret.includes(k)));
+  return withoutSecrets(config, SECRET_SOURCE_FIELDS[kind]);
 }
 
 function toRecord(row: Row): SourceAccountRecord {
-  return {
-    tenantId: row.tenant_id,
-    id: row.id,
-    name: row.name,
-    kind: row.kind,
-    settings: row.settings,
-    quotas: { hourly: row.quota_hourly, daily: row.quota_daily, weekly: row.quota_weekly },
-    timeZone: row.time_zone,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return { ...sealedAccountFields(row), kind: row.kind };
 }

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Schedule } from '@herald/campaigns';
-import { queryRows } from '@herald/persistence';
+import {
+  findTenantRow,
+  givenColumns,
+  queryRows,
+  tenantRowsAfter,
+  updateTenantRow,
+  type KeysetPosition,
+  type Queryable,
+} from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SourceAccountsRepository } from '../accounts/source-accounts.repository';
 import { connectorFor, isSearchKind } from '../connectors/connectors';
@@ -39,7 +47,7 @@ interface Row {
   updated_at: Date;
 }
 
-type Db = Pick<EntityManager, 'query'>;
+type Db = Queryable;
 
 /**
  * Sourcing jobs: what to search (an account and its connector's criteria), how many candidates a
@@ -93,27 +101,17 @@ export class SourcingJobsRepository {
       scoring_model_id: patch.scoring_model_id,
       handoff: patch.handoff,
     });
-    const sets: string[] = [];
-    const params: unknown[] = [tenantId, id];
-    const set = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (patch.name !== undefined) set('name', patch.name);
-    if (patch.criteria !== undefined) set('criteria', JSON.stringify(patch.criteria));
-    if (patch.limit !== undefined) set('"limit"', patch.limit);
-    if (patch.schedule !== undefined)
-      set('schedule', patch.schedule === null ? null : JSON.stringify(patch.schedule));
-    if (patch.scoring_model_id !== undefined) set('scoring_model_id', patch.scoring_model_id);
-    if (patch.handoff !== undefined) set('handoff', JSON.stringify(patch.handoff));
-    if (sets.length === 0) return current;
-    const rows = queryRows<Row>(
-      await db.query(
-        `UPDATE sourcing_jobs SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-        params,
-      ),
-    );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const columns = givenColumns({
+      name: patch.name,
+      criteria: patch.criteria === undefined ? undefined : JSON.stringify(patch.criteria),
+      '"limit"': patch.limit,
+      schedule: patch.schedule ? JSON.stringify(patch.schedule) : patch.schedule,
+      scoring_model_id: patch.scoring_model_id,
+      handoff: patch.handoff === undefined ? undefined : JSON.stringify(patch.handoff),
+    });
+    if (columns.length === 0) return current;
+    const row = await updateTenantRow<Row>(db, 'sourcing_jobs', tenantId, id, columns);
+    return row ? toRecord(row) : undefined;
   }
 
   /** Runs `work` in a transaction of its own (for callers without one). */
@@ -139,26 +137,20 @@ export class SourcingJobsRepository {
     db: Db = this.dataSource,
     forUpdate = false,
   ): Promise<SourcingJobRecord | undefined> {
-    const rows = await db.query<Row[]>(
-      `SELECT * FROM sourcing_jobs WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-      [tenantId, id],
-    );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    const row = await findTenantRow<Row>(db, 'sourcing_jobs', tenantId, id, forUpdate);
+    return row ? toRecord(row) : undefined;
   }
 
   async list(
     tenantId: string,
-    after: { createdAt: Date; id: string } | null,
+    after: KeysetPosition | null,
     limit: number,
     status?: 'active' | 'archived',
   ): Promise<SourcingJobRecord[]> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT * FROM sourcing_jobs WHERE tenant_id = $1
-          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-          AND ($5::text IS NULL OR status = $5)
-        ORDER BY created_at, id LIMIT $4`,
-      [tenantId, after?.createdAt.toISOString() ?? null, after?.id ?? null, limit, status ?? null],
-    );
+    const rows = await tenantRowsAfter<Row>(this.dataSource, 'sourcing_jobs', tenantId, after, limit, {
+      column: 'status',
+      value: status,
+    });
     return rows.map(toRecord);
   }
 

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { keysetPage } from '@herald/persistence';
 import { ScoringModelsRepository } from '@herald/sourcing';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { Request, Response } from 'express';
@@ -8,7 +7,8 @@ import { IndexedZodPipe } from '../../engine/engine-http';
 import { TenantKey } from '../../http/access';
 import { IdempotencyService } from '../../http/idempotency.service';
 import { ApiRoute } from '../../http/openapi';
-import { cursorPosition, IdPipe, notFound, ZodPipe } from '../../http/validation.pipes';
+import { found, listAnswer } from '../../http/resource-answers';
+import { IdPipe, notFound, ZodPipe } from '../../http/validation.pipes';
 import { pageQuery } from '../../tenants/tenants.schemas';
 import {
   createScoringModelBody,
@@ -85,10 +85,11 @@ export class ScoringModelsController {
     @TenantKey() principal: TenantPrincipal,
     @Query(new ZodPipe(pageQuery, 'query')) query: z.output<typeof pageQuery>,
   ) {
-    const limit = query.limit ?? 50;
-    const rows = await this.models.list(principal.tenantId, cursorPosition(query.cursor), limit + 1);
-    const page = keysetPage(rows, limit);
-    return { data: page.rows.map(modelSummaryView), next_cursor: page.nextCursor };
+    return listAnswer(
+      query,
+      (after, limit) => this.models.list(principal.tenantId, after, limit),
+      modelSummaryView,
+    );
   }
 
   @Get(':id')
@@ -102,8 +103,7 @@ export class ScoringModelsController {
     success: { status: 200, description: 'The model.', schema: 'ScoringModel', example: EXAMPLE_MODEL },
   })
   async get(@TenantKey() principal: TenantPrincipal, @Param('id', new IdPipe('scoring model')) id: string) {
-    const model = await this.models.find(principal.tenantId, id);
-    if (!model) throw notFound('scoring model', id);
+    const model = found(await this.models.find(principal.tenantId, id), 'scoring model', id);
     const current = await this.models.version(principal.tenantId, id, model.currentVersion);
     return modelView(model, current!);
   }
@@ -159,10 +159,10 @@ export class ScoringModelsController {
     @Param('id', new IdPipe('scoring model')) id: string,
     @Param('version') version: string,
   ) {
-    const found = /^\d{1,9}$/.test(version)
+    const stored = /^\d{1,9}$/.test(version)
       ? await this.models.version(principal.tenantId, id, Number(version))
       : undefined;
-    if (!found) throw notFound('scoring model version', `${id}/${version}`);
-    return versionView(found);
+    if (!stored) throw notFound('scoring model version', `${id}/${version}`);
+    return versionView(stored);
   }
 }
