@@ -1,26 +1,6 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runBench } from '../support/bench-run';
 
 jest.setTimeout(300_000);
-
-const BENCH = join(__dirname, '../../dist/bench/run.js');
-
-/** `npm run bench -- deliveries` as built, small: every floor, then Herald with one worker. */
-function bench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // The test run's Postgres and Redis (INFRA_ENV in the environment) are reused.
-    const child = spawn(process.execPath, [BENCH, ...args], {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface Setting {
   setting: string;
@@ -29,7 +9,7 @@ interface Setting {
 
 describe('bench deliveries', () => {
   it('measures raw BullMQ, the raw ledger SQL and a raw webhook delivery, then Herald against them', async () => {
-    const result = await bench(['deliveries', '--deliveries=400', '--concurrency=50', '--workers=1']);
+    const result = await runBench(['deliveries', '--deliveries=400', '--concurrency=50', '--workers=1']);
     expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(
       /herald, 1 worker process\(es\): \d+ deliveries\/s \(\d+\.\d+ × floor, \d+\.\d+ × raw webhook delivery\)/,
