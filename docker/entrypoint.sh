@@ -9,8 +9,28 @@ set -eu
 role="${1:-${ROLE:-all}}"
 [ "$#" -gt 0 ] && shift
 
+# Each role's V8 heap flags (roleNodeFlags in libs/config/src/node-flags.ts, measured in
+# docs/benchmarks.md): a worker that does not source leads (WORKER_QUEUES set without
+# `sourcing`) also caps its old generation. NODE_OPTIONS from the environment comes after them
+# and wins.
+role_flags() {
+  case "$1" in
+    worker)
+      queues=$(printf %s "${WORKER_QUEUES:-}" | tr -d ' ')
+      case ",$queues," in
+        *,sourcing,*) echo "--max-semi-space-size=16" ;;
+        *[a-z]*) echo "--max-semi-space-size=16 --max-old-space-size=104" ;;
+        *) echo "--max-semi-space-size=16" ;; # empty: every queue
+      esac
+      ;;
+    *) echo "--max-semi-space-size=4" ;;
+  esac
+}
+
 case "$role" in
   api | worker | beat | all)
+    NODE_OPTIONS="$(role_flags "$role") ${NODE_OPTIONS:-}"
+    export NODE_OPTIONS
     exec node "/app/dist/apps/$role/src/main.js" "$@"
     ;;
   migrate)

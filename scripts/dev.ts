@@ -12,6 +12,7 @@
  * instead of writing them to <data>/logs) · --data-dir DIR (default .data; also HERALD_DEV_DATA_DIR)
  * · --observe (a local Prometheus with the shipped alert rules scraping the fleet).
  */
+import { roleNodeOptions, type HeraldRole } from '@herald/config';
 import { dataSourceOptions } from '@herald/persistence';
 import {
   eventually,
@@ -309,7 +310,7 @@ async function main(): Promise<void> {
     );
   writeCliEnv(env.HERALD_API_KEY);
   say(`herald CLI: set -a; . ${shown(cliEnv)}; set +a; npx herald queues`);
-  const roles = [
+  const roles: { role: HeraldRole; env: Record<string, string> }[] = [
     { role: 'api', env: { PORT: String(port), OPS_PORT: String(opsPort) } },
     { role: 'worker', env: { OPS_PORT: String(opsPort + 1) } },
     { role: 'beat', env: { OPS_PORT: String(opsPort + 2) } },
@@ -320,15 +321,11 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = roles.map(({ role, env: own }) => {
     const log = LOGS_TO_FILES ? openSync(logFile(role), 'a') : undefined;
     // Detached: Ctrl-C reaches only this supervisor, which then stops each process once, in order.
-    const child = spawn(
-      process.execPath,
-      ['--max-semi-space-size=4', join(ROOT, 'dist/apps', role, 'src/main.js')],
-      {
-        env: { ...common, ...own },
-        stdio: log === undefined ? 'inherit' : ['ignore', log, log],
-        detached: true,
-      },
-    );
+    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', role, 'src/main.js')], {
+      env: { ...common, ...own, NODE_OPTIONS: roleNodeOptions(role, { ...common, ...own }) },
+      stdio: log === undefined ? 'inherit' : ['ignore', log, log],
+      detached: true,
+    });
     if (log !== undefined) closeSync(log); // the child has its own copy
     return child;
   });

@@ -1,3 +1,8 @@
+import { roleNodeFlags, type HeraldRole } from '@herald/config';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { isObject, readRepoFile, type JsonObject } from './metric-names';
 
@@ -26,6 +31,65 @@ describe('deployment artifacts agree', () => {
     expect(entrypoint).toContain('exec node "/app/dist/apps/$role/src/main.js" "$@"');
     expect(entrypoint).toMatch(/^\s*migrate\)$/m);
     expect(entrypoint).toContain('exec node /app/dist/libs/persistence/src/cli/migrate.js "$@"');
+  });
+
+  it('every entry point gives each role the same V8 heap flags, and NODE_OPTIONS still wins', () => {
+    const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
+    // The entrypoint, run for real with `node` replaced by a script that prints its NODE_OPTIONS.
+    const dir = mkdtempSync(join(tmpdir(), 'herald-entrypoint-'));
+    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf %s "$NODE_OPTIONS"\n', { mode: 0o755 });
+    const run = (role: HeraldRole, env: Record<string, string>) =>
+      execFileSync('sh', ['-c', entrypoint, 'herald-entrypoint', role], {
+        env: { PATH: `${dir}:${process.env.PATH ?? ''}`, ...env },
+        encoding: 'utf8',
+      });
+    const image = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+    expect(image).toBe('--enable-source-maps');
+    for (const role of ROLES as HeraldRole[]) {
+      const flags = roleNodeFlags(role).join(' ');
+      // The npm start scripts run a process on every queue.
+      expect(scripts[`start:${role}`]).toBe(`node ${flags} dist/apps/${role}/src/main.js`);
+      expect(run(role, { NODE_OPTIONS: image! })).toBe(`${flags} ${image}`);
+    }
+    for (const queues of [
+      '',
+      ',',
+      'deliveries',
+      'system, runs,deliveries',
+      'sourcing',
+      'runs,sourcing ,deliveries',
+    ]) {
+      const flags = roleNodeFlags('worker', queues);
+      expect(run('worker', { WORKER_QUEUES: queues })).toBe(`${flags.join(' ')} `);
+      // Only a worker that does not source leads caps its old generation.
+      expect(flags.some((f) => f.startsWith('--max-old-space-size='))).toBe(
+        queues.includes('deliveries') && !queues.includes('sourcing'),
+      );
+    }
+    // An operator's own flag comes last, so V8 takes it over the role's default.
+    const delivery = { WORKER_QUEUES: 'system,runs,deliveries' };
+    const operator = run('worker', { ...delivery, NODE_OPTIONS: '--max-old-space-size=384' });
+    expect(operator).toBe(
+      `${roleNodeFlags('worker', delivery.WORKER_QUEUES).join(' ')} --max-old-space-size=384`,
+    );
+    const heapLimitMb = (nodeOptions: string) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          ['-p', "Math.round(require('v8').getHeapStatistics().heap_size_limit / 1048576)"],
+          { env: { NODE_OPTIONS: nodeOptions }, encoding: 'utf8' },
+        ),
+      );
+    const flag = (name: string) =>
+      Number(
+        roleNodeFlags('worker', delivery.WORKER_QUEUES)
+          .find((f) => f.startsWith(`--${name}=`))
+          ?.split('=')[1],
+      );
+    // V8's heap limit is the old generation plus three semi-spaces.
+    const young = 3 * flag('max-semi-space-size');
+    expect(heapLimitMb(run('worker', delivery))).toBe(flag('max-old-space-size') + young);
+    expect(heapLimitMb(operator)).toBe(384 + young);
   });
 
   it('the image is Node 24, builds with dev deps, runs with production deps as a numeric non-root user', () => {

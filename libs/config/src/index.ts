@@ -26,4 +26,5 @@ export {
   type RingKey,
 } from './key-ring';
 export { Secret } from './secret';
+export { roleNodeFlags, roleNodeOptions, type HeraldRole } from './node-flags';
 export { parseHostOverrides, type HostOverride } from './host-overrides';

@@ -1,3 +1,4 @@
+import { roleNodeOptions, type HeraldRole } from '@herald/config';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,15 +57,15 @@ export class HeraldProcess {
 
   /** Starts the role and resolves once it is listening (its ports are then known). */
   static async start(
-    role: 'api' | 'worker' | 'beat' | 'all',
+    role: HeraldRole,
     env: Record<string, string>,
     // A bound, not a timing: several processes booting at once on a loaded 2-core machine can
     // take tens of seconds to listen; a process that never does still fails the test.
     timeoutMs = 90_000,
   ): Promise<HeraldProcess> {
-    // The same V8 flags as the production entry points (package.json start scripts, the image).
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', entry(role)], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+    // The role's V8 flags, as every entry point gives them (ROLE_NODE_FLAGS); env's NODE_OPTIONS wins.
+    const child = spawn(process.execPath, [entry(role)], {
+      env: { PATH: process.env.PATH ?? '', ...env, NODE_OPTIONS: roleNodeOptions(role, env) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = new HeraldProcess(role, child);
