@@ -176,14 +176,16 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
         .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
         .join(', ')}\n`,
     );
+    // The raw SQL and raw delivery loops: their database, batches of `concurrency`, on 1 and 4 connections.
+    const floorArgs = [
+      infra.postgresUrl,
+      testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
+      n,
+      concurrency,
+      [1, 4],
+    ] as const;
     const sql = floors
-      ? await sqlFloor(
-          infra.postgresUrl,
-          testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
-          n,
-          concurrency,
-          [1, 4],
-        )
+      ? await sqlFloor(...floorArgs)
       : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
     process.stdout.write(
       `raw ledger SQL (insert, claim, sent + interaction; batches of ${concurrency}): ${sql.tried
@@ -194,15 +196,7 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
     process.stdout.write(
       `floor = min(raw BullMQ ${Math.round(queue.best.perSecond)}/s, raw SQL ${Math.round(sql.best.perSecond)}/s) = ${Math.round(floor)}/s\n`,
     );
-    const raw = floors
-      ? await rawDeliveryFloor(
-          infra.postgresUrl,
-          testEnvironment({ DATABASE_URL: infra.postgresUrl, REDIS_URL: infra.redisUrl }),
-          n,
-          concurrency,
-          [1, 4],
-        )
-      : undefined;
+    const raw = floors ? await rawDeliveryFloor(...floorArgs) : undefined;
     if (raw) {
       process.stdout.write(
         `raw webhook delivery (the same SQL and a signed POST per row to the same sink; batches of ${concurrency}): ${raw.tried
