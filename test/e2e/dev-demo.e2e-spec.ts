@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
+import { holdDevFleetLock } from '../support/dev-fleet-lock';
 
 jest.setTimeout(240_000);
 
@@ -121,7 +122,11 @@ describe('npm run dev (the dev script and its demo)', () => {
   let env: Record<string, string>;
   let dev: DevScript | undefined;
 
+  let releaseFleetLock: (() => void) | undefined;
+
   beforeAll(async () => {
+    // The other spec running the dev fleet finishes first (they share the demo's fixed ports).
+    releaseFleetLock = await holdDevFleetLock();
     db = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'herald-dev-demo-'));
     env = {
@@ -143,6 +148,7 @@ describe('npm run dev (the dev script and its demo)', () => {
   afterAll(async () => {
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    releaseFleetLock?.();
   });
 
   const api = async <T>(key: string, path: string): Promise<T> => {

@@ -12,6 +12,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { holdDevFleetLock } from '../support/dev-fleet-lock';
 
 jest.setTimeout(600_000);
 
@@ -91,7 +92,11 @@ describe('the README, as written', () => {
   const lines: string[] = [];
   let port: number;
 
+  let releaseFleetLock: (() => void) | undefined;
+
   beforeAll(async () => {
+    // The other spec running the dev fleet finishes first (they share the demo's fixed ports).
+    releaseFleetLock = await holdDevFleetLock();
     db = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'herald-readme-'));
     chmodSync(dataDir, 0o755);
@@ -133,6 +138,7 @@ describe('the README, as written', () => {
     }
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    releaseFleetLock?.();
   });
 
   it('every ```sh block either runs against the dev fleet with the output it promises, or says why not', async () => {
