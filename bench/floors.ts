@@ -1,4 +1,3 @@
-import { LEDGER_SQL } from '@herald/deliveries';
 import { hashTaggedPrefix } from '@herald/queues';
 import { createTestDatabase, seedBroadcast, WebhookSink } from '@herald/testing';
 import { Queue } from 'bullmq';
@@ -6,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Client } from 'pg';
+import { connectLanes, inLanes, ledgerBatch } from './ledger-lanes';
 import { cpuSeconds } from './proc-stats';
 
 /**
@@ -31,14 +30,10 @@ export async function rawBullmq(
   n: number,
   concurrencies: readonly number[],
 ): Promise<{ best: Setting; tried: Setting[] }> {
-  const tried: Setting[] = [];
-  for (const concurrency of concurrencies) {
-    tried.push({
-      setting: `concurrency ${concurrency}`,
-      perSecond: await drainNoop(redisUrl, n, concurrency),
-    });
-  }
-  return { best: best(tried), tried };
+  return tryEach(concurrencies, async (concurrency) => ({
+    setting: `concurrency ${concurrency}`,
+    perSecond: await drainNoop(redisUrl, n, concurrency),
+  }));
 }
 
 async function drainNoop(redisUrl: string, n: number, concurrency: number): Promise<number> {
@@ -77,14 +72,10 @@ export async function sqlFloor(
   batch: number,
   laneCounts: readonly number[],
 ): Promise<{ best: Setting; tried: Setting[] }> {
-  const tried: Setting[] = [];
-  for (const lanes of laneCounts) {
-    tried.push({
-      setting: `${lanes} connection(s)`,
-      perSecond: await ledgerRate(postgresUrl, env, n, batch, lanes),
-    });
-  }
-  return { best: best(tried), tried };
+  return tryEach(laneCounts, async (lanes) => ({
+    setting: `${lanes} connection(s)`,
+    perSecond: await ledgerRate(postgresUrl, env, n, batch, lanes),
+  }));
 }
 
 async function ledgerRate(
@@ -96,54 +87,27 @@ async function ledgerRate(
 ): Promise<number> {
   const db = await createTestDatabase(postgresUrl);
   const seeded = await seedBroadcast({ databaseUrl: db.url, env, contacts: n });
-  const clients = await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      const client = new Client({ connectionString: db.url });
-      await client.connect();
-      return client;
-    }),
-  );
+  const clients = await connectLanes(db.url, lanes);
   try {
     const { rows } = await clients[0]!.query<{ id: string }>(
       `SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY id`,
       [seeded.tenantId],
     );
-    const contactIds = rows.map((r) => r.id);
-    const batches: string[][] = [];
-    for (let i = 0; i < contactIds.length; i += batch) batches.push(contactIds.slice(i, i + batch));
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (next < batches.length) {
-          await oneBatch(client, seeded, batches[next++]!);
-        }
-      }),
+    await inLanes(
+      clients,
+      rows.map((r) => r.id),
+      batch,
+      (client, contactIds) =>
+        ledgerBatch(client, seeded, contactIds, (inserted) =>
+          Promise.resolve(inserted.map((r) => `floor-${r.id}`)),
+        ),
     );
     return (n / (performance.now() - started)) * 1000;
   } finally {
     await Promise.all(clients.map((c) => c.end()));
     await db.drop();
   }
-}
-
-async function oneBatch(
-  client: Client,
-  seeded: { tenantId: string; campaignId: string; runId: string; accountId: string },
-  contactIds: string[],
-): Promise<void> {
-  const inserted = await client.query<{ id: string }>(
-    `INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel, step)
-     SELECT $1::uuid, gen_random_uuid(), 'bc:' || $2::text || ':' || c, $3::uuid, $2::uuid, c, $4::uuid, 'webhook', 0
-       FROM unnest($5::uuid[]) AS c
-     ON CONFLICT (tenant_id, delivery_key) DO NOTHING
-     RETURNING id`,
-    [seeded.tenantId, seeded.runId, seeded.campaignId, seeded.accountId, contactIds],
-  );
-  const ids = inserted.rows.map((r) => r.id);
-  const tenants = ids.map(() => seeded.tenantId);
-  await client.query(LEDGER_SQL.claim, [tenants, ids, ids.map(() => false), 60_000, randomUUID()]);
-  await client.query(LEDGER_SQL.markSent, [tenants, ids, ids.map((id) => `floor-${id}`)]);
 }
 
 export interface RawDelivery extends Setting {
@@ -163,9 +127,7 @@ export async function rawDeliveryFloor(
   batch: number,
   laneCounts: readonly number[],
 ): Promise<{ best: RawDelivery; tried: RawDelivery[] }> {
-  const tried: RawDelivery[] = [];
-  for (const lanes of laneCounts) tried.push(await rawDeliveryRate(postgresUrl, env, n, batch, lanes));
-  return { best: best(tried), tried };
+  return tryEach(laneCounts, (lanes) => rawDeliveryRate(postgresUrl, env, n, batch, lanes));
 }
 
 const RAW_SECRET = 'raw-bench-secret-0123456789abcdef';
@@ -240,6 +202,12 @@ async function rawDeliveryRate(
   }
 }
 
-function best<T extends Setting>(settings: readonly T[]): T {
-  return settings.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+/** Each setting measured in turn (never two at once: they would share the cores), the best kept. */
+async function tryEach<V, T extends Setting>(
+  values: readonly V[],
+  measure: (value: V) => Promise<T>,
+): Promise<{ best: T; tried: T[] }> {
+  const tried: T[] = [];
+  for (const value of values) tried.push(await measure(value));
+  return { best: tried.reduce((a, b) => (b.perSecond > a.perSecond ? b : a)), tried };
 }

@@ -10,15 +10,15 @@
  * <account> <batch> <lanes>
  */
 import { signWebhook } from '@herald/channels';
-import { LEDGER_SQL } from '@herald/deliveries';
 import { Agent, request } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { Client } from 'pg';
+import type { Client } from 'pg';
+import { connectLanes, inLanes, ledgerBatch, type FloorRun } from './ledger-lanes';
 
 const [databaseUrl, sinkUrl, secret, tenantId, runId, campaignId, accountId, batchArg, lanesArg] =
   process.argv.slice(2) as [string, string, string, string, string, string, string, string, string];
 const batch = Number(batchArg);
+const run: FloorRun = { tenantId, runId, campaignId, accountId };
 const lanes = Number(lanesArg);
 // The same pool shape as the webhook channel's (128 sockets, as many kept idle).
 const agent = new Agent({ keepAlive: true, maxSockets: 128, maxFreeSockets: 128 });
@@ -62,60 +62,46 @@ function post(body: string, key: string): Promise<string> {
   });
 }
 
-async function oneBatch(client: Client, contacts: Contact[]): Promise<void> {
-  const inserted = await client.query<{ id: string; delivery_key: string; contact_id: string }>(
-    `INSERT INTO deliveries (tenant_id, id, delivery_key, campaign_id, run_id, contact_id, sender_account_id, channel, step)
-     SELECT $1::uuid, gen_random_uuid(), 'bc:' || $2::text || ':' || c, $3::uuid, $2::uuid, c, $4::uuid, 'webhook', 0
-       FROM unnest($5::uuid[]) AS c
-     ON CONFLICT (tenant_id, delivery_key) DO NOTHING
-     RETURNING id, delivery_key, contact_id`,
-    [tenantId, runId, campaignId, accountId, contacts.map((c) => c.id)],
-  );
-  const rows = inserted.rows;
-  const ids = rows.map((r) => r.id);
-  const tenants = ids.map(() => tenantId);
-  await client.query(LEDGER_SQL.claim, [tenants, ids, ids.map(() => false), 60_000, randomUUID()]);
+/** One batch: the ledger statements around a signed POST per row, all of the batch's at once. */
+function oneBatch(client: Client, contacts: readonly Contact[]): Promise<void> {
   const byId = new Map(contacts.map((c) => [c.id, c]));
-  const providerIds = await Promise.all(
-    rows.map((row) => {
-      const contact = byId.get(row.contact_id)!;
-      const body = JSON.stringify({
-        delivery_id: row.id,
-        idempotency_key: row.delivery_key,
-        campaign_id: campaignId,
-        run_id: runId,
-        contact: {
-          id: contact.id,
-          email: contact.email,
-          first_name: contact.first_name,
-          last_name: contact.last_name,
-          external_ref: null,
-        },
-        subject: `Hello ${contact.first_name ?? ''}`,
-        body: `Hi ${contact.first_name ?? ''} ${contact.last_name ?? ''}`,
-        html: null,
-        headers: {},
-      });
-      return post(body, row.delivery_key);
-    }),
+  return ledgerBatch(
+    client,
+    run,
+    contacts.map((c) => c.id),
+    (rows) =>
+      Promise.all(
+        rows.map((row) => {
+          const contact = byId.get(row.contact_id)!;
+          const body = JSON.stringify({
+            delivery_id: row.id,
+            idempotency_key: row.delivery_key,
+            campaign_id: campaignId,
+            run_id: runId,
+            contact: {
+              id: contact.id,
+              email: contact.email,
+              first_name: contact.first_name,
+              last_name: contact.last_name,
+              external_ref: null,
+            },
+            subject: `Hello ${contact.first_name ?? ''}`,
+            body: `Hi ${contact.first_name ?? ''} ${contact.last_name ?? ''}`,
+            html: null,
+            headers: {},
+          });
+          return post(body, row.delivery_key);
+        }),
+      ),
   );
-  await client.query(LEDGER_SQL.markSent, [tenants, ids, providerIds]);
 }
 
 async function main(): Promise<void> {
-  const clients = await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      const client = new Client({ connectionString: databaseUrl });
-      await client.connect();
-      return client;
-    }),
-  );
+  const clients = await connectLanes(databaseUrl, lanes);
   const { rows: contacts } = await clients[0]!.query<Contact>(
     `SELECT id, email, first_name, last_name FROM contacts WHERE tenant_id = $1 ORDER BY id`,
     [tenantId],
   );
-  const batches: Contact[][] = [];
-  for (let i = 0; i < contacts.length; i += batch) batches.push(contacts.slice(i, i + batch));
   const backends = await Promise.all(
     clients.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid),
   );
@@ -125,12 +111,7 @@ async function main(): Promise<void> {
   await told();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    clients.map(async (client) => {
-      while (next < batches.length) await oneBatch(client, batches[next++]!);
-    }),
-  );
+  await inLanes(clients, contacts, batch, oneBatch);
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   process.stdout.write(
