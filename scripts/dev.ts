@@ -319,10 +319,11 @@ async function main(): Promise<void> {
   if (LOGS_TO_FILES) mkdirSync(logDir, { recursive: true });
   const logFile = (role: string) => join(logDir, `${role}.log`);
   const children: ChildProcess[] = roles.map(({ role, env: own }) => {
+    const roleEnv = { ...common, ...own };
     const log = LOGS_TO_FILES ? openSync(logFile(role), 'a') : undefined;
     // Detached: Ctrl-C reaches only this supervisor, which then stops each process once, in order.
     const child = spawn(process.execPath, [join(ROOT, 'dist/apps', role, 'src/main.js')], {
-      env: { ...common, ...own, NODE_OPTIONS: roleNodeOptions(role, { ...common, ...own }) },
+      env: { ...roleEnv, NODE_OPTIONS: roleNodeOptions(role, roleEnv) },
       stdio: log === undefined ? 'inherit' : ['ignore', log, log],
       detached: true,
     });
