@@ -9,6 +9,12 @@ export type ReleasedRecord = DeliveryRef & { error: string };
 /** How long a record waits for others to share its statement. */
 const LINGER_MS = 2;
 const MAX_BATCH = 500;
+/**
+ * `sent` statements of a process in flight at once. Concurrent ones upsert the same analytics
+ * rows and queue on each other's locks; one at a time, what arrives meanwhile shares the next,
+ * so the statements grow with the send rate instead of multiplying.
+ */
+const SENT_IN_FLIGHT = 1;
 
 /**
  * Writes each send's outcome to the ledger as soon as the provider answered: what a crash can
@@ -35,6 +41,7 @@ export class OutcomeRecorder {
       },
       MAX_BATCH,
       LINGER_MS,
+      SENT_IN_FLIGHT,
     );
     this.failedBatch = new MicroBatcher(
       async (entries) => {
