@@ -150,6 +150,40 @@ describe('WebhookChannel', () => {
     expect(error).toMatchObject({ code: 'timeout' });
   });
 
+  it('times out an answer whose body stalls after its headers (the budget covers the whole call)', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":'); // and nothing more
+    };
+    const error = await send(channel({ timeoutMs: 150 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientChannelError);
+    expect(error).toMatchObject({ code: 'timeout' });
+  });
+
+  it('sends to the URL of the config it is given, also when a reused channel saw another before', async () => {
+    const ch = channel();
+    const first = { url, secret: SECRET };
+    await ch.send(message, { idempotencyKey: 'k-1', account: { id: 'acct-1', config: first } });
+    await ch.send(message, { idempotencyKey: 'k-2', account: { id: 'acct-1', config: first } });
+    const moved = `${url.split('?')[0]}/moved`;
+    await ch.send(message, {
+      idempotencyKey: 'k-3',
+      account: { id: 'acct-1', config: { url: moved, secret: 'whsec-other-0123456789' } },
+    });
+    expect(received.map((r) => r.headers['idempotency-key'])).toEqual(['k-1', 'k-2', 'k-3']);
+    const last = received[2]!;
+    const signature = last.headers['x-herald-signature'] as string;
+    const now = Math.floor(clock.nowMs() / 1000);
+    expect(verifyWebhookSignature('whsec-other-0123456789', signature, last.raw, 300, now)).toBe(true);
+    expect(verifyWebhookSignature(SECRET, signature, last.raw, 300, now)).toBe(false);
+    await expect(
+      ch.send(message, {
+        idempotencyKey: 'k-4',
+        account: { id: 'acct-1', config: { url: 'ftp://x', secret: SECRET } },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_config' });
+  });
+
   it('turns a refused connection into a transient error', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

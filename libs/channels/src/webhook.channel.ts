@@ -10,7 +10,7 @@ import { traceHeaders } from '@herald/telemetry';
 import type { Clock } from '@herald/time';
 import type { Channel, OutboundMessage, SendOptions, SendResult } from './channel';
 import { PermanentChannelError, TransientChannelError } from './channel-errors';
-import { parseAccountConfig, webhookAccountConfigSchema } from './config-schemas';
+import { parseAccountConfig, webhookAccountConfigSchema, type WebhookAccountConfig } from './config-schemas';
 import { vetDestination } from './destination';
 import { deliveryKeyDigest } from './message-id';
 import type { OutboundGuard, ResolvedAddress } from './outbound-guard';
@@ -43,12 +43,16 @@ export class WebhookChannel implements Channel {
    * address too, so a DNS change gets a fresh pool (and a fresh SSRF check).
    */
   private readonly agents = new Map<string, HttpAgent>();
+  /**
+   * Each account's config, checked and its URL parsed once per config object (the account
+   * cache hands the same one to every send until the account changes), not once per send.
+   */
+  private readonly configs = new WeakMap<object, { config: WebhookAccountConfig; url: URL }>();
 
   constructor(private readonly options: WebhookChannelOptions) {}
 
   async send(message: OutboundMessage, { idempotencyKey, account }: SendOptions): Promise<SendResult> {
-    const config = parseAccountConfig(webhookAccountConfigSchema, 'webhook', account.config);
-    const url = new URL(config.url);
+    const { config, url } = this.configOf(account.config);
     const target = await this.destination(url);
     const body = JSON.stringify({
       delivery_id: message.deliveryId,
@@ -78,6 +82,15 @@ export class WebhookChannel implements Channel {
       ...traceHeaders(),
     });
     return this.interpret(response, idempotencyKey);
+  }
+
+  private configOf(raw: unknown): { config: WebhookAccountConfig; url: URL } {
+    const cached = typeof raw === 'object' && raw !== null ? this.configs.get(raw) : undefined;
+    if (cached) return cached;
+    const config = parseAccountConfig(webhookAccountConfigSchema, 'webhook', raw);
+    const parsed = { config, url: new URL(config.url) };
+    if (typeof raw === 'object' && raw !== null) this.configs.set(raw, parsed);
+    return parsed;
   }
 
   /** Resolves and vets the destination before any connection is made. */
@@ -137,13 +150,21 @@ export class WebhookChannel implements Channel {
       path: `${url.pathname}${url.search}`,
       headers,
       lookup: pinned,
-      signal: AbortSignal.timeout(this.options.timeoutMs),
       agent: this.agentFor(https, host, destinationPort(url, https), target),
       // TLS still verifies the certificate against the hostname, not the pinned address.
       ...(https && isIP(host) === 0 ? { servername: host } : {}),
     };
     return new Promise((resolve, reject) => {
-      const fail = (error: unknown) => reject(networkError(error, this.options.timeoutMs));
+      // The whole call's budget is one plain timer: an AbortSignal per request cost a timer, an
+      // event target and listeners on the request and its socket for the same effect.
+      const timer = setTimeout(
+        () => req.destroy(timeoutError(this.options.timeoutMs)),
+        this.options.timeoutMs,
+      );
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(networkError(error, this.options.timeoutMs));
+      };
       const req = (https ? httpsRequest : httpRequest)(options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -151,13 +172,14 @@ export class WebhookChannel implements Channel {
           size += chunk.length;
           if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
         });
-        res.on('end', () =>
+        res.on('end', () => {
+          clearTimeout(timer);
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+          });
+        });
         res.on('error', fail);
       });
       req.on('error', fail);
@@ -225,6 +247,12 @@ function networkError(error: unknown, timeoutMs: number): TransientChannelError 
 }
 
 const MAX_AGENTS = 1000;
+
+function timeoutError(timeoutMs: number): Error {
+  const error = new Error(`no answer within ${timeoutMs} ms`);
+  error.name = 'TimeoutError';
+  return error;
+}
 
 function destinationPort(url: URL, https: boolean): string | number {
   return url.port || (https ? 443 : 80);
