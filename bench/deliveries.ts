@@ -171,11 +171,12 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
     const queue = floors
       ? await rawBullmq(infra.redisUrl, n, [50, 100, 200])
       : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
-    process.stdout.write(
-      `raw BullMQ no-op jobs (${n} enqueued first, 1 worker process): ${queue.tried
-        .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
-        .join(', ')}\n`,
-    );
+    if (floors)
+      process.stdout.write(
+        `raw BullMQ no-op jobs (${n} enqueued first, 1 worker process): ${queue.tried
+          .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
+          .join(', ')}\n`,
+      );
     // The raw SQL and raw delivery loops: their database, batches of `concurrency`, on 1 and 4 connections.
     const floorArgs = [
       infra.postgresUrl,
@@ -187,14 +188,17 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
     const sql = floors
       ? await sqlFloor(...floorArgs)
       : { best: { setting: 'skipped', perSecond: NaN }, tried: [] };
-    process.stdout.write(
-      `raw ledger SQL (insert, claim, sent + interaction; batches of ${concurrency}): ${sql.tried
-        .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
-        .join(', ')}\n`,
-    );
+    if (floors)
+      process.stdout.write(
+        `raw ledger SQL (insert, claim, sent + interaction; batches of ${concurrency}): ${sql.tried
+          .map((t) => `${t.setting} ${Math.round(t.perSecond)}/s`)
+          .join(', ')}\n`,
+      );
     const floor = Math.min(queue.best.perSecond, sql.best.perSecond);
     process.stdout.write(
-      `floor = min(raw BullMQ ${Math.round(queue.best.perSecond)}/s, raw SQL ${Math.round(sql.best.perSecond)}/s) = ${Math.round(floor)}/s\n`,
+      floors
+        ? `floor = min(raw BullMQ ${Math.round(queue.best.perSecond)}/s, raw SQL ${Math.round(sql.best.perSecond)}/s) = ${Math.round(floor)}/s\n`
+        : 'floors skipped (--floors=0): Herald alone, no ratios\n',
     );
     const raw = floors ? await rawDeliveryFloor(...floorArgs) : undefined;
     if (raw) {
@@ -222,9 +226,11 @@ export async function runDeliveriesBenchmark(args: string[]): Promise<void> {
       );
       results.push(r);
       process.stdout.write(
-        `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor, ` +
-          `${(r.deliveriesPerSecond / rawRate).toFixed(2)} × raw webhook delivery), ` +
-          `ledger row → sent p50 ${Math.round(r.p50Ms)} ms, p99 ${Math.round(r.p99Ms)} ms, fan-out ${Math.round(r.fanoutRowsPerSecond)} ledger rows/s, ` +
+        `herald, ${workers} worker process(es): ${Math.round(r.deliveriesPerSecond)} deliveries/s` +
+          (floors
+            ? ` (${(r.deliveriesPerSecond / floor).toFixed(2)} × floor, ${(r.deliveriesPerSecond / rawRate).toFixed(2)} × raw webhook delivery)`
+            : '') +
+          `, ledger row → sent p50 ${Math.round(r.p50Ms)} ms, p99 ${Math.round(r.p99Ms)} ms, fan-out ${Math.round(r.fanoutRowsPerSecond)} ledger rows/s, ` +
           `worker peak RSS ${r.peakRssMb.join(' / ')} MB, CPU per delivery: worker ${r.cpuMsPerDelivery.toFixed(2)} ms, ` +
           `Postgres ${r.othersCpuMsPerDelivery.postgres.toFixed(2)} ms, Redis ${r.othersCpuMsPerDelivery.redis.toFixed(2)} ms, ` +
           `sink ${r.othersCpuMsPerDelivery.sink.toFixed(2)} ms\n`,
