@@ -1,9 +1,6 @@
 import { roleNodeFlags, type HeraldRole } from '@herald/config';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse } from 'yaml';
+import { runEntrypoint, v8HeapLimitMb } from './entrypoint';
 import { isObject, readRepoFile, type JsonObject } from './metric-names';
 
 /** Ports, roles and paths must agree across the image, compose, the chart and fly.toml. */
@@ -36,13 +33,7 @@ describe('deployment artifacts agree', () => {
   it('every entry point gives each role the same V8 heap flags, and NODE_OPTIONS still wins', () => {
     const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
     // The entrypoint, run for real with `node` replaced by a script that prints its NODE_OPTIONS.
-    const dir = mkdtempSync(join(tmpdir(), 'herald-entrypoint-'));
-    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf %s "$NODE_OPTIONS"\n', { mode: 0o755 });
-    const run = (role: HeraldRole, env: Record<string, string>) =>
-      execFileSync('sh', ['-c', entrypoint, 'herald-entrypoint', role], {
-        env: { PATH: `${dir}:${process.env.PATH ?? ''}`, ...env },
-        encoding: 'utf8',
-      });
+    const run = (role: HeraldRole, env: Record<string, string>) => runEntrypoint([role], env).nodeOptions;
     const image = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
     expect(image).toBe('--enable-source-maps');
     for (const role of ROLES as HeraldRole[]) {
@@ -72,14 +63,6 @@ describe('deployment artifacts agree', () => {
     expect(operator).toBe(
       `${roleNodeFlags('worker', delivery.WORKER_QUEUES).join(' ')} --max-old-space-size=384`,
     );
-    const heapLimitMb = (nodeOptions: string) =>
-      Number(
-        execFileSync(
-          process.execPath,
-          ['-p', "Math.round(require('v8').getHeapStatistics().heap_size_limit / 1048576)"],
-          { env: { NODE_OPTIONS: nodeOptions }, encoding: 'utf8' },
-        ),
-      );
     const flag = (name: string) =>
       Number(
         roleNodeFlags('worker', delivery.WORKER_QUEUES)
@@ -88,8 +71,24 @@ describe('deployment artifacts agree', () => {
       );
     // V8's heap limit is the old generation plus three semi-spaces.
     const young = 3 * flag('max-semi-space-size');
-    expect(heapLimitMb(run('worker', delivery))).toBe(flag('max-old-space-size') + young);
-    expect(heapLimitMb(operator)).toBe(384 + young);
+    expect(v8HeapLimitMb(run('worker', delivery))).toBe(flag('max-old-space-size') + young);
+    expect(v8HeapLimitMb(operator)).toBe(384 + young);
+  });
+
+  it("the entrypoint takes a worker's queues as an argument too, which wins over WORKER_QUEUES", () => {
+    const run = runEntrypoint(['worker', '--queues=system,runs,deliveries', '--inspect'], {
+      WORKER_QUEUES: 'sourcing',
+    });
+    expect(run.workerQueues).toBe('system,runs,deliveries');
+    expect(run.nodeOptions.trim()).toBe(roleNodeFlags('worker', 'system,runs,deliveries').join(' '));
+    // Only the first argument is the entrypoint's; the rest still reach node's script.
+    expect(run.argv).toEqual(['/app/dist/apps/worker/src/main.js', '--inspect']);
+    // Other roles pass it on untouched.
+    expect(runEntrypoint(['api', '--queues=sourcing']).argv).toEqual([
+      '/app/dist/apps/api/src/main.js',
+      '--queues=sourcing',
+    ]);
+    expect(runEntrypoint(['api', '--queues=sourcing']).workerQueues).toBeUndefined();
   });
 
   it('the image is Node 24, builds with dev deps, runs with production deps as a numeric non-root user', () => {
