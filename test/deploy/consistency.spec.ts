@@ -1,6 +1,7 @@
 import { roleNodeFlags, type HeraldRole } from '@herald/config';
 import { parse } from 'yaml';
 import { runEntrypoint, v8HeapLimitMb } from './entrypoint';
+import { readFlyToml } from './fly-toml';
 import { isObject, readRepoFile, type JsonObject } from './metric-names';
 
 /** Ports, roles and paths must agree across the image, compose, the chart and fly.toml. */
@@ -18,9 +19,16 @@ const prometheus = object(parse(readRepoFile('docker/prometheus/prometheus.yml')
 const values = object(parse(readRepoFile('helm/herald/values.yaml')), 'values.yaml');
 const ports = object(values.ports, 'values.ports');
 const fly = readRepoFile('fly.toml');
+const flyConfig = readFlyToml();
 
 const ROLES = ['api', 'worker', 'beat', 'all'];
-const HERALD_SERVICES = { migrate: 'migrate', api: 'api', worker: 'worker', beat: 'beat' } as const;
+const HERALD_SERVICES = {
+  migrate: 'migrate',
+  api: 'api',
+  worker: 'worker',
+  sourcing: 'worker',
+  beat: 'beat',
+} as const;
 
 describe('deployment artifacts agree', () => {
   it('the entrypoint starts every role and migrate through the built files', () => {
@@ -104,7 +112,7 @@ describe('deployment artifacts agree', () => {
   it('compose runs each role through the entrypoint, on the chart ports, with a scalable worker', () => {
     for (const [name, role] of Object.entries(HERALD_SERVICES)) {
       const service = object(services[name], name);
-      expect(service.command).toEqual([role]);
+      expect((service.command as string[])[0]).toBe(role);
       const env = object(service.environment, `${name}.environment`);
       expect(env.OPS_PORT).toBe(String(ports.ops));
       expect(env.PORT).toBe(String(ports.http));
@@ -125,22 +133,23 @@ describe('deployment artifacts agree', () => {
 
   it('Prometheus in compose discovers every replica of every role on the ops port', () => {
     const jobs = (prometheus.scrape_configs as unknown[]).map((c) => object(c, 'scrape config'));
-    for (const [job, service] of [
-      ['herald-api', 'api'],
-      ['herald-worker', 'worker'],
-      ['herald-beat', 'beat'],
+    for (const [job, names] of [
+      ['herald-api', ['api']],
+      ['herald-worker', ['worker', 'sourcing']],
+      ['herald-beat', ['beat']],
     ] as const) {
       const config = jobs.find((c) => c.job_name === job);
       expect(config?.dns_sd_configs).toEqual([
-        { names: [service], type: 'A', port: ports.ops, refresh_interval: '15s' },
+        { names, type: 'A', port: ports.ops, refresh_interval: '15s' },
       ]);
     }
   });
 
   it('fly.toml runs the same roles, ports and migrations', () => {
-    for (const role of ['api', 'worker', 'beat']) {
-      expect(ROLES).toContain(role);
-      expect(fly).toMatch(new RegExp(`^\\s*${role} = "${role}"$`, 'm'));
+    const processes = object(flyConfig.processes, 'fly.toml [processes]');
+    expect(Object.keys(processes).sort()).toEqual(['api', 'beat', 'sourcing', 'worker']);
+    for (const command of Object.values(processes)) {
+      expect(ROLES).toContain(String(command).split(' ')[0]);
     }
     expect(fly).toMatch(/^\s*release_command = "migrate"$/m);
     expect(fly).toMatch(/^\s*internal_port = 3000$/m);
