@@ -1,6 +1,8 @@
 #!/bin/sh
 # Herald's image entry point: the first argument selects the role.
 #   api | worker | beat | all   start that process (extra arguments go to node's script)
+#   worker --queues=a,b         a worker on those queues: WORKER_QUEUES as an argument, for
+#                               platforms without an environment per process (fly.io groups)
 #   migrate [run|revert|status] run the migration CLI (default: run); needs only DATABASE_URL
 #   herald <command> [...]      the operator CLI (docs/cli.md), e.g. `herald migrate`, `herald health`
 # The role process replaces this shell (exec), so it receives SIGTERM directly.
@@ -26,6 +28,16 @@ role_flags() {
     *) echo "--max-semi-space-size=4" ;;
   esac
 }
+
+if [ "$role" = worker ]; then
+  case "${1:-}" in
+    --queues=*)
+      WORKER_QUEUES="${1#--queues=}"
+      export WORKER_QUEUES
+      shift
+      ;;
+  esac
+fi
 
 case "$role" in
   api | worker | beat | all)

@@ -1,9 +1,7 @@
 import { roleNodeFlags, type HeraldRole } from '@herald/config';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse } from 'yaml';
+import { runEntrypoint, v8HeapLimitMb } from './entrypoint';
+import { readFlyToml } from './fly-toml';
 import { isObject, readRepoFile, type JsonObject } from './metric-names';
 
 /** Ports, roles and paths must agree across the image, compose, the chart and fly.toml. */
@@ -21,9 +19,16 @@ const prometheus = object(parse(readRepoFile('docker/prometheus/prometheus.yml')
 const values = object(parse(readRepoFile('helm/herald/values.yaml')), 'values.yaml');
 const ports = object(values.ports, 'values.ports');
 const fly = readRepoFile('fly.toml');
+const flyConfig = readFlyToml();
 
 const ROLES = ['api', 'worker', 'beat', 'all'];
-const HERALD_SERVICES = { migrate: 'migrate', api: 'api', worker: 'worker', beat: 'beat' } as const;
+const HERALD_SERVICES = {
+  migrate: 'migrate',
+  api: 'api',
+  worker: 'worker',
+  sourcing: 'worker',
+  beat: 'beat',
+} as const;
 
 describe('deployment artifacts agree', () => {
   it('the entrypoint starts every role and migrate through the built files', () => {
@@ -36,13 +41,7 @@ describe('deployment artifacts agree', () => {
   it('every entry point gives each role the same V8 heap flags, and NODE_OPTIONS still wins', () => {
     const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
     // The entrypoint, run for real with `node` replaced by a script that prints its NODE_OPTIONS.
-    const dir = mkdtempSync(join(tmpdir(), 'herald-entrypoint-'));
-    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf %s "$NODE_OPTIONS"\n', { mode: 0o755 });
-    const run = (role: HeraldRole, env: Record<string, string>) =>
-      execFileSync('sh', ['-c', entrypoint, 'herald-entrypoint', role], {
-        env: { PATH: `${dir}:${process.env.PATH ?? ''}`, ...env },
-        encoding: 'utf8',
-      });
+    const run = (role: HeraldRole, env: Record<string, string>) => runEntrypoint([role], env).nodeOptions;
     const image = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
     expect(image).toBe('--enable-source-maps');
     for (const role of ROLES as HeraldRole[]) {
@@ -72,14 +71,6 @@ describe('deployment artifacts agree', () => {
     expect(operator).toBe(
       `${roleNodeFlags('worker', delivery.WORKER_QUEUES).join(' ')} --max-old-space-size=384`,
     );
-    const heapLimitMb = (nodeOptions: string) =>
-      Number(
-        execFileSync(
-          process.execPath,
-          ['-p', "Math.round(require('v8').getHeapStatistics().heap_size_limit / 1048576)"],
-          { env: { NODE_OPTIONS: nodeOptions }, encoding: 'utf8' },
-        ),
-      );
     const flag = (name: string) =>
       Number(
         roleNodeFlags('worker', delivery.WORKER_QUEUES)
@@ -88,8 +79,24 @@ describe('deployment artifacts agree', () => {
       );
     // V8's heap limit is the old generation plus three semi-spaces.
     const young = 3 * flag('max-semi-space-size');
-    expect(heapLimitMb(run('worker', delivery))).toBe(flag('max-old-space-size') + young);
-    expect(heapLimitMb(operator)).toBe(384 + young);
+    expect(v8HeapLimitMb(run('worker', delivery))).toBe(flag('max-old-space-size') + young);
+    expect(v8HeapLimitMb(operator)).toBe(384 + young);
+  });
+
+  it("the entrypoint takes a worker's queues as an argument too, which wins over WORKER_QUEUES", () => {
+    const run = runEntrypoint(['worker', '--queues=system,runs,deliveries', '--inspect'], {
+      WORKER_QUEUES: 'sourcing',
+    });
+    expect(run.workerQueues).toBe('system,runs,deliveries');
+    expect(run.nodeOptions.trim()).toBe(roleNodeFlags('worker', 'system,runs,deliveries').join(' '));
+    // Only the first argument is the entrypoint's; the rest still reach node's script.
+    expect(run.argv).toEqual(['/app/dist/apps/worker/src/main.js', '--inspect']);
+    // Other roles pass it on untouched.
+    expect(runEntrypoint(['api', '--queues=sourcing']).argv).toEqual([
+      '/app/dist/apps/api/src/main.js',
+      '--queues=sourcing',
+    ]);
+    expect(runEntrypoint(['api', '--queues=sourcing']).workerQueues).toBeUndefined();
   });
 
   it('the image is Node 24, builds with dev deps, runs with production deps as a numeric non-root user', () => {
@@ -105,7 +112,7 @@ describe('deployment artifacts agree', () => {
   it('compose runs each role through the entrypoint, on the chart ports, with a scalable worker', () => {
     for (const [name, role] of Object.entries(HERALD_SERVICES)) {
       const service = object(services[name], name);
-      expect(service.command).toEqual([role]);
+      expect((service.command as string[])[0]).toBe(role);
       const env = object(service.environment, `${name}.environment`);
       expect(env.OPS_PORT).toBe(String(ports.ops));
       expect(env.PORT).toBe(String(ports.http));
@@ -126,22 +133,23 @@ describe('deployment artifacts agree', () => {
 
   it('Prometheus in compose discovers every replica of every role on the ops port', () => {
     const jobs = (prometheus.scrape_configs as unknown[]).map((c) => object(c, 'scrape config'));
-    for (const [job, service] of [
-      ['herald-api', 'api'],
-      ['herald-worker', 'worker'],
-      ['herald-beat', 'beat'],
+    for (const [job, names] of [
+      ['herald-api', ['api']],
+      ['herald-worker', ['worker', 'sourcing']],
+      ['herald-beat', ['beat']],
     ] as const) {
       const config = jobs.find((c) => c.job_name === job);
       expect(config?.dns_sd_configs).toEqual([
-        { names: [service], type: 'A', port: ports.ops, refresh_interval: '15s' },
+        { names, type: 'A', port: ports.ops, refresh_interval: '15s' },
       ]);
     }
   });
 
   it('fly.toml runs the same roles, ports and migrations', () => {
-    for (const role of ['api', 'worker', 'beat']) {
-      expect(ROLES).toContain(role);
-      expect(fly).toMatch(new RegExp(`^\\s*${role} = "${role}"$`, 'm'));
+    const processes = object(flyConfig.processes, 'fly.toml [processes]');
+    expect(Object.keys(processes).sort()).toEqual(['api', 'beat', 'sourcing', 'worker']);
+    for (const command of Object.values(processes)) {
+      expect(ROLES).toContain(String(command).split(' ')[0]);
     }
     expect(fly).toMatch(/^\s*release_command = "migrate"$/m);
     expect(fly).toMatch(/^\s*internal_port = 3000$/m);

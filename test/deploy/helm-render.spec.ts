@@ -111,7 +111,7 @@ describe('helm/herald over the CI values sets', () => {
     const service = structuredClone(one(DEFAULTS, 'Service', 'herald-api'));
     service.metadata.name = `herald-${'x'.repeat(60)}`;
     (service.metadata as Record<string, unknown>).labelz = { misplaced: 'yes' };
-    const scaled = structuredClone(one(PRODUCTION, 'ScaledObject', 'herald-worker'));
+    const scaled = structuredClone(one(PRODUCTION, 'ScaledObject', 'herald-worker-delivery'));
     spec<{ fallback: Record<string, unknown> }>(scaled).fallback.replicas = 'six';
     spec<Record<string, unknown>>(scaled).fallbak = {};
     const unknownKind = { ...structuredClone(service), apiVersion: 'example.com/v1', kind: 'Widget' };
@@ -180,23 +180,41 @@ describe('helm/herald features', () => {
     for (const [key, value] of Object.entries(selectors[0]!.matchLabels)) expect(testLabels[key]).toBe(value);
   });
 
-  it('workers scale with KEDA (with fallback replicas) where its CRDs exist, with a CPU HPA otherwise', () => {
-    const scaledObject = one(PRODUCTION, 'ScaledObject', 'herald-worker');
+  it('worker pools scale with KEDA (with fallback replicas) where its CRDs exist, with a CPU HPA otherwise', () => {
+    const scaledObject = one(PRODUCTION, 'ScaledObject', 'herald-worker-delivery');
     expect(spec<{ fallback: unknown }>(scaledObject).fallback).toEqual({ failureThreshold: 5, replicas: 6 });
+    // The sourcing pool's own fallback replicas win over worker.keda's; the rest is inherited.
+    expect(
+      spec<{ fallback: unknown }>(one(PRODUCTION, 'ScaledObject', 'herald-worker-sourcing')).fallback,
+    ).toEqual({
+      failureThreshold: 5,
+      replicas: 2,
+    });
     expect(find(PRODUCTION, 'HorizontalPodAutoscaler').map((d) => d.metadata.name)).toEqual(['herald-api']);
 
     for (const setName of [DEFAULTS, FULL]) {
       expect(find(setName, 'ScaledObject')).toEqual([]);
-      const hpa = spec<{ scaleTargetRef: { name: string }; minReplicas: number }>(
-        one(setName, 'HorizontalPodAutoscaler', 'herald-worker'),
-      );
-      expect(hpa.scaleTargetRef.name).toBe('herald-worker');
+      for (const [pool, min, max] of [
+        ['delivery', 2, 10],
+        ['sourcing', 1, 4],
+      ] as const) {
+        const hpa = spec<{ scaleTargetRef: { name: string }; minReplicas: number; maxReplicas: number }>(
+          one(setName, 'HorizontalPodAutoscaler', `herald-worker-${pool}`),
+        );
+        expect(hpa).toMatchObject({
+          scaleTargetRef: { name: `herald-worker-${pool}` },
+          minReplicas: min,
+          maxReplicas: max,
+        });
+      }
     }
     // Whoever scales the workers owns the replica count; without an autoscaler, the values do.
     for (const setName of [DEFAULTS, FULL, PRODUCTION]) {
-      expect(
-        spec<{ replicas?: number }>(one(setName, 'Deployment', 'herald-worker')).replicas,
-      ).toBeUndefined();
+      for (const pool of ['delivery', 'sourcing']) {
+        expect(
+          spec<{ replicas?: number }>(one(setName, 'Deployment', `herald-worker-${pool}`)).replicas,
+        ).toBeUndefined();
+      }
     }
     // A renderer that cannot see the cluster (GitOps) vouches for the CRDs itself.
     const vouched = template(
@@ -204,21 +222,28 @@ describe('helm/herald features', () => {
       ['--set', 'worker.keda.skipCapabilitiesCheck=true'],
     );
     const kinds = parseManifests(vouched.stdout)
-      .filter((d) => d.metadata.name === 'herald-worker')
+      .filter((d) => d.metadata.name === 'herald-worker-delivery')
       .map((d) => d.kind);
     expect(kinds).toContain('ScaledObject');
     expect(kinds).not.toContain('HorizontalPodAutoscaler');
 
     expect(find(EXTERNAL, 'HorizontalPodAutoscaler')).toEqual([]);
-    expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-worker')).replicas).toBe(4);
+    // worker.replicas is every pool's default; the sourcing pool sets its own.
+    expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-worker-delivery')).replicas).toBe(
+      4,
+    );
+    expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-worker-sourcing')).replicas).toBe(
+      1,
+    );
     expect(spec<{ replicas?: number }>(one(EXTERNAL, 'Deployment', 'herald-api')).replicas).toBe(3);
   });
 
   it('the install notes say who scales the workers, and why KEDA did not', () => {
     const notes = installNotes(VALUES_SETS.find((set) => set.name === FULL)!);
-    expect(notes).toContain('worker  herald-worker (HPA 2-10)');
+    expect(notes).toContain('worker  herald-worker-delivery (HPA 2-10): system,runs,deliveries');
+    expect(notes).toContain('worker  herald-worker-sourcing (HPA 1-4): sourcing');
     expect(notes).toContain(
-      'worker.keda.enabled is set but the cluster serves no keda.sh/v1alpha1 ScaledObject: the CPU HPA scales the workers instead.',
+      'keda.enabled is set for the delivery, sourcing worker pools but the cluster serves no keda.sh/v1alpha1 ScaledObject: they scale as listed above instead (the CPU HPA where hpa.enabled, else replicas).',
     );
     expect(notes).toContain('helm test herald -n herald');
     expect(notes).toContain('Ingress: http://herald.example.com');
@@ -261,7 +286,8 @@ describe('helm/herald features', () => {
       'herald-api',
       'herald-beat',
       'herald-migrate',
-      'herald-worker',
+      'herald-worker-delivery',
+      'herald-worker-sourcing',
     ]);
     for (const workload of workloads) {
       const pod = podSpec(workload);
@@ -296,7 +322,7 @@ describe('helm/herald features', () => {
     expect([...names(SECOND)].filter((name) => first.has(name))).toEqual([]);
 
     const query = spec<{ triggers: { metadata: { query: string } }[] }>(
-      one(SECOND, 'ScaledObject', 'outreach-eu-herald-worker'),
+      one(SECOND, 'ScaledObject', 'outreach-eu-herald-worker-delivery'),
     ).triggers[0]!.metadata.query;
     expect(query).toContain('namespace="tenant-eu"');
     const monitor = spec<{

@@ -83,6 +83,14 @@ export const VALUES_SETS: readonly ValuesSet[] = [
     apiVersions: [],
   },
   {
+    name: 'one worker pool on every queue',
+    release: 'herald',
+    namespace: 'herald',
+    files: ['single-pool-values.yaml'],
+    set: [],
+    apiVersions: [],
+  },
+  {
     name: 'second release in another namespace',
     release: 'outreach-eu',
     namespace: 'tenant-eu',

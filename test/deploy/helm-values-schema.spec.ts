@@ -41,6 +41,21 @@ describe('helm/herald values.schema.json', () => {
       ['--set', 'worker.keda.fallback.replicas=0'],
       "at '/worker/keda/fallback/replicas'",
     ],
+    [
+      'the removed worker.resources (pools size themselves now)',
+      ['--set', 'worker.resources.limits.memory=1Gi'],
+      "at '/worker': additional properties 'resources' not allowed",
+    ],
+    [
+      'a worker pool without resources',
+      ['--set-json', 'worker.pools.extra={"queues":["deliveries"]}'],
+      "at '/worker/pools/extra': missing property 'resources'",
+    ],
+    [
+      'a worker pool name that is not a DNS label',
+      ['--set-json', 'worker.pools.Big_Pool={"queues":[],"resources":{}}'],
+      "invalid propertyName 'Big_Pool'",
+    ],
     ['an OTLP endpoint that is not a URL', ['--set', 'otel.endpoint=tempo:4318'], "at '/otel/endpoint'"],
     [
       'an extra env entry without a name',

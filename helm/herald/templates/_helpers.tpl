@@ -34,15 +34,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: herald
 {{- end -}}
 
-{{/* Role-scoped labels. Call with (dict "root" $ "role" "api"). */}}
+{{/* Role-scoped labels. Call with (dict "root" $ "role" "api"); a worker pool's objects add
+"pool" (its name), which only they select on: the ops Service and NetworkPolicy select every pool. */}}
 {{- define "herald.roleSelectorLabels" -}}
 {{ include "herald.selectorLabels" .root }}
 app.kubernetes.io/component: {{ .role }}
+{{- with .pool }}
+herald.dev/pool: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{- define "herald.roleLabels" -}}
 {{ include "herald.labels" .root }}
 app.kubernetes.io/component: {{ .role }}
+{{- with .pool }}
+herald.dev/pool: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{- define "herald.image" -}}
@@ -57,14 +64,52 @@ app.kubernetes.io/component: {{ .role }}
 {{- end -}}
 {{- end -}}
 
-{{/* Which autoscaler owns the worker replicas: "keda", "hpa" or "" (the Deployment's replicas).
+{{/* The queues the code defines (QUEUE_NAMES in libs/queues; test/deploy/worker-pools.spec.ts holds
+them together), to refuse pools that leave one unconsumed. */}}
+{{- define "herald.queues" -}}
+system,runs,deliveries,sourcing
+{{- end -}}
+
+{{/* The worker pools, name → settings (worker.* under the pool's own keys), as JSON. Refuses
+pools that leave a queue with no consumer. */}}
+{{- define "herald.workerPools" -}}
+{{- $worker := .Values.worker -}}
+{{- $pools := dict -}}
+{{- $consumed := list -}}
+{{- range $name, $pool := $worker.pools -}}
+{{- $queues := $pool.queues | default list -}}
+{{- $consumed = concat $consumed (empty $queues | ternary (splitList "," (include "herald.queues" $)) $queues) -}}
+{{- $settings := dict
+  "name" $name
+  "queues" $queues
+  "replicas" (hasKey $pool "replicas" | ternary $pool.replicas $worker.replicas)
+  "resources" $pool.resources
+  "env" (merge (dict "WORKER_QUEUES" (join "," $queues)) (deepCopy ($pool.env | default dict)) (deepCopy ($worker.env | default dict)))
+  "pdb" (mergeOverwrite (deepCopy $worker.pdb) (deepCopy ($pool.pdb | default dict)))
+  "hpa" (mergeOverwrite (deepCopy $worker.hpa) (deepCopy ($pool.hpa | default dict)))
+  "keda" (mergeOverwrite (deepCopy $worker.keda) (deepCopy ($pool.keda | default dict))) -}}
+{{- $_ := set $pools $name $settings -}}
+{{- end -}}
+{{- if empty $pools -}}
+{{- fail "worker.pools is empty: no worker would consume any queue" -}}
+{{- end -}}
+{{- range $queue := splitList "," (include "herald.queues" .) -}}
+{{- if not (has $queue $consumed) -}}
+{{- fail (printf "worker.pools: no pool consumes the %s queue (add it to a pool's queues, or leave a pool's queues empty for every queue)" $queue) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $pools -}}
+{{- end -}}
+
+{{/* Which autoscaler owns a worker pool's replicas: "keda", "hpa" or "" (the Deployment's replicas).
 KEDA only where the cluster serves its CRDs (a ScaledObject elsewhere fails the install), unless
-the renderer cannot see the cluster and says so with keda.skipCapabilitiesCheck. */}}
+the renderer cannot see the cluster and says so with keda.skipCapabilitiesCheck. Call with
+(dict "root" $ "pool" <settings from herald.workerPools>). */}}
 {{- define "herald.workerAutoscaler" -}}
-{{- $keda := .Values.worker.keda -}}
-{{- if and $keda.enabled (or $keda.skipCapabilitiesCheck (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")) -}}
+{{- $keda := .pool.keda -}}
+{{- if and $keda.enabled (or $keda.skipCapabilitiesCheck (.root.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")) -}}
 keda
-{{- else if .Values.worker.hpa.enabled -}}
+{{- else if .pool.hpa.enabled -}}
 hpa
 {{- end -}}
 {{- end -}}
@@ -120,7 +165,8 @@ volumes:
 {{- end }}
 {{- end -}}
 
-{{/* Container settings shared by every role. Call with (dict "root" $ "role" "api"). */}}
+{{/* Container settings shared by every role. Call with (dict "root" $ "role" "api"); a worker pool
+passes its own "env" and "resources". */}}
 {{- define "herald.containerCommon" -}}
 {{- $root := .root -}}
 image: {{ include "herald.image" $root }}
@@ -134,7 +180,7 @@ envFrom:
 {{- with $root.Values.extraEnvFrom }}
 {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- $roleEnv := (index $root.Values .role).env }}
+{{- $roleEnv := .env | default (index $root.Values .role).env }}
 {{- if or $roleEnv $root.Values.extraEnv }}
 env:
   {{- range $name, $value := $roleEnv }}
@@ -148,7 +194,7 @@ env:
 securityContext:
   {{- toYaml $root.Values.securityContext | nindent 2 }}
 resources:
-  {{- toYaml (index $root.Values .role).resources | nindent 2 }}
+  {{- toYaml (.resources | default (index $root.Values .role).resources) | nindent 2 }}
 volumeMounts:
   - name: tmp
     mountPath: /tmp
