@@ -1,20 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'smol-toml';
 import { REPO_ROOT } from './metric-names';
 
-/**
- * fly.toml as data, parsed by Python's standard tomllib: no TOML parser is a project
- * dependency, and python3 (3.11+) is on every machine that builds native addons.
- */
+/** fly.toml as data, read by a TOML 1.0 parser (smol-toml): the deploy specs check its tables, not its text. */
 export function readFlyToml(): Record<string, unknown> {
-  const json = execFileSync(
-    'python3',
-    [
-      '-c',
-      'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))))',
-      join(REPO_ROOT, 'fly.toml'),
-    ],
-    { encoding: 'utf8' },
-  );
-  return JSON.parse(json) as Record<string, unknown>;
+  return parse(readFileSync(join(REPO_ROOT, 'fly.toml'), 'utf8'));
 }
