@@ -103,10 +103,12 @@ export class SourcingRunReconciler {
     tenantId: string,
     runId: string,
   ): Promise<RecoveryOutcome | undefined> {
+    // retry() clears it on the job object.
+    const failedReason = job.failedReason;
     await manager.query(
       `UPDATE sourcing_runs SET handbacks = handbacks + 1, reason = $3, updated_at = now()
         WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, runId, `its job was handed back after: ${job.failedReason}`.slice(0, 1000)],
+      [tenantId, runId, `its job was handed back after: ${failedReason}`.slice(0, 1000)],
     );
     try {
       await job.retry('failed');
@@ -116,7 +118,7 @@ export class SourcingRunReconciler {
       throw error;
     }
     this.logger.warn(
-      { tenant_id: tenantId, run_id: runId, job_id: job.id, failed_reason: job.failedReason },
+      { tenant_id: tenantId, run_id: runId, job_id: job.id, failed_reason: failedReason },
       'sourcing run job failed for good; handed back to the queue',
     );
     return 'retried';
