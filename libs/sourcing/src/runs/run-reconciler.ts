@@ -32,7 +32,9 @@ interface RunRow {
  * job with attempts left goes back to the queue (`job.retry()`: the same id, so still one job
  * per run), at most MAX_HANDBACKS times without progress; otherwise the run fails with the
  * job's reason and the spent job is removed. The spent job of a run that is no longer active,
- * or that a resume replaced (`job_key`), is removed and the run left alone.
+ * or that a resume replaced (`job_key`), is removed and the run left alone. BullMQ keeps a
+ * job's stall count across a retry, so a handed-back crasher fails again at its next stall: one
+ * hand-back per stall, and a step that moves the run on resets the count (run-executor).
  */
 @Injectable()
 export class SourcingRunReconciler {
