@@ -1,8 +1,10 @@
+import { hashTaggedPrefix } from '@herald/queues';
 import {
   callApi,
   createTestDatabase,
   eventually,
   FakeDirectory,
+  FakeSites,
   HeraldProcess,
   RedisServer,
   TEST_ADMIN_KEY,
@@ -10,6 +12,7 @@ import {
   testRedisPrefix,
   type TestDatabase,
 } from '@herald/testing';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 
 jest.setTimeout(180_000);
@@ -153,5 +156,152 @@ describe('a sourcing run survives kill -9 of its worker', () => {
     );
     expect(sealed[0]!.credentials).not.toContain(API_KEY);
     await client.end();
+  });
+});
+
+/**
+ * A run's job that BullMQ fails for good as a crasher (it stalled more than maxStalledCount
+ * times) used to leave the run `running` forever. Here the job has already stalled 3 times when
+ * its worker is killed (-9): the next worker finds it stalled a 4th time and BullMQ fails it.
+ * The beat's `sourcing-runs` duty hands it back and the run completes, every candidate once.
+ * Its own database, Redis, prefix and fleet: no other test's failed job is seen here.
+ */
+describe('a sourcing run whose job becomes a crasher', () => {
+  let db: TestDatabase;
+  let redis: RedisServer;
+  let sites: FakeSites;
+  let directory: FakeDirectory;
+  let env: Record<string, string>;
+  let pg: Client;
+  let admin: Redis;
+  const processes: HeraldProcess[] = [];
+
+  beforeAll(async () => {
+    [db, redis, sites] = await Promise.all([createTestDatabase(), RedisServer.start(), FakeSites.start()]);
+    directory = await FakeDirectory.start({
+      seed: 4,
+      count: 3000,
+      apiKey: API_KEY,
+      sitesPort: sites.httpPort,
+      delayMs: 150,
+    });
+    env = testEnvironment({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: testRedisPrefix(),
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
+      QUEUE_LOCK_DURATION_MS: '2000',
+      QUEUE_STALLED_INTERVAL_MS: '1000',
+      BEAT_SWEEP_INTERVAL_MS: '1000',
+    });
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    await pg?.end();
+    admin?.disconnect();
+    await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
+    await Promise.all([directory?.stop(), sites?.stop()]);
+    await redis?.destroy();
+    await db?.drop();
+  });
+
+  it('is handed back by the beat and the run completes, no candidate lost or doubled', async () => {
+    const [api, worker, beat] = await Promise.all([
+      HeraldProcess.start('api', env),
+      HeraldProcess.start('worker', env),
+      HeraldProcess.start('beat', env),
+    ]);
+    processes.push(api, worker, beat);
+    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
+      api.publicUrl,
+      'POST',
+      '/v1/tenants',
+      TEST_ADMIN_KEY,
+      { name: 'Crasher', time_zone: 'Europe/Paris' },
+    );
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      callApi<T>(api.publicUrl, method, path, tenant.body.api_key.key, body);
+    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
+      name: 'Directory',
+      kind: 'http-directory',
+      config: { base_url: directory.url(), api_key: API_KEY, page_size: 10 },
+    });
+    expect(account.status).toBe(201);
+    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
+      name: 'Any',
+      rules: [
+        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+      ],
+      tiers: { A: 80, B: 40, C: 20 },
+    });
+    expect(model.status).toBe(201);
+    const limit = 300;
+    const wanted = directory.matching({ category: 'bakery' });
+    expect(wanted.length).toBeGreaterThan(limit);
+    const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
+      name: 'Bakeries',
+      source_account_id: account.body.id,
+      criteria: { category: 'bakery' },
+      limit,
+      scoring_model_id: model.body.id,
+    });
+    expect(job.status).toBe(201);
+    const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
+    expect(run.status).toBe(202);
+    const runId = run.body.id;
+    const jobKey = `${hashTaggedPrefix(env.QUEUE_PREFIX!)}:sourcing:srun-${runId}`;
+    const discovered = async () =>
+      (await pg.query<{ discovered: number }>('SELECT discovered FROM sourcing_runs WHERE id = $1', [runId]))
+        .rows[0]!.discovered;
+
+    await eventually(async () => ((await discovered()) >= 50 ? true : undefined), {
+      what: 'run under way',
+      timeoutMs: 60_000,
+    });
+    // The job has used up its stalls (maxStalledCount 3) when its worker dies holding it.
+    await admin.hset(jobKey, 'stc', 3);
+    worker.signal('SIGKILL');
+    await worker.exited;
+    expect(await discovered()).toBeLessThan(limit);
+    const next = await HeraldProcess.start('worker', env);
+    processes.push(next);
+
+    const handedBack = await beat.waitFor(
+      (l) => l.msg === 'sourcing run job failed for good; handed back to the queue' && l.run_id === runId,
+      60_000,
+    );
+    expect(handedBack.failed_reason).toBe('job stalled more than allowable limit');
+    const done = await eventually(
+      async () => {
+        const r = await call<{ status: string; error: string | null; discovered: number }>(
+          'GET',
+          `/v1/sourcing-runs/${runId}`,
+        );
+        return r.body.status === 'completed' || r.body.status === 'failed' ? r.body : undefined;
+      },
+      { what: 'run finished', timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(done).toMatchObject({ status: 'completed', error: null, discovered: limit });
+
+    const { rows } = await pg.query<{ external_id: string; n: string }>(
+      `SELECT external_id, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY external_id`,
+      [runId],
+    );
+    expect(rows.every((r) => r.n === '1')).toBe(true);
+    expect(rows.map((r) => r.external_id).sort()).toEqual(
+      wanted
+        .slice(0, limit)
+        .map((b) => b.id)
+        .sort(),
+    );
+    // The one job of the run: stalled past the limit, failed once by BullMQ, then completed.
+    const hash = await admin.hgetall(jobKey);
+    expect(Number(hash.stc)).toBeGreaterThan(3);
+    expect(
+      await admin.zscore(`${hashTaggedPrefix(env.QUEUE_PREFIX!)}:sourcing:completed`, `srun-${runId}`),
+    ).not.toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { Experiments, RollupFolder, WeeklyReportScheduler } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
-import { SourcingSchedules } from '@herald/sourcing';
+import { SourcingRunReconciler, SourcingSchedules } from '@herald/sourcing';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { Housekeeping } from './housekeeping';
 import { LeaderLease } from './leader-lease';
@@ -39,6 +39,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     ticker: EnrollmentTicker,
     schedules: CampaignSchedules,
     sourcingSchedules: SourcingSchedules,
+    sourcingRuns: SourcingRunReconciler,
     experiments: Experiments,
     weeklyReports: WeeklyReportScheduler,
     housekeeping: Housekeeping,
@@ -71,6 +72,8 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
       { name: 'schedules', intervalMs: every, run: () => schedules.reconcile() },
       // Sourcing job schedules, the same way.
       { name: 'sourcing-schedules', intervalMs: every, run: () => sourcingSchedules.reconcile() },
+      // Sourcing runs whose job BullMQ failed for good (a crasher, its last attempt): handed back or failed.
+      { name: 'sourcing-runs', intervalMs: every, run: () => sourcingRuns.sweep() },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
       // A/B/n experiments: a winner recorded once the z-test calls it, promoted where the step asks.

@@ -75,9 +75,15 @@ export {
   SourcingRunExecutor,
   type ExecutorOutcome,
 } from './runs/run-executor';
-export { SourcingRunLifecycle } from './runs/run-lifecycle';
+export { runJobKey, SourcingRunLifecycle } from './runs/run-lifecycle';
 export { SourcingRunMetrics } from './runs/run-metrics';
 export { RunPlanner } from './runs/run-planner';
+export {
+  MAX_HANDBACKS,
+  SourcingRunReconciler,
+  STALLED_REASON,
+  type RecoveryOutcome,
+} from './runs/run-reconciler';
 export { OPEN_STAGES, SourcingRunProgress, type TouchOutcome } from './runs/run-progress';
 export {
   CANDIDATE_STAGES,
@@ -88,7 +94,7 @@ export {
   type SourcingRunStatus,
 } from './runs/run-record';
 export { SourcingSchedules } from './runs/run-schedules';
-export { sourcingCandidates, sourcingRequests } from './sourcing-metrics';
+export { sourcingCandidates, sourcingRequests, sourcingRunRecoveries } from './sourcing-metrics';
 export { SourcingModule } from './sourcing.module';
 // Qualifying (assessment, enrichment, scoring, hand-off): its own index.
 export * from './qualify';

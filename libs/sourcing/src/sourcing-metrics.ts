@@ -27,3 +27,19 @@ export const sourcingRequests = (): Counter<'kind' | 'outcome'> =>
         labelNames: ['kind', 'outcome'] as const,
       }),
   );
+
+/**
+ * The beat's sweep of `sourcing.run` jobs BullMQ failed: `retried` (handed back to the queue),
+ * `failed` (the run marked failed with the job's reason), `removed` (a spent job of a run that
+ * is no longer active, or that a resume replaced).
+ */
+export const sourcingRunRecoveries = (): Counter<'outcome'> =>
+  getOrCreateMetric(
+    'herald_sourcing_run_recoveries_total',
+    () =>
+      new Counter({
+        name: 'herald_sourcing_run_recoveries_total',
+        help: 'Sourcing run jobs failed by BullMQ that the beat handed back (retried), turned into a failed run (failed) or removed as spent (removed).',
+        labelNames: ['outcome'] as const,
+      }),
+  );

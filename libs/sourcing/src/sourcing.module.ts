@@ -16,9 +16,10 @@ import { SourcingRunExecutor } from './runs/run-executor';
 import { SourcingRunLifecycle } from './runs/run-lifecycle';
 import { SourcingRunMetrics } from './runs/run-metrics';
 import { RunPlanner } from './runs/run-planner';
+import { SourcingRunReconciler } from './runs/run-reconciler';
 import { SourcingRunProgress } from './runs/run-progress';
 import { SourcingSchedules } from './runs/run-schedules';
-import { sourcingCandidates, sourcingRequests } from './sourcing-metrics';
+import { sourcingCandidates, sourcingRequests, sourcingRunRecoveries } from './sourcing-metrics';
 
 const PROVIDERS = [
   SourceAccountsRepository,
@@ -31,6 +32,7 @@ const PROVIDERS = [
   SourcingRunLifecycle,
   SourcingRunExecutor,
   SourcingSchedules,
+  SourcingRunReconciler,
 ];
 
 /**
@@ -57,6 +59,7 @@ export class SourcingModule implements OnModuleInit {
   onModuleInit(): void {
     sourcingCandidates();
     sourcingRequests();
+    sourcingRunRecoveries();
   }
 }
 

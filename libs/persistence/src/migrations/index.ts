@@ -20,6 +20,7 @@ import { Qualify1763942000000 } from './1763942000000-Qualify';
 import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcing';
 import { WeeklyReportLease1763944000000 } from './1763944000000-WeeklyReportLease';
 import { ExperimentRestart1763945000000 } from './1763945000000-ExperimentRestart';
+import { SourcingRunJobKey1763946000000 } from './1763946000000-SourcingRunJobKey';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   AnalyticsSourcing1763943300000,
   WeeklyReportLease1763944000000,
   ExperimentRestart1763945000000,
+  SourcingRunJobKey1763946000000,
 ];

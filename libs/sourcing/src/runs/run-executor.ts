@@ -158,10 +158,11 @@ export class SourcingRunExecutor {
         },
         batch.candidates,
       );
+      // The run moved on: earlier hand-backs of a failed job (run-reconciler) were no crash loop.
       await manager.query(
         `UPDATE sourcing_runs
             SET cursor = $3, exhausted = $4, discovered = discovered + $5, duplicates = duplicates + $6,
-                requests_spent = requests_spent + $7, failures = 0, error = NULL, reason = NULL,
+                requests_spent = requests_spent + $7, failures = 0, handbacks = 0, error = NULL, reason = NULL,
                 last_progress_at = now(), updated_at = now()
           WHERE tenant_id = $1 AND id = $2`,
         [

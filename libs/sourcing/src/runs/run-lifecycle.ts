@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { uuidv7 } from '@herald/contacts';
 import { OutboxRelay } from '@herald/deliveries';
+import { JOBS, type JobPayloads } from '@herald/queues';
 import { queryRows } from '@herald/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SourceAccountsRepository } from '../accounts/source-accounts.repository';
@@ -74,8 +75,8 @@ export class SourcingRunLifecycle {
     const inserted = queryRows<{ id: string }>(
       await manager.query(
         `INSERT INTO sourcing_runs (tenant_id, id, job_id, trigger, dry_run, status, scheduled_for, scoring_model_id,
-                                    scoring_model_version, forecast, finished_at, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                    scoring_model_version, forecast, finished_at, reason, job_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (tenant_id, job_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
          RETURNING id`,
         [
@@ -91,6 +92,7 @@ export class SourcingRunLifecycle {
           forecast ? JSON.stringify(forecast) : null,
           options.dryRun ? new Date().toISOString() : null,
           options.dryRun ? 'dry run' : null,
+          options.dryRun ? null : runJobKey({ tenant_id: tenantId, run_id: id }),
         ],
       ),
     );
@@ -191,8 +193,16 @@ export class SourcingRunLifecycle {
       if (status !== 'paused' && status !== 'failed')
         throw new SourcingStateError(`This run is ${status}: only a paused or failed run can be resumed.`);
       resumed = true;
+      const payload = { tenant_id: tenantId, run_id: id, resume };
+      // The new job becomes the run's: a job BullMQ failed before the resume can no longer touch it.
       return this.outbox
-        .write(manager, tenantId, 'sourcing.run', { tenant_id: tenantId, run_id: id, resume })
+        .write(manager, tenantId, 'sourcing.run', payload)
+        .then(() =>
+          manager.query(
+            `UPDATE sourcing_runs SET job_key = $3, handbacks = 0 WHERE tenant_id = $1 AND id = $2`,
+            [tenantId, id, runJobKey(payload)],
+          ),
+        )
         .then(() => `status = 'running', reason = NULL, error = NULL, failures = 0, finished_at = NULL`);
     });
     if (record && resumed) await this.dispatch(tenantId, id, resume);
@@ -232,4 +242,9 @@ export class SourcingRunLifecycle {
     });
     return found ? this.find(tenantId, id) : undefined;
   }
+}
+
+/** The BullMQ job id of a run's `sourcing.run` job (`srun-<run>`, or `srun-<run>-resume-<ms>`). */
+export function runJobKey(payload: JobPayloads['sourcing.run']): string {
+  return JOBS['sourcing.run'].jobId(payload);
 }

@@ -1,0 +1,324 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig } from '@herald/config';
+import { hashTaggedPrefix, JobProducer, QUEUES, REDIS, type RedisClient } from '@herald/queues';
+import { SourcingRunReconciler, STALLED_REASON, sourcingRunRecoveries } from '@herald/sourcing';
+import { HeraldLogger } from '@herald/telemetry';
+import { eventually, FakeDirectory, FakeSites, testEnvironment, testRedisUrl } from '@herald/testing';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { register } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { TestApi } from '../../../test/support/api-app';
+import { AppModule as WorkerAppModule } from '../../worker/src/app.module';
+
+jest.setTimeout(120_000);
+
+const API_KEY = 'stranded-directory-key';
+const OUTBOUND = {
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+  OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
+};
+
+type Run = { id: string; status: string; error: string | null; discovered: number };
+
+/**
+ * The beat's `sourcing-runs` duty on real Postgres and Redis: a run whose `sourcing.run` job
+ * BullMQ failed for good is handed back (a crasher) or failed with the job's reason (out of
+ * attempts); a spent job of a run that is no longer active, or that a resume replaced, is removed
+ * and the run left alone; two beats at once act once.
+ */
+describe('sourcing runs whose job BullMQ failed for good', () => {
+  let sites: FakeSites;
+  let directory: FakeDirectory;
+
+  beforeAll(async () => {
+    sites = await FakeSites.start();
+    directory = await FakeDirectory.start({
+      seed: 5,
+      count: 600,
+      apiKey: API_KEY,
+      sitesPort: sites.httpPort,
+    });
+  });
+  afterAll(async () => {
+    await directory?.stop();
+    await sites?.stop();
+  });
+
+  /** One api (its own database and queue prefix), a tenant with a directory account and a scoring model. */
+  async function fixture(limit: number) {
+    const api = await TestApi.start(OUTBOUND);
+    const tenant = await api.createTenant('Stranded');
+    const call = async <T>(method: string, path: string, body?: unknown) =>
+      api.request<T>(method, path, { key: tenant.key, body });
+    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
+      name: 'Directory',
+      kind: 'http-directory',
+      config: { base_url: directory.url(), api_key: API_KEY, page_size: 20 },
+    });
+    expect(account.status).toBe(201);
+    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
+      name: 'Any',
+      rules: [
+        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+      ],
+      tiers: { A: 80, B: 40, C: 20 },
+    });
+    expect(model.status).toBe(201);
+    const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
+    const prefix = hashTaggedPrefix(api.config.redis.prefix);
+    const redis = api.app.get<RedisClient>(REDIS);
+    return {
+      api,
+      tenant,
+      queue,
+      prefix,
+      redis,
+      reconciler: api.app.get(SourcingRunReconciler),
+      /** Another beat's reconciler (its own scan cursor) on the same database and Redis. */
+      otherBeat: () =>
+        new SourcingRunReconciler(
+          api.app.get(DataSource),
+          api.app.get(JobProducer),
+          redis,
+          api.app.get(HeraldLogger),
+        ),
+      call,
+      /** Starts a run of a new sourcing job (row and job through the outbox) and waits for its BullMQ job. */
+      async start(): Promise<{ runId: string; job: Job }> {
+        const next = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
+          name: 'Bakeries',
+          source_account_id: account.body.id,
+          criteria: { category: 'bakery' },
+          limit,
+          scoring_model_id: model.body.id,
+        });
+        expect(next.status).toBe(201);
+        const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${next.body.id}/runs`, {});
+        expect(run.status).toBe(202);
+        const found = await eventually(() => queue.getJob(`srun-${run.body.id}`), { what: 'run job' });
+        return { runId: run.body.id, job: found };
+      },
+      run: async (id: string) => (await call<Run>('GET', `/v1/sourcing-runs/${id}`)).body,
+      handbacks: async (id: string) =>
+        (
+          await api.query<{ handbacks: number }>('SELECT handbacks FROM sourcing_runs WHERE id = $1', [id])
+        )[0]!.handbacks,
+    };
+  }
+
+  /**
+   * Takes the queue's next job as a worker would and fails it: `stalled` as BullMQ fails a
+   * crasher (UnrecoverableError with its reason), else a plain error on its last attempt.
+   */
+  async function failNext(fx: Awaited<ReturnType<typeof fixture>>, jobId: string, how: 'stalled' | 'error') {
+    if (how === 'error') await fx.redis.hset(`${fx.prefix}:${QUEUES.sourcing}:${jobId}`, 'atm', 19);
+    const worker = new Worker(QUEUES.sourcing, null, {
+      connection: { url: testRedisUrl() },
+      prefix: fx.prefix,
+    });
+    try {
+      const job = await worker.getNextJob('t1');
+      expect(job.id).toBe(jobId);
+      await job.moveToFailed(
+        how === 'stalled' ? new UnrecoverableError(STALLED_REASON) : new Error('database unreachable'),
+        't1',
+      );
+      expect(await fx.queue.getJobState(jobId)).toBe('failed');
+    } finally {
+      await worker.close();
+    }
+  }
+
+  async function recoveries(outcome: string): Promise<number> {
+    const metric = await sourcingRunRecoveries().get();
+    return metric.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  }
+
+  describe('without a worker', () => {
+    let fx: Awaited<ReturnType<typeof fixture>>;
+    beforeAll(async () => {
+      fx = await fixture(40);
+    });
+    afterAll(async () => {
+      await fx?.api.close();
+    });
+    // Each test's jobs are its own: nothing it left waiting is taken by the next one.
+    afterEach(async () => {
+      await fx.queue.drain(true);
+      await fx.queue.clean(0, 1000, 'failed');
+    });
+
+    it('fails a run whose job ran out of attempts, with the job’s reason, and removes the job', async () => {
+      const { runId, job } = await fx.start();
+      await failNext(fx, job.id!, 'error');
+      const before = await recoveries('failed');
+
+      expect(await fx.reconciler.sweep()).toBe(1);
+      const run = await fx.run(runId);
+      expect(run.status).toBe('failed');
+      expect(run.error).toContain('database unreachable');
+      expect(run.error).toContain('resume the run');
+      expect(await fx.queue.getJob(job.id!)).toBeUndefined();
+      expect(await recoveries('failed')).toBe(before + 1);
+      expect(await fx.reconciler.sweep()).toBe(0);
+
+      // A resume adds a job of its own that nothing fails again.
+      expect((await fx.call('POST', `/v1/sourcing-runs/${runId}/resume`)).status).toBe(200);
+      expect((await fx.run(runId)).status).toBe('running');
+      const [row] = await fx.api.query<{ job_key: string }>(
+        `SELECT job_key FROM sourcing_runs WHERE id = $1`,
+        [runId],
+      );
+      expect(row!.job_key).toMatch(new RegExp(`^srun-${runId}-resume-\\d+$`));
+      expect(await fx.queue.getJobState(row!.job_key)).toBe('waiting');
+      expect(await fx.reconciler.sweep()).toBe(0);
+      expect((await fx.run(runId)).status).toBe('running');
+    });
+
+    it('leaves a completed or cancelled run alone and removes its spent job', async () => {
+      const cancelled = await fx.start();
+      await failNext(fx, cancelled.job.id!, 'stalled');
+      const completed = await fx.start();
+      await failNext(fx, completed.job.id!, 'error');
+      expect((await fx.call('POST', `/v1/sourcing-runs/${cancelled.runId}/cancel`)).status).toBe(200);
+      await fx.api.query(`UPDATE sourcing_runs SET status = 'completed', finished_at = now() WHERE id = $1`, [
+        completed.runId,
+      ]);
+
+      expect(await fx.reconciler.sweep()).toBe(2);
+      expect((await fx.run(cancelled.runId)).status).toBe('cancelled');
+      expect((await fx.run(completed.runId)).status).toBe('completed');
+      expect(await fx.queue.getJob(cancelled.job.id!)).toBeUndefined();
+      expect(await fx.queue.getJob(completed.job.id!)).toBeUndefined();
+      expect(await fx.handbacks(cancelled.runId)).toBe(0);
+    });
+
+    it('removes a job that a pause and resume replaced, without touching the resumed run', async () => {
+      const { runId, job } = await fx.start();
+      await failNext(fx, job.id!, 'error');
+      // Paused and resumed before the beat came by: the resume's job drives the run now.
+      expect((await fx.call('POST', `/v1/sourcing-runs/${runId}/pause`)).status).toBe(200);
+      expect((await fx.call('POST', `/v1/sourcing-runs/${runId}/resume`)).status).toBe(200);
+
+      expect(await fx.reconciler.sweep()).toBe(1);
+      expect(await fx.queue.getJob(job.id!)).toBeUndefined();
+      const run = await fx.run(runId);
+      expect(run.status).toBe('running');
+      expect(run.error).toBeNull();
+      const [row] = await fx.api.query<{ job_key: string }>(
+        `SELECT job_key FROM sourcing_runs WHERE id = $1`,
+        [runId],
+      );
+      expect(await fx.queue.getJobState(row!.job_key)).toBe('waiting');
+    });
+
+    it('two beats sweeping at once settle each job once', async () => {
+      const crashers = [await fx.start(), await fx.start()];
+      for (const c of crashers) await failNext(fx, c.job.id!, 'stalled');
+      const spent = await fx.start();
+      await failNext(fx, spent.job.id!, 'error');
+      const [retried, failed] = [await recoveries('retried'), await recoveries('failed')];
+
+      const [a, b] = await Promise.all([fx.reconciler.sweep(), fx.otherBeat().sweep()]);
+      expect(a + b).toBe(3);
+      for (const c of crashers) {
+        expect(await fx.queue.getJobState(c.job.id!)).toBe('waiting');
+        expect(await fx.handbacks(c.runId)).toBe(1);
+        expect((await fx.run(c.runId)).status).toBe('queued');
+      }
+      expect((await fx.run(spent.runId)).status).toBe('failed');
+      expect(await recoveries('retried')).toBe(retried + 2);
+      expect(await recoveries('failed')).toBe(failed + 1);
+      // And again: nothing left to settle.
+      expect(await Promise.all([fx.reconciler.sweep(), fx.otherBeat().sweep()])).toEqual([0, 0]);
+    });
+
+    it('fails a run whose job keeps crashing its worker after MAX_HANDBACKS hand-backs', async () => {
+      const { runId, job } = await fx.start();
+      for (let handedBack = 0; handedBack < 3; handedBack += 1) {
+        await failNext(fx, job.id!, 'stalled');
+        expect(await fx.reconciler.sweep()).toBe(1);
+        expect(await fx.queue.getJobState(job.id!)).toBe('waiting');
+      }
+      await failNext(fx, job.id!, 'stalled');
+      expect(await fx.reconciler.sweep()).toBe(1);
+      const run = await fx.run(runId);
+      expect(run.status).toBe('failed');
+      expect(run.error).toContain(STALLED_REASON);
+      expect(run.error).toContain('handed back 3 times');
+      expect(await fx.queue.getJob(job.id!)).toBeUndefined();
+    });
+  });
+
+  describe('with a real worker', () => {
+    let fx: Awaited<ReturnType<typeof fixture>>;
+    let worker: INestApplicationContext | undefined;
+    beforeAll(async () => {
+      fx = await fixture(60);
+    });
+    afterAll(async () => {
+      await worker?.close();
+      await fx?.api.close();
+    });
+
+    it('a crasher job is handed back and its run completes, every candidate once', async () => {
+      const { runId, job } = await fx.start();
+      // A worker dies holding the job after BullMQ already counted it stalled 3 times (maxStalledCount).
+      await fx.redis.hset(`${fx.prefix}:${QUEUES.sourcing}:${job.id!}`, 'stc', 3);
+      const dying = new Worker(QUEUES.sourcing, null, {
+        connection: { url: testRedisUrl() },
+        prefix: fx.prefix,
+        lockDuration: 1000,
+      });
+      expect((await dying.getNextJob('dead'))?.id).toBe(job.id);
+      await dying.close();
+
+      register.clear();
+      const config = loadConfig(
+        testEnvironment({
+          ...OUTBOUND,
+          DATABASE_URL: fx.api.database.url,
+          REDIS_URL: testRedisUrl(),
+          QUEUE_PREFIX: fx.api.config.redis.prefix,
+          WORKER_QUEUES: 'sourcing',
+          QUEUE_LOCK_DURATION_MS: '1000',
+          QUEUE_STALLED_INTERVAL_MS: '1000',
+          LOG_LEVEL: 'silent',
+        }),
+        { role: 'worker' },
+      );
+      worker = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
+        logger: false,
+      });
+      await worker.init();
+      // The worker finds the job stalled a 4th time: BullMQ fails it as a crasher.
+      const failed = await eventually(
+        async () =>
+          (await fx.queue.getJobState(job.id!)) === 'failed' ? fx.queue.getJob(job.id!) : undefined,
+        { what: 'job failed as a crasher', timeoutMs: 30_000 },
+      );
+      expect(failed.failedReason).toBe(STALLED_REASON);
+      expect((await fx.run(runId)).status).toMatch(/^(queued|running)$/);
+
+      expect(await fx.reconciler.sweep()).toBe(1);
+      const done = await eventually(
+        async () => {
+          const run = await fx.run(runId);
+          return run.status === 'completed' || run.status === 'failed' ? run : undefined;
+        },
+        { what: 'run finished', timeoutMs: 90_000, intervalMs: 200 },
+      );
+      expect(done).toMatchObject({ status: 'completed', discovered: 60 });
+      const rows = await fx.api.query<{ n: string }>(
+        `SELECT count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY source_key`,
+        [runId],
+      );
+      expect(rows).toHaveLength(60);
+      expect(rows.every((r) => r.n === '1')).toBe(true);
+      // It moved on after the hand-back: a later crash would start the count again.
+      expect(await fx.handbacks(runId)).toBe(0);
+      expect(await fx.queue.getJobState(job.id!)).toBe('completed');
+    });
+  });
+});
