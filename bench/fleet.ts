@@ -1,5 +1,5 @@
 import {
-  callApi,
+  createTenant,
   HeraldProcess,
   prepareTemplate,
   startInfrastructure,
@@ -67,17 +67,7 @@ export async function startBenchFleet(): Promise<BenchFleet> {
       processes.push(started);
       return started;
     },
-    tenant: async (api) => {
-      const created = await callApi<{ id: string; api_key: { key: string } }>(
-        api.publicUrl,
-        'POST',
-        '/v1/tenants',
-        TEST_ADMIN_KEY,
-        { name: 'Bench', time_zone: 'Europe/Paris' },
-      );
-      if (created.status !== 201) throw new Error(`POST /v1/tenants answered ${created.status}`);
-      return { id: created.body.id, key: created.body.api_key.key };
-    },
+    tenant: (api) => createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Bench'),
     stop: async () => {
       await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
       await db.end();

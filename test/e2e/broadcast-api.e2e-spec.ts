@@ -10,6 +10,7 @@ import {
   testRedisUrl,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 
 jest.setTimeout(120_000);
@@ -66,17 +67,8 @@ describe('a broadcast through the API (api + worker processes)', () => {
   ) => callApi<T>(api.publicUrl, method, path, key, body, headers);
 
   it('creates everything through the API, runs the broadcast and reaches each contact once', async () => {
-    const tenant = await call<{ id: string; api_key: { key: string } }>(
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      {
-        name: 'Broadcaster',
-        time_zone: 'Europe/Paris',
-      },
-    );
-    expect(tenant.status).toBe(201);
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Broadcaster');
+    const key = tenant.key;
 
     const account = await call<{ id: string; config: Record<string, unknown> }>(
       'POST',

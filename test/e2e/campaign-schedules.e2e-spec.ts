@@ -10,6 +10,7 @@ import {
   testRedisUrl,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Client } from 'pg';
@@ -109,11 +110,8 @@ describe('scheduled campaigns (api + worker + two beats)', () => {
   const delivered = (prefix: string) => [...sink.delivered.keys()].filter((k) => k.startsWith(prefix));
 
   it('greets exactly today’s birthdays in each contact’s zone, once, and survives the leader’s death', async () => {
-    const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Birthdays',
-      time_zone: TENANT_ZONE,
-    });
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Birthdays', TENANT_ZONE);
+    const key = tenant.key;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
       name: 'Sink',
       channel: 'webhook',

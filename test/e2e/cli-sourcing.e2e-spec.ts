@@ -9,6 +9,7 @@ import {
   testEnvironment,
   testRedisPrefix,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,20 +84,14 @@ describe('herald sourcing commands', () => {
       HeraldProcess.start('worker', env),
     ]);
     processes.push(api, worker);
-    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
-      api.publicUrl,
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      { name: 'Cli', time_zone: 'Europe/Paris' },
-    );
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Cli');
+    const key = tenant.key;
     const cliEnv = { HERALD_API_URL: api.publicUrl, HERALD_API_KEY: key };
     const client = new Client({ connectionString: db.url });
     await client.connect();
     const modelId = '0190f5e4-aaaa-7c3d-8e4f-5a6b7c8d9e0f';
     await client.query(`INSERT INTO scoring_models (tenant_id, id, name) VALUES ($1, $2, 'm')`, [
-      tenant.body.id,
+      tenant.id,
       modelId,
     ]);
     await client.end();

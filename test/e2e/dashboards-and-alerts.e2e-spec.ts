@@ -9,6 +9,7 @@ import {
   testRedisPrefix,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
@@ -254,17 +255,8 @@ describe('dashboards and alerts tell the truth about a fleet in trouble', () => 
   };
 
   it('goes through success, transient failure and retry, breaker open, permanent failure, quota deferral, quota fallback and a saturated pool', async () => {
-    const tenant = await call<{ id: string; api_key: { key: string } }>(
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      {
-        name: 'Ops kit',
-        time_zone: 'UTC',
-      },
-    );
-    expect(tenant.status).toBe(201);
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Ops kit', 'UTC');
+    const key = tenant.key;
     tenantKey = key;
     const account = async (name: string, quotas?: Record<string, number>) => {
       const res = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
@@ -508,19 +500,9 @@ describe('dashboards and alerts tell the truth about a fleet in trouble', () => 
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#'));
     const baseline = (await series(worker)).length;
-    const other = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Leaving',
-      time_zone: 'UTC',
-    });
-    const keys = [
-      tenantKey,
-      tenantKey,
-      tenantKey,
-      other.body.api_key.key,
-      other.body.api_key.key,
-      other.body.api_key.key,
-    ];
-    await call('POST', '/v1/contacts/import', other.body.api_key.key, [{ email: 'one@example.test' }]);
+    const other = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Leaving', 'UTC');
+    const keys = [tenantKey, tenantKey, tenantKey, other.key, other.key, other.key];
+    await call('POST', '/v1/contacts/import', other.key, [{ email: 'one@example.test' }]);
     const before = sink.delivered.size;
     const ids: string[] = [];
     for (const [i, key] of keys.entries()) {

@@ -10,6 +10,7 @@ import {
   testRedisPrefix,
   testRedisUrl,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
@@ -89,17 +90,9 @@ describe('an A/B experiment decided and promoted (api + worker + beat, SMTP sink
   }
 
   it('splits the first wave, calls the variant with the replies the winner, and sends the rest only the winner', async () => {
-    const tenant = await call<{ id: string; api_key: { key: string } }>(
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      {
-        name: 'Experimenter',
-        time_zone: 'Europe/Paris',
-      },
-    );
-    const key = tenant.body.api_key.key;
-    const tenantId = tenant.body.id;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Experimenter');
+    const key = tenant.key;
+    const tenantId = tenant.id;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
       name: 'Sink',
       channel: 'smtp',

@@ -12,6 +12,7 @@ import {
   testRedisUrl,
   type MimeEntity,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { load } from 'cheerio';
 
@@ -64,11 +65,8 @@ describe('email through the api and a worker to an SMTP server', () => {
   it('sends text and HTML with the footer and List-Unsubscribe; one click unsubscribes', async () => {
     const call = <T>(method: string, path: string, key: string, body?: unknown) =>
       callApi<T>(api.publicUrl, method, path, key, body);
-    const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Newsroom',
-      time_zone: 'Europe/Paris',
-    });
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Newsroom');
+    const key = tenant.key;
     const account = await call<{ id: string; config: Record<string, unknown> }>(
       'POST',
       '/v1/sender-accounts',

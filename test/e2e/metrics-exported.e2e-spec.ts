@@ -10,6 +10,7 @@ import {
   testRedisUrl,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { metricNamesInDeployArtifacts, metricNamesInExpr, readDashboard } from '../deploy/metric-names';
@@ -105,17 +106,8 @@ describe('dashboards and alert rules match what the fleet exports', () => {
   });
 
   it('exports samples of the campaign metrics once a schedule fires and a sequence runs', async () => {
-    const tenant = await call<{ id: string; api_key: { key: string } }>(
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      {
-        name: 'Metrics',
-        time_zone: 'UTC',
-      },
-    );
-    expect(tenant.status).toBe(201);
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Metrics', 'UTC');
+    const key = tenant.key;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
       name: 'Sink',
       channel: 'webhook',
@@ -151,7 +143,7 @@ describe('dashboards and alert rules match what the fleet exports', () => {
       runs.add(
         'campaigns.fire',
         {
-          payload: { tenant_id: tenant.body.id, campaign_id: campaignId, slot: new Date(slot).toISOString() },
+          payload: { tenant_id: tenant.id, campaign_id: campaignId, slot: new Date(slot).toISOString() },
           trace: {},
         },
         { jobId: `fire-${campaignId}-${slot}` },

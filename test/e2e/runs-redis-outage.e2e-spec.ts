@@ -9,6 +9,7 @@ import {
   testRedisPrefix,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Client } from 'pg';
 
@@ -88,12 +89,8 @@ describe('runs started while Redis is down (api + worker + beat processes)', () 
   };
 
   it('accepts runs with Redis stopped, and carries every one out once Redis is back', async () => {
-    const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Outage',
-      time_zone: 'Europe/Paris',
-    });
-    expect(tenant.status).toBe(201);
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Outage');
+    const key = tenant.key;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
       name: 'Sink',
       channel: 'webhook',

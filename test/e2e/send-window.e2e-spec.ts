@@ -9,6 +9,7 @@ import {
   testRedisUrl,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Client } from 'pg';
 
@@ -46,11 +47,8 @@ describe('send windows (api + worker)', () => {
       API_RATE_LIMIT_PER_SECOND: '0',
     });
     [api, worker] = await Promise.all([HeraldProcess.start('api', env), HeraldProcess.start('worker', env)]);
-    const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Windows',
-      time_zone: 'UTC',
-    });
-    key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Windows', 'UTC');
+    key = tenant.key;
     account = (
       await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
         name: 'Sink',

@@ -9,6 +9,7 @@ import {
   testRedisUrl,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 
 jest.setTimeout(120_000);
@@ -73,12 +74,8 @@ describe('a sequence through the API (api + worker + beat processes)', () => {
   ) => callApi<T>(api.publicUrl, method, path, key, body, headers);
 
   it('sends every step in order after its delay, and a reply stops the rest', async () => {
-    const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Sequencer',
-      time_zone: 'UTC',
-    });
-    expect(tenant.status).toBe(201);
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Sequencer', 'UTC');
+    const key = tenant.key;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
       name: 'Loopback sink',
       channel: 'webhook',

@@ -11,6 +11,7 @@ import {
   testEnvironment,
   testRedisPrefix,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { Client } from 'pg';
 
@@ -80,16 +81,10 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
       HeraldProcess.start('beat', env),
     ]);
     processes.push(api, worker, beat);
-    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
-      api.publicUrl,
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      { name: 'Leads', time_zone: 'Europe/Paris' },
-    );
-    const tenantId = tenant.body.id;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Leads');
+    const tenantId = tenant.id;
     const call = <T>(method: string, path: string, body?: unknown) =>
-      callApi<T>(api.publicUrl, method, path, tenant.body.api_key.key, body);
+      callApi<T>(api.publicUrl, method, path, tenant.key, body);
 
     const wanted = directory.matching({ category: 'bakery' }).slice(0, LIMIT);
     expect(wanted).toHaveLength(LIMIT);

@@ -9,6 +9,7 @@ import {
   testRedisUrl,
   WebhookSink,
   type TestDatabase,
+  createTenant,
 } from '@herald/testing';
 import { createServer, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -170,12 +171,8 @@ describe('traces (api + worker processes exporting OTLP)', () => {
     callApi<T>(api.publicUrl, method, path, key, body);
 
   it('links the POST request, the job spans and the webhook call in one trace, and the logs to it', async () => {
-    const tenant = await call<{ api_key: { key: string } }>('POST', '/v1/tenants', TEST_ADMIN_KEY, {
-      name: 'Traced',
-      time_zone: 'UTC',
-    });
-    expect(tenant.status).toBe(201);
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Traced', 'UTC');
+    const key = tenant.key;
     const account = await call<{ id: string }>('POST', '/v1/sender-accounts', key, {
       name: 'Loopback sink',
       channel: 'webhook',

@@ -18,7 +18,7 @@ export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-si
 export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
 export { mimeLeaves, readMime, type MimeEntity } from './mime';
 export { seedBroadcast } from './seed';
-export { callApi, type ApiAnswer } from './api-call';
+export { callApi, createTenant, type ApiAnswer, type CreatedTenant } from './api-call';
 export { runNodeScript, type ScriptResult } from './run-node-script';
 export { RedisCluster, type RedisClusterOptions } from './redis-cluster';
 export {
