@@ -25,6 +25,7 @@ import { InteractionsController } from './contacts/interactions.controller';
 import { SuppressionsController } from './contacts/suppressions.controller';
 import { DeliveriesController } from './engine/deliveries.controller';
 import { AdminController } from './engine/admin.controller';
+import { CircuitOwners } from './engine/circuit-owners';
 import { BullBoardMount } from './engine/bull-board';
 import { CampaignsController } from './engine/campaigns.controller';
 import { EnrollmentsController } from './engine/enrollments.controller';
@@ -139,6 +140,7 @@ import { TenantsController } from './tenants/tenants.controller';
     RouteTable,
     ContactTimelineRepository,
     AnalyticsScope,
+    CircuitOwners,
     KeySignIn,
     SessionAuthentication,
     SessionsRepository,

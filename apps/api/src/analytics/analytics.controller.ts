@@ -47,7 +47,7 @@ export class AnalyticsController {
     summary: 'A campaign’s analytics',
     description: [
       'What happened to a campaign’s messages: targeted, sent, delivered, bounced, complained, opened, clicked, replied, unsubscribed (each message counted once per kind, on the day of its first such event; opens and clicks by prefetchers and scanners not counted), converted and revenue per currency;',
-      'totals and rows grouped `by` local day (default), step, A/B variant or sender account.',
+      'totals and rows grouped `by` local day (default), step, A/B variant or sender account — a group with nothing to count is not a row. By variant, a message whose variant is not chosen yet (it is, when the message is rendered) and every message of a step without variants count under `variant: null`.',
       RANGE_TEXT,
       FRESHNESS_TEXT,
       CSV_TEXT,

@@ -1,9 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { CHANNEL_NAMES } from '@herald/channels';
-import { isUuid } from '@herald/contacts';
-import { SenderAccountsRepository } from '@herald/deliveries';
 import { JobProducer, QUEUE_NAMES, type QueueName } from '@herald/queues';
-import { CircuitBreaker, formatCircuitKey, parseCircuitKey, type CircuitKey } from '@herald/resilience';
+import { CircuitBreaker, formatCircuitKey, type CircuitKey } from '@herald/resilience';
 import type { Principal } from '@herald/tenants';
 import type { z } from 'zod';
 import { Caller } from '../http/access';
@@ -11,12 +8,13 @@ import { ApiRoute } from '../http/openapi';
 import { notFound, ZodPipe } from '../http/validation.pipes';
 import {
   circuitKeyParams,
-  circuitView,
-  EXAMPLE_CIRCUIT,
+  EXAMPLE_FLEET_CIRCUIT,
+  fleetCircuitView,
   JOB_STATES,
   openCircuitBody,
   queueNameParams,
 } from './admin.schemas';
+import { circuitAccountType, CircuitOwners, type CircuitAccountType } from './circuit-owners';
 import { withRedis } from './engine-http';
 import { noBody } from './runs.schemas';
 
@@ -25,15 +23,16 @@ const DEFAULT_OPEN_SECONDS = 60;
 
 /**
  * Operating the fleet: queue depths and circuit breakers. A tenant admin sees and touches only
- * what concerns its own sender accounts (queues are shared: their depths are fleet-wide counts
- * with no tenant data); failed jobs are the fleet's, so retrying them is the platform's.
+ * what concerns its own sender and source accounts (queues are shared: their depths are
+ * fleet-wide counts with no tenant data); failed jobs are the fleet's, so retrying them is the
+ * platform's.
  */
 @Controller('v1/admin')
 export class AdminController {
   constructor(
     private readonly producer: JobProducer,
     private readonly breaker: CircuitBreaker,
-    private readonly accounts: SenderAccountsRepository,
+    private readonly owners: CircuitOwners,
   ) {}
 
   @Get('queues')
@@ -122,24 +121,26 @@ export class AdminController {
     access: 'operator',
     summary: 'Circuit breakers',
     description:
-      'Every circuit (one per channel and sender account) that has a record in Redis — those that failed or were forced lately; any other is closed. A tenant admin sees its own accounts’ circuits only.',
+      'Every circuit that has a record in Redis — those that failed or were forced lately; any other is closed: one per sender account (`<channel>:<id>`, what it sends through) and one per source account (`<kind>:<id>`, what it searches, visits or looks up through), told apart by `account_type`. A tenant admin sees its own accounts’ circuits only, both kinds.',
     success: {
       status: 200,
       description: 'The circuits.',
       schema: 'CircuitList',
-      example: { data: [EXAMPLE_CIRCUIT] },
+      example: { data: [EXAMPLE_FLEET_CIRCUIT] },
     },
     problems: ['unavailable'],
   })
   async circuits(@Caller() caller: Principal) {
     const all = await withRedis(() => this.breaker.list());
-    if (caller.kind === 'platform') return { data: all.map(circuitView) };
-    const own = new Set(
-      (await this.accounts.channelsOf(caller.tenantId)).map((a) =>
-        formatCircuitKey({ channel: a.channel, account: a.id }),
-      ),
-    );
-    return { data: all.filter((c) => own.has(formatCircuitKey(c.key))).map(circuitView) };
+    const own = caller.kind === 'platform' ? undefined : await this.owners.keysOf(caller.tenantId);
+    return {
+      data: all.flatMap((c) => {
+        const type = circuitAccountType(c.key);
+        // A key no account kind has is no circuit this API can name (nothing records one today).
+        if (!type || (own && !own.has(formatCircuitKey(c.key)))) return [];
+        return [fleetCircuitView(c, type)];
+      }),
+    };
   }
 
   @Post('circuits/:key/open')
@@ -150,10 +151,15 @@ export class AdminController {
     access: 'operator',
     summary: 'Open a circuit by hand',
     description:
-      'Holds the circuit open for `duration_seconds` (default 60): the fleet sends nothing through this account meanwhile; its deliveries wait, none fails. Then one probe decides as usual.',
+      'Holds the circuit open for `duration_seconds` (default 60): the fleet sends nothing through this sender account meanwhile (its deliveries wait, none fails), or makes no request through this source account (its runs wait). Then one probe decides as usual. A circuit of another tenant’s account is 404.',
     params: circuitKeyParams,
     body: { schema: openCircuitBody, example: { duration_seconds: 300 } },
-    success: { status: 200, description: 'The circuit now.', schema: 'Circuit', example: EXAMPLE_CIRCUIT },
+    success: {
+      status: 200,
+      description: 'The circuit now.',
+      schema: 'FleetCircuit',
+      example: EXAMPLE_FLEET_CIRCUIT,
+    },
     problems: ['unavailable'],
   })
   async open(
@@ -161,13 +167,14 @@ export class AdminController {
     @Param('key') raw: string,
     @Body(new ZodPipe(openCircuitBody, 'body')) body: z.output<typeof openCircuitBody>,
   ) {
-    const key = await this.circuitOf(caller, raw);
+    const { key, type } = await this.circuitOf(caller, raw);
     const seconds = body?.duration_seconds ?? DEFAULT_OPEN_SECONDS;
-    return circuitView(
+    return fleetCircuitView(
       await withRedis(async () => {
         await this.breaker.forceOpen(key, seconds * 1000);
         return this.breaker.get(key);
       }),
+      type,
     );
   }
 
@@ -178,13 +185,14 @@ export class AdminController {
     tag: 'admin',
     access: 'operator',
     summary: 'Close a circuit by hand',
-    description: 'Closes the circuit and resets its backoff: sending resumes at once. No body (or `{}`).',
+    description:
+      'Closes the circuit and resets its backoff: sending (or searching) resumes at once. A circuit of another tenant’s account is 404. No body (or `{}`).',
     params: circuitKeyParams,
     success: {
       status: 200,
       description: 'The circuit now.',
-      schema: 'Circuit',
-      example: { ...EXAMPLE_CIRCUIT, state: 'closed', open_until: null, period_ms: 0 },
+      schema: 'FleetCircuit',
+      example: { ...EXAMPLE_FLEET_CIRCUIT, state: 'closed', open_until: null, period_ms: 0 },
     },
     problems: ['unavailable', 'unsupported-media-type', 'payload-too-large'],
   })
@@ -193,26 +201,23 @@ export class AdminController {
     @Param('key') raw: string,
     @Body(new ZodPipe(noBody, 'body')) _body: z.output<typeof noBody>,
   ) {
-    const key = await this.circuitOf(caller, raw);
-    return circuitView(
+    const { key, type } = await this.circuitOf(caller, raw);
+    return fleetCircuitView(
       await withRedis(async () => {
         await this.breaker.forceClose(key);
         return this.breaker.get(key);
       }),
+      type,
     );
   }
 
-  /** The circuit a path names, if the caller may touch it: a tenant, its own accounts' only. */
-  private async circuitOf(caller: Principal, raw: string): Promise<CircuitKey> {
-    const key = parseCircuitKey(raw);
-    if (!key || !(CHANNEL_NAMES as readonly string[]).includes(key.channel) || !isUuid(key.account))
-      throw notFound('circuit', raw);
-    const accountId = key.account.toLowerCase();
-    const account =
-      caller.kind === 'platform'
-        ? await this.accounts.findInAnyTenant(accountId)
-        : await this.accounts.find(caller.tenantId, accountId);
-    if (!account || account.channel !== key.channel) throw notFound('circuit', raw);
-    return { channel: key.channel, account: accountId };
+  /** The circuit a path names, if the caller may touch it (a tenant: its own accounts' only), or 404. */
+  private async circuitOf(
+    caller: Principal,
+    raw: string,
+  ): Promise<{ key: CircuitKey; type: CircuitAccountType }> {
+    const circuit = await this.owners.resolve(caller, raw);
+    if (!circuit) throw notFound('circuit', raw);
+    return circuit;
   }
 }

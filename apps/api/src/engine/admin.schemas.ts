@@ -3,7 +3,9 @@ import type { CircuitSnapshot } from '@herald/resilience';
 import { formatCircuitKey } from '@herald/resilience';
 import { z } from 'zod';
 import { named } from '../http/openapi';
+import { SourceAccountCircuitSchema, sourceCircuitView } from '../sourcing/source-account-circuit.schemas';
 import { breakerStateFields, breakerStateView } from './breaker-state';
+import type { CircuitAccountType } from './circuit-owners';
 
 const iso = z.string().meta({ format: 'date-time' });
 
@@ -44,7 +46,7 @@ export const queueNameParams = z.object({
 
 export const circuitKeyParams = z.object({
   key: z.string().meta({
-    description: '`<channel>:<sender account id>`.',
+    description: '`<channel>:<sender account id>` or `<kind>:<source account id>`.',
     examples: ['webhook:0190f5e4-7777-7c3d-8e4f-5a6b7c8d9e0f'],
   }),
 });
@@ -73,7 +75,19 @@ export const CircuitSchema = named(
   }),
 );
 
-export const CircuitListSchema = named('CircuitList', z.object({ data: z.array(CircuitSchema) }));
+/**
+ * A circuit of the fleet's breaker, as the admin routes show it: a sender account's (as
+ * `Circuit`) or a source account's (as `SourceAccountCircuit`), told apart by `account_type`.
+ */
+export const FleetCircuitSchema = named(
+  'FleetCircuit',
+  z.discriminatedUnion('account_type', [
+    CircuitSchema.extend({ account_type: z.literal('sender') }),
+    SourceAccountCircuitSchema.extend({ account_type: z.literal('source') }),
+  ]),
+);
+
+export const CircuitListSchema = named('CircuitList', z.object({ data: z.array(FleetCircuitSchema) }));
 
 export const EXAMPLE_CIRCUIT = {
   key: 'webhook:0190f5e4-7777-7c3d-8e4f-5a6b7c8d9e0f',
@@ -84,6 +98,15 @@ export const EXAMPLE_CIRCUIT = {
   open_until: '2026-11-22T10:16:00.000Z',
   period_ms: 4000,
 };
+
+export const EXAMPLE_FLEET_CIRCUIT = { ...EXAMPLE_CIRCUIT, account_type: 'sender' };
+
+/** A circuit whose account type is known (see circuitAccountType). */
+export function fleetCircuitView(c: CircuitSnapshot, type: CircuitAccountType) {
+  return type === 'sender'
+    ? { ...circuitView(c), account_type: type }
+    : { ...sourceCircuitView(c), account_type: type };
+}
 
 export function circuitView(c: CircuitSnapshot) {
   return {

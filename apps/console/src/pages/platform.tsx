@@ -172,8 +172,8 @@ export function PlatformPage() {
               <table>
                 <thead>
                   <tr>
-                    <th scope="col">Sender account</th>
-                    <th scope="col">Channel</th>
+                    <th scope="col">Account</th>
+                    <th scope="col">Channel or kind</th>
                     <th scope="col">State</th>
                     <th scope="col">Failures</th>
                     <th scope="col">Open until</th>
@@ -182,8 +182,17 @@ export function PlatformPage() {
                 <tbody>
                   {c.data.map((circuit) => (
                     <tr key={circuit.key}>
-                      <td>{circuit.sender_account_id.slice(0, 8)}</td>
-                      <td>{circuit.channel}</td>
+                      {circuit.account_type === 'sender' ? (
+                        <>
+                          <td>Sender {circuit.sender_account_id.slice(0, 8)}</td>
+                          <td>{circuit.channel}</td>
+                        </>
+                      ) : (
+                        <>
+                          <td>Source {circuit.source_account_id.slice(0, 8)}</td>
+                          <td>{circuit.kind}</td>
+                        </>
+                      )}
                       <td>
                         <span className={`pill ${circuit.state}`}>{words(circuit.state)}</span>
                       </td>

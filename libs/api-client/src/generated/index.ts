@@ -328,6 +328,7 @@ export type {
   ExperimentsPromoteResponse,
   ExperimentsPromoteResponses,
   FailedJobs,
+  FleetCircuit,
   FleetWorkers,
   Funnel,
   ImportResult,

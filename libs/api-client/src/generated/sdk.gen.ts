@@ -1322,7 +1322,7 @@ export const adminRetryFailed = <ThrowOnError extends boolean = false>(
 /**
  * Circuit breakers
  *
- * Every circuit (one per channel and sender account) that has a record in Redis — those that failed or were forced lately; any other is closed. A tenant admin sees its own accounts’ circuits only.
+ * Every circuit that has a record in Redis — those that failed or were forced lately; any other is closed: one per sender account (`<channel>:<id>`, what it sends through) and one per source account (`<kind>:<id>`, what it searches, visits or looks up through), told apart by `account_type`. A tenant admin sees its own accounts’ circuits only, both kinds.
  *
  * **Access:** a tenant key with the `admin` scope (what concerns its own tenant), or the platform admin key (the whole fleet).
  */
@@ -1341,7 +1341,7 @@ export const adminCircuits = <ThrowOnError extends boolean = false>(
 /**
  * Open a circuit by hand
  *
- * Holds the circuit open for `duration_seconds` (default 60): the fleet sends nothing through this account meanwhile; its deliveries wait, none fails. Then one probe decides as usual.
+ * Holds the circuit open for `duration_seconds` (default 60): the fleet sends nothing through this sender account meanwhile (its deliveries wait, none fails), or makes no request through this source account (its runs wait). Then one probe decides as usual. A circuit of another tenant’s account is 404.
  *
  * **Access:** a tenant key with the `admin` scope (what concerns its own tenant), or the platform admin key (the whole fleet).
  */
@@ -1364,7 +1364,7 @@ export const adminOpenCircuit = <ThrowOnError extends boolean = false>(
 /**
  * Close a circuit by hand
  *
- * Closes the circuit and resets its backoff: sending resumes at once. No body (or `{}`).
+ * Closes the circuit and resets its backoff: sending (or searching) resumes at once. A circuit of another tenant’s account is 404. No body (or `{}`).
  *
  * **Access:** a tenant key with the `admin` scope (what concerns its own tenant), or the platform admin key (the whole fleet).
  */
@@ -1833,7 +1833,7 @@ export const senderAccountsProviderWebhookSet = <ThrowOnError extends boolean = 
 /**
  * A campaign’s analytics
  *
- * What happened to a campaign’s messages: targeted, sent, delivered, bounced, complained, opened, clicked, replied, unsubscribed (each message counted once per kind, on the day of its first such event; opens and clicks by prefetchers and scanners not counted), converted and revenue per currency; totals and rows grouped `by` local day (default), step, A/B variant or sender account. The range is of local days in the tenant’s zone, `from` and `to` inclusive (default: the last 30 days ending today; at most 366 days). Read from the rollups (maintained as messages are sent and events recorded; the latest changes included), never the ledger: the cost does not grow with the campaign’s size. With `Accept: text/csv` or `?format=csv` the same figures come as a CSV download (header row, CRLF).
+ * What happened to a campaign’s messages: targeted, sent, delivered, bounced, complained, opened, clicked, replied, unsubscribed (each message counted once per kind, on the day of its first such event; opens and clicks by prefetchers and scanners not counted), converted and revenue per currency; totals and rows grouped `by` local day (default), step, A/B variant or sender account — a group with nothing to count is not a row. By variant, a message whose variant is not chosen yet (it is, when the message is rendered) and every message of a step without variants count under `variant: null`. The range is of local days in the tenant’s zone, `from` and `to` inclusive (default: the last 30 days ending today; at most 366 days). Read from the rollups (maintained as messages are sent and events recorded; the latest changes included), never the ledger: the cost does not grow with the campaign’s size. With `Accept: text/csv` or `?format=csv` the same figures come as a CSV download (header row, CRLF).
  *
  * **Access:** a tenant key with the `read` scope (or higher).
  */

@@ -814,6 +814,25 @@ export type DeliveryPage = {
   next_cursor: string | null;
 };
 
+export type SourceAccountCircuit = {
+  /**
+   * `<kind>:<source account id>`.
+   */
+  key: string;
+  kind: string;
+  source_account_id: string;
+  state: 'closed' | 'half_open' | 'open';
+  /**
+   * Consecutive transient failures while closed.
+   */
+  failures: number;
+  open_until: string | null;
+  /**
+   * The last open period (doubles on each failed probe).
+   */
+  period_ms: number;
+};
+
 export type QueueDepths = {
   data: Array<{
     name: 'system' | 'runs' | 'deliveries' | 'sourcing';
@@ -854,28 +873,93 @@ export type Circuit = {
   period_ms: number;
 };
 
+export type FleetCircuit =
+  | {
+      /**
+       * `<channel>:<sender account id>`.
+       */
+      key: string;
+      channel: string;
+      sender_account_id: string;
+      state: 'closed' | 'half_open' | 'open';
+      /**
+       * Consecutive transient failures while closed.
+       */
+      failures: number;
+      /**
+       * While open: when the next probe may go (then it is half-open).
+       */
+      open_until: string | null;
+      /**
+       * The last open period (doubles on each failed probe).
+       */
+      period_ms: number;
+      account_type: 'sender';
+    }
+  | {
+      /**
+       * `<kind>:<source account id>`.
+       */
+      key: string;
+      kind: string;
+      source_account_id: string;
+      state: 'closed' | 'half_open' | 'open';
+      /**
+       * Consecutive transient failures while closed.
+       */
+      failures: number;
+      open_until: string | null;
+      /**
+       * The last open period (doubles on each failed probe).
+       */
+      period_ms: number;
+      account_type: 'source';
+    };
+
 export type CircuitList = {
-  data: Array<{
-    /**
-     * `<channel>:<sender account id>`.
-     */
-    key: string;
-    channel: string;
-    sender_account_id: string;
-    state: 'closed' | 'half_open' | 'open';
-    /**
-     * Consecutive transient failures while closed.
-     */
-    failures: number;
-    /**
-     * While open: when the next probe may go (then it is half-open).
-     */
-    open_until: string | null;
-    /**
-     * The last open period (doubles on each failed probe).
-     */
-    period_ms: number;
-  }>;
+  data: Array<
+    | {
+        /**
+         * `<channel>:<sender account id>`.
+         */
+        key: string;
+        channel: string;
+        sender_account_id: string;
+        state: 'closed' | 'half_open' | 'open';
+        /**
+         * Consecutive transient failures while closed.
+         */
+        failures: number;
+        /**
+         * While open: when the next probe may go (then it is half-open).
+         */
+        open_until: string | null;
+        /**
+         * The last open period (doubles on each failed probe).
+         */
+        period_ms: number;
+        account_type: 'sender';
+      }
+    | {
+        /**
+         * `<kind>:<source account id>`.
+         */
+        key: string;
+        kind: string;
+        source_account_id: string;
+        state: 'closed' | 'half_open' | 'open';
+        /**
+         * Consecutive transient failures while closed.
+         */
+        failures: number;
+        open_until: string | null;
+        /**
+         * The last open period (doubles on each failed probe).
+         */
+        period_ms: number;
+        account_type: 'source';
+      }
+  >;
 };
 
 export type RetriedJobs = {
@@ -1626,25 +1710,6 @@ export type ConsoleSignInLink = {
    */
   url: string;
   expires_at: string;
-};
-
-export type SourceAccountCircuit = {
-  /**
-   * `<kind>:<source account id>`.
-   */
-  key: string;
-  kind: string;
-  source_account_id: string;
-  state: 'closed' | 'half_open' | 'open';
-  /**
-   * Consecutive transient failures while closed.
-   */
-  failures: number;
-  open_until: string | null;
-  /**
-   * The last open period (doubles on each failed probe).
-   */
-  period_ms: number;
 };
 
 export type SourceAccount = {
@@ -5359,7 +5424,7 @@ export type AdminOpenCircuitData = {
   };
   path: {
     /**
-     * `<channel>:<sender account id>`.
+     * `<channel>:<sender account id>` or `<kind>:<source account id>`.
      */
     key: string;
   };
@@ -5420,7 +5485,7 @@ export type AdminOpenCircuitResponses = {
   /**
    * The circuit now.
    */
-  200: Circuit;
+  200: FleetCircuit;
 };
 
 export type AdminOpenCircuitResponse = AdminOpenCircuitResponses[keyof AdminOpenCircuitResponses];
@@ -5429,7 +5494,7 @@ export type AdminCloseCircuitData = {
   body?: never;
   path: {
     /**
-     * `<channel>:<sender account id>`.
+     * `<channel>:<sender account id>` or `<kind>:<source account id>`.
      */
     key: string;
   };
@@ -5486,7 +5551,7 @@ export type AdminCloseCircuitResponses = {
   /**
    * The circuit now.
    */
-  200: Circuit;
+  200: FleetCircuit;
 };
 
 export type AdminCloseCircuitResponse = AdminCloseCircuitResponses[keyof AdminCloseCircuitResponses];

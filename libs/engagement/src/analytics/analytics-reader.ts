@@ -19,6 +19,13 @@ const GROUP_EXPRESSIONS: Record<CampaignGrouping, string> = {
   sender_account: `sender_account_id::text`,
 };
 
+/**
+ * A group is a row only when it counts something: a delivery's contribution moves between
+ * groups (fan-out leaves the variant null, render sets it; a sender account may change), leaving
+ * signed deltas that cancel to zero under the key it left — not a group a reader asked about.
+ */
+const ANY_NONZERO = VALUE_COLUMNS.map((c) => `sum(${c}) <> 0`).join(' OR ');
+
 /** Both tables' rows of a scope: the folded ones and the deltas not folded yet (one snapshot). */
 function rollupsAndDeltas(where: string): string {
   const columns = `day, step, variant, sender_account_id, currency, ${VALUE_COLUMNS.join(', ')}`;
@@ -82,6 +89,7 @@ export class AnalyticsReader {
       `SELECT ${grp} AS grp, currency, ${VALUE_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}
          FROM ${rollupsAndDeltas(`tenant_id = $1 AND campaign_id = $2 AND day BETWEEN $3::date AND $4::date`)}
         GROUP BY ${grp}, currency
+       HAVING ${ANY_NONZERO}
         ORDER BY ${by === 'day' || by === 'step' ? `min(${by === 'day' ? 'day' : 'step'})` : 'grp'} NULLS LAST, currency NULLS FIRST`,
       [tenantId, campaignId, range.from, range.to],
     );

@@ -132,6 +132,22 @@ export class SourceAccountsRepository {
     });
   }
 
+  /** Every account of the tenant as (kind, id): what its circuits are keyed by. */
+  async kindsOf(tenantId: string): Promise<{ id: string; kind: SourceKind }[]> {
+    return this.dataSource.query<{ id: string; kind: SourceKind }[]>(
+      `SELECT id, kind FROM source_accounts WHERE tenant_id = $1`,
+      [tenantId],
+    );
+  }
+
+  /** The account whichever tenant holds it: the platform forcing a circuit names only its id. */
+  async findInAnyTenant(id: string): Promise<SourceAccountRecord | undefined> {
+    const rows = await this.dataSource.query<Row[]>(`SELECT * FROM source_accounts WHERE id = $1 LIMIT 1`, [
+      id,
+    ]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
   /**
    * The account with its unsealed config (defaults applied), cached a few seconds. What a
    * connector (or the enrichment step) calls with; never log or return `config`.
