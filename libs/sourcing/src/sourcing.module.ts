@@ -12,6 +12,7 @@ import { SourceQuota } from './accounts/source-quota';
 import { CandidateList } from './candidates/candidate-list';
 import { CandidateWriter } from './candidates/candidate-writer';
 import { SourcingJobsRepository } from './jobs/sourcing-jobs.repository';
+import { SourcingLostRunJobs } from './runs/lost-run-jobs';
 import { SourcingRunExecutor } from './runs/run-executor';
 import { SourcingRunLifecycle } from './runs/run-lifecycle';
 import { SourcingRunMetrics } from './runs/run-metrics';
@@ -33,6 +34,7 @@ const PROVIDERS = [
   SourcingRunExecutor,
   SourcingSchedules,
   SourcingRunReconciler,
+  SourcingLostRunJobs,
 ];
 
 /**
