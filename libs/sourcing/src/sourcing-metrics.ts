@@ -28,6 +28,9 @@ export const sourcingRequests = (): Counter<'kind' | 'outcome'> =>
       }),
   );
 
+/** Every outcome's series exists from boot at 0, so `increase()` sees a first recovery (the alert on `failed`). */
+export const RECOVERY_OUTCOMES = ['retried', 'failed', 'removed', 'readded'] as const;
+
 /**
  * The beat's sweeps of `sourcing.run` jobs: of jobs BullMQ failed, `retried` (handed back to the
  * queue), `failed` (the run marked failed with the job's reason), `removed` (a spent job of a run

@@ -20,7 +20,12 @@ import { RunPlanner } from './runs/run-planner';
 import { SourcingRunReconciler } from './runs/run-reconciler';
 import { SourcingRunProgress } from './runs/run-progress';
 import { SourcingSchedules } from './runs/run-schedules';
-import { sourcingCandidates, sourcingRequests, sourcingRunRecoveries } from './sourcing-metrics';
+import {
+  RECOVERY_OUTCOMES,
+  sourcingCandidates,
+  sourcingRequests,
+  sourcingRunRecoveries,
+} from './sourcing-metrics';
 
 const PROVIDERS = [
   SourceAccountsRepository,
@@ -61,7 +66,7 @@ export class SourcingModule implements OnModuleInit {
   onModuleInit(): void {
     sourcingCandidates();
     sourcingRequests();
-    sourcingRunRecoveries();
+    for (const outcome of RECOVERY_OUTCOMES) sourcingRunRecoveries().inc({ outcome }, 0);
   }
 }
 
