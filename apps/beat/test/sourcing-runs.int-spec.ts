@@ -1,7 +1,14 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@herald/config';
-import { hashTaggedPrefix, JobProducer, QUEUES, REDIS, type RedisClient } from '@herald/queues';
+import {
+  hashTaggedPrefix,
+  JobProducer,
+  QUEUES,
+  REDIS,
+  type JobEnvelope,
+  type RedisClient,
+} from '@herald/queues';
 import {
   SourcingLostRunJobs,
   SourcingRunReconciler,
@@ -368,6 +375,8 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
       await fx.queue.clean(0, 1000, 'completed');
     });
 
+    const runJob = async (id: string) => (await fx.queue.getJob(id)) as Job<JobEnvelope<'sourcing.run'>>;
+
     /** Ids of the queue's waiting jobs, as often as they are listed. */
     async function waitingIds(): Promise<string[]> {
       return (await fx.queue.getWaiting(0, -1)).map((j) => j.id!);
@@ -382,7 +391,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
 
       expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
       expect(await fx.queue.getJobState(job.id!)).toBe('waiting');
-      const readded = (await fx.queue.getJob(job.id!))!;
+      const readded = await runJob(job.id!);
       expect(readded.name).toBe('sourcing.run');
       expect(readded.data.payload).toEqual({ tenant_id: fx.tenant.id, run_id: runId });
       expect(await recoveries('readded')).toBe(before + 1);
@@ -412,7 +421,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
 
       expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
       expect(await waitingIds()).toEqual([resumeKey]);
-      expect((await fx.queue.getJob(resumeKey))!.data.payload).toEqual({
+      expect((await runJob(resumeKey)).data.payload).toEqual({
         tenant_id: fx.tenant.id,
         run_id: runId,
         resume,
