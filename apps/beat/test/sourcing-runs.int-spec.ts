@@ -521,6 +521,19 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
       // And again, the runs quiet once more: their jobs are there.
       for (const l of lost) await fx.backdate(l.runId);
       expect(await Promise.all([fx.lostJobs.sweep(QUIET), fx.otherLostBeat().sweep(QUIET)])).toEqual([0, 0]);
+
+      // Both past their look without the lock at the same moment: under the row lock one adds it.
+      const racer = await fx.start();
+      await fx.queue.remove(racer.job.id!);
+      await fx.backdate(racer.runId);
+      const run = { tenant_id: fx.tenant.id, id: racer.runId, job_key: racer.job.id! };
+      const added = await Promise.all([
+        fx.lostJobs.readd(fx.queue, run, QUIET.quietMs),
+        fx.otherLostBeat().readd(fx.queue, run, QUIET.quietMs),
+      ]);
+      expect(added.filter(Boolean)).toHaveLength(1);
+      expect((await waitingIds()).filter((id) => id === racer.job.id)).toHaveLength(1);
+      expect(await recoveries('readded')).toBe(before + 3);
     });
   });
 
