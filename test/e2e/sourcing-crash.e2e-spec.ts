@@ -305,3 +305,156 @@ describe('a sourcing run whose job becomes a crasher', () => {
     ).not.toBeNull();
   });
 });
+
+/**
+ * Redis loses a running run's job under its live worker (an operator removes it; eviction or a
+ * restart without persistence loses it the same way): the worker steps on until its slice ends,
+ * then cannot move the vanished job anywhere, and nothing drives the run. The beat's
+ * `sourcing-lost-jobs` duty adds the job again under its id once the run has been quiet, and the
+ * run completes, no candidate lost or doubled. Its own database, Redis, prefix and fleet.
+ */
+describe('a sourcing run whose job vanishes from Redis mid-run', () => {
+  let db: TestDatabase;
+  let redis: RedisServer;
+  let sites: FakeSites;
+  let directory: FakeDirectory;
+  let env: Record<string, string>;
+  let pg: Client;
+  let admin: Redis;
+  const processes: HeraldProcess[] = [];
+
+  beforeAll(async () => {
+    [db, redis, sites] = await Promise.all([createTestDatabase(), RedisServer.start(), FakeSites.start()]);
+    // Slow pages: the search outlasts one job slice (15 s), so the worker gives the job up mid-run.
+    directory = await FakeDirectory.start({
+      seed: 6,
+      count: 3000,
+      apiKey: API_KEY,
+      sitesPort: sites.httpPort,
+      delayMs: 800,
+    });
+    env = testEnvironment({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: testRedisPrefix(),
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
+      QUEUE_LOCK_DURATION_MS: '2000',
+      QUEUE_STALLED_INTERVAL_MS: '1000',
+      BEAT_SWEEP_INTERVAL_MS: '1000',
+    });
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    await pg?.end();
+    admin?.disconnect();
+    await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
+    await Promise.all([directory?.stop(), sites?.stop()]);
+    await redis?.destroy();
+    await db?.drop();
+  });
+
+  it('is added again by the beat and the run completes, no candidate lost or doubled', async () => {
+    const [api, worker, beat] = await Promise.all([
+      HeraldProcess.start('api', env),
+      HeraldProcess.start('worker', env),
+      HeraldProcess.start('beat', env),
+    ]);
+    processes.push(api, worker, beat);
+    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
+      api.publicUrl,
+      'POST',
+      '/v1/tenants',
+      TEST_ADMIN_KEY,
+      { name: 'Lost job', time_zone: 'Europe/Paris' },
+    );
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      callApi<T>(api.publicUrl, method, path, tenant.body.api_key.key, body);
+    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
+      name: 'Directory',
+      kind: 'http-directory',
+      config: { base_url: directory.url(), api_key: API_KEY, page_size: 10 },
+    });
+    expect(account.status).toBe(201);
+    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
+      name: 'Any',
+      rules: [
+        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+      ],
+      tiers: { A: 80, B: 40, C: 20 },
+    });
+    expect(model.status).toBe(201);
+    const limit = 300;
+    const wanted = directory.matching({ category: 'bakery' });
+    expect(wanted.length).toBeGreaterThan(limit);
+    const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
+      name: 'Bakeries',
+      source_account_id: account.body.id,
+      criteria: { category: 'bakery' },
+      limit,
+      scoring_model_id: model.body.id,
+    });
+    expect(job.status).toBe(201);
+    const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
+    expect(run.status).toBe(202);
+    const runId = run.body.id;
+    const jobId = `srun-${runId}`;
+    const queueKey = `${hashTaggedPrefix(env.QUEUE_PREFIX!)}:sourcing`;
+    const discovered = async () =>
+      (await pg.query<{ discovered: number }>('SELECT discovered FROM sourcing_runs WHERE id = $1', [runId]))
+        .rows[0]!.discovered;
+
+    await eventually(async () => ((await discovered()) >= 30 ? true : undefined), {
+      what: 'run under way',
+      timeoutMs: 60_000,
+    });
+    // The job's every trace in Redis goes, while its worker holds it.
+    const gone = await admin
+      .multi()
+      .del(`${queueKey}:${jobId}`, `${queueKey}:${jobId}:lock`)
+      .lrem(`${queueKey}:active`, 0, jobId)
+      .lrem(`${queueKey}:wait`, 0, jobId)
+      .lrem(`${queueKey}:paused`, 0, jobId)
+      .zrem(`${queueKey}:delayed`, jobId)
+      .zrem(`${queueKey}:prioritized`, jobId)
+      .exec();
+    expect(gone?.every(([error]) => error === null)).toBe(true);
+    expect(await admin.exists(`${queueKey}:${jobId}`)).toBe(0);
+
+    const readded = await beat.waitFor(
+      (l) => l.msg === 'sourcing run job lost; added again' && l.run_id === runId,
+      90_000,
+    );
+    expect(readded).toMatchObject({ job_id: jobId, job_state: 'unknown' });
+    expect(await discovered()).toBeLessThan(limit);
+    const done = await eventually(
+      async () => {
+        const r = await call<{ status: string; error: string | null; discovered: number }>(
+          'GET',
+          `/v1/sourcing-runs/${runId}`,
+        );
+        return r.body.status === 'completed' || r.body.status === 'failed' ? r.body : undefined;
+      },
+      { what: 'run finished', timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(done).toMatchObject({ status: 'completed', error: null, discovered: limit });
+
+    const { rows } = await pg.query<{ external_id: string; n: string }>(
+      `SELECT external_id, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY external_id`,
+      [runId],
+    );
+    expect(rows.every((r) => r.n === '1')).toBe(true);
+    expect(rows.map((r) => r.external_id).sort()).toEqual(
+      wanted
+        .slice(0, limit)
+        .map((b) => b.id)
+        .sort(),
+    );
+    // Added once, under the run's id: the one job of the run completed.
+    expect(await admin.zscore(`${queueKey}:completed`, jobId)).not.toBeNull();
+    const metrics = await (await fetch(`${beat.opsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^herald_sourcing_run_recoveries_total\{outcome="readded"\} 1$/m);
+  });
+});

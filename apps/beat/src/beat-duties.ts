@@ -5,7 +5,12 @@ import { DeliveryReconciler, OutboxRelay } from '@herald/deliveries';
 import { Experiments, RollupFolder, WeeklyReportScheduler } from '@herald/engagement';
 import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
-import { SourcingRunReconciler, SourcingSchedules } from '@herald/sourcing';
+import {
+  lostJobQuietMs,
+  SourcingLostRunJobs,
+  SourcingRunReconciler,
+  SourcingSchedules,
+} from '@herald/sourcing';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { Housekeeping } from './housekeeping';
 import { LeaderLease } from './leader-lease';
@@ -40,6 +45,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     schedules: CampaignSchedules,
     sourcingSchedules: SourcingSchedules,
     sourcingRuns: SourcingRunReconciler,
+    sourcingLostJobs: SourcingLostRunJobs,
     experiments: Experiments,
     weeklyReports: WeeklyReportScheduler,
     housekeeping: Housekeeping,
@@ -74,6 +80,12 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
       { name: 'sourcing-schedules', intervalMs: every, run: () => sourcingSchedules.reconcile() },
       // Sourcing runs whose job BullMQ failed for good (a crasher, its last attempt): handed back or failed.
       { name: 'sourcing-runs', intervalMs: every, run: () => sourcingRuns.sweep() },
+      // Active sourcing runs whose job Redis lost (or that completed before the search was over): added again.
+      {
+        name: 'sourcing-lost-jobs',
+        intervalMs: every,
+        run: () => sourcingLostJobs.sweep({ quietMs: lostJobQuietMs(config) }),
+      },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },
       // A/B/n experiments: a winner recorded once the z-test calls it, promoted where the step asks.

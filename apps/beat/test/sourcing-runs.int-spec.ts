@@ -1,8 +1,20 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@herald/config';
-import { hashTaggedPrefix, JobProducer, QUEUES, REDIS, type RedisClient } from '@herald/queues';
-import { SourcingRunReconciler, STALLED_REASON, sourcingRunRecoveries } from '@herald/sourcing';
+import {
+  hashTaggedPrefix,
+  JobProducer,
+  QUEUES,
+  REDIS,
+  type JobEnvelope,
+  type RedisClient,
+} from '@herald/queues';
+import {
+  SourcingLostRunJobs,
+  SourcingRunReconciler,
+  STALLED_REASON,
+  sourcingRunRecoveries,
+} from '@herald/sourcing';
 import { HeraldLogger } from '@herald/telemetry';
 import { eventually, FakeDirectory, FakeSites, testEnvironment, testRedisUrl } from '@herald/testing';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -25,9 +37,10 @@ type Run = { id: string; status: string; error: string | null; discovered: numbe
  * The beat's `sourcing-runs` duty on real Postgres and Redis: a run whose `sourcing.run` job
  * BullMQ failed for good is handed back (a crasher) or failed with the job's reason (out of
  * attempts); a spent job of a run that is no longer active, or that a resume replaced, is removed
- * and the run left alone; two beats at once act once.
+ * and the run left alone; two beats at once act once. And its `sourcing-lost-jobs` duty: an
+ * active run whose job Redis lost is given it again, once, after a quiet period.
  */
-describe('sourcing runs whose job BullMQ failed for good', () => {
+describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => {
   let sites: FakeSites;
   let directory: FakeDirectory;
 
@@ -83,7 +96,21 @@ describe('sourcing runs whose job BullMQ failed for good', () => {
           redis,
           api.app.get(HeraldLogger),
         ),
+      lostJobs: api.app.get(SourcingLostRunJobs),
+      /** Another beat's lost-job sweep (its own page cursor) on the same database and Redis. */
+      otherLostBeat: () =>
+        new SourcingLostRunJobs(api.app.get(DataSource), api.app.get(JobProducer), api.app.get(HeraldLogger)),
       call,
+      /** The run has not moved for an hour: past any quiet period the tests sweep with. */
+      backdate: (id: string) =>
+        api.query(`UPDATE sourcing_runs SET updated_at = now() - interval '1 hour' WHERE id = $1`, [id]),
+      row: async (id: string) =>
+        (
+          await api.query<{ job_key: string; reason: string | null; updated_at: Date }>(
+            'SELECT job_key, reason, updated_at FROM sourcing_runs WHERE id = $1',
+            [id],
+          )
+        )[0]!,
       /** Starts a run of a new sourcing job (row and job through the outbox) and waits for its BullMQ job. */
       async start(): Promise<{ runId: string; job: Job }> {
         const next = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
@@ -128,6 +155,29 @@ describe('sourcing runs whose job BullMQ failed for good', () => {
     } finally {
       await worker.close();
     }
+  }
+
+  /** A worker process's app (in this process) consuming the fixture's `sourcing` queue. */
+  async function startWorker(fx: Awaited<ReturnType<typeof fixture>>): Promise<INestApplicationContext> {
+    register.clear();
+    const config = loadConfig(
+      testEnvironment({
+        ...OUTBOUND,
+        DATABASE_URL: fx.api.database.url,
+        REDIS_URL: testRedisUrl(),
+        QUEUE_PREFIX: fx.api.config.redis.prefix,
+        WORKER_QUEUES: 'sourcing',
+        QUEUE_LOCK_DURATION_MS: '1000',
+        QUEUE_STALLED_INTERVAL_MS: '1000',
+        LOG_LEVEL: 'silent',
+      }),
+      { role: 'worker' },
+    );
+    const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
+      logger: false,
+    });
+    await app.init();
+    return app;
   }
 
   async function recoveries(outcome: string): Promise<number> {
@@ -274,24 +324,7 @@ describe('sourcing runs whose job BullMQ failed for good', () => {
       expect((await dying.getNextJob('dead'))?.id).toBe(job.id);
       await dying.close();
 
-      register.clear();
-      const config = loadConfig(
-        testEnvironment({
-          ...OUTBOUND,
-          DATABASE_URL: fx.api.database.url,
-          REDIS_URL: testRedisUrl(),
-          QUEUE_PREFIX: fx.api.config.redis.prefix,
-          WORKER_QUEUES: 'sourcing',
-          QUEUE_LOCK_DURATION_MS: '1000',
-          QUEUE_STALLED_INTERVAL_MS: '1000',
-          LOG_LEVEL: 'silent',
-        }),
-        { role: 'worker' },
-      );
-      worker = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
-        logger: false,
-      });
-      await worker.init();
+      worker = await startWorker(fx);
       // The worker finds the job stalled a 4th time: BullMQ fails it as a crasher.
       const failed = await eventually(
         async () =>
@@ -319,6 +352,228 @@ describe('sourcing runs whose job BullMQ failed for good', () => {
       // It moved on after the hand-back: a later crash would start the count again.
       expect(await fx.handbacks(runId)).toBe(0);
       expect(await fx.queue.getJobState(job.id!)).toBe('completed');
+    });
+  });
+  /** The quiet period the lost-job sweeps run with: a backdated run is past it, a fresh one is not. */
+  const QUIET = { quietMs: 60_000 };
+
+  describe('lost from Redis, without a worker', () => {
+    let fx: Awaited<ReturnType<typeof fixture>>;
+    beforeAll(async () => {
+      fx = await fixture(40);
+    });
+    afterAll(async () => {
+      await fx?.api.close();
+    });
+    // Each test's runs and jobs are its own: a run it left active with its job drained would be lost to the next.
+    afterEach(async () => {
+      await fx.api.query(
+        `UPDATE sourcing_runs SET status = 'cancelled' WHERE status IN ('queued', 'running')`,
+      );
+      await fx.queue.drain(true);
+      await fx.queue.clean(0, 1000, 'failed');
+      await fx.queue.clean(0, 1000, 'completed');
+    });
+
+    const runJob = async (id: string) => (await fx.queue.getJob(id)) as Job<JobEnvelope<'sourcing.run'>>;
+
+    /** Ids of the queue's waiting jobs, as often as they are listed. */
+    async function waitingIds(): Promise<string[]> {
+      return (await fx.queue.getWaiting(0, -1)).map((j) => j.id!);
+    }
+
+    it('adds a vanished job again under its id, once, and says so on the run', async () => {
+      const { runId, job } = await fx.start();
+      // Redis lost it (restart without persistence, FLUSHDB, eviction, an operator).
+      expect(await fx.queue.remove(job.id!)).toBe(1);
+      await fx.backdate(runId);
+      const before = await recoveries('readded');
+
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
+      expect(await fx.queue.getJobState(job.id!)).toBe('waiting');
+      const readded = await runJob(job.id!);
+      expect(readded.name).toBe('sourcing.run');
+      expect(readded.data.payload).toEqual({ tenant_id: fx.tenant.id, run_id: runId });
+      expect(await recoveries('readded')).toBe(before + 1);
+      const row = await fx.row(runId);
+      expect(row.job_key).toBe(job.id);
+      expect(row.reason).toBe('its job was lost from the queue; added again');
+      expect((await fx.run(runId)).status).toBe('queued');
+
+      // Young again and its job there: nothing more, now or once it is quiet again.
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(0);
+      await fx.backdate(runId);
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(0);
+      expect((await waitingIds()).filter((id) => id === job.id)).toHaveLength(1);
+      expect(await recoveries('readded')).toBe(before + 1);
+    });
+
+    it('adds a resumed run’s job again under its resume id, not the job the resume replaced', async () => {
+      const { runId, job } = await fx.start();
+      expect((await fx.call('POST', `/v1/sourcing-runs/${runId}/pause`)).status).toBe(200);
+      expect((await fx.call('POST', `/v1/sourcing-runs/${runId}/resume`)).status).toBe(200);
+      const { job_key: resumeKey } = await fx.row(runId);
+      const resume = Number(/-resume-(\d+)$/.exec(resumeKey)?.[1]);
+      expect(resume).toBeGreaterThan(0);
+      await eventually(() => fx.queue.getJob(resumeKey), { what: 'resume job' });
+      for (const id of [job.id!, resumeKey]) expect(await fx.queue.remove(id)).toBe(1);
+      await fx.backdate(runId);
+
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
+      expect(await waitingIds()).toEqual([resumeKey]);
+      expect((await runJob(resumeKey)).data.payload).toEqual({
+        tenant_id: fx.tenant.id,
+        run_id: runId,
+        resume,
+      });
+      expect(await fx.queue.getJob(job.id!)).toBeUndefined();
+    });
+
+    it('leaves alone a run whose job is still there, and one that needs no job', async () => {
+      // Active: a worker holds it.
+      const active = await fx.start();
+      const holder = new Worker(QUEUES.sourcing, null, {
+        connection: { url: testRedisUrl() },
+        prefix: fx.prefix,
+      });
+      try {
+        expect((await holder.getNextJob('t1'))?.id).toBe(active.job.id);
+        // Failed for good: the failed-job sweep's, not this one's.
+        const failed = await fx.start();
+        await failNext(fx, failed.job.id!, 'error');
+        const waiting = await fx.start();
+        // Paused, and a run whose search is over (its qualify jobs finish it): no job needed.
+        const paused = await fx.start();
+        expect((await fx.call('POST', `/v1/sourcing-runs/${paused.runId}/pause`)).status).toBe(200);
+        const searched = await fx.start();
+        await fx.api.query(`UPDATE sourcing_runs SET status = 'running', exhausted = true WHERE id = $1`, [
+          searched.runId,
+        ]);
+        for (const gone of [paused, searched]) await fx.queue.remove(gone.job.id!);
+        const runs = [active, waiting, failed, paused, searched];
+        for (const r of runs) await fx.backdate(r.runId);
+        const before = await Promise.all(runs.map((r) => fx.row(r.runId)));
+        const readded = await recoveries('readded');
+
+        expect(await fx.lostJobs.sweep(QUIET)).toBe(0);
+        expect(await fx.queue.getJobState(active.job.id!)).toBe('active');
+        expect(await fx.queue.getJobState(waiting.job.id!)).toBe('waiting');
+        expect(await fx.queue.getJobState(failed.job.id!)).toBe('failed');
+        expect(await fx.queue.getJob(paused.job.id!)).toBeUndefined();
+        expect(await fx.queue.getJob(searched.job.id!)).toBeUndefined();
+        expect(await Promise.all(runs.map((r) => fx.row(r.runId)))).toEqual(before);
+        expect(await recoveries('readded')).toBe(readded);
+      } finally {
+        await holder.close();
+      }
+    });
+
+    it('leaves a young run alone until it has been quiet for the quiet period', async () => {
+      const { runId, job } = await fx.start();
+      await fx.queue.remove(job.id!);
+
+      // Just started or resumed: its job may still be on its way (the outbox relay's turn).
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(0);
+      expect(await fx.queue.getJob(job.id!)).toBeUndefined();
+      expect((await fx.row(runId)).reason).toBeNull();
+
+      await fx.backdate(runId);
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
+      expect(await fx.queue.getJobState(job.id!)).toBe('waiting');
+    });
+
+    it('replaces a job that completed before its run’s search was over (its limit raised while qualifying)', async () => {
+      const { runId, job } = await fx.start();
+      const worker = new Worker(QUEUES.sourcing, null, {
+        connection: { url: testRedisUrl() },
+        prefix: fx.prefix,
+      });
+      try {
+        const taken = await worker.getNextJob('t1');
+        expect(taken.id).toBe(job.id);
+        await taken.moveToCompleted('done: qualifying', 't1', false);
+      } finally {
+        await worker.close();
+      }
+      expect(await fx.queue.getJobState(job.id!)).toBe('completed');
+      await fx.api.query(`UPDATE sourcing_runs SET status = 'running' WHERE id = $1`, [runId]);
+      await fx.backdate(runId);
+
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
+      expect(await fx.queue.getJobState(job.id!)).toBe('waiting');
+      expect((await fx.row(runId)).reason).toBe(
+        'its job had completed before its search was over; added again',
+      );
+    });
+
+    it('two beats sweeping at once add each lost job once', async () => {
+      const lost = [await fx.start(), await fx.start(), await fx.start()];
+      for (const l of lost) {
+        await fx.queue.remove(l.job.id!);
+        await fx.backdate(l.runId);
+      }
+      const before = await recoveries('readded');
+
+      const [a, b] = await Promise.all([fx.lostJobs.sweep(QUIET), fx.otherLostBeat().sweep(QUIET)]);
+      expect(a + b).toBe(3);
+      expect((await waitingIds()).sort()).toEqual(lost.map((l) => l.job.id!).sort());
+      expect(await recoveries('readded')).toBe(before + 3);
+      // And again, the runs quiet once more: their jobs are there.
+      for (const l of lost) await fx.backdate(l.runId);
+      expect(await Promise.all([fx.lostJobs.sweep(QUIET), fx.otherLostBeat().sweep(QUIET)])).toEqual([0, 0]);
+
+      // Both past their look without the lock at the same moment: under the row lock one adds it.
+      const racer = await fx.start();
+      await fx.queue.remove(racer.job.id!);
+      await fx.backdate(racer.runId);
+      const run = { tenant_id: fx.tenant.id, id: racer.runId, job_key: racer.job.id! };
+      const added = await Promise.all([
+        fx.lostJobs.readd(fx.queue, run, QUIET.quietMs),
+        fx.otherLostBeat().readd(fx.queue, run, QUIET.quietMs),
+      ]);
+      expect(added.filter(Boolean)).toHaveLength(1);
+      expect((await waitingIds()).filter((id) => id === racer.job.id)).toHaveLength(1);
+      expect(await recoveries('readded')).toBe(before + 3);
+    });
+  });
+
+  describe('lost from Redis, with a real worker', () => {
+    let fx: Awaited<ReturnType<typeof fixture>>;
+    let worker: INestApplicationContext | undefined;
+    beforeAll(async () => {
+      fx = await fixture(60);
+    });
+    afterAll(async () => {
+      await worker?.close();
+      await fx?.api.close();
+    });
+
+    it('a run whose job vanished completes once the beat adds it again, every candidate once', async () => {
+      const { runId, job } = await fx.start();
+      await fx.queue.remove(job.id!);
+      await fx.backdate(runId);
+      worker = await startWorker(fx);
+
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
+      const done = await eventually(
+        async () => {
+          const run = await fx.run(runId);
+          return run.status === 'completed' || run.status === 'failed' ? run : undefined;
+        },
+        { what: 'run finished', timeoutMs: 90_000, intervalMs: 200 },
+      );
+      expect(done).toMatchObject({ status: 'completed', discovered: 60 });
+      const rows = await fx.api.query<{ n: string }>(
+        `SELECT count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY source_key`,
+        [runId],
+      );
+      expect(rows).toHaveLength(60);
+      expect(rows.every((r) => r.n === '1')).toBe(true);
+      expect(await fx.queue.getJobState(job.id!)).toBe('completed');
+      // Its search is over: the completed job is no lost one, whatever the queue's retention does.
+      await fx.queue.remove(job.id!);
+      await fx.backdate(runId);
+      expect(await fx.lostJobs.sweep(QUIET)).toBe(0);
     });
   });
 });

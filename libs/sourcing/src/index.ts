@@ -75,6 +75,7 @@ export {
   SourcingRunExecutor,
   type ExecutorOutcome,
 } from './runs/run-executor';
+export { lostJobQuietMs, SourcingLostRunJobs } from './runs/lost-run-jobs';
 export { runJobKey, SourcingRunLifecycle } from './runs/run-lifecycle';
 export { SourcingRunMetrics } from './runs/run-metrics';
 export { RunPlanner } from './runs/run-planner';

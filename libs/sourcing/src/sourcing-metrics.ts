@@ -28,10 +28,14 @@ export const sourcingRequests = (): Counter<'kind' | 'outcome'> =>
       }),
   );
 
+/** Every outcome's series exists from boot at 0, so `increase()` sees a first recovery (the alert on `failed`). */
+export const RECOVERY_OUTCOMES = ['retried', 'failed', 'removed', 'readded'] as const;
+
 /**
- * The beat's sweep of `sourcing.run` jobs BullMQ failed: `retried` (handed back to the queue),
- * `failed` (the run marked failed with the job's reason), `removed` (a spent job of a run that
- * is no longer active, or that a resume replaced).
+ * The beat's sweeps of `sourcing.run` jobs: of jobs BullMQ failed, `retried` (handed back to the
+ * queue), `failed` (the run marked failed with the job's reason), `removed` (a spent job of a run
+ * that is no longer active, or that a resume replaced); `readded` (an active run's job lost from
+ * Redis, or completed before its search was over, added again).
  */
 export const sourcingRunRecoveries = (): Counter<'outcome'> =>
   getOrCreateMetric(
@@ -39,7 +43,7 @@ export const sourcingRunRecoveries = (): Counter<'outcome'> =>
     () =>
       new Counter({
         name: 'herald_sourcing_run_recoveries_total',
-        help: 'Sourcing run jobs failed by BullMQ that the beat handed back (retried), turned into a failed run (failed) or removed as spent (removed).',
+        help: 'Sourcing run jobs the beat recovered: failed by BullMQ and handed back (retried), turned into a failed run (failed) or removed as spent (removed); lost from Redis and added again (readded).',
         labelNames: ['outcome'] as const,
       }),
   );

@@ -12,6 +12,7 @@ import { SourceQuota } from './accounts/source-quota';
 import { CandidateList } from './candidates/candidate-list';
 import { CandidateWriter } from './candidates/candidate-writer';
 import { SourcingJobsRepository } from './jobs/sourcing-jobs.repository';
+import { SourcingLostRunJobs } from './runs/lost-run-jobs';
 import { SourcingRunExecutor } from './runs/run-executor';
 import { SourcingRunLifecycle } from './runs/run-lifecycle';
 import { SourcingRunMetrics } from './runs/run-metrics';
@@ -19,7 +20,12 @@ import { RunPlanner } from './runs/run-planner';
 import { SourcingRunReconciler } from './runs/run-reconciler';
 import { SourcingRunProgress } from './runs/run-progress';
 import { SourcingSchedules } from './runs/run-schedules';
-import { sourcingCandidates, sourcingRequests, sourcingRunRecoveries } from './sourcing-metrics';
+import {
+  RECOVERY_OUTCOMES,
+  sourcingCandidates,
+  sourcingRequests,
+  sourcingRunRecoveries,
+} from './sourcing-metrics';
 
 const PROVIDERS = [
   SourceAccountsRepository,
@@ -33,6 +39,7 @@ const PROVIDERS = [
   SourcingRunExecutor,
   SourcingSchedules,
   SourcingRunReconciler,
+  SourcingLostRunJobs,
 ];
 
 /**
@@ -59,7 +66,7 @@ export class SourcingModule implements OnModuleInit {
   onModuleInit(): void {
     sourcingCandidates();
     sourcingRequests();
-    sourcingRunRecoveries();
+    for (const outcome of RECOVERY_OUTCOMES) sourcingRunRecoveries().inc({ outcome }, 0);
   }
 }
 

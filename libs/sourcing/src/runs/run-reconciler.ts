@@ -16,6 +16,7 @@ const SCAN_COUNT = 1000;
 /** BullMQ's failedReason for a job that stalled more than maxStalledCount times (a crasher). */
 export const STALLED_REASON = 'job stalled more than allowable limit';
 
+/** Of the failed-job sweep; the lost-job sweep's `readded` (lost-run-jobs) shares the counter. */
 export type RecoveryOutcome = 'retried' | 'failed' | 'removed';
 
 interface RunRow {
