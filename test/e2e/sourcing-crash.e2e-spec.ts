@@ -1,6 +1,7 @@
 import { hashTaggedPrefix } from '@herald/queues';
 import {
   callApi,
+  createTenant,
   createTestDatabase,
   eventually,
   FakeDirectory,
@@ -60,24 +61,15 @@ describe('a sourcing run survives kill -9 of its worker', () => {
       HeraldProcess.start('worker', env),
     ]);
     processes.push(api, worker);
-    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
-      api.publicUrl,
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      {
-        name: 'Crash',
-        time_zone: 'Europe/Paris',
-      },
-    );
-    const key = tenant.body.api_key.key;
+    const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, 'Crash');
+    const key = tenant.key;
     const call = <T>(method: string, path: string, body?: unknown) =>
       callApi<T>(api.publicUrl, method, path, key, body);
     const client = new Client({ connectionString: db.url });
     await client.connect();
     const modelId = '0190f5e4-aaaa-7c3d-8e4f-5a6b7c8d9e0f';
     await client.query(`INSERT INTO scoring_models (tenant_id, id, name) VALUES ($1, $2, 'm')`, [
-      tenant.body.id,
+      tenant.id,
       modelId,
     ]);
     const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
@@ -159,6 +151,142 @@ describe('a sourcing run survives kill -9 of its worker', () => {
   });
 });
 
+/** A fleet with a beat for one describe: its own database, Redis, prefix, directory and sites. */
+function beatFleet(directory: { seed: number; delayMs: number }) {
+  const fleet = {} as {
+    db: TestDatabase;
+    redis: RedisServer;
+    sites: FakeSites;
+    directory: FakeDirectory;
+    env: Record<string, string>;
+    pg: Client;
+    admin: Redis;
+    processes: HeraldProcess[];
+  };
+  beforeAll(async () => {
+    [fleet.db, fleet.redis, fleet.sites] = await Promise.all([
+      createTestDatabase(),
+      RedisServer.start(),
+      FakeSites.start(),
+    ]);
+    fleet.directory = await FakeDirectory.start({
+      ...directory,
+      count: 3000,
+      apiKey: API_KEY,
+      sitesPort: fleet.sites.httpPort,
+    });
+    fleet.env = testEnvironment({
+      DATABASE_URL: fleet.db.url,
+      REDIS_URL: fleet.redis.url,
+      QUEUE_PREFIX: testRedisPrefix(),
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
+      QUEUE_LOCK_DURATION_MS: '2000',
+      QUEUE_STALLED_INTERVAL_MS: '1000',
+      BEAT_SWEEP_INTERVAL_MS: '1000',
+    });
+    fleet.pg = new Client({ connectionString: fleet.db.url });
+    await fleet.pg.connect();
+    fleet.admin = new Redis(fleet.redis.url);
+    fleet.processes = [];
+  });
+  afterAll(async () => {
+    await fleet.pg?.end();
+    fleet.admin?.disconnect();
+    await Promise.all((fleet.processes ?? []).filter((p) => p.running).map((p) => p.stop()));
+    await Promise.all([fleet.directory?.stop(), fleet.sites?.stop()]);
+    await fleet.redis?.destroy();
+    await fleet.db?.drop();
+  });
+  return fleet;
+}
+
+const LIMIT = 300;
+
+/** api, worker and beat up, a tenant, and a run of 300 bakeries from the directory under way. */
+async function startBakeriesRun(fleet: ReturnType<typeof beatFleet>, tenantName: string) {
+  const [api, worker, beat] = await Promise.all([
+    HeraldProcess.start('api', fleet.env),
+    HeraldProcess.start('worker', fleet.env),
+    HeraldProcess.start('beat', fleet.env),
+  ]);
+  fleet.processes.push(api, worker, beat);
+  const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, tenantName);
+  const call = <T>(method: string, path: string, body?: unknown) =>
+    callApi<T>(api.publicUrl, method, path, tenant.key, body);
+  const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
+    name: 'Directory',
+    kind: 'http-directory',
+    config: { base_url: fleet.directory.url(), api_key: API_KEY, page_size: 10 },
+  });
+  expect(account.status).toBe(201);
+  const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
+    name: 'Any',
+    rules: [
+      { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+    ],
+    tiers: { A: 80, B: 40, C: 20 },
+  });
+  expect(model.status).toBe(201);
+  const wanted = fleet.directory.matching({ category: 'bakery' });
+  expect(wanted.length).toBeGreaterThan(LIMIT);
+  const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
+    name: 'Bakeries',
+    source_account_id: account.body.id,
+    criteria: { category: 'bakery' },
+    limit: LIMIT,
+    scoring_model_id: model.body.id,
+  });
+  expect(job.status).toBe(201);
+  const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
+  expect(run.status).toBe(202);
+  const runId = run.body.id;
+  const discovered = async () =>
+    (
+      await fleet.pg.query<{ discovered: number }>('SELECT discovered FROM sourcing_runs WHERE id = $1', [
+        runId,
+      ])
+    ).rows[0]!.discovered;
+  return {
+    api,
+    worker,
+    beat,
+    runId,
+    queueKey: `${hashTaggedPrefix(fleet.env.QUEUE_PREFIX!)}:sourcing`,
+    discovered,
+    underWay: (atLeast: number) =>
+      eventually(async () => ((await discovered()) >= atLeast ? true : undefined), {
+        what: 'run under way',
+        timeoutMs: 60_000,
+      }),
+    /** The run completes with the directory's first 300 bakeries, each once. */
+    completesWithEachOnce: async () => {
+      const done = await eventually(
+        async () => {
+          const r = await call<{ status: string; error: string | null; discovered: number }>(
+            'GET',
+            `/v1/sourcing-runs/${runId}`,
+          );
+          return r.body.status === 'completed' || r.body.status === 'failed' ? r.body : undefined;
+        },
+        { what: 'run finished', timeoutMs: 120_000, intervalMs: 500 },
+      );
+      expect(done).toMatchObject({ status: 'completed', error: null, discovered: LIMIT });
+      const { rows } = await fleet.pg.query<{ external_id: string; n: string }>(
+        `SELECT external_id, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY external_id`,
+        [runId],
+      );
+      expect(rows.every((r) => r.n === '1')).toBe(true);
+      expect(rows.map((r) => r.external_id).sort()).toEqual(
+        wanted
+          .slice(0, LIMIT)
+          .map((b) => b.id)
+          .sort(),
+      );
+    },
+  };
+}
+
 /**
  * A run's job that BullMQ fails for good as a crasher (it stalled more than maxStalledCount
  * times) used to leave the run `running` forever. Here the job has already stalled 3 times when
@@ -167,142 +295,30 @@ describe('a sourcing run survives kill -9 of its worker', () => {
  * Its own database, Redis, prefix and fleet: no other test's failed job is seen here.
  */
 describe('a sourcing run whose job becomes a crasher', () => {
-  let db: TestDatabase;
-  let redis: RedisServer;
-  let sites: FakeSites;
-  let directory: FakeDirectory;
-  let env: Record<string, string>;
-  let pg: Client;
-  let admin: Redis;
-  const processes: HeraldProcess[] = [];
-
-  beforeAll(async () => {
-    [db, redis, sites] = await Promise.all([createTestDatabase(), RedisServer.start(), FakeSites.start()]);
-    directory = await FakeDirectory.start({
-      seed: 4,
-      count: 3000,
-      apiKey: API_KEY,
-      sitesPort: sites.httpPort,
-      delayMs: 150,
-    });
-    env = testEnvironment({
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: testRedisPrefix(),
-      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
-      OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
-      QUEUE_LOCK_DURATION_MS: '2000',
-      QUEUE_STALLED_INTERVAL_MS: '1000',
-      BEAT_SWEEP_INTERVAL_MS: '1000',
-    });
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-    admin = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    await pg?.end();
-    admin?.disconnect();
-    await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
-    await Promise.all([directory?.stop(), sites?.stop()]);
-    await redis?.destroy();
-    await db?.drop();
-  });
+  const fleet = beatFleet({ seed: 4, delayMs: 150 });
 
   it('is handed back by the beat and the run completes, no candidate lost or doubled', async () => {
-    const [api, worker, beat] = await Promise.all([
-      HeraldProcess.start('api', env),
-      HeraldProcess.start('worker', env),
-      HeraldProcess.start('beat', env),
-    ]);
-    processes.push(api, worker, beat);
-    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
-      api.publicUrl,
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      { name: 'Crasher', time_zone: 'Europe/Paris' },
-    );
-    const call = <T>(method: string, path: string, body?: unknown) =>
-      callApi<T>(api.publicUrl, method, path, tenant.body.api_key.key, body);
-    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
-      name: 'Directory',
-      kind: 'http-directory',
-      config: { base_url: directory.url(), api_key: API_KEY, page_size: 10 },
-    });
-    expect(account.status).toBe(201);
-    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
-      name: 'Any',
-      rules: [
-        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-      ],
-      tiers: { A: 80, B: 40, C: 20 },
-    });
-    expect(model.status).toBe(201);
-    const limit = 300;
-    const wanted = directory.matching({ category: 'bakery' });
-    expect(wanted.length).toBeGreaterThan(limit);
-    const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
-      name: 'Bakeries',
-      source_account_id: account.body.id,
-      criteria: { category: 'bakery' },
-      limit,
-      scoring_model_id: model.body.id,
-    });
-    expect(job.status).toBe(201);
-    const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
-    expect(run.status).toBe(202);
-    const runId = run.body.id;
-    const jobKey = `${hashTaggedPrefix(env.QUEUE_PREFIX!)}:sourcing:srun-${runId}`;
-    const discovered = async () =>
-      (await pg.query<{ discovered: number }>('SELECT discovered FROM sourcing_runs WHERE id = $1', [runId]))
-        .rows[0]!.discovered;
-
-    await eventually(async () => ((await discovered()) >= 50 ? true : undefined), {
-      what: 'run under way',
-      timeoutMs: 60_000,
-    });
+    const { worker, beat, runId, queueKey, discovered, underWay, completesWithEachOnce } =
+      await startBakeriesRun(fleet, 'Crasher');
+    const jobKey = `${queueKey}:srun-${runId}`;
+    await underWay(50);
     // The job has used up its stalls (maxStalledCount 3) when its worker dies holding it.
-    await admin.hset(jobKey, 'stc', 3);
+    await fleet.admin.hset(jobKey, 'stc', 3);
     worker.signal('SIGKILL');
     await worker.exited;
-    expect(await discovered()).toBeLessThan(limit);
-    const next = await HeraldProcess.start('worker', env);
-    processes.push(next);
+    expect(await discovered()).toBeLessThan(LIMIT);
+    fleet.processes.push(await HeraldProcess.start('worker', fleet.env));
 
     const handedBack = await beat.waitFor(
       (l) => l.msg === 'sourcing run job failed for good; handed back to the queue' && l.run_id === runId,
       60_000,
     );
     expect(handedBack.failed_reason).toBe('job stalled more than allowable limit');
-    const done = await eventually(
-      async () => {
-        const r = await call<{ status: string; error: string | null; discovered: number }>(
-          'GET',
-          `/v1/sourcing-runs/${runId}`,
-        );
-        return r.body.status === 'completed' || r.body.status === 'failed' ? r.body : undefined;
-      },
-      { what: 'run finished', timeoutMs: 120_000, intervalMs: 500 },
-    );
-    expect(done).toMatchObject({ status: 'completed', error: null, discovered: limit });
-
-    const { rows } = await pg.query<{ external_id: string; n: string }>(
-      `SELECT external_id, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY external_id`,
-      [runId],
-    );
-    expect(rows.every((r) => r.n === '1')).toBe(true);
-    expect(rows.map((r) => r.external_id).sort()).toEqual(
-      wanted
-        .slice(0, limit)
-        .map((b) => b.id)
-        .sort(),
-    );
+    await completesWithEachOnce();
     // The one job of the run: stalled past the limit, failed once by BullMQ, then completed.
-    const hash = await admin.hgetall(jobKey);
+    const hash = await fleet.admin.hgetall(jobKey);
     expect(Number(hash.stc)).toBeGreaterThan(3);
-    expect(
-      await admin.zscore(`${hashTaggedPrefix(env.QUEUE_PREFIX!)}:sourcing:completed`, `srun-${runId}`),
-    ).not.toBeNull();
+    expect(await fleet.admin.zscore(`${queueKey}:completed`, `srun-${runId}`)).not.toBeNull();
   });
 });
 
@@ -314,104 +330,18 @@ describe('a sourcing run whose job becomes a crasher', () => {
  * run completes, no candidate lost or doubled. Its own database, Redis, prefix and fleet.
  */
 describe('a sourcing run whose job vanishes from Redis mid-run', () => {
-  let db: TestDatabase;
-  let redis: RedisServer;
-  let sites: FakeSites;
-  let directory: FakeDirectory;
-  let env: Record<string, string>;
-  let pg: Client;
-  let admin: Redis;
-  const processes: HeraldProcess[] = [];
-
-  beforeAll(async () => {
-    [db, redis, sites] = await Promise.all([createTestDatabase(), RedisServer.start(), FakeSites.start()]);
-    // Slow pages: the search outlasts one job slice (15 s), so the worker gives the job up mid-run.
-    directory = await FakeDirectory.start({
-      seed: 6,
-      count: 3000,
-      apiKey: API_KEY,
-      sitesPort: sites.httpPort,
-      delayMs: 800,
-    });
-    env = testEnvironment({
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: testRedisPrefix(),
-      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
-      OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
-      QUEUE_LOCK_DURATION_MS: '2000',
-      QUEUE_STALLED_INTERVAL_MS: '1000',
-      BEAT_SWEEP_INTERVAL_MS: '1000',
-    });
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-    admin = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    await pg?.end();
-    admin?.disconnect();
-    await Promise.all(processes.filter((p) => p.running).map((p) => p.stop()));
-    await Promise.all([directory?.stop(), sites?.stop()]);
-    await redis?.destroy();
-    await db?.drop();
-  });
+  // Slow pages: the search outlasts one job slice (15 s), so the worker gives the job up mid-run.
+  const fleet = beatFleet({ seed: 6, delayMs: 800 });
 
   it('is added again by the beat and the run completes, no candidate lost or doubled', async () => {
-    const [api, worker, beat] = await Promise.all([
-      HeraldProcess.start('api', env),
-      HeraldProcess.start('worker', env),
-      HeraldProcess.start('beat', env),
-    ]);
-    processes.push(api, worker, beat);
-    const tenant = await callApi<{ id: string; api_key: { key: string } }>(
-      api.publicUrl,
-      'POST',
-      '/v1/tenants',
-      TEST_ADMIN_KEY,
-      { name: 'Lost job', time_zone: 'Europe/Paris' },
+    const { beat, runId, queueKey, discovered, underWay, completesWithEachOnce } = await startBakeriesRun(
+      fleet,
+      'Lost job',
     );
-    const call = <T>(method: string, path: string, body?: unknown) =>
-      callApi<T>(api.publicUrl, method, path, tenant.body.api_key.key, body);
-    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
-      name: 'Directory',
-      kind: 'http-directory',
-      config: { base_url: directory.url(), api_key: API_KEY, page_size: 10 },
-    });
-    expect(account.status).toBe(201);
-    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
-      name: 'Any',
-      rules: [
-        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-      ],
-      tiers: { A: 80, B: 40, C: 20 },
-    });
-    expect(model.status).toBe(201);
-    const limit = 300;
-    const wanted = directory.matching({ category: 'bakery' });
-    expect(wanted.length).toBeGreaterThan(limit);
-    const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
-      name: 'Bakeries',
-      source_account_id: account.body.id,
-      criteria: { category: 'bakery' },
-      limit,
-      scoring_model_id: model.body.id,
-    });
-    expect(job.status).toBe(201);
-    const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});
-    expect(run.status).toBe(202);
-    const runId = run.body.id;
     const jobId = `srun-${runId}`;
-    const queueKey = `${hashTaggedPrefix(env.QUEUE_PREFIX!)}:sourcing`;
-    const discovered = async () =>
-      (await pg.query<{ discovered: number }>('SELECT discovered FROM sourcing_runs WHERE id = $1', [runId]))
-        .rows[0]!.discovered;
-
-    await eventually(async () => ((await discovered()) >= 30 ? true : undefined), {
-      what: 'run under way',
-      timeoutMs: 60_000,
-    });
+    await underWay(30);
     // The job's every trace in Redis goes, while its worker holds it.
-    const gone = await admin
+    const gone = await fleet.admin
       .multi()
       .del(`${queueKey}:${jobId}`, `${queueKey}:${jobId}:lock`)
       .lrem(`${queueKey}:active`, 0, jobId)
@@ -421,39 +351,17 @@ describe('a sourcing run whose job vanishes from Redis mid-run', () => {
       .zrem(`${queueKey}:prioritized`, jobId)
       .exec();
     expect(gone?.every(([error]) => error === null)).toBe(true);
-    expect(await admin.exists(`${queueKey}:${jobId}`)).toBe(0);
+    expect(await fleet.admin.exists(`${queueKey}:${jobId}`)).toBe(0);
 
     const readded = await beat.waitFor(
       (l) => l.msg === 'sourcing run job lost; added again' && l.run_id === runId,
       90_000,
     );
     expect(readded).toMatchObject({ job_id: jobId, job_state: 'unknown' });
-    expect(await discovered()).toBeLessThan(limit);
-    const done = await eventually(
-      async () => {
-        const r = await call<{ status: string; error: string | null; discovered: number }>(
-          'GET',
-          `/v1/sourcing-runs/${runId}`,
-        );
-        return r.body.status === 'completed' || r.body.status === 'failed' ? r.body : undefined;
-      },
-      { what: 'run finished', timeoutMs: 120_000, intervalMs: 500 },
-    );
-    expect(done).toMatchObject({ status: 'completed', error: null, discovered: limit });
-
-    const { rows } = await pg.query<{ external_id: string; n: string }>(
-      `SELECT external_id, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY external_id`,
-      [runId],
-    );
-    expect(rows.every((r) => r.n === '1')).toBe(true);
-    expect(rows.map((r) => r.external_id).sort()).toEqual(
-      wanted
-        .slice(0, limit)
-        .map((b) => b.id)
-        .sort(),
-    );
+    expect(await discovered()).toBeLessThan(LIMIT);
+    await completesWithEachOnce();
     // Added once, under the run's id: the one job of the run completed.
-    expect(await admin.zscore(`${queueKey}:completed`, jobId)).not.toBeNull();
+    expect(await fleet.admin.zscore(`${queueKey}:completed`, jobId)).not.toBeNull();
     const metrics = await (await fetch(`${beat.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^herald_sourcing_run_recoveries_total\{outcome="readded"\} 1$/m);
   });
