@@ -131,6 +131,23 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
         (
           await api.query<{ handbacks: number }>('SELECT handbacks FROM sourcing_runs WHERE id = $1', [id])
         )[0]!.handbacks,
+      /** The run completes with `limit` candidates, each found once. */
+      async completesWithEachOnce(id: string): Promise<void> {
+        const done = await eventually(
+          async () => {
+            const r = (await call<Run>('GET', `/v1/sourcing-runs/${id}`)).body;
+            return r.status === 'completed' || r.status === 'failed' ? r : undefined;
+          },
+          { what: 'run finished', timeoutMs: 90_000, intervalMs: 200 },
+        );
+        expect(done).toMatchObject({ status: 'completed', discovered: limit });
+        const rows = await api.query<{ n: string }>(
+          `SELECT count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY source_key`,
+          [id],
+        );
+        expect(rows).toHaveLength(limit);
+        expect(rows.every((r) => r.n === '1')).toBe(true);
+      },
     };
   }
 
@@ -335,20 +352,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
       expect((await fx.run(runId)).status).toMatch(/^(queued|running)$/);
 
       expect(await fx.reconciler.sweep()).toBe(1);
-      const done = await eventually(
-        async () => {
-          const run = await fx.run(runId);
-          return run.status === 'completed' || run.status === 'failed' ? run : undefined;
-        },
-        { what: 'run finished', timeoutMs: 90_000, intervalMs: 200 },
-      );
-      expect(done).toMatchObject({ status: 'completed', discovered: 60 });
-      const rows = await fx.api.query<{ n: string }>(
-        `SELECT count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY source_key`,
-        [runId],
-      );
-      expect(rows).toHaveLength(60);
-      expect(rows.every((r) => r.n === '1')).toBe(true);
+      await fx.completesWithEachOnce(runId);
       // It moved on after the hand-back: a later crash would start the count again.
       expect(await fx.handbacks(runId)).toBe(0);
       expect(await fx.queue.getJobState(job.id!)).toBe('completed');
@@ -555,20 +559,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
       worker = await startWorker(fx);
 
       expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
-      const done = await eventually(
-        async () => {
-          const run = await fx.run(runId);
-          return run.status === 'completed' || run.status === 'failed' ? run : undefined;
-        },
-        { what: 'run finished', timeoutMs: 90_000, intervalMs: 200 },
-      );
-      expect(done).toMatchObject({ status: 'completed', discovered: 60 });
-      const rows = await fx.api.query<{ n: string }>(
-        `SELECT count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY source_key`,
-        [runId],
-      );
-      expect(rows).toHaveLength(60);
-      expect(rows.every((r) => r.n === '1')).toBe(true);
+      await fx.completesWithEachOnce(runId);
       expect(await fx.queue.getJobState(job.id!)).toBe('completed');
       // Its search is over: the completed job is no lost one, whatever the queue's retention does.
       await fx.queue.remove(job.id!);
