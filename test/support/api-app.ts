@@ -172,6 +172,23 @@ export class TestApi {
     return { id: res.body.id, key: res.body.api_key.key, keyId: res.body.api_key.id };
   }
 
+  /**
+   * A webhook sender account of the tenant whose key is given, to a public URL nothing answers
+   * (tests that never send); returns its id.
+   */
+  async createWebhookAccount(key: string, name = 'Hook'): Promise<string> {
+    const res = await this.request<{ id: string }>('POST', '/v1/sender-accounts', {
+      key,
+      body: {
+        name,
+        channel: 'webhook',
+        config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
+      },
+    });
+    if (res.status !== 201) throw new Error(`sender account not created: ${res.status} ${res.text}`);
+    return res.body.id;
+  }
+
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.db.query(sql, params)).rows as T[];
   }

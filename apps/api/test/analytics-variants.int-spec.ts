@@ -23,16 +23,7 @@ describe('analytics by variant', () => {
     api = await TestApi.start();
     ledger = api.app.get(LedgerRepository);
     tenant = await api.createTenant('Variants', 'UTC');
-    account = (
-      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
-        key: tenant.key,
-        body: {
-          name: 'Hook',
-          channel: 'webhook',
-          config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
-        },
-      })
-    ).body.id;
+    account = await api.createWebhookAccount(tenant.key);
     await api.request('POST', '/v1/contacts/import', {
       key: tenant.key,
       body: Array.from({ length: 6 }, (_, i) => ({ email: `v${i}@example.com` })),

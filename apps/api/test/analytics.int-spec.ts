@@ -50,16 +50,7 @@ describe('analytics API', () => {
     api = await TestApi.start();
     tenant = await api.createTenant('Analytics', 'UTC');
     other = await api.createTenant('Other', 'UTC');
-    account = (
-      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
-        key: tenant.key,
-        body: {
-          name: 'Hook',
-          channel: 'webhook',
-          config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
-        },
-      })
-    ).body.id;
+    account = await api.createWebhookAccount(tenant.key);
     campaign = (
       await api.request<{ id: string }>('POST', '/v1/campaigns', {
         key: tenant.key,

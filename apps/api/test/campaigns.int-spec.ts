@@ -24,17 +24,7 @@ describe('campaigns API', () => {
   let account: string;
   let otherAccount: string;
 
-  const newAccount = async (key: string) =>
-    (
-      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
-        key,
-        body: {
-          name: 'Hook',
-          channel: 'webhook',
-          config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
-        },
-      })
-    ).body.id;
+  const newAccount = async (key: string) => await api.createWebhookAccount(key);
 
   beforeAll(async () => {
     api = await TestApi.start();

@@ -57,16 +57,7 @@ describe('runs API', () => {
     api = await TestApi.start();
     tenant = await api.createTenant('Runs');
     other = await api.createTenant('Other');
-    account = (
-      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
-        key: tenant.key,
-        body: {
-          name: 'Hook',
-          channel: 'webhook',
-          config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
-        },
-      })
-    ).body.id;
+    account = await api.createWebhookAccount(tenant.key);
     const contacts = [
       ...Array.from({ length: 6 }, (_, i) => ({ email: `vip${i}@example.com`, tags: ['vip'] })),
       { email: 'gone@example.com', tags: ['vip'], status: 'unsubscribed' },

@@ -27,16 +27,7 @@ describe('sequences API', () => {
     api = await TestApi.start();
     tenant = await api.createTenant('Seq');
     other = await api.createTenant('Other');
-    account = (
-      await api.request<{ id: string }>('POST', '/v1/sender-accounts', {
-        key: tenant.key,
-        body: {
-          name: 'Hook',
-          channel: 'webhook',
-          config: { url: 'https://hooks.example.com/in', secret: 'x'.repeat(32) },
-        },
-      })
-    ).body.id;
+    account = await api.createWebhookAccount(tenant.key);
     const imported = await api.request<{ created: number }>('POST', '/v1/contacts/import', {
       key: tenant.key,
       body: [
