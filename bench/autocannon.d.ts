@@ -26,6 +26,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     method?: string;
   }
+  export type { Result };
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;
 }

@@ -1,9 +1,10 @@
-import autocannon from 'autocannon';
+import autocannon, { type Result } from 'autocannon';
 import { uuidv7, uuidv7Time } from '@herald/contacts';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchFleet } from './fleet';
+import { RAW_LIST_APPLICATION, startRawList } from './raw-list-process';
 
 /**
  * Contacts import and list throughput, on this machine, in one run:
@@ -28,6 +29,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 const ROUNDS = 3;
+/** The api's Postgres pool, and the raw list's. */
+const API_POOL = 10;
 
 /** The monotonic clock in µs, the clock V8's CPU profiler stamps its samples with. */
 function monotonicMicros(): number {
@@ -152,7 +155,7 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
         IMPORT_BODY_LIMIT: '256mb',
         // `--cpu-prof=<dir>`: the api writes a V8 CPU profile there when it stops.
         ...(options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {}),
-        DATABASE_POOL_MAX: '10',
+        DATABASE_POOL_MAX: String(API_POOL),
       }),
     );
     const tenant = await fleet.tenant(api);
@@ -205,49 +208,63 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
     await db.query('VACUUM ANALYZE contacts');
 
     // List pages: the first page of the tenant's contacts, as a dashboard would ask for it.
+    const auth = { authorization: `Bearer ${key}` };
     const url = `${api.publicUrl}/v1/contacts?limit=50`;
-    await autocannon({
-      url,
-      connections: options.connections,
-      duration: 2,
-      headers: { authorization: `Bearer ${key}` },
-    });
-    // The api's Postgres backends, whose CPU a list request also costs (local servers only:
-    // a container's or a remote server's pids are not this machine's).
-    const backends =
+    const warm = () => autocannon({ url, connections: options.connections, duration: 2, headers: auth });
+    await warm();
+    // A load's Postgres backends, whose CPU a list request also costs (local servers only: a
+    // container's or a remote server's pids are not this machine's).
+    // The api's are all but this client's; the raw list's are named.
+    const backendsOf = async (application?: string) =>
       infra.mode === 'local'
         ? (
             await db.query<{ pid: number }>(
-              'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-              [dbName],
+              `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()
+                 AND ($2::text IS NULL OR application_name = $2)`,
+              [dbName, application ?? null],
             )
           ).rows.map((r) => r.pid)
         : [];
-    const postgresCpu = () => backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const listCpu = cpuSeconds(api.pid);
-    const listPgCpu = postgresCpu();
-    const listFrom = monotonicMicros();
-    const list = await autocannon({
-      url,
-      connections: options.connections,
-      duration: options.duration,
-      headers: { authorization: `Bearer ${key}` },
-    });
-    const listCpuMs = ((cpuSeconds(api.pid) - listCpu) * 1000) / list.requests.total;
-    const listPgCpuMs = ((postgresCpu() - listPgCpu) * 1000) / list.requests.total;
-    const listTo = monotonicMicros();
-    if (list.non2xx > 0 || list.errors > 0)
-      throw new Error(`list benchmark had ${list.non2xx} non-2xx answers and ${list.errors} errors`);
+    const load = async (target: string, pid: number, backends: number[], duration: number): Promise<Load> => {
+      const postgresCpu = () => backends.reduce((sum, p) => sum + cpuSeconds(p), 0);
+      const [cpu0, pg0, from] = [cpuSeconds(pid), postgresCpu(), monotonicMicros()];
+      const result = await autocannon({
+        url: target,
+        connections: options.connections,
+        duration,
+        headers: target.endsWith('/health') ? {} : auth,
+      });
+      if (result.non2xx > 0 || result.errors > 0)
+        throw new Error(`${target}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+      const per = (seconds: number) => (seconds * 1000) / result.requests.total;
+      return {
+        result,
+        cpuMs: per(cpuSeconds(pid) - cpu0),
+        pgCpuMs: backends.length > 0 ? per(postgresCpu() - pg0) : undefined,
+        window: [from, monotonicMicros()],
+      };
+    };
+    const list = await load(url, api.pid, await backendsOf(), options.duration);
     // The floor on this machine: a route that does nothing, through the same stack, same concurrency.
-    const floorCpu = cpuSeconds(api.pid);
-    const floorFrom = monotonicMicros();
-    const floor = await autocannon({
-      url: `${api.publicUrl}/health`,
-      connections: options.connections,
-      duration: Math.min(5, options.duration),
+    const floor = await load(`${api.publicUrl}/health`, api.pid, [], Math.min(5, options.duration));
+    // The same page with no framework: the best any api could do on this machine.
+    const raw = await startRawList({
+      databaseUrl: fleet.databaseUrl,
+      redisUrl: infra.redisUrl,
+      apiKey: key,
+      tenantId: tenant.id,
+      poolSize: API_POOL,
     });
-    const floorCpuMs = ((cpuSeconds(api.pid) - floorCpu) * 1000) / floor.requests.total;
-    const floorTo = monotonicMicros();
+    let bare: Load;
+    try {
+      await autocannon({ url: raw.url, connections: options.connections, duration: 2, headers: auth });
+      bare = await load(raw.url, raw.pid, await backendsOf(RAW_LIST_APPLICATION), options.duration);
+    } finally {
+      await raw.stop();
+    }
+    const cpuNote = (l: Load, what: string) =>
+      `${what} CPU ${l.cpuMs.toFixed(2)} ms per request${l.pgCpuMs === undefined ? '' : `, Postgres CPU ${l.pgCpuMs.toFixed(2)} ms`}`;
+    const rps = (l: Load) => l.result.requests.average;
 
     log('');
     log('| measure | result |');
@@ -260,14 +277,19 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
     );
     log(`| API import / raw COPY | ${(apiRate / copyRate).toFixed(2)} |`);
     log(
-      `| GET /v1/contacts?limit=50, ${options.connections} connections, ${options.duration} s | ${fmt(list.requests.average)} req/s; latency p50 ${list.latency.p50} ms, p97.5 ${list.latency.p97_5} ms, p99 ${list.latency.p99} ms, max ${list.latency.max} ms; api CPU ${listCpuMs.toFixed(2)} ms per request${backends.length > 0 ? `, Postgres CPU ${listPgCpuMs.toFixed(2)} ms` : ''} |`,
+      `| GET /v1/contacts?limit=50, ${options.connections} connections, ${options.duration} s | ${fmt(rps(list))} req/s; latency p50 ${list.result.latency.p50} ms, p97.5 ${list.result.latency.p97_5} ms, p99 ${list.result.latency.p99} ms, max ${list.result.latency.max} ms; ${cpuNote(list, 'api')} |`,
     );
     log(
-      `| GET /health (no work: the machine's floor), ${options.connections} connections | ${fmt(floor.requests.average)} req/s; latency p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms; api CPU ${floorCpuMs.toFixed(2)} ms per request |`,
+      `| GET /health (no work: the machine's floor), ${options.connections} connections | ${fmt(rps(floor))} req/s; latency p50 ${floor.result.latency.p50} ms, p99 ${floor.result.latency.p99} ms; ${cpuNote(floor, 'api')} |`,
     );
     log(
-      `| list / \`/health\` (req/s; target ≥ 0.5) | ${(list.requests.average / floor.requests.average).toFixed(2)} |`,
+      `| raw list page (node:http: the key's HMAC, one Redis token bucket, the same SQL and body; no framework) | ${fmt(rps(bare))} req/s; latency p50 ${bare.result.latency.p50} ms, p99 ${bare.result.latency.p99} ms; ${cpuNote(bare, 'its')} |`,
     );
+    log(`| list / \`/health\` (req/s; target ≥ 0.5) | ${(rps(list) / rps(floor)).toFixed(2)} |`);
+    log(
+      `| raw list / \`/health\` (the most any api could reach here) | ${(rps(bare) / rps(floor)).toFixed(2)} |`,
+    );
+    log(`| list / raw list | ${(rps(list) / rps(bare)).toFixed(2)} |`);
     log('');
     log(
       JSON.stringify({
@@ -275,33 +297,40 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
         copy_rows_per_s: Math.round(copyRate),
         api_rows_per_s: Math.round(apiRate),
         ratio: Number((apiRate / copyRate).toFixed(3)),
-        list: {
-          connections: options.connections,
-          rps: Math.round(list.requests.average),
-          p50_ms: list.latency.p50,
-          p99_ms: list.latency.p99,
-          api_cpu_ms_per_request: Number(listCpuMs.toFixed(3)),
-          ...(backends.length > 0 ? { postgres_cpu_ms_per_request: Number(listPgCpuMs.toFixed(3)) } : {}),
-        },
-        list_over_health: Number((list.requests.average / floor.requests.average).toFixed(3)),
-        health: {
-          rps: Math.round(floor.requests.average),
-          p50_ms: floor.latency.p50,
-          p99_ms: floor.latency.p99,
-          api_cpu_ms_per_request: Number(floorCpuMs.toFixed(3)),
-        },
+        connections: options.connections,
+        list: summary(list),
+        health: summary(floor),
+        raw_list: summary(bare),
+        list_over_health: Number((rps(list) / rps(floor)).toFixed(3)),
+        raw_list_over_health: Number((rps(bare) / rps(floor)).toFixed(3)),
+        list_over_raw_list: Number((rps(list) / rps(bare)).toFixed(3)),
         total_s: Math.round((performance.now() - started) / 1000),
         // Each load's window on the monotonic clock, in µs: V8's CPU profiles (--cpu-prof) time
         // their samples on it, so a profile can be cut to one route's load.
-        ...(options.cpuProfDir
-          ? { windows_us: { list: [listFrom, listTo], health: [floorFrom, floorTo] } }
-          : {}),
+        ...(options.cpuProfDir ? { windows_us: { list: list.window, health: floor.window } } : {}),
       }),
     );
   } finally {
     await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface Load {
+  result: Result;
+  cpuMs: number;
+  pgCpuMs: number | undefined;
+  window: number[];
+}
+
+function summary(load: Load) {
+  return {
+    rps: Math.round(load.result.requests.average),
+    p50_ms: load.result.latency.p50,
+    p99_ms: load.result.latency.p99,
+    cpu_ms_per_request: Number(load.cpuMs.toFixed(3)),
+    ...(load.pgCpuMs === undefined ? {} : { postgres_cpu_ms_per_request: Number(load.pgCpuMs.toFixed(3)) }),
+  };
 }
 
 function fmt(n: number): string {

@@ -23,6 +23,7 @@ export { ContactsModule } from './contacts.module';
 export {
   buildContactPageQuery,
   ContactsRepository,
+  pageViews,
   type ContactRecord,
   type ContactViewRow,
 } from './contacts.repository';
