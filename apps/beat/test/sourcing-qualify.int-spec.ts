@@ -125,7 +125,12 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
        * `sourcing.run` job removed: nothing else drives it), its qualify jobs left waiting;
        * returns them by job id with their candidates.
        */
-      async search(): Promise<{ tenantId: string; tenantKey: string; runId: string; jobs: Map<string, string[]> }> {
+      async search(): Promise<{
+        tenantId: string;
+        tenantKey: string;
+        runId: string;
+        jobs: Map<string, string[]>;
+      }> {
         const tenant = await api.createTenant('Qualify');
         const call = async <T>(method: string, path: string, body?: unknown) =>
           api.request<T>(method, path, { key: tenant.key, body });
@@ -177,7 +182,7 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
         const worker = new Worker(QUEUES.sourcing, null, { connection: { url: testRedisUrl() }, prefix });
         try {
           for (let i = 0; i < jobIds.length; i += 1) {
-            const job = (await worker.getNextJob('t1')) as Job;
+            const job = await worker.getNextJob('t1');
             expect(jobIds).toContain(job.id);
             await job.moveToFailed(new Error('database unreachable'), 't1');
           }
@@ -309,7 +314,7 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
       try {
         expect((await holder.getNextJob('t1'))?.id).toBe(held);
         // The other one backing off after a failed attempt, as a worker's retry puts it.
-        const second = (await holder.getNextJob('t2')) as Job;
+        const second = await holder.getNextJob('t2');
         expect(second.id).toBe(delayed);
         await second.moveToDelayed(Date.now() + 3_600_000, 't2');
         expect(await fx.queue.getJobState(held)).toBe('active');
