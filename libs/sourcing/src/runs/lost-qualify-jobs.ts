@@ -106,9 +106,11 @@ export class SourcingLostQualifyJobs {
           ? ((await queue.getJob(group.qualify_job)) as Job<JobEnvelope<'sourcing.qualify'>> | undefined)
           : undefined;
       if (state === 'failed' && !job) state = 'unknown';
+      // Read before retry(), which clears it on the job object.
+      const failedReason = job?.failedReason;
       const cause =
         state === 'failed'
-          ? `its qualify job failed for good: ${job?.failedReason ?? 'no reason given'}`
+          ? `its qualify job failed for good: ${failedReason ?? 'no reason given'}`
           : state === 'completed'
             ? 'its qualify job completed without moving it on'
             : 'its qualify job was lost from the queue';
@@ -141,7 +143,7 @@ export class SourcingLostQualifyJobs {
             job_id: group.qualify_job,
             job_state: state,
             candidates: rest.length,
-            failed_reason: job?.failedReason,
+            failed_reason: failedReason,
           },
           job
             ? 'sourcing qualify job failed for good; handed back to the queue'
