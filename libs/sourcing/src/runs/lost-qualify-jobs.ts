@@ -14,6 +14,8 @@ import { NOT_QUALIFIED, OPEN_STAGES, SourcingRunProgress } from './run-progress'
  * moving on a stage, before the beat closes it as not qualified. Each hand-back gives the job
  * its full attempts again (10, backed off from 2 s: about 17 minutes of trying), so a batch
  * that fails through a long database outage is tried for about an hour before it is closed.
+ * Counted per candidate, not per run: a run has many batches, and a run-wide count would let
+ * one poisoned batch spend the others' hand-backs, or the others' progress reset its count forever.
  */
 export const MAX_QUALIFY_RECOVERIES = 3;
 /** (run, qualify job) groups looked at per sweep at most (each costs one job-state lookup in Redis). */
