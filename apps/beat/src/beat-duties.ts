@@ -7,6 +7,7 @@ import { QuotaService } from '@herald/rate-limit';
 import { EnrollmentTicker } from '@herald/sequences';
 import {
   lostJobQuietMs,
+  SourcingLostQualifyJobs,
   SourcingLostRunJobs,
   SourcingRunReconciler,
   SourcingSchedules,
@@ -46,6 +47,7 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
     sourcingSchedules: SourcingSchedules,
     sourcingRuns: SourcingRunReconciler,
     sourcingLostJobs: SourcingLostRunJobs,
+    sourcingQualify: SourcingLostQualifyJobs,
     experiments: Experiments,
     weeklyReports: WeeklyReportScheduler,
     housekeeping: Housekeeping,
@@ -85,6 +87,14 @@ export class BeatDuties implements OnApplicationBootstrap, OnApplicationShutdown
         name: 'sourcing-lost-jobs',
         intervalMs: every,
         run: () => sourcingLostJobs.sweep({ quietMs: lostJobQuietMs(config) }),
+      },
+      // Open candidates whose qualify job Redis lost or BullMQ failed for good: added again,
+      // handed back, or closed as not qualified. The same quiet period: the outbox relay's turn
+      // at a new batch, and a worker still running a batch whose job vanished stops first.
+      {
+        name: 'sourcing-qualify',
+        intervalMs: every,
+        run: () => sourcingQualify.sweep({ quietMs: lostJobQuietMs(config) }),
       },
       // Sequence steps that are due become deliveries.
       { name: 'enrollment-ticker', intervalMs: config.beat.tickIntervalMs, run: () => ticker.tick(1000) },

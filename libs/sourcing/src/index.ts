@@ -29,7 +29,7 @@ export {
 export { SourceQuota, sourceCircuitKey } from './accounts/source-quota';
 export { SourceCredentialsResealer } from './accounts/source-credentials.resealer';
 export { CandidateList, type CandidateRecord } from './candidates/candidate-list';
-export { CandidateWriter, QUALIFY_BATCH } from './candidates/candidate-writer';
+export { CandidateWriter, QUALIFY_BATCH, qualifyJobId } from './candidates/candidate-writer';
 export type { Batch, FoundCandidate, SourceConnector } from './connectors/connector';
 export {
   CONNECTORS,
@@ -75,6 +75,11 @@ export {
   SourcingRunExecutor,
   type ExecutorOutcome,
 } from './runs/run-executor';
+export {
+  MAX_QUALIFY_RECOVERIES,
+  SourcingLostQualifyJobs,
+  type QualifyRecoveryOutcome,
+} from './runs/lost-qualify-jobs';
 export { lostJobQuietMs, SourcingLostRunJobs } from './runs/lost-run-jobs';
 export { runJobKey, SourcingRunLifecycle } from './runs/run-lifecycle';
 export { SourcingRunMetrics } from './runs/run-metrics';
@@ -85,7 +90,7 @@ export {
   STALLED_REASON,
   type RecoveryOutcome,
 } from './runs/run-reconciler';
-export { OPEN_STAGES, SourcingRunProgress, type TouchOutcome } from './runs/run-progress';
+export { NOT_QUALIFIED, OPEN_STAGES, SourcingRunProgress, type TouchOutcome } from './runs/run-progress';
 export {
   CANDIDATE_STAGES,
   SOURCING_RUN_STATUSES,

@@ -29,13 +29,24 @@ export const sourcingRequests = (): Counter<'kind' | 'outcome'> =>
   );
 
 /** Every outcome's series exists from boot at 0, so `increase()` sees a first recovery (the alert on `failed`). */
-export const RECOVERY_OUTCOMES = ['retried', 'failed', 'removed', 'readded'] as const;
+export const RECOVERY_OUTCOMES = [
+  'retried',
+  'failed',
+  'removed',
+  'readded',
+  'qualify_retried',
+  'qualify_readded',
+  'qualify_failed',
+] as const;
 
 /**
  * The beat's sweeps of `sourcing.run` jobs: of jobs BullMQ failed, `retried` (handed back to the
  * queue), `failed` (the run marked failed with the job's reason), `removed` (a spent job of a run
  * that is no longer active, or that a resume replaced); `readded` (an active run's job lost from
- * Redis, or completed before its search was over, added again).
+ * Redis, or completed before its search was over, added again). And of `sourcing.qualify` jobs
+ * (lost-qualify-jobs), per job: `qualify_retried` (failed for good, handed back),
+ * `qualify_readded` (lost, its open candidates added again), `qualify_failed` (its candidates
+ * recovered too often closed as not qualified).
  */
 export const sourcingRunRecoveries = (): Counter<'outcome'> =>
   getOrCreateMetric(
@@ -43,7 +54,7 @@ export const sourcingRunRecoveries = (): Counter<'outcome'> =>
     () =>
       new Counter({
         name: 'herald_sourcing_run_recoveries_total',
-        help: 'Sourcing run jobs the beat recovered: failed by BullMQ and handed back (retried), turned into a failed run (failed) or removed as spent (removed); lost from Redis and added again (readded).',
+        help: 'Sourcing run jobs the beat recovered: failed by BullMQ and handed back (retried), turned into a failed run (failed) or removed as spent (removed); lost from Redis and added again (readded). Qualify jobs likewise: qualify_retried, qualify_readded, and qualify_failed (their candidates closed as not qualified).',
         labelNames: ['outcome'] as const,
       }),
   );

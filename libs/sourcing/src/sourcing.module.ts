@@ -12,6 +12,7 @@ import { SourceQuota } from './accounts/source-quota';
 import { CandidateList } from './candidates/candidate-list';
 import { CandidateWriter } from './candidates/candidate-writer';
 import { SourcingJobsRepository } from './jobs/sourcing-jobs.repository';
+import { SourcingLostQualifyJobs } from './runs/lost-qualify-jobs';
 import { SourcingLostRunJobs } from './runs/lost-run-jobs';
 import { SourcingRunExecutor } from './runs/run-executor';
 import { SourcingRunLifecycle } from './runs/run-lifecycle';
@@ -40,6 +41,7 @@ const PROVIDERS = [
   SourcingSchedules,
   SourcingRunReconciler,
   SourcingLostRunJobs,
+  SourcingLostQualifyJobs,
 ];
 
 /**

@@ -21,6 +21,7 @@ import { AnalyticsSourcing1763943300000 } from './1763943300000-AnalyticsSourcin
 import { WeeklyReportLease1763944000000 } from './1763944000000-WeeklyReportLease';
 import { ExperimentRestart1763945000000 } from './1763945000000-ExperimentRestart';
 import { SourcingRunJobKey1763946000000 } from './1763946000000-SourcingRunJobKey';
+import { CandidateQualifyJob1763948000000 } from './1763948000000-CandidateQualifyJob';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   WeeklyReportLease1763944000000,
   ExperimentRestart1763945000000,
   SourcingRunJobKey1763946000000,
+  CandidateQualifyJob1763948000000,
 ];

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from '@herald/contacts';
 import { OutboxRelay } from '@herald/deliveries';
+import { JOBS } from '@herald/queues';
 import type { EntityManager } from 'typeorm';
 import type { FoundCandidate } from '../connectors/connector';
 import { dedupeKeys, matchBatch, type DedupeKeys, type DuplicateOf } from '../dedupe/dedupe';
@@ -9,6 +10,11 @@ import { sourcingCandidates } from '../sourcing-metrics';
 
 /** Candidate ids per `sourcing.qualify` job (the contract says at most 100). */
 export const QUALIFY_BATCH = 100;
+
+/** The BullMQ job id of the `sourcing.qualify` job for these candidates (as the outbox relays it). */
+export function qualifyJobId(tenantId: string, runId: string, candidateIds: string[]): string {
+  return JOBS['sourcing.qualify'].jobId({ tenant_id: tenantId, run_id: runId, candidate_ids: candidateIds });
+}
 
 export interface WriteResult {
   /** New candidates to qualify, in the order found. */
@@ -92,31 +98,40 @@ export class CandidateWriter {
       rows.push(row(scope, k, 'discovered', null, null));
       discovered.push(k.id);
     }
+    // Batched before the insert: each discovered candidate records the job that carries it, so
+    // the beat can tell a candidate whose job was lost or failed for good (lost-qualify-jobs).
+    const qualifyBatches: string[][] = [];
+    for (let i = 0; i < discovered.length; i += QUALIFY_BATCH)
+      qualifyBatches.push(discovered.slice(i, i + QUALIFY_BATCH));
+    const jobOf = new Map<string, string>();
+    for (const batch of qualifyBatches) {
+      const jobId = qualifyJobId(scope.tenantId, scope.runId, batch);
+      for (const id of batch) jobOf.set(id, jobId);
+    }
+    for (const r of rows) r.qualify_job = jobOf.get(r.id) ?? null;
     if (rows.length > 0) {
       await manager.query(
         `INSERT INTO candidates (tenant_id, id, run_id, job_id, source_account_id, source_key, stage, name,
                                  name_normalised, email, email_normalised, phone, website, website_domain,
-                                 profile_url, external_id, category, address, facts, raw_hash, duplicate_of, reason)
+                                 profile_url, external_id, category, address, facts, raw_hash, duplicate_of, reason,
+                                 qualify_job)
          SELECT $1, r.id, $2, $3, $4, r.source_key, r.stage, r.name, r.name_normalised, r.email, r.email_normalised,
                 r.phone, r.website, r.website_domain, r.profile_url, r.external_id, r.category, r.address, r.facts,
-                r.raw_hash, r.duplicate_of, r.reason
+                r.raw_hash, r.duplicate_of, r.reason, r.qualify_job
            FROM jsonb_to_recordset($5::jsonb) AS r (id uuid, source_key text, stage text, name text, name_normalised text,
                 email text, email_normalised text, phone text, website text, website_domain text, profile_url text,
-                external_id text, category text, address jsonb, facts jsonb, raw_hash text, duplicate_of jsonb, reason text)
+                external_id text, category text, address jsonb, facts jsonb, raw_hash text, duplicate_of jsonb, reason text,
+                qualify_job text)
          ON CONFLICT (tenant_id, run_id, source_key) DO NOTHING`,
         [scope.tenantId, scope.runId, scope.jobId, scope.sourceAccountId, JSON.stringify(rows)],
       );
     }
-    const qualifyBatches: string[][] = [];
-    for (let i = 0; i < discovered.length; i += QUALIFY_BATCH) {
-      const batch = discovered.slice(i, i + QUALIFY_BATCH);
-      qualifyBatches.push(batch);
+    for (const batch of qualifyBatches)
       await this.outbox.write(manager, scope.tenantId, 'sourcing.qualify', {
         tenant_id: scope.tenantId,
         run_id: scope.runId,
         candidate_ids: batch,
       });
-    }
     if (discovered.length > 0) sourcingCandidates().inc({ stage: 'discovered', tier: '' }, discovered.length);
     if (duplicates > 0) sourcingCandidates().inc({ stage: 'duplicate', tier: '' }, duplicates);
     if (rejected > 0) sourcingCandidates().inc({ stage: 'rejected', tier: '' }, rejected);
@@ -153,6 +168,8 @@ interface Row {
   raw_hash: string;
   duplicate_of: DuplicateOf | null;
   reason: string | null;
+  /** The `sourcing.qualify` job carrying a discovered candidate. */
+  qualify_job?: string | null;
 }
 
 function row(

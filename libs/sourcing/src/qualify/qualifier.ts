@@ -255,7 +255,7 @@ export class Qualifier {
   /**
    * One step for many candidates in one statement, only from the stage each starts at: a
    * concurrent twin that got there first makes that row a no-op, and every row is returned as
-   * it now is either way.
+   * it now is either way. A step is progress: the beat's count of recoveries without it restarts.
    */
   private async advanceMany(
     steps: readonly { c: CandidateRow; set: StepSet }[],
@@ -270,7 +270,7 @@ export class Qualifier {
                 reason = coalesce(s.reason, c.reason), score = coalesce(s.score, c.score),
                 tier = coalesce(s.tier, c.tier), explain = coalesce(s.explain, c.explain),
                 scoring_model_version = coalesce(s.scoring_model_version, c.scoring_model_version),
-                updated_at = now()
+                qualify_recoveries = 0, updated_at = now()
            FROM jsonb_to_recordset($2::jsonb) AS s (id uuid, facts jsonb, reason text, score int, tier text,
                                                     explain jsonb, scoring_model_version int)
           WHERE c.tenant_id = $1 AND c.id = s.id AND c.stage = $3

@@ -1,0 +1,463 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig } from '@herald/config';
+import { OutboxRelay } from '@herald/deliveries';
+import {
+  hashTaggedPrefix,
+  JobProducer,
+  QUEUES,
+  REDIS,
+  type JobEnvelope,
+  type RedisClient,
+} from '@herald/queues';
+import {
+  MAX_QUALIFY_RECOVERIES,
+  NOT_QUALIFIED,
+  Qualifier,
+  SourcingLostQualifyJobs,
+  SourcingRunExecutor,
+  sourcingRunRecoveries,
+} from '@herald/sourcing';
+import { HeraldLogger } from '@herald/telemetry';
+import { eventually, FakeDirectory, FakeSites, testEnvironment, testRedisUrl } from '@herald/testing';
+import { Worker, type Job } from 'bullmq';
+import { register } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { TestApi } from '../../../test/support/api-app';
+import { AppModule as WorkerAppModule } from '../../worker/src/app.module';
+
+jest.setTimeout(120_000);
+
+const API_KEY = 'qualify-directory-key';
+const OUTBOUND = {
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+  OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
+};
+/** Two steps of 20: two qualify jobs of 20 candidates each. */
+const LIMIT = 40;
+/** The quiet period the sweeps run with: backdated candidates are past it, fresh ones are not. */
+const QUIET = { quietMs: 60_000 };
+
+type Run = { id: string; status: string; reason: string | null };
+interface CandidateState {
+  id: string;
+  stage: string;
+  reason: string | null;
+  qualify_job: string | null;
+  qualify_recoveries: number;
+  contact_id: string | null;
+  updated_at: Date;
+}
+
+/**
+ * The beat's `sourcing-qualify` duty on real Postgres and Redis: a run's candidates whose
+ * `sourcing.qualify` job Redis lost are added again, those whose job BullMQ failed for good are
+ * handed back, and after MAX_QUALIFY_RECOVERIES recoveries without moving on they are closed as
+ * not qualified so the run completes; young candidates and live jobs are left alone; two beats
+ * act once. The search runs in process (the real executor and writer), then the tests break its
+ * qualify jobs before a real worker qualifies what the beat recovered.
+ */
+describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for good', () => {
+  let sites: FakeSites;
+  let directory: FakeDirectory;
+
+  beforeAll(async () => {
+    sites = await FakeSites.start();
+    directory = await FakeDirectory.start({
+      seed: 7,
+      count: 600,
+      apiKey: API_KEY,
+      sitesPort: sites.httpPort,
+    });
+  });
+  afterAll(async () => {
+    await directory?.stop();
+    await sites?.stop();
+  });
+
+  /** One api (its own database and queue prefix); each search is a tenant of its own (nothing deduped across tests). */
+  async function fixture() {
+    const api = await TestApi.start(OUTBOUND);
+    const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
+    const prefix = hashTaggedPrefix(api.config.redis.prefix);
+    const redis = api.app.get<RedisClient>(REDIS);
+    const candidates = (runId: string) =>
+      api.query<CandidateState>(
+        `SELECT id, stage, reason, qualify_job, qualify_recoveries, contact_id, updated_at
+           FROM candidates WHERE run_id = $1 ORDER BY id`,
+        [runId],
+      );
+    return {
+      api,
+      queue,
+      prefix,
+      redis,
+      candidates,
+      sweeper: api.app.get(SourcingLostQualifyJobs),
+      /** Another beat's sweep (its own page cursor) on the same database and Redis. */
+      otherBeat: () =>
+        new SourcingLostQualifyJobs(
+          api.app.get(DataSource),
+          api.app.get(JobProducer),
+          api.app.get(OutboxRelay),
+          api.app.get(HeraldLogger),
+        ),
+      /** The open candidates have not moved for an hour: past any quiet period the tests sweep with. */
+      backdate: (runId: string) =>
+        api.query(
+          `UPDATE candidates SET updated_at = now() - interval '1 hour'
+            WHERE run_id = $1 AND stage IN ('discovered', 'assessed', 'enriched')`,
+          [runId],
+        ),
+      run: async (runId: string) =>
+        (await api.query<Run>(`SELECT id, status, reason FROM sourcing_runs WHERE id = $1`, [runId]))[0]!,
+      stages: async (runId: string) =>
+        Object.fromEntries(
+          (
+            await api.query<{ stage: string; n: string }>(
+              `SELECT stage, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY stage`,
+              [runId],
+            )
+          ).map((r) => [r.stage, Number(r.n)]),
+        ),
+      /**
+       * A tenant's run whose every tier becomes a contact, searched to its limit in process (its
+       * `sourcing.run` job removed: nothing else drives it), its qualify jobs left waiting;
+       * returns them by job id with their candidates.
+       */
+      async search(): Promise<{
+        tenantId: string;
+        tenantKey: string;
+        runId: string;
+        jobs: Map<string, string[]>;
+      }> {
+        const tenant = await api.createTenant('Qualify');
+        const call = async <T>(method: string, path: string, body?: unknown) =>
+          api.request<T>(method, path, { key: tenant.key, body });
+        const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
+          name: 'Directory',
+          kind: 'http-directory',
+          config: { base_url: directory.url(), api_key: API_KEY, page_size: 20 },
+        });
+        expect(account.status).toBe(201);
+        const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
+          name: 'Any',
+          rules: [
+            { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+          ],
+          tiers: { A: 80, B: 40, C: 20 },
+        });
+        expect(model.status).toBe(201);
+        const next = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
+          name: 'Bakeries',
+          source_account_id: account.body.id,
+          criteria: { category: 'bakery' },
+          limit: LIMIT,
+          scoring_model_id: model.body.id,
+          handoff: Object.fromEntries(['A', 'B', 'C', 'D'].map((t) => [t, { action: 'contact' }])),
+        });
+        expect(next.status).toBe(201);
+        const started = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${next.body.id}/runs`, {});
+        expect(started.status).toBe(202);
+        const runId = started.body.id;
+        await eventually(() => queue.getJob(`srun-${runId}`), { what: 'run job' });
+        await queue.remove(`srun-${runId}`);
+        expect(await api.app.get(SourcingRunExecutor).run(tenant.id, runId)).toMatchObject({ kind: 'done' });
+        const jobs = new Map<string, string[]>();
+        for (const c of await candidates(runId)) {
+          expect(c.stage).toBe('discovered');
+          jobs.set(c.qualify_job!, [...(jobs.get(c.qualify_job!) ?? []), c.id]);
+        }
+        expect([...jobs.values()].map((ids) => ids.length)).toEqual([20, 20]);
+        for (const [jobId, ids] of jobs) {
+          const job = (await queue.getJob(jobId)) as Job<JobEnvelope<'sourcing.qualify'>>;
+          expect(await job.getState()).toBe('waiting');
+          expect([...job.data.payload.candidate_ids].sort()).toEqual(ids);
+        }
+        return { tenantId: tenant.id, tenantKey: tenant.key, runId, jobs };
+      },
+      /** Takes each of these waiting jobs as a worker would and fails it on its last attempt. */
+      async failForGood(jobIds: readonly string[]): Promise<void> {
+        for (const id of jobIds) await redis.hset(`${prefix}:${QUEUES.sourcing}:${id}`, 'atm', 9);
+        const worker = new Worker(QUEUES.sourcing, null, { connection: { url: testRedisUrl() }, prefix });
+        try {
+          for (let i = 0; i < jobIds.length; i += 1) {
+            const job = await worker.getNextJob('t1');
+            expect(jobIds).toContain(job.id);
+            await job.moveToFailed(new Error('database unreachable'), 't1');
+          }
+          for (const id of jobIds) expect(await queue.getJobState(id)).toBe('failed');
+        } finally {
+          await worker.close();
+        }
+      },
+      /** The run completes with every candidate handed off. */
+      async completesHandedOff(tenantId: string, runId: string): Promise<CandidateState[]> {
+        await eventually(
+          async () =>
+            (await api.query(`SELECT 1 FROM sourcing_runs WHERE id = $1 AND status = 'completed'`, [runId]))
+              .length > 0,
+          { what: 'run completed', timeoutMs: 90_000, intervalMs: 200 },
+        );
+        const rows = await candidates(runId);
+        expect(rows).toHaveLength(LIMIT);
+        expect(rows.every((c) => c.stage === 'handed_off' && c.contact_id !== null)).toBe(true);
+        // One contact per candidate: none was handed off twice under two contacts.
+        expect(new Set(rows.map((c) => c.contact_id)).size).toBe(LIMIT);
+        const [contacts] = await api.query<{ n: string }>(
+          `SELECT count(*) AS n FROM contacts WHERE tenant_id = $1 AND id = ANY ($2::uuid[])`,
+          [tenantId, rows.map((c) => c.contact_id)],
+        );
+        expect(contacts!.n).toBe(String(LIMIT));
+        return rows;
+      },
+    };
+  }
+
+  /** A worker process's app (in this process) consuming the fixture's `sourcing` queue. */
+  async function startWorker(fx: Awaited<ReturnType<typeof fixture>>): Promise<INestApplicationContext> {
+    register.clear();
+    const config = loadConfig(
+      testEnvironment({
+        ...OUTBOUND,
+        DATABASE_URL: fx.api.database.url,
+        REDIS_URL: testRedisUrl(),
+        QUEUE_PREFIX: fx.api.config.redis.prefix,
+        WORKER_QUEUES: 'sourcing',
+        LOG_LEVEL: 'silent',
+      }),
+      { role: 'worker' },
+    );
+    const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
+      logger: false,
+    });
+    await app.init();
+    return app;
+  }
+
+  async function recoveries(outcome: string): Promise<number> {
+    const metric = await sourcingRunRecoveries().get();
+    return metric.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  }
+
+  describe('without a worker', () => {
+    let fx: Awaited<ReturnType<typeof fixture>>;
+    beforeAll(async () => {
+      fx = await fixture();
+    });
+    afterAll(async () => {
+      await fx?.api.close();
+    });
+    // Each test's runs and jobs are its own: a run it left active would be the next one's to sweep.
+    afterEach(async () => {
+      await fx.api.query(
+        `UPDATE sourcing_runs SET status = 'cancelled' WHERE status IN ('queued', 'running', 'paused')`,
+      );
+      await fx.queue.drain(true);
+      await fx.queue.clean(0, 1000, 'failed');
+      await fx.queue.clean(0, 1000, 'completed');
+    });
+
+    it('adds a vanished job’s candidates again once they are quiet and no live or unrelayed job carries them', async () => {
+      const { runId, jobs } = await fx.search();
+      const [lost, kept] = [...jobs.keys()] as [string, string];
+      expect(await fx.queue.remove(lost)).toBe(1);
+
+      // Young: the finder just wrote them.
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+      expect(await fx.queue.getJob(lost)).toBeUndefined();
+
+      // Quiet, but the job is still in the outbox (Redis was down when it was written): the relay's.
+      await fx.backdate(runId);
+      await fx.api.query(`UPDATE outbox SET dispatched_at = NULL WHERE job_id = $1`, [lost]);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+      expect(await fx.queue.getJob(lost)).toBeUndefined();
+      await fx.api.query(`UPDATE outbox SET dispatched_at = now() WHERE job_id = $1`, [lost]);
+
+      const before = await recoveries('qualify_readded');
+      expect(await fx.sweeper.sweep(QUIET)).toBe(1);
+      // All 20 still open: the same batch, so the same job id, waiting again; the live one untouched.
+      const readded = (await fx.queue.getJob(lost)) as Job<JobEnvelope<'sourcing.qualify'>>;
+      expect(await readded.getState()).toBe('waiting');
+      expect([...readded.data.payload.candidate_ids].sort()).toEqual(jobs.get(lost));
+      expect(await fx.queue.getJobState(kept)).toBe('waiting');
+      expect(await recoveries('qualify_readded')).toBe(before + 1);
+      const rows = await fx.candidates(runId);
+      for (const c of rows) {
+        expect(c.stage).toBe('discovered');
+        expect(c.qualify_recoveries).toBe(jobs.get(lost)!.includes(c.id) ? 1 : 0);
+      }
+
+      // Young again, then quiet with both jobs waiting: nothing more.
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+      await fx.backdate(runId);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+      expect(await recoveries('qualify_readded')).toBe(before + 1);
+      expect((await fx.run(runId)).status).toBe('running');
+
+      // Cancelled, its jobs gone: its candidates are no active run's to finish.
+      await fx.api.query(`UPDATE sourcing_runs SET status = 'cancelled' WHERE id = $1`, [runId]);
+      await fx.queue.drain(true);
+      await fx.backdate(runId);
+      const left = await fx.candidates(runId);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+      expect(await fx.candidates(runId)).toEqual(left);
+    });
+
+    it('leaves alone quiet candidates whose job is active or delayed', async () => {
+      const { runId, jobs } = await fx.search();
+      const [held, delayed] = [...jobs.keys()] as [string, string];
+      const holder = new Worker(QUEUES.sourcing, null, {
+        connection: { url: testRedisUrl() },
+        prefix: fx.prefix,
+      });
+      try {
+        expect((await holder.getNextJob('t1'))?.id).toBe(held);
+        // The other one backing off after a failed attempt, as a worker's retry puts it.
+        const second = await holder.getNextJob('t2');
+        expect(second.id).toBe(delayed);
+        await second.moveToDelayed(Date.now() + 3_600_000, 't2');
+        expect(await fx.queue.getJobState(held)).toBe('active');
+        expect(await fx.queue.getJobState(delayed)).toBe('delayed');
+        await fx.backdate(runId);
+        const before = await fx.candidates(runId);
+
+        expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+        expect(await fx.candidates(runId)).toEqual(before);
+      } finally {
+        await holder.close();
+      }
+    });
+
+    it('hands back a job that failed for good with its attempts reset, and closes candidates still stuck after MAX_QUALIFY_RECOVERIES', async () => {
+      const { runId, jobs } = await fx.search();
+      const ids = [...jobs.keys()];
+      const [retried, failed] = [await recoveries('qualify_retried'), await recoveries('qualify_failed')];
+      for (let round = 1; round <= MAX_QUALIFY_RECOVERIES; round += 1) {
+        await fx.failForGood(ids);
+        await fx.backdate(runId);
+        expect(await fx.sweeper.sweep(QUIET)).toBe(2);
+        for (const id of ids) {
+          const job = (await fx.queue.getJob(id)) as Job;
+          expect(await job.getState()).toBe('waiting');
+          // A hand-back gives the job its whole backoff again (about 17 minutes), not one last try.
+          expect(job.attemptsMade).toBe(0);
+        }
+        expect((await fx.candidates(runId)).map((c) => c.qualify_recoveries)).toEqual(
+          Array(LIMIT).fill(round),
+        );
+        expect((await fx.run(runId)).status).toBe('running');
+      }
+      expect(await recoveries('qualify_retried')).toBe(retried + 2 * MAX_QUALIFY_RECOVERIES);
+
+      await fx.failForGood(ids);
+      await fx.backdate(runId);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(2);
+      expect(await recoveries('qualify_failed')).toBe(failed + 2);
+      const rows = await fx.candidates(runId);
+      for (const c of rows) {
+        expect(c.stage).toBe('rejected');
+        expect(c.reason).toBe(
+          `${NOT_QUALIFIED} its qualify job failed for good: database unreachable (recovered 3 times by the beat without moving on)`,
+        );
+      }
+      const run = await fx.run(runId);
+      expect(run.status).toBe('completed');
+      expect(await fx.stages(runId)).toEqual({ rejected: LIMIT });
+      expect(run.reason).toBe(
+        `limit reached; ${LIMIT} candidates not qualified (their qualify job kept failing or was lost; each one's reason says why)`,
+      );
+      // Nothing is handed back again, and the spent jobs stay failed for a person to read.
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+      for (const id of ids) expect(await fx.queue.getJobState(id)).toBe('failed');
+    });
+
+    it('two beats sweeping at once recover each job once', async () => {
+      const { tenantId, runId, jobs } = await fx.search();
+      const [lost, spent] = [...jobs.keys()] as [string, string];
+      await fx.queue.remove(lost);
+      await fx.failForGood([spent]);
+      await fx.backdate(runId);
+      const [readded, retried] = [await recoveries('qualify_readded'), await recoveries('qualify_retried')];
+
+      const [a, b] = await Promise.all([fx.sweeper.sweep(QUIET), fx.otherBeat().sweep(QUIET)]);
+      expect(a + b).toBe(2);
+      expect((await fx.queue.getWaiting(0, -1)).map((j) => j.id).sort()).toEqual([lost, spent].sort());
+      expect(await recoveries('qualify_readded')).toBe(readded + 1);
+      expect(await recoveries('qualify_retried')).toBe(retried + 1);
+      expect(new Set((await fx.candidates(runId)).map((c) => c.qualify_recoveries))).toEqual(new Set([1]));
+      // And again, quiet once more: their jobs are there.
+      await fx.backdate(runId);
+      expect(await Promise.all([fx.sweeper.sweep(QUIET), fx.otherBeat().sweep(QUIET)])).toEqual([0, 0]);
+
+      // Both past their look without the lock at the same moment: under the run's lock one acts.
+      await fx.queue.remove(lost);
+      await fx.backdate(runId);
+      const group = { tenant_id: tenantId, run_id: runId, qualify_job: lost };
+      const acted = await Promise.all([
+        fx.sweeper.recover(fx.queue, group, QUIET.quietMs),
+        fx.otherBeat().recover(fx.queue, group, QUIET.quietMs),
+      ]);
+      expect(acted.filter((outcomes) => outcomes.length > 0)).toEqual([['qualify_readded']]);
+      expect((await fx.queue.getWaiting(0, -1)).filter((j) => j.id === lost)).toHaveLength(1);
+    });
+  });
+
+  describe('with a real worker', () => {
+    let fx: Awaited<ReturnType<typeof fixture>>;
+    let worker: INestApplicationContext | undefined;
+    beforeAll(async () => {
+      fx = await fixture();
+    });
+    afterEach(async () => {
+      await worker?.close();
+      worker = undefined;
+    });
+    afterAll(async () => {
+      await fx?.api.close();
+    });
+
+    it('a batch whose job vanished is added again and the run completes, each candidate handed off once', async () => {
+      const { tenantId, runId, jobs } = await fx.search();
+      const [partly, whole] = [...jobs.keys()] as [string, string];
+      // Five of the first batch went all the way before its job vanished: they are not redone.
+      const early = jobs.get(partly)!.slice(0, 5);
+      await fx.api.app.get(Qualifier).qualifyBatch(tenantId, runId, early);
+      const earlyBefore = (await fx.candidates(runId)).filter((c) => early.includes(c.id));
+      expect(earlyBefore.map((c) => c.stage)).toEqual(Array(5).fill('handed_off'));
+      for (const id of [partly, whole]) expect(await fx.queue.remove(id)).toBe(1);
+      await fx.backdate(runId);
+
+      expect(await fx.sweeper.sweep(QUIET)).toBe(2);
+      // The open fifteen under a job of their own; the untouched batch under its old id.
+      const open = jobs.get(partly)!.filter((id) => !early.includes(id));
+      const rows = await fx.candidates(runId);
+      const newJob = rows.find((c) => c.id === open[0])!.qualify_job!;
+      expect(newJob).not.toBe(partly);
+      const readded = (await fx.queue.getJob(newJob)) as Job<JobEnvelope<'sourcing.qualify'>>;
+      expect([...readded.data.payload.candidate_ids].sort()).toEqual(open);
+      expect(await fx.queue.getJobState(whole)).toBe('waiting');
+      expect(await fx.queue.getJob(partly)).toBeUndefined();
+
+      worker = await startWorker(fx);
+      const done = await fx.completesHandedOff(tenantId, runId);
+      // Moving on restarted their count; the early five were not touched again.
+      expect(done.every((c) => c.qualify_recoveries === 0)).toBe(true);
+      expect(done.filter((c) => early.includes(c.id))).toEqual(earlyBefore);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+    });
+
+    it('a batch that failed for good is handed back and the run completes, each candidate handed off once', async () => {
+      const { tenantId, runId, jobs } = await fx.search();
+      const ids = [...jobs.keys()];
+      await fx.failForGood(ids);
+      await fx.backdate(runId);
+
+      expect(await fx.sweeper.sweep(QUIET)).toBe(2);
+      worker = await startWorker(fx);
+      await fx.completesHandedOff(tenantId, runId);
+      for (const id of ids) expect(await fx.queue.getJobState(id)).toBe('completed');
+      expect((await fx.run(runId)).reason).toBe('limit reached');
+    });
+  });
+});
