@@ -20,6 +20,20 @@ const READ_TIMEOUT = 'Query read timeout';
 
 type Callback = (error: unknown, result: unknown) => void;
 
+interface Submittable {
+  submit: unknown;
+  handleError: (error: unknown, connection: unknown) => void;
+}
+
+function isSubmittable(value: unknown): value is Submittable {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<Submittable>).submit === 'function' &&
+    typeof (value as Partial<Submittable>).handleError === 'function'
+  );
+}
+
 /**
  * The pool's pg Client (`extra.Client`): a client whose query passed `query_timeout` ends its
  * connection. pg answers the caller "Query read timeout" but keeps the client connected with the
@@ -34,6 +48,15 @@ export class QueryBoundClient extends Client {
   // unchanged and only watches its outcome, so it takes and returns pg's own types untouched.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(...args: any[]): any {
+    const first: unknown = args[0];
+    if (isSubmittable(first)) {
+      // A submittable (COPY, cursors) has no callback: pg tells it of the timeout through this.
+      const handleError = first.handleError;
+      first.handleError = (error: unknown, connection: unknown) => {
+        this.endIfTimedOut(error);
+        handleError.call(first, error, connection);
+      };
+    }
     const last = args.length - 1;
     if (last > 0 && typeof args[last] === 'function') {
       const callback = args[last] as Callback;

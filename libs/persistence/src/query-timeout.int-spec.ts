@@ -1,6 +1,6 @@
 import { createTestDatabase, FreezableProxy, type TestDatabase } from '@herald/testing';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { queryTimeoutMs } from './query-bound-client';
 
@@ -8,6 +8,26 @@ const STATEMENT_TIMEOUT_MS = 500;
 const BOUND_MS = queryTimeoutMs(STATEMENT_TIMEOUT_MS)!;
 /** Timers and a loaded CI box: how late past the bound an answer may still count as "within it". */
 const SLACK_MS = 1000;
+
+/**
+ * `text` sent as a pg "submittable" on the transaction's own connection, the way COPY is
+ * (libs/contacts copy-in): no callback, pg reports to its handlers. Settles on ReadyForQuery.
+ */
+function submit(manager: EntityManager, text: string): Promise<void> {
+  const client = (manager.queryRunner as unknown as { databaseConnection: { query(s: object): unknown } })
+    .databaseConnection;
+  return new Promise<void>((resolve, reject) => {
+    client.query({
+      submit: (connection: { query(text: string): void }) => connection.query(text),
+      handleError: (error: Error) => reject(error),
+      handleReadyForQuery: () => resolve(),
+      handleRowDescription: () => undefined,
+      handleDataRow: () => undefined,
+      handleCommandComplete: () => undefined,
+      handleEmptyQuery: () => undefined,
+    });
+  });
+}
 
 /**
  * Postgres behind a proxy that can go silent (no FIN, no RST): what a partition or a frozen host
@@ -88,6 +108,19 @@ describe('a pooled query on a connection that went silent', () => {
 
     const { error, ms } = await rejection(() =>
       dataSource.transaction((manager) => manager.query('SELECT 2 AS two')),
+    );
+    await frozen;
+    expect(error.message).toMatch(/Query read timeout/);
+    expect(ms).toBeLessThan(BOUND_MS + SLACK_MS);
+    expect(await pid()).not.toBe(before);
+  });
+
+  it('a submittable (how COPY is sent) on a silent connection fails within one bound, inside its transaction', async () => {
+    const before = await pid();
+    const frozen = proxy.freezeOn('SELECT 3 AS three', 'before');
+
+    const { error, ms } = await rejection(() =>
+      dataSource.transaction((manager) => submit(manager, 'SELECT 3 AS three')),
     );
     await frozen;
     expect(error.message).toMatch(/Query read timeout/);
