@@ -23,7 +23,10 @@ const SENT_IN_FLIGHT = 1;
  * restarting) is retried with backoff until it lands, never dropped: a send that happened must
  * become `sent`, and one that did not must leave `sending`, or the lease would run out and the
  * delivery be repeated (or held as `unknown`) for nothing. The statements are guarded by status
- * and claim token, so a retried write never moves a row twice.
+ * and claim token, so a retried write never moves a row twice: a `sent` statement whose answer
+ * was lost (it committed) finds its rows `sent` on the retry and inserts no second interaction.
+ * A connection gone silent under the one in-flight `sent` statement holds it, and the records
+ * waiting behind it, only until the pool's client-side bound (libs/persistence QueryBoundClient).
  */
 export class OutcomeRecorder {
   private readonly sentBatch: MicroBatcher<SentRecord, undefined>;

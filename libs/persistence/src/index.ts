@@ -1,5 +1,6 @@
 export { dataSourceOptions, type DatabaseSettings } from './data-source-options';
 export { MIGRATIONS } from './migrations';
+export { QUERY_TIMEOUT_MARGIN_MS, QueryBoundClient, queryTimeoutMs } from './query-bound-client';
 export { PersistenceModule } from './persistence.module';
 export { SystemPingsRepository, type SystemPing } from './system-pings.repository';
 export { TransactionRunner } from './transaction-runner';

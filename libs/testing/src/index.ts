@@ -14,6 +14,7 @@ export { PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { RedisServer, type RedisServerOptions } from './redis-server';
 export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './herald-process';
 export { eventually } from './eventually';
+export { FreezableProxy, type FreezeMoment } from './freezable-proxy';
 export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-sink';
 export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
 export { mimeLeaves, readMime, type MimeEntity } from './mime';
