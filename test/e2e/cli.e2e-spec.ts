@@ -406,9 +406,86 @@ describe('the herald CLI against a running fleet', () => {
 
     const closed = await herald(['circuits', 'close', key], operator);
     expectExit(closed, 0);
-    expect(closed.stdout).toMatch(new RegExp(`^${key}\\s+closed\\s+0\\s+-\\s+0$`, 'm'));
+    expect(closed.stdout).toMatch(
+      new RegExp(`^${key}\\s+sender\\s+${tenant.id}\\s+Loopback sink\\s+closed\\s+0\\s+-\\s+0$`, 'm'),
+    );
     const bad = await herald(['circuits', 'open', 'carrier-pigeon:123'], operator);
     expectExit(bad, 2);
+  });
+
+  it('circuits tells a source account’s circuit from a sender account’s, and refuses one of no account', async () => {
+    const source = await call<{ id: string }>('POST', '/v1/source-accounts', tenant.api_key.key, {
+      name: 'Leads list',
+      kind: 'csv',
+      config: {},
+    });
+    expect(source.status).toBe(201);
+    const sourceKey = `csv:${source.body.id}`;
+    const senderKey = `webhook:${accountId}`;
+    const opened = await Promise.all(
+      [sourceKey, senderKey].map((key) =>
+        herald(['circuits', 'open', key, '--for', '300', '--json'], operator),
+      ),
+    );
+    for (const result of opened) expectExit(result, 0);
+    expect(json(opened[0]!)).toMatchObject({
+      key: sourceKey,
+      account_type: 'source',
+      kind: 'csv',
+      source_account_id: source.body.id,
+      tenant_id: tenant.id,
+      account_name: 'Leads list',
+      state: 'open',
+    });
+    expect(json(opened[1]!)).toMatchObject({ key: senderKey, account_type: 'sender', channel: 'webhook' });
+
+    const [listed, human] = await Promise.all([
+      herald(['circuits', '--json'], operator),
+      herald(['circuits'], operator),
+    ]);
+    expectExit(listed, 0);
+    const data = json<{ data: { key: string; account_type: string; tenant_id: string }[] }>(listed).data;
+    expect(data.filter((c) => c.key === sourceKey || c.key === senderKey)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          key: sourceKey,
+          account_type: 'source',
+          tenant_id: tenant.id,
+          state: 'open',
+        }),
+        expect.objectContaining({
+          key: senderKey,
+          account_type: 'sender',
+          tenant_id: tenant.id,
+          state: 'open',
+        }),
+      ]),
+    );
+    expect(human.stdout).toMatch(
+      /^KEY\s+KIND\s+TENANT\s+ACCOUNT\s+STATE\s+FAILURES\s+OPEN UNTIL\s+PERIOD MS$/m,
+    );
+    expect(human.stdout).toMatch(
+      new RegExp(`^${sourceKey}\\s+source\\s+${tenant.id}\\s+Leads list\\s+open\\s`, 'm'),
+    );
+    expect(human.stdout).toMatch(
+      new RegExp(`^${senderKey}\\s+sender\\s+${tenant.id}\\s+Loopback sink\\s+open\\s`, 'm'),
+    );
+
+    // No account of that id, or not of that kind (the sender account's id under a source kind): exit 3.
+    const nobody = '0190f5e4-9999-7c3d-8e4f-5a6b7c8d9e0f';
+    const [unknown, wrongKind] = await Promise.all([
+      herald(['circuits', 'open', `csv:${nobody}`], operator),
+      herald(['circuits', 'close', `csv:${accountId}`], operator),
+    ]);
+    expectExit(unknown, 3);
+    expect(unknown.stderr).toContain(`no circuit csv:${nobody}: no csv source account has the id ${nobody}`);
+    expectExit(wrongKind, 3);
+
+    const closed = await Promise.all(
+      [sourceKey, senderKey].map((key) => herald(['circuits', 'close', key, '--json'], operator)),
+    );
+    for (const result of closed) expectExit(result, 0);
+    expect(closed.map((r) => json<{ state: string }>(r).state)).toEqual(['closed', 'closed']);
   });
 
   it('deliveries unknown lists what a crash left; resend sends it again, close settles it', async () => {

@@ -15,6 +15,7 @@ import {
 } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
+import { directoryAccount, directorySourcing } from '../support/sourcing-fixture';
 
 jest.setTimeout(180_000);
 
@@ -72,19 +73,13 @@ describe('a sourcing run survives kill -9 of its worker', () => {
       tenant.id,
       modelId,
     ]);
-    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
-      name: 'Directory',
-      kind: 'http-directory',
-      config: { base_url: directory.url(), api_key: API_KEY, page_size: 20 },
-      quotas: { daily: 1000 },
-    });
-    expect(account.status).toBe(201);
+    const accountId = await directoryAccount(call, { directory, pageSize: 20, quotas: { daily: 1000 } });
     const wanted = directory.matching({ category: 'bakery' });
     const limit = 300;
     expect(wanted.length).toBeGreaterThan(limit);
     const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
       name: 'Bakeries',
-      source_account_id: account.body.id,
+      source_account_id: accountId,
       criteria: { category: 'bakery' },
       limit,
       scoring_model_id: modelId,
@@ -133,7 +128,7 @@ describe('a sourcing run survives kill -9 of its worker', () => {
     expect(state).toEqual({ requests_spent: pages, duplicates: 0 });
     const quota = await call<{ windows: { used: number }[] }>(
       'GET',
-      `/v1/source-accounts/${account.body.id}/quota`,
+      `/v1/source-accounts/${accountId}/quota`,
     );
     expect(quota.body.windows[0]!.used).toBe(pages);
     const searches = directory.requests.filter((r) => r.query.category === 'bakery');
@@ -144,7 +139,7 @@ describe('a sourcing run survives kill -9 of its worker', () => {
     expect(JSON.stringify(processes.flatMap((p) => p.lines))).not.toContain(API_KEY);
     const { rows: sealed } = await client.query<{ credentials: string }>(
       'SELECT credentials FROM source_accounts WHERE id = $1',
-      [account.body.id],
+      [accountId],
     );
     expect(sealed[0]!.credentials).not.toContain(API_KEY);
     await client.end();
@@ -214,28 +209,15 @@ async function startBakeriesRun(fleet: ReturnType<typeof beatFleet>, tenantName:
   const tenant = await createTenant(api.publicUrl, TEST_ADMIN_KEY, tenantName);
   const call = <T>(method: string, path: string, body?: unknown) =>
     callApi<T>(api.publicUrl, method, path, tenant.key, body);
-  const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
-    name: 'Directory',
-    kind: 'http-directory',
-    config: { base_url: fleet.directory.url(), api_key: API_KEY, page_size: 10 },
-  });
-  expect(account.status).toBe(201);
-  const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
-    name: 'Any',
-    rules: [
-      { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-    ],
-    tiers: { A: 80, B: 40, C: 20 },
-  });
-  expect(model.status).toBe(201);
+  const { accountId, modelId } = await directorySourcing(call, { directory: fleet.directory, pageSize: 10 });
   const wanted = fleet.directory.matching({ category: 'bakery' });
   expect(wanted.length).toBeGreaterThan(LIMIT);
   const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
     name: 'Bakeries',
-    source_account_id: account.body.id,
+    source_account_id: accountId,
     criteria: { category: 'bakery' },
     limit: LIMIT,
-    scoring_model_id: model.body.id,
+    scoring_model_id: modelId,
   });
   expect(job.status).toBe(201);
   const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${job.body.id}/runs`, {});

@@ -14,6 +14,7 @@ import {
   createTenant,
 } from '@herald/testing';
 import { Client } from 'pg';
+import { directorySourcing } from '../support/sourcing-fixture';
 
 jest.setTimeout(300_000);
 
@@ -97,12 +98,17 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
     const failingDomain = new URL(failing!.website).hostname;
     enrichment.failing.add(failingDomain);
 
-    const directoryAccount = await call<{ id: string }>('POST', '/v1/source-accounts', {
-      name: 'Directory',
-      kind: 'http-directory',
-      config: { base_url: directory.url(), api_key: DIRECTORY_KEY, page_size: 10 },
+    const sourcing = await directorySourcing(call, {
+      directory,
+      pageSize: 10,
+      model: {
+        name: 'Bakeries',
+        rules: [
+          { name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 20 },
+          { name: 'size known', field: 'enrichment.employees', op: 'exists', points: 20 },
+        ],
+      },
     });
-    expect(directoryAccount.status).toBe(201);
     const enrichmentAccount = await call<{ id: string }>('POST', '/v1/source-accounts', {
       name: 'Enrichment',
       kind: 'http-enrichment',
@@ -114,16 +120,6 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
       },
     });
     expect(enrichmentAccount.status).toBe(201);
-    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
-      name: 'Bakeries',
-      rules: [
-        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-        { name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 20 },
-        { name: 'size known', field: 'enrichment.employees', op: 'exists', points: 20 },
-      ],
-      tiers: { A: 80, B: 40, C: 20 },
-    });
-    expect(model.status).toBe(201);
     const sender = await call<{ id: string }>('POST', '/v1/sender-accounts', {
       name: 'Hook',
       channel: 'webhook',
@@ -138,10 +134,10 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
     expect(campaign.status).toBe(201);
     const job = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
       name: 'Bakeries',
-      source_account_id: directoryAccount.body.id,
+      source_account_id: sourcing.accountId,
       criteria: { category: 'bakery' },
       limit: LIMIT,
-      scoring_model_id: model.body.id,
+      scoring_model_id: sourcing.modelId,
       handoff: {
         A: { action: 'enroll', campaign_id: campaign.body.id },
         B: { action: 'hold' },
@@ -232,14 +228,18 @@ describe('the lead pipeline: find, dedupe, assess, enrich, score, hand off', () 
 
     // Rescore with a new version (A from 40): tiers change, nothing is fetched again.
     const requests = [directory.requests.length, sites.requests.length, enrichment.lookups.length];
-    const version = await call<{ version: number }>('POST', `/v1/scoring-models/${model.body.id}/versions`, {
-      rules: [
-        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-        { name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 20 },
-        { name: 'size known', field: 'enrichment.employees', op: 'exists', points: 20 },
-      ],
-      tiers: { A: 40, B: 30, C: 20 },
-    });
+    const version = await call<{ version: number }>(
+      'POST',
+      `/v1/scoring-models/${sourcing.modelId}/versions`,
+      {
+        rules: [
+          { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
+          { name: 'HTTPS', field: 'assessment.https', op: 'equals', value: true, points: 20 },
+          { name: 'size known', field: 'enrichment.employees', op: 'exists', points: 20 },
+        ],
+        tiers: { A: 40, B: 30, C: 20 },
+      },
+    );
     expect(version.status).toBe(201);
     const rescored = await call('POST', `/v1/sourcing-runs/${runId}/rescore`, {
       version: version.body.version,

@@ -85,6 +85,7 @@ describe('tenant isolation over every documented route', () => {
     a.sourceAccount = (
       await req<{ id: string }>('POST', '/v1/source-accounts', { name: 'A list', kind: 'csv', config: {} })
     ).body.id;
+    await req('POST', `/v1/admin/circuits/csv:${a.sourceAccount}/open`, {});
     a.sourcingJob = (
       await req<{ id: string }>('POST', '/v1/sourcing-jobs', {
         name: 'A leads',
@@ -140,8 +141,8 @@ describe('tenant isolation over every documented route', () => {
       ),
     );
 
-  /** A's id for each path parameter, by the resource the path names. */
-  const aIdFor = (op: Operation): string | undefined => {
+  /** A's ids for each path parameter, by the resource the path names (circuits: both kinds). */
+  const aIdsFor = (op: Operation): string[] => {
     const ids: [string, string][] = [
       ['/v1/contacts', a.contact],
       ['/v1/suppressions', a.suppression],
@@ -153,6 +154,7 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/runs', a.run],
       ['/v1/scoring-models', a.scoringModel],
       ['/v1/admin/circuits', `webhook:${a.account}`],
+      ['/v1/admin/circuits', `csv:${a.sourceAccount}`],
       ['/v1/admin/queues', 'deliveries'],
       ['/v1/tenants', a.id],
       // The links in emails: their token is the credential, whatever key comes with it.
@@ -162,8 +164,9 @@ describe('tenant isolation over every documented route', () => {
       ['/v1/sourcing-jobs', a.sourcingJob],
       ['/v1/sourcing-runs', a.sourcingRun],
     ];
-    return ids.find(([prefix]) => op.path.startsWith(prefix))?.[1];
+    return ids.filter(([prefix]) => op.path.startsWith(prefix)).map(([, id]) => id);
   };
+  const aIdFor = (op: Operation): string | undefined => aIdsFor(op)[0];
 
   /** Bodies and queries that name A's things from B's side. */
   const crossTenantBody = (op: Operation): unknown => {
@@ -198,8 +201,12 @@ describe('tenant isolation over every documented route', () => {
     expect(operations.length).toBeGreaterThanOrEqual(16);
     const before = await snapshotOfA();
     const seen: string[] = [];
-    for (const op of operations) {
-      const id = aIdFor(op);
+    // Each op once per A id its path may name (a circuit: the sender's and the source account's).
+    const walk: [Operation, string | undefined][] = operations.flatMap((o) => {
+      const ids: (string | undefined)[] = aIdsFor(o);
+      return (ids.length > 0 ? ids : [undefined]).map((i): [Operation, string | undefined] => [o, i]);
+    });
+    for (const [op, id] of walk) {
       // A step index is no id: step 0 of A's campaign, so the 404 is the campaign's.
       const path = fillPath(
         op.path,
@@ -211,7 +218,7 @@ describe('tenant isolation over every documented route', () => {
         path + (op.method === 'GET' ? crossTenantQuery(op) : ''),
         { key: b.key, body },
       );
-      seen.push(`${op.name} → ${res.status}`);
+      seen.push(`${op.name} ${id ?? ''} → ${res.status}`);
       if (op.access === 'platform') {
         expect({ op: op.name, status: res.status }).toEqual({ op: op.name, status: 403 });
       } else if (op.access === 'public' && (op.path.startsWith('/u/') || op.path.startsWith('/t/'))) {
@@ -243,6 +250,7 @@ describe('tenant isolation over every documented route', () => {
           a.campaign,
           a.run,
           a.scoringModel,
+          a.sourceAccount,
           a.sourcingRun,
         ]) {
           expect({ op: op.name, leaks: text.includes(secret) }).toEqual({ op: op.name, leaks: false });
@@ -253,14 +261,22 @@ describe('tenant isolation over every documented route', () => {
       }
     }
     expect(await snapshotOfA()).toBe(before);
-    // B could not close A's circuit.
-    const circuit = await api.app.get(CircuitBreaker).get({ channel: 'webhook', account: a.account });
-    expect(circuit.state).toBe('open');
+    // B could not close A's circuits, the sender account's nor the source account's.
+    const breaker = api.app.get(CircuitBreaker);
+    expect((await breaker.get({ channel: 'webhook', account: a.account })).state).toBe('open');
+    expect((await breaker.get({ channel: 'csv', account: a.sourceAccount })).state).toBe('open');
+    // Both circuits' open and close were walked with B's key (each a 404, per the branch above).
+    for (const route of ['open', 'close']) {
+      for (const key of [`webhook:${a.account}`, `csv:${a.sourceAccount}`]) {
+        expect(seen).toContain(`POST /v1/admin/circuits/{key}/${route} ${key} → 404`);
+      }
+    }
     // B imported A's email: that made B's own contact, not a change to A's.
     expect((await api.query('SELECT 1 FROM contacts WHERE tenant_id = $1', [b.id])).length).toBeGreaterThan(
       0,
     );
-    expect(seen.length).toBe(operations.length);
+    expect(seen.length).toBe(walk.length);
+    expect(walk.length).toBeGreaterThan(operations.length);
   });
 
   it.each([

@@ -21,6 +21,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TestApi } from '../../../test/support/api-app';
+import { directorySourcing } from '../../../test/support/sourcing-fixture';
 import { AppModule as WorkerAppModule } from '../../worker/src/app.module';
 
 jest.setTimeout(120_000);
@@ -64,25 +65,20 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     const tenant = await api.createTenant('Stranded');
     const call = async <T>(method: string, path: string, body?: unknown) =>
       api.request<T>(method, path, { key: tenant.key, body });
-    const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
-      name: 'Directory',
-      kind: 'http-directory',
-      config: { base_url: directory.url(), api_key: API_KEY, page_size: 20 },
-    });
-    expect(account.status).toBe(201);
-    const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
-      name: 'Any',
-      rules: [
-        { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-      ],
-      tiers: { A: 80, B: 40, C: 20 },
-    });
-    expect(model.status).toBe(201);
+    const { accountId, modelId } = await directorySourcing(call, { directory, pageSize: 20 });
     const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
     const prefix = hashTaggedPrefix(api.config.redis.prefix);
     const redis = api.app.get<RedisClient>(REDIS);
+    /** The in-process workers a test started on this fixture's queue. */
+    const workers: INestApplicationContext[] = [];
     return {
       api,
+      workers,
+      /** Closes the workers, then the api. */
+      async close(): Promise<void> {
+        await Promise.all(workers.map((w) => w.close()));
+        await api.close();
+      },
       tenant,
       queue,
       prefix,
@@ -115,10 +111,10 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
       async start(): Promise<{ runId: string; job: Job }> {
         const next = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
           name: 'Bakeries',
-          source_account_id: account.body.id,
+          source_account_id: accountId,
           criteria: { category: 'bakery' },
           limit,
-          scoring_model_id: model.body.id,
+          scoring_model_id: modelId,
         });
         expect(next.status).toBe(201);
         const run = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${next.body.id}/runs`, {});
@@ -174,8 +170,8 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     }
   }
 
-  /** A worker process's app (in this process) consuming the fixture's `sourcing` queue. */
-  async function startWorker(fx: Awaited<ReturnType<typeof fixture>>): Promise<INestApplicationContext> {
+  /** A worker process's app (in this process) consuming the fixture's `sourcing` queue; the fixture closes it. */
+  async function startWorker(fx: Awaited<ReturnType<typeof fixture>>): Promise<void> {
     register.clear();
     const config = loadConfig(
       testEnvironment({
@@ -193,8 +189,8 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
       logger: false,
     });
+    fx.workers.push(app);
     await app.init();
-    return app;
   }
 
   async function recoveries(outcome: string): Promise<number> {
@@ -207,9 +203,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     beforeAll(async () => {
       fx = await fixture(40);
     });
-    afterAll(async () => {
-      await fx?.api.close();
-    });
+    afterAll(() => fx?.close());
     // Each test's jobs are its own: nothing it left waiting is taken by the next one.
     afterEach(async () => {
       await fx.queue.drain(true);
@@ -320,14 +314,10 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
 
   describe('with a real worker', () => {
     let fx: Awaited<ReturnType<typeof fixture>>;
-    let worker: INestApplicationContext | undefined;
     beforeAll(async () => {
       fx = await fixture(60);
     });
-    afterAll(async () => {
-      await worker?.close();
-      await fx?.api.close();
-    });
+    afterAll(() => fx?.close());
 
     it('a crasher job is handed back and its run completes, every candidate once', async () => {
       const { runId, job } = await fx.start();
@@ -341,7 +331,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
       expect((await dying.getNextJob('dead'))?.id).toBe(job.id);
       await dying.close();
 
-      worker = await startWorker(fx);
+      await startWorker(fx);
       // The worker finds the job stalled a 4th time: BullMQ fails it as a crasher.
       const failed = await eventually(
         async () =>
@@ -366,9 +356,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     beforeAll(async () => {
       fx = await fixture(40);
     });
-    afterAll(async () => {
-      await fx?.api.close();
-    });
+    afterAll(() => fx?.close());
     // Each test's runs and jobs are its own: a run it left active with its job drained would be lost to the next.
     afterEach(async () => {
       await fx.api.query(
@@ -543,20 +531,16 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
 
   describe('lost from Redis, with a real worker', () => {
     let fx: Awaited<ReturnType<typeof fixture>>;
-    let worker: INestApplicationContext | undefined;
     beforeAll(async () => {
       fx = await fixture(60);
     });
-    afterAll(async () => {
-      await worker?.close();
-      await fx?.api.close();
-    });
+    afterAll(() => fx?.close());
 
     it('a run whose job vanished completes once the beat adds it again, every candidate once', async () => {
       const { runId, job } = await fx.start();
       await fx.queue.remove(job.id!);
       await fx.backdate(runId);
-      worker = await startWorker(fx);
+      await startWorker(fx);
 
       expect(await fx.lostJobs.sweep(QUIET)).toBe(1);
       await fx.completesWithEachOnce(runId);

@@ -27,6 +27,12 @@ export {
   sourceQuotaAccount,
 } from './accounts/source-accounts.repository';
 export { SourceQuota, sourceCircuitKey } from './accounts/source-quota';
+export {
+  circuitAccounts,
+  circuitAccountType,
+  type CircuitAccount,
+  type CircuitAccountType,
+} from './accounts/circuit-accounts';
 export { SourceCredentialsResealer } from './accounts/source-credentials.resealer';
 export { CandidateList, type CandidateRecord } from './candidates/candidate-list';
 export { CandidateWriter, QUALIFY_BATCH, qualifyJobId } from './candidates/candidate-writer';

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { JobProducer, QUEUE_NAMES, type QueueName } from '@herald/queues';
 import { CircuitBreaker, formatCircuitKey, type CircuitKey } from '@herald/resilience';
+import { circuitAccountType, type CircuitAccountType } from '@herald/sourcing';
 import type { Principal } from '@herald/tenants';
 import type { z } from 'zod';
 import { Caller } from '../http/access';
@@ -14,7 +15,7 @@ import {
   openCircuitBody,
   queueNameParams,
 } from './admin.schemas';
-import { circuitAccountType, CircuitOwners, type CircuitAccountType } from './circuit-owners';
+import { CircuitOwners } from './circuit-owners';
 import { withRedis } from './engine-http';
 import { noBody } from './runs.schemas';
 

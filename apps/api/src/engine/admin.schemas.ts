@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { named } from '../http/openapi';
 import { SourceAccountCircuitSchema, sourceCircuitView } from '../sourcing/source-account-circuit.schemas';
 import { breakerStateFields, breakerStateView } from './breaker-state';
-import type { CircuitAccountType } from './circuit-owners';
+import type { CircuitAccountType } from '@herald/sourcing';
 
 const iso = z.string().meta({ format: 'date-time' });
 

@@ -1,23 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { CHANNEL_NAMES } from '@herald/channels';
 import { isUuid } from '@herald/contacts';
 import { SenderAccountsRepository } from '@herald/deliveries';
 import { formatCircuitKey, parseCircuitKey, type CircuitKey } from '@herald/resilience';
-import { SOURCE_KINDS, SourceAccountsRepository } from '@herald/sourcing';
+import { circuitAccountType, SourceAccountsRepository, type CircuitAccountType } from '@herald/sourcing';
 import type { Principal } from '@herald/tenants';
-
-/** Which kind of account a circuit guards. */
-export type CircuitAccountType = 'sender' | 'source';
-
-/**
- * The breaker keys a sender account's circuit `<channel>:<id>` and a source account's
- * `<kind>:<id>`; channel and kind names never overlap, so the key's first part says which.
- */
-export function circuitAccountType(key: CircuitKey): CircuitAccountType | undefined {
-  if ((CHANNEL_NAMES as readonly string[]).includes(key.channel)) return 'sender';
-  if ((SOURCE_KINDS as readonly string[]).includes(key.channel)) return 'source';
-  return undefined;
-}
 
 /**
  * Whose circuits are whose: a tenant sees and forces the circuits of its own sender and source
