@@ -23,6 +23,7 @@ type Callback = (error: unknown, result: unknown) => void;
 interface Submittable {
   submit: unknown;
   handleError: (error: unknown, connection: unknown) => void;
+  handleReadyForQuery?: (...args: unknown[]) => unknown;
 }
 
 function isSubmittable(value: unknown): value is Submittable {
@@ -51,11 +52,22 @@ export class QueryBoundClient extends Client {
     const first: unknown = args[0];
     if (isSubmittable(first)) {
       // A submittable (COPY, cursors) has no callback: pg tells it of the timeout through this.
-      const handleError = first.handleError;
+      // pg clears its timer only if the submittable calls the `callback` pg gives it (pg-copy-streams
+      // does; a hand-written one may not), so the timer can still fire after the statement is
+      // done, on a client back in the pool or serving someone else: only a timeout of a statement
+      // still waiting for its ReadyForQuery ends the connection.
+      let settled = false;
+      const { handleError, handleReadyForQuery } = first;
       first.handleError = (error: unknown, connection: unknown) => {
-        this.endIfTimedOut(error);
+        if (!settled) this.endIfTimedOut(error);
         handleError.call(first, error, connection);
       };
+      if (typeof handleReadyForQuery === 'function') {
+        first.handleReadyForQuery = (...rest: unknown[]) => {
+          settled = true;
+          return handleReadyForQuery.apply(first, rest);
+        };
+      }
     }
     const last = args.length - 1;
     if (last > 0 && typeof args[last] === 'function') {

@@ -128,6 +128,24 @@ describe('a pooled query on a connection that went silent', () => {
     expect(await pid()).not.toBe(before);
   });
 
+  it('a submittable that completed keeps its connection when its bound passes later, in use by the next caller', async () => {
+    // pg clears a submittable's timer only if it calls the callback pg gives it; `submit` does
+    // not, so pg's timer still fires one bound after the statement, on the pool's one client,
+    // which by then serves the queries below: they must all land on that same connection.
+    const before = await dataSource.transaction(async (manager) => {
+      await submit(manager, 'SELECT 4 AS four');
+      const [row] = await manager.query<{ pid: number }[]>('SELECT pg_backend_pid() AS pid');
+      return row!.pid;
+    });
+    const started = performance.now();
+    let queries = 0;
+    while (performance.now() - started < BOUND_MS + SLACK_MS) {
+      expect(await pid()).toBe(before);
+      queries += 1;
+    }
+    expect(queries).toBeGreaterThan(10);
+  });
+
   it('a slow but healthy statement is still ended by Postgres (57014), and its connection kept', async () => {
     const before = await pid();
     const { error } = await rejection(() => dataSource.query('SELECT pg_sleep(5)'));

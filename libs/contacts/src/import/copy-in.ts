@@ -25,7 +25,9 @@ export function copyIn(manager: EntityManager, statement: string, data: Buffer):
   return new Promise<number>((resolve, reject) => {
     let rows = 0;
     const CHUNK = 256 * 1024;
-    client.query({
+    const copy = {
+      /** Set by pg when it times the statement (query_timeout); called once settled, it clears that timer (as pg-copy-streams does). */
+      callback: undefined as (() => void) | undefined,
       submit(connection: CopyConnection) {
         connection.query(statement);
       },
@@ -41,9 +43,11 @@ export function copyIn(manager: EntityManager, statement: string, data: Buffer):
       // pg forgets the active query on an error, before Postgres' ReadyForQuery: settle here, as
       // pg's own Query does (statements queued after this one still wait for ReadyForQuery).
       handleError(error: unknown) {
+        copy.callback?.();
         reject(error instanceof Error ? error : new Error('COPY failed'));
       },
       handleReadyForQuery() {
+        copy.callback?.();
         resolve(rows);
       },
       handleRowDescription() {},
@@ -51,7 +55,8 @@ export function copyIn(manager: EntityManager, statement: string, data: Buffer):
       handleEmptyQuery() {},
       handlePortalSuspended() {},
       handleCopyData() {},
-    });
+    };
+    client.query(copy);
   });
 }
 
