@@ -24,6 +24,7 @@ import { Worker, type Job } from 'bullmq';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TestApi } from '../../../test/support/api-app';
+import { directorySourcing } from '../../../test/support/sourcing-fixture';
 import { AppModule as WorkerAppModule } from '../../worker/src/app.module';
 
 jest.setTimeout(120_000);
@@ -134,26 +135,13 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
         const tenant = await api.createTenant('Qualify');
         const call = async <T>(method: string, path: string, body?: unknown) =>
           api.request<T>(method, path, { key: tenant.key, body });
-        const account = await call<{ id: string }>('POST', '/v1/source-accounts', {
-          name: 'Directory',
-          kind: 'http-directory',
-          config: { base_url: directory.url(), api_key: API_KEY, page_size: 20 },
-        });
-        expect(account.status).toBe(201);
-        const model = await call<{ id: string }>('POST', '/v1/scoring-models', {
-          name: 'Any',
-          rules: [
-            { name: 'site answers', field: 'assessment.status', op: 'range', min: 200, max: 299, points: 40 },
-          ],
-          tiers: { A: 80, B: 40, C: 20 },
-        });
-        expect(model.status).toBe(201);
+        const { accountId, modelId } = await directorySourcing(call, { directory, pageSize: 20 });
         const next = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
           name: 'Bakeries',
-          source_account_id: account.body.id,
+          source_account_id: accountId,
           criteria: { category: 'bakery' },
           limit: LIMIT,
-          scoring_model_id: model.body.id,
+          scoring_model_id: modelId,
           handoff: Object.fromEntries(['A', 'B', 'C', 'D'].map((t) => [t, { action: 'contact' }])),
         });
         expect(next.status).toBe(201);
@@ -456,7 +444,11 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
       expect(await fx.sweeper.sweep(QUIET)).toBe(2);
       worker = await startWorker(fx);
       await fx.completesHandedOff(tenantId, runId);
-      for (const id of ids) expect(await fx.queue.getJobState(id)).toBe('completed');
+      // The run completes inside the last job's transaction; BullMQ marks the job done just after.
+      for (const id of ids)
+        await eventually(async () => (await fx.queue.getJobState(id)) === 'completed', {
+          what: `${id} completed`,
+        });
       expect((await fx.run(runId)).reason).toBe('limit reached');
     });
   });
