@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { directoryAccount } from '../support/sourcing-fixture';
 
 jest.setTimeout(120_000);
 
@@ -95,17 +96,16 @@ describe('herald sourcing commands', () => {
       modelId,
     ]);
     await client.end();
-    const account = await callApi<{ id: string }>(api.publicUrl, 'POST', '/v1/source-accounts', key, {
-      name: 'Directory',
-      kind: 'http-directory',
-      config: { base_url: directory.url(), api_key: API_KEY, page_size: 10 },
-    });
+    const accountId = await directoryAccount(
+      <T>(method: string, path: string, body?: unknown) => callApi<T>(api.publicUrl, method, path, key, body),
+      { directory, pageSize: 10 },
+    );
     const file = join(dir, 'job.json');
     writeFileSync(
       file,
       JSON.stringify({
         name: 'Florists',
-        source_account_id: account.body.id,
+        source_account_id: accountId,
         criteria: { category: 'florist' },
         limit: 30,
         scoring_model_id: modelId,

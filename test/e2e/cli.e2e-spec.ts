@@ -471,6 +471,29 @@ describe('the herald CLI against a running fleet', () => {
       new RegExp(`^${senderKey}\\s+sender\\s+${tenant.id}\\s+Loopback sink\\s+open\\s`, 'm'),
     );
 
+    // A circuit that outlives its account (deleted while open) is still listed, owned by nobody.
+    const gone = await call<{ id: string }>('POST', '/v1/source-accounts', tenant.api_key.key, {
+      name: 'Gone',
+      kind: 'csv',
+      config: {},
+    });
+    expect(gone.status).toBe(201);
+    const goneKey = `csv:${gone.body.id}`;
+    expectExit(await herald(['circuits', 'open', goneKey, '--for', '300'], operator), 0);
+    const deleted = await call('DELETE', `/v1/source-accounts/${gone.body.id}`, tenant.api_key.key);
+    expect(deleted.status).toBe(204);
+    const [orphanJson, orphanHuman] = await Promise.all([
+      herald(['circuits', '--json'], operator),
+      herald(['circuits'], operator),
+    ]);
+    expect(json<{ data: { key: string }[] }>(orphanJson).data.find((c) => c.key === goneKey)).toMatchObject({
+      account_type: 'source',
+      tenant_id: null,
+      account_name: null,
+      state: 'open',
+    });
+    expect(orphanHuman.stdout).toMatch(new RegExp(`^${goneKey}\\s+source\\s+-\\s+-\\s+open\\s`, 'm'));
+
     // No account of that id, or not of that kind (the sender account's id under a source kind): exit 3.
     const nobody = '0190f5e4-9999-7c3d-8e4f-5a6b7c8d9e0f';
     const [unknown, wrongKind] = await Promise.all([
