@@ -1,8 +1,9 @@
-import { queryTimeoutMs, dataSourceOptions } from '@herald/persistence';
+import { queryTimeoutMs } from '@herald/persistence';
 import {
   createTestDatabase,
+  dataSourceBehindProxy,
   eventually,
-  FreezableProxy,
+  type FreezableProxy,
   seedBroadcast,
   testEnvironment,
   testRedisUrl,
@@ -10,7 +11,7 @@ import {
 } from '@herald/testing';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { LedgerRepository } from '../src/ledger.repository';
 import { OutcomeRecorder } from '../src/outcome-recorder';
 import { RunPort } from '../src/run-port';
@@ -60,18 +61,11 @@ describe('recording `sent` while the connection under the statement goes silent'
     );
     sending = rows.map((r) => r.id);
 
-    const target = new URL(database.url);
-    proxy = await FreezableProxy.start({ host: target.hostname, port: Number(target.port) });
-    dataSource = new DataSource(
-      dataSourceOptions({
-        url: proxy.via(database.url),
-        poolMax: 2,
-        statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-        idleInTransactionTimeoutMs: 0,
-        applicationName: 'sent-partition-test',
-      }),
-    );
-    await dataSource.initialize();
+    ({ proxy, dataSource } = await dataSourceBehindProxy(database.url, {
+      poolMax: 2,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      applicationName: 'sent-partition-test',
+    }));
     recorder = new OutcomeRecorder(new LedgerRepository(dataSource, new RunPort()), (what, error) =>
       retries.push(`${what}: ${(error as Error).message}`),
     );

@@ -1,7 +1,11 @@
-import { createTestDatabase, FreezableProxy, type TestDatabase } from '@herald/testing';
+import {
+  createTestDatabase,
+  dataSourceBehindProxy,
+  type FreezableProxy,
+  type TestDatabase,
+} from '@herald/testing';
 import { Client } from 'pg';
-import { DataSource, type EntityManager } from 'typeorm';
-import { dataSourceOptions } from './data-source-options';
+import type { DataSource, EntityManager } from 'typeorm';
 import { queryTimeoutMs } from './query-bound-client';
 
 const STATEMENT_TIMEOUT_MS = 500;
@@ -62,18 +66,11 @@ describe('a pooled query on a connection that went silent', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const target = new URL(database.url);
-    proxy = await FreezableProxy.start({ host: target.hostname, port: Number(target.port) });
-    dataSource = new DataSource(
-      dataSourceOptions({
-        url: proxy.via(database.url),
-        poolMax: 1,
-        statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-        idleInTransactionTimeoutMs: 0,
-        applicationName: 'query-timeout-test',
-      }),
-    );
-    await dataSource.initialize();
+    ({ proxy, dataSource } = await dataSourceBehindProxy(database.url, {
+      poolMax: 1,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      applicationName: 'query-timeout-test',
+    }));
     admin = new Client({ connectionString: database.url });
     await admin.connect();
   });

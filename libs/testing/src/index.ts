@@ -15,6 +15,7 @@ export { RedisServer, type RedisServerOptions } from './redis-server';
 export { HeraldProcess, testEnvironment, TEST_ADMIN_KEY, type LogLine } from './herald-process';
 export { eventually } from './eventually';
 export { FreezableProxy, type FreezeMoment } from './freezable-proxy';
+export { dataSourceBehindProxy } from './proxied-data-source';
 export { WebhookSink, type SinkBehaviour, type SinkDelivery } from './webhook-sink';
 export { messageHeaders, SmtpSink, type SinkMessage } from './smtp-sink';
 export { mimeLeaves, readMime, type MimeEntity } from './mime';
