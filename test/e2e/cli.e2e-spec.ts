@@ -660,20 +660,26 @@ describe('the herald CLI against a running fleet', () => {
 
   it('fails fast and clearly when Postgres, Redis or the API cannot be reached', async () => {
     const dead = await freePort();
-    const [redisDown, databaseDown, queues, migrate, importing, readyDown] = await Promise.all([
-      herald(['health', '--json'], { ...operator, REDIS_URL: `redis://127.0.0.1:${dead}` }),
-      herald(['health'], { ...operator, DATABASE_URL: `postgres://herald:x@127.0.0.1:${dead}/herald` }),
-      herald(['queues'], { ...operator, REDIS_URL: `redis://127.0.0.1:${dead}` }),
-      herald(['migrate', 'status'], {
-        ...operator,
-        DATABASE_URL: `postgres://herald:x@127.0.0.1:${dead}/herald`,
-      }),
-      herald(['contacts', 'import', join(files, 'contacts.json')], {
-        ...tenantEnv,
-        HERALD_API_URL: `http://127.0.0.1:${dead}`,
-      }),
-      herald(['health', '--url', `http://127.0.0.1:${dead}`], operator),
-    ]);
+    // One at a time: each command's own time to fail is the point, not six CLIs starting at once
+    // on a CI machine's two cores (one of them once took 10.09 s that way).
+    const redisDown = await herald(['health', '--json'], {
+      ...operator,
+      REDIS_URL: `redis://127.0.0.1:${dead}`,
+    });
+    const databaseDown = await herald(['health'], {
+      ...operator,
+      DATABASE_URL: `postgres://herald:x@127.0.0.1:${dead}/herald`,
+    });
+    const queues = await herald(['queues'], { ...operator, REDIS_URL: `redis://127.0.0.1:${dead}` });
+    const migrate = await herald(['migrate', 'status'], {
+      ...operator,
+      DATABASE_URL: `postgres://herald:x@127.0.0.1:${dead}/herald`,
+    });
+    const importing = await herald(['contacts', 'import', join(files, 'contacts.json')], {
+      ...tenantEnv,
+      HERALD_API_URL: `http://127.0.0.1:${dead}`,
+    });
+    const readyDown = await herald(['health', '--url', `http://127.0.0.1:${dead}`], operator);
     expectExit(redisDown, 1);
     expect(json(redisDown)).toMatchObject({
       status: 'down',
