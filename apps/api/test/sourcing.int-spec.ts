@@ -277,10 +277,13 @@ describe('sourcing: source accounts, jobs, runs and candidates', () => {
     const searches = directory.requests.filter((r) => r.query.category === 'bakery');
     expect(searches.every((r) => r.authorized)).toBe(true);
 
-    // The stand-in for qualifying: nothing is left open, so the run completes once touched.
+    // The stand-in for qualifying: scored with the hand-off still to come is open; held for a
+    // person is not, so the run completes once touched.
     await api.query(`UPDATE candidates SET stage = 'scored' WHERE run_id = $1 AND stage = 'discovered'`, [
       run.id,
     ]);
+    expect((await runToEnd(run.id)).status).toBe('running');
+    await api.query(`UPDATE candidates SET held = true WHERE run_id = $1 AND stage = 'scored'`, [run.id]);
     expect((await runToEnd(run.id)).status).toBe('completed');
 
     const again = await post<Run>(`/v1/sourcing-jobs/${jobId}/runs`, {});

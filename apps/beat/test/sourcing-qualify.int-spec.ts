@@ -13,9 +13,11 @@ import {
 import {
   MAX_QUALIFY_RECOVERIES,
   NOT_QUALIFIED,
+  OPEN_CANDIDATE,
   Qualifier,
   SourcingLostQualifyJobs,
   SourcingRunExecutor,
+  SourcingRunProgress,
   sourcingRunRecoveries,
 } from '@herald/sourcing';
 import { HeraldLogger } from '@herald/telemetry';
@@ -43,6 +45,7 @@ type Run = { id: string; status: string; reason: string | null };
 interface CandidateState {
   id: string;
   stage: string;
+  held: boolean;
   reason: string | null;
   qualify_job: string | null;
   qualify_recoveries: number;
@@ -84,7 +87,7 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
     const redis = api.app.get<RedisClient>(REDIS);
     const candidates = (runId: string) =>
       api.query<CandidateState>(
-        `SELECT id, stage, reason, qualify_job, qualify_recoveries, contact_id, updated_at
+        `SELECT id, stage, held, reason, qualify_job, qualify_recoveries, contact_id, updated_at
            FROM candidates WHERE run_id = $1 ORDER BY id`,
         [runId],
       );
@@ -106,8 +109,7 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
       /** The open candidates have not moved for an hour: past any quiet period the tests sweep with. */
       backdate: (runId: string) =>
         api.query(
-          `UPDATE candidates SET updated_at = now() - interval '1 hour'
-            WHERE run_id = $1 AND stage IN ('discovered', 'assessed', 'enriched')`,
+          `UPDATE candidates c SET updated_at = now() - interval '1 hour' WHERE c.run_id = $1 AND ${OPEN_CANDIDATE}`,
           [runId],
         ),
       run: async (runId: string) =>
@@ -389,6 +391,17 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
       expect(acted.filter((outcomes) => outcomes.length > 0)).toEqual([['qualify_readded']]);
       expect((await fx.queue.getWaiting(0, -1)).filter((j) => j.id === lost)).toHaveLength(1);
     });
+
+    it('held candidates do not keep the run open', async () => {
+      const { tenantId, runId } = await fx.search();
+      await fx.api.query(
+        `UPDATE candidates SET stage = 'scored', tier = 'C', score = 10, held = true WHERE run_id = $1`,
+        [runId],
+      );
+      const dataSource = fx.api.app.get(DataSource);
+      expect(await SourcingRunProgress.touch(dataSource.manager, tenantId, runId)).toBe('completed');
+      expect((await fx.run(runId)).reason).toBe('limit reached');
+    });
   });
 
   describe('with a real worker', () => {
@@ -449,6 +462,44 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
         await eventually(async () => (await fx.queue.getJobState(id)) === 'completed', {
           what: `${id} completed`,
         });
+      expect((await fx.run(runId)).reason).toBe('limit reached');
+    });
+
+    it('candidates scored but not handed off keep the run open; their failed job is handed back and the worker hands them off', async () => {
+      const { tenantId, runId, jobs } = await fx.search();
+      // Every hand-off fails (as a contacts write would with the database refusing it): each
+      // batch scores its candidates, then fails on their hand-offs.
+      await fx.api.query(`CREATE FUNCTION test_refuse_contacts() RETURNS trigger LANGUAGE plpgsql AS $$
+                            BEGIN RAISE EXCEPTION 'contacts refused by the test'; END $$`);
+      await fx.api.query(
+        `CREATE TRIGGER test_refuse_contacts BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION test_refuse_contacts()`,
+      );
+      try {
+        for (const ids of jobs.values())
+          await expect(fx.api.app.get(Qualifier).qualifyBatch(tenantId, runId, ids)).rejects.toThrow(
+            'contacts refused by the test',
+          );
+      } finally {
+        await fx.api.query(`DROP TRIGGER test_refuse_contacts ON contacts`);
+        await fx.api.query(`DROP FUNCTION test_refuse_contacts()`);
+      }
+      const rows = await fx.candidates(runId);
+      expect(rows.map((c) => [c.stage, c.held, c.contact_id])).toEqual(
+        Array(LIMIT).fill(['scored', false, null]),
+      );
+      // Their hand-off is still to come: the run is not complete (a batch finishing meanwhile touches it).
+      const dataSource = fx.api.app.get(DataSource);
+      expect(await SourcingRunProgress.touch(dataSource.manager, tenantId, runId)).toBe('open');
+      expect((await fx.run(runId)).status).toBe('running');
+
+      const ids = [...jobs.keys()];
+      await fx.failForGood(ids);
+      await fx.backdate(runId);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(2);
+      for (const id of ids) expect(await fx.queue.getJobState(id)).toBe('waiting');
+      worker = await startWorker(fx);
+      const done = await fx.completesHandedOff(tenantId, runId);
+      expect(done.every((c) => c.qualify_recoveries === 1)).toBe(true);
       expect((await fx.run(runId)).reason).toBe('limit reached');
     });
   });

@@ -96,7 +96,7 @@ export {
   STALLED_REASON,
   type RecoveryOutcome,
 } from './runs/run-reconciler';
-export { NOT_QUALIFIED, OPEN_STAGES, SourcingRunProgress, type TouchOutcome } from './runs/run-progress';
+export { NOT_QUALIFIED, OPEN_CANDIDATE, SourcingRunProgress, type TouchOutcome } from './runs/run-progress';
 export {
   CANDIDATE_STAGES,
   SOURCING_RUN_STATUSES,

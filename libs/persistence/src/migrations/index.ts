@@ -22,6 +22,7 @@ import { WeeklyReportLease1763944000000 } from './1763944000000-WeeklyReportLeas
 import { ExperimentRestart1763945000000 } from './1763945000000-ExperimentRestart';
 import { SourcingRunJobKey1763946000000 } from './1763946000000-SourcingRunJobKey';
 import { CandidateQualifyJob1763948000000 } from './1763948000000-CandidateQualifyJob';
+import { CandidatesOpen1763949000000 } from './1763949000000-CandidatesOpen';
 
 /** Migrations in order. Generated ones are added here; a landed migration is never edited. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   ExperimentRestart1763945000000,
   SourcingRunJobKey1763946000000,
   CandidateQualifyJob1763948000000,
+  CandidatesOpen1763949000000,
 ];

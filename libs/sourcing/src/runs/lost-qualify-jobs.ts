@@ -7,7 +7,7 @@ import type { Job, JobState, Queue } from 'bullmq';
 import type { DataSource, EntityManager } from 'typeorm';
 import { QUALIFY_BATCH, qualifyJobId } from '../candidates/candidate-writer';
 import { sourcingCandidates, sourcingRunRecoveries } from '../sourcing-metrics';
-import { NOT_QUALIFIED, OPEN_STAGES, SourcingRunProgress } from './run-progress';
+import { NOT_QUALIFIED, OPEN_CANDIDATE, SourcingRunProgress } from './run-progress';
 
 /**
  * Recoveries of a candidate's qualify job (handed back or added again) without the candidate
@@ -37,8 +37,8 @@ interface Stuck {
 }
 
 /**
- * Candidates of an active run wait in an open stage (discovered, assessed, enriched) until their
- * `sourcing.qualify` job moves them on; the run completes only when none does. When that job is
+ * Candidates of an active run stay open (discovered, assessed, enriched, or scored and not yet
+ * handed off: OPEN_CANDIDATE) until their `sourcing.qualify` job moves them on; the run completes only when none does. When that job is
  * gone from Redis (a restart without persistence, eviction, an operator) or BullMQ failed it for
  * good (attempts spent: a bug, the database down longer than its backoff), nothing else would.
  * The leading beat looks at open candidates that have not moved for a quiet period, grouped by
@@ -95,11 +95,11 @@ export class SourcingLostQualifyJobs {
       let state = await queue.getJobState(group.qualify_job);
       if (live(state) || (await this.inOutbox(manager, group.qualify_job))) return [];
       const stuck = await manager.query<Stuck[]>(
-        `SELECT id, qualify_recoveries FROM candidates
-          WHERE tenant_id = $1 AND run_id = $2 AND qualify_job = $3 AND stage = ANY ($4::text[])
-            AND updated_at < clock_timestamp() - make_interval(secs => $5::double precision / 1000)
-          ORDER BY id FOR UPDATE`,
-        [group.tenant_id, group.run_id, group.qualify_job, OPEN_STAGES, quietMs],
+        `SELECT c.id, c.qualify_recoveries FROM candidates c
+          WHERE c.tenant_id = $1 AND c.run_id = $2 AND c.qualify_job = $3 AND ${OPEN_CANDIDATE}
+            AND c.updated_at < clock_timestamp() - make_interval(secs => $4::double precision / 1000)
+          ORDER BY c.id FOR UPDATE`,
+        [group.tenant_id, group.run_id, group.qualify_job, quietMs],
       );
       // Another beat got here first: it moved them to a new job or closed them.
       if (stuck.length === 0) return [];
@@ -233,14 +233,13 @@ export class SourcingLostQualifyJobs {
       `SELECT c.tenant_id, c.run_id, c.qualify_job FROM sourcing_runs r
          JOIN candidates c ON c.tenant_id = r.tenant_id AND c.run_id = r.id
         WHERE r.status = ANY ($1::text[]) AND NOT r.dry_run
-          AND c.stage = ANY ($2::text[]) AND c.qualify_job IS NOT NULL
-          AND c.updated_at < now() - make_interval(secs => $3::double precision / 1000)
-          AND ($4::uuid IS NULL OR (c.tenant_id, c.run_id, c.qualify_job) > ($4::uuid, $5::uuid, $6::text))
+          AND ${OPEN_CANDIDATE} AND c.qualify_job IS NOT NULL
+          AND c.updated_at < now() - make_interval(secs => $2::double precision / 1000)
+          AND ($3::uuid IS NULL OR (c.tenant_id, c.run_id, c.qualify_job) > ($3::uuid, $4::uuid, $5::text))
         GROUP BY c.tenant_id, c.run_id, c.qualify_job
-        ORDER BY c.tenant_id, c.run_id, c.qualify_job LIMIT $7`,
+        ORDER BY c.tenant_id, c.run_id, c.qualify_job LIMIT $6`,
       [
         ACTIVE_RUN,
-        OPEN_STAGES,
         quietMs,
         this.after?.tenant_id ?? null,
         this.after?.run_id ?? null,
