@@ -1,3 +1,4 @@
+import { OPEN_CANDIDATE } from '@herald/sourcing';
 import { callApi, FakeDirectory, FakeEnrichment, FakeSites } from '@herald/testing';
 import { readFile } from 'node:fs/promises';
 import { startBenchFleet } from './fleet';
@@ -169,8 +170,16 @@ export async function runSourcingBenchmark(args: string[]): Promise<void> {
     const total = Object.values(stages).reduce((a, b) => a + b, 0);
     if (total !== options.candidates)
       throw new Error(`the run holds ${total} candidates, ${options.candidates} expected`);
-    const inFlight = (stages.discovered ?? 0) + (stages.assessed ?? 0) + (stages.enriched ?? 0);
-    if (inFlight > 0) throw new Error(`${inFlight} candidates still in flight after completion`);
+    const inFlight = Number(
+      (
+        await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM candidates c WHERE c.run_id = $1 AND ${OPEN_CANDIDATE}`,
+          [run.id],
+        )
+      ).rows[0]!.n,
+    );
+    if (inFlight > 0)
+      throw new Error(`${inFlight} candidates still open (in flight or hand-off to come) after completion`);
     const contacts = Number(
       (await db.query<{ n: string }>(`SELECT count(*) AS n FROM contacts WHERE tenant_id = $1`, [tenant.id]))
         .rows[0]!.n,
