@@ -53,6 +53,7 @@ import { EmailLayoutController } from './mail/email-layout.controller';
 import { EmailLayoutRepository } from './mail/email-layout.repository';
 import { MailLinksRepository } from './mail/mail-links.repository';
 import { PublicMailController } from './mail/public-mail.controller';
+import { PublicWork } from './mail/public-work';
 import { TrackingService } from './mail/tracking.service';
 import { UnsubscribeService } from './mail/unsubscribe.service';
 import { KeySignIn } from './sessions/key-sign-in';
@@ -148,6 +149,7 @@ import { TenantsController } from './tenants/tenants.controller';
     EmailLayoutRepository,
     MailLinksRepository,
     TrackingService,
+    PublicWork,
     UnsubscribeService,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AccessGuard },

@@ -725,6 +725,22 @@ export const ENV_VARS = [
     default: '2',
   },
   {
+    name: 'PUBLIC_ROUTES_DB_CONCURRENCY',
+    section: 'api',
+    description:
+      'Database work the public email routes (open pixel, click redirect, unsubscribe page and one-click POST) do at once per api replica; more waits its turn (PUBLIC_ROUTES_QUEUE). Anyone who received an email holds valid links, so this keeps a flood of them from taking the pool the authenticated API needs. Empty: a quarter of DATABASE_POOL_MAX, at least 1; set, it must be below DATABASE_POOL_MAX.',
+    schema: z.union([z.literal(''), positiveInt.max(500)]),
+    default: '',
+  },
+  {
+    name: 'PUBLIC_ROUTES_QUEUE',
+    section: 'api',
+    description:
+      'Public email requests that may wait for PUBLIC_ROUTES_DB_CONCURRENCY per api replica. Past it an open or a click is answered (the pixel, the redirect) without being recorded, counted in `herald_public_requests_shed_total`; an unsubscribe is never shed, it waits.',
+    schema: positiveInt.max(100_000),
+    default: '1000',
+  },
+  {
     name: 'PROVIDER_EVENTS_BODY_LIMIT',
     section: 'api',
     description:

@@ -86,6 +86,21 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('gives the public email routes a quarter of the pool by default, and never all of it', () => {
+    expect(loadConfig(valid).api.publicRoutes).toEqual({ dbConcurrency: 2, queue: 1000 });
+    expect(loadConfig({ ...valid, DATABASE_POOL_MAX: '3' }).api.publicRoutes.dbConcurrency).toBe(1);
+    expect(loadConfig({ ...valid, DATABASE_POOL_MAX: '40' }).api.publicRoutes.dbConcurrency).toBe(10);
+    expect(
+      loadConfig({ ...valid, DATABASE_POOL_MAX: '4', PUBLIC_ROUTES_DB_CONCURRENCY: '3' }).api.publicRoutes,
+    ).toEqual({ dbConcurrency: 3, queue: 1000 });
+    expect(problemsOf({ ...valid, DATABASE_POOL_MAX: '4', PUBLIC_ROUTES_DB_CONCURRENCY: '4' })).toEqual([
+      expect.stringContaining('PUBLIC_ROUTES_DB_CONCURRENCY must be below DATABASE_POOL_MAX'),
+    ]);
+    expect(problemsOf({ ...valid, PUBLIC_ROUTES_QUEUE: '0' })).toEqual([
+      expect.stringMatching(/^PUBLIC_ROUTES_QUEUE /),
+    ]);
+  });
+
   it('limits failed authentications by default and trusts only private-network proxies', () => {
     const config = loadConfig(valid);
     expect(config.api.authFailures).toEqual({ perAddress: 20, perKeyPrefix: 10, windowMs: 60_000 });

@@ -116,6 +116,8 @@ export interface HeraldConfig {
     idempotencyTtlSeconds: number;
     importBodyLimitBytes: number;
     importConcurrencyPerTenant: number;
+    /** The public email routes' database work at once per replica, and how many more may wait. */
+    publicRoutes: Readonly<{ dbConcurrency: number; queue: number }>;
     /** Arrays and objects nested deeper than this in a JSON body or import row are refused. */
     jsonMaxDepth: number;
     /** Console sessions (cookie sign-in) and one-time sign-in links. */
@@ -165,6 +167,15 @@ export function loadConfig(
   if (problems.length === 0 && v.REDIS_CLUSTER_NODES.length > 0 && redisDatabase(v.REDIS_URL) !== 0) {
     problems.push(
       'REDIS_URL must name database 0 (or none) with REDIS_CLUSTER_NODES: a Redis Cluster has only database 0',
+    );
+  }
+  if (
+    problems.length === 0 &&
+    v.PUBLIC_ROUTES_DB_CONCURRENCY !== '' &&
+    v.PUBLIC_ROUTES_DB_CONCURRENCY >= v.DATABASE_POOL_MAX
+  ) {
+    problems.push(
+      'PUBLIC_ROUTES_DB_CONCURRENCY must be below DATABASE_POOL_MAX so the public email routes always leave connections to the API',
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -265,6 +276,13 @@ export function loadConfig(
       idempotencyTtlSeconds: v.IDEMPOTENCY_TTL_SECONDS,
       importBodyLimitBytes: sizeInBytes(v.IMPORT_BODY_LIMIT),
       importConcurrencyPerTenant: v.API_IMPORT_CONCURRENCY_PER_TENANT,
+      publicRoutes: {
+        dbConcurrency:
+          v.PUBLIC_ROUTES_DB_CONCURRENCY === ''
+            ? Math.max(1, Math.floor(v.DATABASE_POOL_MAX / 4))
+            : v.PUBLIC_ROUTES_DB_CONCURRENCY,
+        queue: v.PUBLIC_ROUTES_QUEUE,
+      },
       jsonMaxDepth: v.API_JSON_MAX_DEPTH,
       sessions: {
         cookieSecure:

@@ -55,6 +55,15 @@ export class HeraldMetrics {
         labelNames: ['reason'],
       }),
   );
+  readonly publicShed = getOrCreate(
+    'herald_public_requests_shed_total',
+    () =>
+      new Counter({
+        name: 'herald_public_requests_shed_total',
+        help: 'Opens and clicks answered without being recorded because the public email routes had PUBLIC_ROUTES_QUEUE requests waiting for their database share, by route (open, click).',
+        labelNames: ['route'],
+      }),
+  );
   readonly authThrottled = getOrCreate(
     'herald_auth_throttled_total',
     () =>

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ApiRoute } from '../http/openapi';
 import { MailLinksRepository } from './mail-links.repository';
 import { confirmPage, donePage, notFoundPage } from './mail-pages';
+import { PublicWork } from './public-work';
 import { TrackingService } from './tracking.service';
 import { UnsubscribeService } from './unsubscribe.service';
 
@@ -17,9 +18,10 @@ const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 /**
  * What recipients reach from an email, without a key: the signed token is the credential (a
- * forged or altered one is a 404, never a 500). The hosted unsubscribe page (GET shows, POST
- * confirms — also the RFC 8058 one-click POST mailbox providers send), the open pixel and the
- * click redirect.
+ * forged or altered one is a 404, never a 500, and costs no database work). The hosted unsubscribe
+ * page (GET shows, POST confirms — also the RFC 8058 one-click POST mailbox providers send), the
+ * open pixel and the click redirect. Their database work takes turns within the replica's public
+ * share (PublicWork).
  */
 @Controller()
 export class PublicMailController {
@@ -28,6 +30,7 @@ export class PublicMailController {
     private readonly deliveries: MailLinksRepository,
     private readonly unsubscribes: UnsubscribeService,
     private readonly tracking: TrackingService,
+    private readonly work: PublicWork,
   ) {}
 
   @Get('u/:token')
@@ -44,7 +47,7 @@ export class PublicMailController {
   })
   async page(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const subject = this.links.tokens.verify(token, 'unsubscribe');
-    const delivery = subject && (await this.deliveries.find(subject));
+    const delivery = subject && (await this.work.run(() => this.deliveries.find(subject)));
     if (!delivery) return notFoundPage(res);
     confirmPage(res, req.originalUrl, delivery.email);
   }
@@ -64,7 +67,8 @@ export class PublicMailController {
   })
   async unsubscribe(@Param('token') token: string, @Res() res: Response): Promise<void> {
     const subject = this.links.tokens.verify(token, 'unsubscribe');
-    if (!subject || !(await this.unsubscribes.confirm(subject))) return notFoundPage(res);
+    if (!subject || !(await this.work.run(() => this.unsubscribes.confirm(subject))))
+      return notFoundPage(res);
     donePage(res);
   }
 
@@ -83,7 +87,7 @@ export class PublicMailController {
   async open(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const subject = this.links.tokens.verify(token, 'open');
     if (!subject) return void res.status(404).set('Cache-Control', 'no-store').end();
-    await this.tracking.record(subject, { kind: 'opened' }, tracked(req));
+    await this.work.runOrShed('open', () => this.tracking.record(subject, { kind: 'opened' }, tracked(req)));
     res
       .status(200)
       .set({
@@ -111,10 +115,12 @@ export class PublicMailController {
     if (!claims || claims.purpose !== 'click' || !/^https?:\/\//i.test(claims.url)) {
       return void res.status(404).set('Cache-Control', 'no-store').end();
     }
-    await this.tracking.record(
-      claims,
-      { kind: 'clicked', linkIndex: claims.linkIndex, url: claims.url },
-      tracked(req),
+    await this.work.runOrShed('click', () =>
+      this.tracking.record(
+        claims,
+        { kind: 'clicked', linkIndex: claims.linkIndex, url: claims.url },
+        tracked(req),
+      ),
     );
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).redirect(302, claims.url);
   }
