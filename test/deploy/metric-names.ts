@@ -64,6 +64,7 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_sourcing_candidates_total',
   'herald_sourcing_requests_total',
   'herald_sourcing_run_recoveries_total',
+  'herald_sourcing_candidates_requalified_total',
   'herald_sourcing_active_runs',
   'herald_sourcing_oldest_progress_age_seconds',
   'herald_enrollments',

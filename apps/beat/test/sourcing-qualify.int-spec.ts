@@ -1,57 +1,25 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@herald/config';
-import { OutboxRelay } from '@herald/deliveries';
-import {
-  hashTaggedPrefix,
-  JobProducer,
-  QUEUES,
-  REDIS,
-  type JobEnvelope,
-  type RedisClient,
-} from '@herald/queues';
+import { QUEUES, type JobEnvelope } from '@herald/queues';
 import {
   MAX_QUALIFY_RECOVERIES,
   NOT_QUALIFIED,
-  OPEN_CANDIDATE,
   Qualifier,
-  SourcingLostQualifyJobs,
-  SourcingRunExecutor,
   SourcingRunProgress,
   sourcingRunRecoveries,
 } from '@herald/sourcing';
-import { HeraldLogger } from '@herald/telemetry';
-import { eventually, FakeDirectory, FakeSites, testEnvironment, testRedisUrl } from '@herald/testing';
+import { eventually, testRedisUrl } from '@herald/testing';
 import { Worker, type Job } from 'bullmq';
-import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { TestApi } from '../../../test/support/api-app';
-import { directorySourcing } from '../../../test/support/sourcing-fixture';
-import { AppModule as WorkerAppModule } from '../../worker/src/app.module';
+import {
+  QUALIFY_LIMIT as LIMIT,
+  qualifyFixture,
+  QUIET,
+  startFakeWorld,
+  startQualifyWorker as startWorker,
+  type QualifyFixture,
+} from '../../../test/support/qualify-fixture';
 
 jest.setTimeout(120_000);
-
-const API_KEY = 'qualify-directory-key';
-const OUTBOUND = {
-  OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
-  OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
-};
-/** Two steps of 20: two qualify jobs of 20 candidates each. */
-const LIMIT = 40;
-/** The quiet period the sweeps run with: backdated candidates are past it, fresh ones are not. */
-const QUIET = { quietMs: 60_000 };
-
-type Run = { id: string; status: string; reason: string | null };
-interface CandidateState {
-  id: string;
-  stage: string;
-  held: boolean;
-  reason: string | null;
-  qualify_job: string | null;
-  qualify_recoveries: number;
-  contact_id: string | null;
-  updated_at: Date;
-}
 
 /**
  * The beat's `sourcing-qualify` duty on real Postgres and Redis: a run's candidates whose
@@ -62,168 +30,15 @@ interface CandidateState {
  * qualify jobs before a real worker qualifies what the beat recovered.
  */
 describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for good', () => {
-  let sites: FakeSites;
-  let directory: FakeDirectory;
-
+  let world: Awaited<ReturnType<typeof startFakeWorld>>;
   beforeAll(async () => {
-    sites = await FakeSites.start();
-    directory = await FakeDirectory.start({
-      seed: 7,
-      count: 600,
-      apiKey: API_KEY,
-      sitesPort: sites.httpPort,
-    });
+    world = await startFakeWorld();
   });
   afterAll(async () => {
-    await directory?.stop();
-    await sites?.stop();
+    await world?.stop();
   });
 
-  /** One api (its own database and queue prefix); each search is a tenant of its own (nothing deduped across tests). */
-  async function fixture() {
-    const api = await TestApi.start(OUTBOUND);
-    const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
-    const prefix = hashTaggedPrefix(api.config.redis.prefix);
-    const redis = api.app.get<RedisClient>(REDIS);
-    const candidates = (runId: string) =>
-      api.query<CandidateState>(
-        `SELECT id, stage, held, reason, qualify_job, qualify_recoveries, contact_id, updated_at
-           FROM candidates WHERE run_id = $1 ORDER BY id`,
-        [runId],
-      );
-    return {
-      api,
-      queue,
-      prefix,
-      redis,
-      candidates,
-      sweeper: api.app.get(SourcingLostQualifyJobs),
-      /** Another beat's sweep (its own page cursor) on the same database and Redis. */
-      otherBeat: () =>
-        new SourcingLostQualifyJobs(
-          api.app.get(DataSource),
-          api.app.get(JobProducer),
-          api.app.get(OutboxRelay),
-          api.app.get(HeraldLogger),
-        ),
-      /** The open candidates have not moved for an hour: past any quiet period the tests sweep with. */
-      backdate: (runId: string) =>
-        api.query(
-          `UPDATE candidates c SET updated_at = now() - interval '1 hour' WHERE c.run_id = $1 AND ${OPEN_CANDIDATE}`,
-          [runId],
-        ),
-      run: async (runId: string) =>
-        (await api.query<Run>(`SELECT id, status, reason FROM sourcing_runs WHERE id = $1`, [runId]))[0]!,
-      stages: async (runId: string) =>
-        Object.fromEntries(
-          (
-            await api.query<{ stage: string; n: string }>(
-              `SELECT stage, count(*) AS n FROM candidates WHERE run_id = $1 GROUP BY stage`,
-              [runId],
-            )
-          ).map((r) => [r.stage, Number(r.n)]),
-        ),
-      /**
-       * A tenant's run whose every tier becomes a contact, searched to its limit in process (its
-       * `sourcing.run` job removed: nothing else drives it), its qualify jobs left waiting;
-       * returns them by job id with their candidates.
-       */
-      async search(): Promise<{
-        tenantId: string;
-        tenantKey: string;
-        runId: string;
-        jobs: Map<string, string[]>;
-      }> {
-        const tenant = await api.createTenant('Qualify');
-        const call = async <T>(method: string, path: string, body?: unknown) =>
-          api.request<T>(method, path, { key: tenant.key, body });
-        const { accountId, modelId } = await directorySourcing(call, { directory, pageSize: 20 });
-        const next = await call<{ id: string }>('POST', '/v1/sourcing-jobs', {
-          name: 'Bakeries',
-          source_account_id: accountId,
-          criteria: { category: 'bakery' },
-          limit: LIMIT,
-          scoring_model_id: modelId,
-          handoff: Object.fromEntries(['A', 'B', 'C', 'D'].map((t) => [t, { action: 'contact' }])),
-        });
-        expect(next.status).toBe(201);
-        const started = await call<{ id: string }>('POST', `/v1/sourcing-jobs/${next.body.id}/runs`, {});
-        expect(started.status).toBe(202);
-        const runId = started.body.id;
-        await eventually(() => queue.getJob(`srun-${runId}`), { what: 'run job' });
-        await queue.remove(`srun-${runId}`);
-        expect(await api.app.get(SourcingRunExecutor).run(tenant.id, runId)).toMatchObject({ kind: 'done' });
-        const jobs = new Map<string, string[]>();
-        for (const c of await candidates(runId)) {
-          expect(c.stage).toBe('discovered');
-          jobs.set(c.qualify_job!, [...(jobs.get(c.qualify_job!) ?? []), c.id]);
-        }
-        expect([...jobs.values()].map((ids) => ids.length)).toEqual([20, 20]);
-        for (const [jobId, ids] of jobs) {
-          const job = (await queue.getJob(jobId)) as Job<JobEnvelope<'sourcing.qualify'>>;
-          expect(await job.getState()).toBe('waiting');
-          expect([...job.data.payload.candidate_ids].sort()).toEqual(ids);
-        }
-        return { tenantId: tenant.id, tenantKey: tenant.key, runId, jobs };
-      },
-      /** Takes each of these waiting jobs as a worker would and fails it on its last attempt. */
-      async failForGood(jobIds: readonly string[]): Promise<void> {
-        for (const id of jobIds) await redis.hset(`${prefix}:${QUEUES.sourcing}:${id}`, 'atm', 9);
-        const worker = new Worker(QUEUES.sourcing, null, { connection: { url: testRedisUrl() }, prefix });
-        try {
-          for (let i = 0; i < jobIds.length; i += 1) {
-            const job = await worker.getNextJob('t1');
-            expect(jobIds).toContain(job.id);
-            await job.moveToFailed(new Error('database unreachable'), 't1');
-          }
-          for (const id of jobIds) expect(await queue.getJobState(id)).toBe('failed');
-        } finally {
-          await worker.close();
-        }
-      },
-      /** The run completes with every candidate handed off. */
-      async completesHandedOff(tenantId: string, runId: string): Promise<CandidateState[]> {
-        await eventually(
-          async () =>
-            (await api.query(`SELECT 1 FROM sourcing_runs WHERE id = $1 AND status = 'completed'`, [runId]))
-              .length > 0,
-          { what: 'run completed', timeoutMs: 90_000, intervalMs: 200 },
-        );
-        const rows = await candidates(runId);
-        expect(rows).toHaveLength(LIMIT);
-        expect(rows.every((c) => c.stage === 'handed_off' && c.contact_id !== null)).toBe(true);
-        // One contact per candidate: none was handed off twice under two contacts.
-        expect(new Set(rows.map((c) => c.contact_id)).size).toBe(LIMIT);
-        const [contacts] = await api.query<{ n: string }>(
-          `SELECT count(*) AS n FROM contacts WHERE tenant_id = $1 AND id = ANY ($2::uuid[])`,
-          [tenantId, rows.map((c) => c.contact_id)],
-        );
-        expect(contacts!.n).toBe(String(LIMIT));
-        return rows;
-      },
-    };
-  }
-
-  /** A worker process's app (in this process) consuming the fixture's `sourcing` queue. */
-  async function startWorker(fx: Awaited<ReturnType<typeof fixture>>): Promise<INestApplicationContext> {
-    register.clear();
-    const config = loadConfig(
-      testEnvironment({
-        ...OUTBOUND,
-        DATABASE_URL: fx.api.database.url,
-        REDIS_URL: testRedisUrl(),
-        QUEUE_PREFIX: fx.api.config.redis.prefix,
-        WORKER_QUEUES: 'sourcing',
-        LOG_LEVEL: 'silent',
-      }),
-      { role: 'worker' },
-    );
-    const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
-      logger: false,
-    });
-    await app.init();
-    return app;
-  }
+  const fixture = () => qualifyFixture(world.directory);
 
   async function recoveries(outcome: string): Promise<number> {
     const metric = await sourcingRunRecoveries().get();
@@ -231,22 +46,14 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
   }
 
   describe('without a worker', () => {
-    let fx: Awaited<ReturnType<typeof fixture>>;
+    let fx: QualifyFixture;
     beforeAll(async () => {
       fx = await fixture();
     });
     afterAll(async () => {
       await fx?.api.close();
     });
-    // Each test's runs and jobs are its own: a run it left active would be the next one's to sweep.
-    afterEach(async () => {
-      await fx.api.query(
-        `UPDATE sourcing_runs SET status = 'cancelled' WHERE status IN ('queued', 'running', 'paused')`,
-      );
-      await fx.queue.drain(true);
-      await fx.queue.clean(0, 1000, 'failed');
-      await fx.queue.clean(0, 1000, 'completed');
-    });
+    afterEach(() => fx.reset());
 
     it('adds a vanished job’s candidates again once they are quiet and no live or unrelayed job carries them', async () => {
       const { runId, jobs } = await fx.search();
@@ -405,7 +212,7 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
   });
 
   describe('with a real worker', () => {
-    let fx: Awaited<ReturnType<typeof fixture>>;
+    let fx: QualifyFixture;
     let worker: INestApplicationContext | undefined;
     beforeAll(async () => {
       fx = await fixture();

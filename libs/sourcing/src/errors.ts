@@ -17,3 +17,11 @@ export class SourcingStateError extends Error {
     this.name = 'SourcingStateError';
   }
 }
+
+/** A part the change needs (Redis) did not answer in time; nothing was written (the api answers 503). */
+export class SourcingUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourcingUnavailableError';
+  }
+}

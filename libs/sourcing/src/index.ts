@@ -61,7 +61,7 @@ export {
   type DuplicateOf,
 } from './dedupe/dedupe';
 export { normaliseDomain, normaliseEmail, normaliseName, normaliseProfileUrl } from './dedupe/normalise';
-export { SourcingStateError, SourcingValidationError } from './errors';
+export { SourcingStateError, SourcingUnavailableError, SourcingValidationError } from './errors';
 export {
   HANDOFF_ACTIONS,
   handoffSchema,
@@ -87,6 +87,7 @@ export {
   type QualifyRecoveryOutcome,
 } from './runs/lost-qualify-jobs';
 export { lostJobQuietMs, SourcingLostRunJobs } from './runs/lost-run-jobs';
+export { SourcingRequalify, type RequalifyResult, type RequalifySkip } from './runs/requalify';
 export { runJobKey, SourcingRunLifecycle } from './runs/run-lifecycle';
 export { SourcingRunMetrics } from './runs/run-metrics';
 export { RunPlanner } from './runs/run-planner';
@@ -106,7 +107,12 @@ export {
   type SourcingRunStatus,
 } from './runs/run-record';
 export { SourcingSchedules } from './runs/run-schedules';
-export { sourcingCandidates, sourcingRequests, sourcingRunRecoveries } from './sourcing-metrics';
+export {
+  sourcingCandidates,
+  sourcingRequalified,
+  sourcingRequests,
+  sourcingRunRecoveries,
+} from './sourcing-metrics';
 export { SourcingModule } from './sourcing.module';
 // Qualifying (assessment, enrichment, scoring, hand-off): its own index.
 export * from './qualify';

@@ -58,3 +58,19 @@ export const sourcingRunRecoveries = (): Counter<'outcome'> =>
         labelNames: ['outcome'] as const,
       }),
   );
+
+/**
+ * Candidates closed as not qualified that a tenant asked to qualify again (requalify), by the
+ * stage they went back to (the one their stored facts show they reached). Their earlier stages
+ * are not counted again in herald_sourcing_candidates_total: only the stages they go on to.
+ */
+export const sourcingRequalified = (): Counter<'stage'> =>
+  getOrCreateMetric(
+    'herald_sourcing_candidates_requalified_total',
+    () =>
+      new Counter({
+        name: 'herald_sourcing_candidates_requalified_total',
+        help: 'Candidates closed as not qualified and put back to qualifying on request, by the stage they went back to (discovered, assessed, enriched, scored).',
+        labelNames: ['stage'] as const,
+      }),
+  );

@@ -20,10 +20,12 @@ import { SourcingRunMetrics } from './runs/run-metrics';
 import { RunPlanner } from './runs/run-planner';
 import { SourcingRunReconciler } from './runs/run-reconciler';
 import { SourcingRunProgress } from './runs/run-progress';
+import { SourcingRequalify } from './runs/requalify';
 import { SourcingSchedules } from './runs/run-schedules';
 import {
   RECOVERY_OUTCOMES,
   sourcingCandidates,
+  sourcingRequalified,
   sourcingRequests,
   sourcingRunRecoveries,
 } from './sourcing-metrics';
@@ -42,6 +44,7 @@ const PROVIDERS = [
   SourcingRunReconciler,
   SourcingLostRunJobs,
   SourcingLostQualifyJobs,
+  SourcingRequalify,
 ];
 
 /**
@@ -68,6 +71,7 @@ export class SourcingModule implements OnModuleInit {
   onModuleInit(): void {
     sourcingCandidates();
     sourcingRequests();
+    sourcingRequalified();
     for (const outcome of RECOVERY_OUTCOMES) sourcingRunRecoveries().inc({ outcome }, 0);
   }
 }

@@ -82,6 +82,10 @@ export const SourcingRunSchema = named(
       .int()
       .meta({ description: 'Search requests or visits charged to the account’s quota.' }),
     stages: z.record(z.string(), z.number().int()).meta({ description: 'The run’s candidates per stage.' }),
+    not_qualified: z.number().int().meta({
+      description:
+        'Of the rejected, those closed as not qualified (their qualify job kept failing or was lost): `POST /v1/sourcing-runs/{id}/candidates/requalify` puts them back.',
+    }),
     rate_per_second: z.number(),
     eta: iso.nullable(),
     eta_reason: z.enum(['quota', 'rate']).nullable(),
@@ -174,6 +178,7 @@ export const EXAMPLE_SOURCING_RUN = {
     handed_off: 40,
     rejected: 0,
   },
+  not_qualified: 0,
   rate_per_second: 2.5,
   eta: '2026-12-01T10:21:00.000Z',
   eta_reason: 'rate',
@@ -218,6 +223,7 @@ export function sourcingRunView(r: SourcingRunRecord) {
     duplicates: r.duplicates,
     requests_spent: r.requestsSpent,
     stages: r.stages,
+    not_qualified: r.notQualified,
     rate_per_second: Math.round(r.ratePerSecond * 100) / 100,
     eta: r.eta?.toISOString() ?? null,
     eta_reason: r.etaReason,

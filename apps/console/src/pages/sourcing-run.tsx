@@ -4,8 +4,10 @@ import {
   sourcingRunsCancel,
   sourcingRunsGet,
   sourcingRunsPause,
+  sourcingRunsRequalifyCandidates,
   sourcingRunsResume,
   unwrap,
+  type SourcingRun,
 } from '@herald/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { client } from '../api/client';
@@ -18,7 +20,15 @@ import { CandidatesSection } from './candidates';
 type Action = 'pause' | 'resume' | 'cancel';
 const ACTIONS = { pause: sourcingRunsPause, resume: sourcingRunsResume, cancel: sourcingRunsCancel };
 
-/** One sourcing run: live progress by stage, pause / resume / cancel, its candidates. */
+/** A run that qualifies its candidates, or a completed one (reopened): the only ones a requalify takes. */
+function canRequalify(r: SourcingRun): boolean {
+  return r.not_qualified > 0 && !r.dry_run && r.status !== 'cancelled' && r.status !== 'failed';
+}
+
+/**
+ * One sourcing run: live progress by stage, pause / resume / cancel, requalifying the candidates
+ * the beat closed as not qualified, its candidates.
+ */
 export function SourcingRunPage({ id }: { id: string }) {
   usePageTitle('Sourcing run');
   const queries = useQueryClient();
@@ -41,6 +51,11 @@ export function SourcingRunPage({ id }: { id: string }) {
   });
   const act = useMutation({
     mutationFn: (action: Action) => unwrap(ACTIONS[action]({ client, path: { id } })),
+    onSuccess: () => void queries.invalidateQueries({ queryKey: ['sourcing-run', id] }),
+  });
+  // Without ids: every candidate of the run closed as not qualified.
+  const requalify = useMutation({
+    mutationFn: () => unwrap(sourcingRunsRequalifyCandidates({ client, path: { id }, body: {} })),
     onSuccess: () => void queries.invalidateQueries({ queryKey: ['sourcing-run', id] }),
   });
   return (
@@ -87,8 +102,27 @@ export function SourcingRunPage({ id }: { id: string }) {
                   Cancel run
                 </button>
               )}
+              {canRequalify(r) && (
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => requalify.mutate()}
+                  disabled={requalify.isPending}
+                  title="Their qualify job kept failing or was lost: qualify them again from where they stopped"
+                >
+                  Requalify {r.not_qualified} not qualified
+                </button>
+              )}
             </div>
             {act.isError && <ProblemView error={act.error} title="Could not change the run" />}
+            {requalify.isError && (
+              <ProblemView error={requalify.error} title="Could not requalify the candidates" />
+            )}
+            {requalify.data && (
+              <p className="ok" role="status" data-testid="requalified">
+                Requalified {requalify.data.requalified.length}; the run is {requalify.data.status}.
+              </p>
+            )}
             <CandidatesSection run={r} />
           </>
         )}

@@ -286,6 +286,9 @@ import type {
   SourcingRunsRejectCandidatesData,
   SourcingRunsRejectCandidatesErrors,
   SourcingRunsRejectCandidatesResponses,
+  SourcingRunsRequalifyCandidatesData,
+  SourcingRunsRequalifyCandidatesErrors,
+  SourcingRunsRequalifyCandidatesResponses,
   SourcingRunsRescoreData,
   SourcingRunsRescoreErrors,
   SourcingRunsRescoreResponses,
@@ -2497,6 +2500,37 @@ export const sourcingRunsRejectCandidates = <ThrowOnError extends boolean = fals
       { name: 'X-API-Key', type: 'apiKey' },
     ],
     url: '/v1/sourcing-runs/{id}/candidates/reject',
+    ...options,
+    headers: {
+      'Content-Type': 'application/json',
+      ...options.headers,
+    },
+  });
+
+/**
+ * Requalify candidates closed as not qualified
+ *
+ * Puts candidates the beat closed as not qualified (their qualify job kept failing or was lost; `reason` starts with "not qualified:") back to qualifying: each at the stage its stored facts show it reached, so nothing already fetched is fetched again, and handed off once qualified. Without `candidate_ids`, every such candidate of the run. A completed run is running again until they are done. Candidates rejected otherwise (by a person, by their tier) and candidates not rejected are listed as skipped; doing it twice requalifies each once. A cancelled, failed or dry run is a 409, as is a completed run while another run of its job is active.
+ *
+ * **Access:** a tenant key with the `write` scope (or higher).
+ */
+export const sourcingRunsRequalifyCandidates = <ThrowOnError extends boolean = false>(
+  options: Options<SourcingRunsRequalifyCandidatesData, ThrowOnError>,
+): RequestResult<
+  SourcingRunsRequalifyCandidatesResponses,
+  SourcingRunsRequalifyCandidatesErrors,
+  ThrowOnError
+> =>
+  (options.client ?? client).post<
+    SourcingRunsRequalifyCandidatesResponses,
+    SourcingRunsRequalifyCandidatesErrors,
+    ThrowOnError
+  >({
+    security: [
+      { scheme: 'bearer', type: 'http' },
+      { name: 'X-API-Key', type: 'apiKey' },
+    ],
+    url: '/v1/sourcing-runs/{id}/candidates/requalify',
     ...options,
     headers: {
       'Content-Type': 'application/json',

@@ -1834,6 +1834,10 @@ export type SourcingRun = {
   stages: {
     [key: string]: number;
   };
+  /**
+   * Of the rejected, those closed as not qualified (their qualify job kept failing or was lost): `POST /v1/sourcing-runs/{id}/candidates/requalify` puts them back.
+   */
+  not_qualified: number;
   rate_per_second: number;
   eta: string | null;
   eta_reason: 'quota' | 'rate' | null;
@@ -1881,6 +1885,10 @@ export type SourcingRunList = {
     stages: {
       [key: string]: number;
     };
+    /**
+     * Of the rejected, those closed as not qualified (their qualify job kept failing or was lost): `POST /v1/sourcing-runs/{id}/candidates/requalify` puts them back.
+     */
+    not_qualified: number;
     rate_per_second: number;
     eta: string | null;
     eta_reason: 'quota' | 'rate' | null;
@@ -2065,6 +2073,28 @@ export type CandidateDecisions = {
   }>;
   /**
    * Candidates left as they were, and why: `not_found`, `not_held`, `stage_handed_off`…
+   */
+  skipped: Array<{
+    id: string;
+    reason: string;
+  }>;
+};
+
+export type RequalifyResult = {
+  run_id: string;
+  /**
+   * The run’s status after: a completed run with candidates put back is `running` again.
+   */
+  status: 'queued' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed';
+  /**
+   * Each candidate put back, at the stage its stored facts show it reached.
+   */
+  requalified: Array<{
+    id: string;
+    stage: 'discovered' | 'assessed' | 'enriched' | 'scored';
+  }>;
+  /**
+   * Candidates left as they were, and why: `not_found`, `other_run` (a candidate of another run), `stage_<stage>` (not rejected), `not_closed_as_not_qualified` (rejected by a person, by its tier, or a failed visit: that stands).
    */
   skipped: Array<{
     id: string;
@@ -9106,3 +9136,81 @@ export type SourcingRunsRejectCandidatesResponses = {
 
 export type SourcingRunsRejectCandidatesResponse =
   SourcingRunsRejectCandidatesResponses[keyof SourcingRunsRejectCandidatesResponses];
+
+export type SourcingRunsRequalifyCandidatesData = {
+  body: {
+    /**
+     * The candidates to requalify; absent: every candidate of the run closed as not qualified.
+     */
+    candidate_ids?: Array<string>;
+  };
+  path: {
+    id: string;
+  };
+  query?: never;
+  url: '/v1/sourcing-runs/{id}/candidates/requalify';
+};
+
+export type SourcingRunsRequalifyCandidatesErrors = {
+  /**
+   * Validation failed
+   */
+  400: Problem;
+  /**
+   * Unauthorized
+   */
+  401: Problem;
+  /**
+   * Forbidden
+   */
+  403: Problem;
+  /**
+   * Not Found
+   */
+  404: Problem;
+  /**
+   * Method Not Allowed
+   */
+  405: Problem;
+  /**
+   * Request Timeout
+   */
+  408: Problem;
+  /**
+   * Conflict
+   */
+  409: Problem;
+  /**
+   * Payload Too Large
+   */
+  413: Problem;
+  /**
+   * Unsupported Media Type
+   */
+  415: Problem;
+  /**
+   * Too Many Requests
+   */
+  429: Problem;
+  /**
+   * Internal Server Error
+   */
+  500: Problem;
+  /**
+   * Service Unavailable
+   */
+  503: Problem;
+};
+
+export type SourcingRunsRequalifyCandidatesError =
+  SourcingRunsRequalifyCandidatesErrors[keyof SourcingRunsRequalifyCandidatesErrors];
+
+export type SourcingRunsRequalifyCandidatesResponses = {
+  /**
+   * What was put back to qualifying, what was skipped and why, and the run’s status after.
+   */
+  202: RequalifyResult;
+};
+
+export type SourcingRunsRequalifyCandidatesResponse =
+  SourcingRunsRequalifyCandidatesResponses[keyof SourcingRunsRequalifyCandidatesResponses];

@@ -3,10 +3,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { OutboxRelay } from '@herald/deliveries';
 import { JobProducer, QUEUES, type JobEnvelope } from '@herald/queues';
 import { HeraldLogger } from '@herald/telemetry';
-import type { Job, JobState, Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { DataSource, EntityManager } from 'typeorm';
-import { QUALIFY_BATCH, qualifyJobId } from '../candidates/candidate-writer';
 import { sourcingCandidates, sourcingRunRecoveries } from '../sourcing-metrics';
+import {
+  assignQualifyJob,
+  dispatchQualifyJobs,
+  liveJob,
+  requeueQualifyJobs,
+  type QualifyScope,
+} from './qualify-jobs';
 import { NOT_QUALIFIED, OPEN_CANDIDATE, SourcingRunProgress } from './run-progress';
 
 /**
@@ -69,7 +75,7 @@ export class SourcingLostQualifyJobs {
     let acted = 0;
     for (const group of await this.quietGroups(options.quietMs, options.limit ?? PAGE)) {
       // Looked at without the lock first: most quiet candidates have their job waiting its turn.
-      if (live(await queue.getJobState(group.qualify_job))) continue;
+      if (liveJob(await queue.getJobState(group.qualify_job))) continue;
       const outcomes = await this.recover(queue, group, options.quietMs);
       for (const outcome of outcomes) sourcingRunRecoveries().inc({ outcome });
       if (outcomes.length > 0) acted += 1;
@@ -83,7 +89,7 @@ export class SourcingLostQualifyJobs {
    * relay covers a failure), so a Redis outage mid-sweep loses nothing.
    */
   async recover(queue: Queue, group: QuietGroup, quietMs: number): Promise<QualifyRecoveryOutcome[]> {
-    const added: string[][] = [];
+    let added: string[][] = [];
     const outcomes = await this.dataSource.transaction(async (manager) => {
       const [run] = await manager.query<{ status: string }[]>(
         `SELECT status FROM sourcing_runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
@@ -93,7 +99,7 @@ export class SourcingLostQualifyJobs {
       // The job's state first, its candidates after: a job that completed in between has
       // committed its moves before BullMQ marked it done, so they are seen below.
       let state = await queue.getJobState(group.qualify_job);
-      if (live(state) || (await this.inOutbox(manager, group.qualify_job))) return [];
+      if (liveJob(state) || (await this.inOutbox(manager, group.qualify_job))) return [];
       const stuck = await manager.query<Stuck[]>(
         `SELECT c.id, c.qualify_recoveries FROM candidates c
           WHERE c.tenant_id = $1 AND c.run_id = $2 AND c.qualify_job = $3 AND ${OPEN_CANDIDATE}
@@ -124,18 +130,13 @@ export class SourcingLostQualifyJobs {
           // Retried before anything is written: if someone else (an operator) retried or removed
           // it meanwhile, it is theirs, and this transaction changes nothing.
           if (!(await this.retry(job))) return [];
-          await this.recovered(manager, group, rest, group.qualify_job);
+          await assignQualifyJob(manager, scopeOf(group), rest, group.qualify_job, true);
           done.push('qualify_retried');
         } else {
-          // A completed job, or data left of a job in no set, holds its id: an add would do nothing.
-          await queue.remove(group.qualify_job);
-          for (let i = 0; i < rest.length; i += QUALIFY_BATCH) {
-            const batch = rest.slice(i, i + QUALIFY_BATCH);
-            const payload = { tenant_id: group.tenant_id, run_id: group.run_id, candidate_ids: batch };
-            await this.outbox.write(manager, group.tenant_id, 'sourcing.qualify', payload);
-            await this.recovered(manager, group, batch, qualifyJobId(group.tenant_id, group.run_id, batch));
-            added.push(batch);
-          }
+          // A completed job, or data left of a job in no set, holds its id: requeueing frees it.
+          added = await requeueQualifyJobs(manager, queue, this.outbox, scopeOf(group), rest, {
+            recovery: true,
+          });
           done.push('qualify_readded');
         }
         this.logger.warn(
@@ -158,12 +159,7 @@ export class SourcingLostQualifyJobs {
       }
       return done;
     });
-    for (const candidateIds of added)
-      await this.outbox.dispatchJob('sourcing.qualify', {
-        tenant_id: group.tenant_id,
-        run_id: group.run_id,
-        candidate_ids: candidateIds,
-      });
+    await dispatchQualifyJobs(this.outbox, scopeOf(group), added);
     return outcomes;
   }
 
@@ -176,20 +172,6 @@ export class SourcingLostQualifyJobs {
       if (!(await job.isFailed())) return false;
       throw error;
     }
-  }
-
-  /** The candidates' job now, and one more recovery without moving on; young again for the quiet period. */
-  private async recovered(
-    manager: EntityManager,
-    group: QuietGroup,
-    ids: readonly string[],
-    jobId: string,
-  ): Promise<void> {
-    await manager.query(
-      `UPDATE candidates SET qualify_job = $3, qualify_recoveries = qualify_recoveries + 1, updated_at = now()
-        WHERE tenant_id = $1 AND run_id = $4 AND id = ANY ($2::uuid[])`,
-      [group.tenant_id, ids, jobId, group.run_id],
-    );
   }
 
   /** Closes candidates whose job kept failing, with why, and lets the run complete. */
@@ -253,7 +235,6 @@ export class SourcingLostQualifyJobs {
   }
 }
 
-/** A job in one of these sets will still run: waiting, active, delayed, prioritized, waiting-children. */
-function live(state: JobState | 'unknown'): boolean {
-  return state !== 'unknown' && state !== 'completed' && state !== 'failed';
+function scopeOf(group: QuietGroup): QualifyScope {
+  return { tenantId: group.tenant_id, runId: group.run_id };
 }

@@ -9,6 +9,7 @@ import { SourceAccountsRepository } from '../accounts/source-accounts.repository
 import { SourcingStateError } from '../errors';
 import { SourcingJobsRepository } from '../jobs/sourcing-jobs.repository';
 import { RunPlanner } from './run-planner';
+import { NOT_QUALIFIED } from './run-progress';
 import {
   SELECT_RUN,
   toRunRecord,
@@ -20,6 +21,19 @@ import {
 type Db = Pick<EntityManager, 'query'>;
 
 const ACTIVE = ['queued', 'running', 'paused'];
+
+/** Per stage, how many the beat closed as not qualified (`$3`: NOT_QUALIFIED; only rejected ones can be). */
+const NOT_QUALIFIED_COUNT = `count(*) FILTER (WHERE starts_with(reason, $3)) AS not_qualified`;
+
+interface StageCount {
+  stage: CandidateStage;
+  n: string;
+  not_qualified: string;
+}
+
+function notQualifiedOf(stages: readonly StageCount[]): number {
+  return stages.filter((s) => s.stage === 'rejected').reduce((sum, s) => sum + Number(s.not_qualified), 0);
+}
 
 /**
  * A sourcing run's life: started by hand or by its job's schedule (the run row and its
@@ -117,9 +131,9 @@ export class SourcingRunLifecycle {
       id,
     ]);
     if (!row) return undefined;
-    const stages = await db.query<{ stage: CandidateStage; n: string }[]>(
-      `SELECT stage, count(*) AS n FROM candidates WHERE tenant_id = $1 AND run_id = $2 GROUP BY stage`,
-      [tenantId, id],
+    const stages = await db.query<StageCount[]>(
+      `SELECT stage, count(*) AS n, ${NOT_QUALIFIED_COUNT} FROM candidates WHERE tenant_id = $1 AND run_id = $2 GROUP BY stage`,
+      [tenantId, id, NOT_QUALIFIED],
     );
     const [rate] = await db.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM candidates
@@ -130,6 +144,7 @@ export class SourcingRunLifecycle {
       row,
       Object.fromEntries(stages.map((s) => [s.stage, Number(s.n)])),
       Number(rate?.n ?? 0) / 60,
+      notQualifiedOf(stages),
     );
     if (record.status === 'running') {
       const job = await this.jobs.find(tenantId, row.job_id, db);
@@ -161,17 +176,20 @@ export class SourcingRunLifecycle {
       ],
     );
     const ids = rows.map((r) => r.id);
-    const stages = await this.dataSource.query<{ run_id: string; stage: CandidateStage; n: string }[]>(
-      `SELECT run_id, stage, count(*) AS n FROM candidates WHERE tenant_id = $1 AND run_id = ANY ($2::uuid[]) GROUP BY run_id, stage`,
-      [tenantId, ids],
+    const stages = await this.dataSource.query<(StageCount & { run_id: string })[]>(
+      `SELECT run_id, stage, count(*) AS n, ${NOT_QUALIFIED_COUNT} FROM candidates
+        WHERE tenant_id = $1 AND run_id = ANY ($2::uuid[]) GROUP BY run_id, stage`,
+      [tenantId, ids, NOT_QUALIFIED],
     );
-    return rows.map((row) =>
-      toRunRecord(
+    return rows.map((row) => {
+      const own = stages.filter((s) => s.run_id === row.id);
+      return toRunRecord(
         row,
-        Object.fromEntries(stages.filter((s) => s.run_id === row.id).map((s) => [s.stage, Number(s.n)])),
+        Object.fromEntries(own.map((s) => [s.stage, Number(s.n)])),
         0,
-      ),
-    );
+        notQualifiedOf(own),
+      );
+    });
   }
 
   /** A queued or running run stops after its current step; pausing a paused run changes nothing. */

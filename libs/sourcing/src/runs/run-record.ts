@@ -58,6 +58,8 @@ export interface SourcingRunRecord {
   lastProgressAt: Date | null;
   /** Candidates of the run per stage (every stage listed, 0 when none). */
   stages: Record<CandidateStage, number>;
+  /** Of the rejected, those the beat closed as not qualified (a requalify puts them back). */
+  notQualified: number;
   /** Candidates found per second over the last minute. */
   ratePerSecond: number;
   eta: Date | null;
@@ -100,6 +102,7 @@ export function toRunRecord(
   row: RunRow,
   stages: Partial<Record<CandidateStage, number>>,
   ratePerSecond: number,
+  notQualified = 0,
 ): SourcingRunRecord {
   return {
     tenantId: row.tenant_id,
@@ -131,6 +134,7 @@ export function toRunRecord(
         stages[s as CandidateStage] ?? 0,
       ]),
     ) as Record<CandidateStage, number>,
+    notQualified,
     ratePerSecond,
     eta: null,
     etaReason: null,

@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { Qualifier } from '@herald/sourcing';
+import { Body, Controller, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
+import { Qualifier, SourcingRequalify } from '@herald/sourcing';
 import type { TenantPrincipal } from '@herald/tenants';
 import type { z } from 'zod';
 import { IndexedZodPipe } from '../../engine/engine-http';
@@ -7,14 +7,27 @@ import { TenantKey } from '../../http/access';
 import { ApiRoute } from '../../http/openapi';
 import { ProblemException } from '../../http/problem';
 import { IdPipe, notFound } from '../../http/validation.pipes';
-import { approveBody, rejectBody, rescoreBody, sourcingRunIdParams } from './run-qualify.schemas';
+import { SourcingErrorsFilter } from '../sourcing-http';
+import {
+  approveBody,
+  rejectBody,
+  requalifyBody,
+  rescoreBody,
+  sourcingRunIdParams,
+} from './run-qualify.schemas';
 
 const EXAMPLE_IDS = ['0190f5e4-3333-7c3d-8e4f-5a6b7c8d9e0f'];
 
-/** A sourcing run's qualify side: rescoring, and a person's approve or reject of its candidates. */
+/**
+ * A sourcing run's qualify side: rescoring, a person's approve or reject of its candidates, and
+ * requalifying the ones the beat closed as not qualified.
+ */
 @Controller('v1/sourcing-runs')
 export class RunQualifyController {
-  constructor(private readonly qualifier: Qualifier) {}
+  constructor(
+    private readonly qualifier: Qualifier,
+    private readonly requalifier: SourcingRequalify,
+  ) {}
 
   @Post(':id/rescore')
   @HttpCode(200)
@@ -143,6 +156,41 @@ export class RunQualifyController {
         .filter((c) => !rejected.has(c))
         .map((c) => ({ id: c, reason: 'not_rejectable' })),
     };
+  }
+
+  @Post(':id/candidates/requalify')
+  @HttpCode(202)
+  @UseFilters(SourcingErrorsFilter)
+  @ApiRoute({
+    id: 'sourcingRuns.requalifyCandidates',
+    tag: 'sourcing-runs',
+    access: 'write',
+    summary: 'Requalify candidates closed as not qualified',
+    description:
+      'Puts candidates the beat closed as not qualified (their qualify job kept failing or was lost; `reason` starts with "not qualified:") back to qualifying: each at the stage its stored facts show it reached, so nothing already fetched is fetched again, and handed off once qualified. Without `candidate_ids`, every such candidate of the run. A completed run is running again until they are done. Candidates rejected otherwise (by a person, by their tier) and candidates not rejected are listed as skipped; doing it twice requalifies each once. A cancelled, failed or dry run is a 409, as is a completed run while another run of its job is active.',
+    params: sourcingRunIdParams,
+    body: { schema: requalifyBody, example: { candidate_ids: EXAMPLE_IDS } },
+    success: {
+      status: 202,
+      description: 'What was put back to qualifying, what was skipped and why, and the run’s status after.',
+      schema: 'RequalifyResult',
+      example: {
+        run_id: '0190f5e4-4444-7c3d-8e4f-5a6b7c8d9e0f',
+        status: 'running',
+        requalified: [{ id: EXAMPLE_IDS[0], stage: 'enriched' }],
+        skipped: [],
+      },
+    },
+    problems: ['conflict', 'unavailable'],
+  })
+  async requalify(
+    @TenantKey() principal: TenantPrincipal,
+    @Param('id', new IdPipe('sourcing run')) id: string,
+    @Body(new IndexedZodPipe(requalifyBody, 'body')) body: z.output<typeof requalifyBody>,
+  ) {
+    const result = await this.requalifier.requalify(principal.tenantId, id, body.candidate_ids);
+    if (!result) throw notFound('sourcing run', id);
+    return { run_id: id, status: result.status, requalified: result.requalified, skipped: result.skipped };
   }
 
   private async requireRun(tenantId: string, runId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { handoffActionSchema } from '@herald/sourcing';
+import { handoffActionSchema, SOURCING_RUN_STATUSES } from '@herald/sourcing';
 import { z } from 'zod';
 import { component } from '../../http/openapi';
 
@@ -58,6 +58,35 @@ export const CandidateDecisionSchema = component(
     ),
     skipped: z.array(z.object({ id: z.uuid(), reason: z.string() })).meta({
       description: 'Candidates left as they were, and why: `not_found`, `not_held`, `stage_handed_off`…',
+    }),
+  }),
+);
+
+export const requalifyBody = z.strictObject({
+  candidate_ids: z
+    .array(z.uuid('must be a candidate id'))
+    .min(1, 'must list at least one candidate')
+    .max(1000, 'must list at most 1000 candidates')
+    .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))])
+    .optional()
+    .meta({
+      description: 'The candidates to requalify; absent: every candidate of the run closed as not qualified.',
+    }),
+});
+
+export const RequalifyResultSchema = component(
+  'RequalifyResult',
+  z.object({
+    run_id: z.uuid(),
+    status: z.enum(SOURCING_RUN_STATUSES).meta({
+      description: 'The run’s status after: a completed run with candidates put back is `running` again.',
+    }),
+    requalified: z
+      .array(z.object({ id: z.uuid(), stage: z.enum(['discovered', 'assessed', 'enriched', 'scored']) }))
+      .meta({ description: 'Each candidate put back, at the stage its stored facts show it reached.' }),
+    skipped: z.array(z.object({ id: z.uuid(), reason: z.string() })).meta({
+      description:
+        'Candidates left as they were, and why: `not_found`, `other_run` (a candidate of another run), `stage_<stage>` (not rejected), `not_closed_as_not_qualified` (rejected by a person, by its tier, or a failed visit: that stands).',
     }),
   }),
 );
