@@ -25,6 +25,8 @@ export interface Fleet {
   other: { key: string; runId: string };
   /** A tenant whose one campaign ran and drew engagement (the analytics tests read its numbers). */
   metrics: MetricsSeed;
+  /** The fleet's database, for a state no API call makes (the beat's verdict after an hour of failures). */
+  databaseUrl: string;
 }
 
 /** What the metrics tenant's campaign produced, as the funnel should count it. */
@@ -101,13 +103,12 @@ export default async function startFleet(): Promise<() => Promise<void>> {
       stops.push(() => proc.stop());
     }
     const api = processes[0]!;
-    process.env[FLEET_ENV] = JSON.stringify(
-      await seed(api.publicUrl, sink.url, {
-        directory: directory.url(),
-        stalled: directory.url('slow'),
-        enrichment,
-      }),
-    );
+    const seeded = await seed(api.publicUrl, sink.url, {
+      directory: directory.url(),
+      stalled: directory.url('slow'),
+      enrichment,
+    });
+    process.env[FLEET_ENV] = JSON.stringify({ ...seeded, databaseUrl: db.url } satisfies Fleet);
     process.stderr.write(
       `console fleet ready in ${Math.round(performance.now() - started)} ms at ${api.publicUrl}\n`,
     );
@@ -118,7 +119,7 @@ export default async function startFleet(): Promise<() => Promise<void>> {
   }
 }
 
-async function seed(url: string, sinkUrl: string, leads: Leads): Promise<Fleet> {
+async function seed(url: string, sinkUrl: string, leads: Leads): Promise<Omit<Fleet, 'databaseUrl'>> {
   const call: Call = async <T>(method: string, path: string, key: string, body?: unknown): Promise<T> => {
     const answer = await testing.callApi<T>(url, method, path, key, body);
     if (answer.status >= 300)

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { Client } from 'pg';
 import { fleet, LEADS_JOB, LEADS_LIMIT, STALLED_JOB } from './fleet';
 import { expectAccessible, expectNoSidewaysScroll, screenshot, signIn } from './support';
 
@@ -111,6 +112,51 @@ test('a held tier-B candidate approved from the page becomes a contact', async (
   await expect(page.getByText('lead-tier:B')).toBeVisible();
   await expectAccessible(page);
   await screenshot(page, 'approved-lead-contact');
+});
+
+test('candidates the beat closed as not qualified are put back from the run page and qualified again', async ({
+  page,
+}) => {
+  await signIn(page, f.url, f.tenant.key);
+  await page.goto(at('/leads'));
+  await page
+    .getByRole('region', { name: 'Sourcing jobs' })
+    .getByRole('listitem')
+    .filter({ hasText: LEADS_JOB })
+    .getByRole('link', { name: /^[0-9a-f]{8}$/ })
+    .click();
+  await expect(page.getByTestId('sourcing-status')).toHaveText('completed');
+  const runId = /leads\/runs\/([0-9a-f-]{36})/.exec(page.url())?.[1];
+  expect(runId).toBeDefined();
+  // What the beat leaves after an hour of failed qualify jobs (no API call makes it): three of
+  // the run's candidates closed as not qualified.
+  const db = new Client({ connectionString: f.databaseUrl });
+  await db.connect();
+  try {
+    const closed = await db.query<{ id: string }>(
+      `UPDATE candidates SET reason = 'not qualified: its qualify job was lost from the queue (recovered 3 times by the beat without moving on)'
+        WHERE id IN (SELECT id FROM candidates WHERE run_id = $1 AND stage = 'rejected' ORDER BY id LIMIT 3)
+        RETURNING id`,
+      [runId],
+    );
+    expect(closed.rowCount).toBe(3);
+    await page.reload();
+    const requalify = page.getByRole('button', { name: 'Requalify 3 not qualified' });
+    await requalify.click();
+    await expect(page.getByTestId('requalified')).toHaveText('Requalified 3; the run is running.');
+    // The worker scores nothing again (their scores stand) and hands them off by their tier
+    // (C and D: rejected by the job's plan), and the run completes again.
+    await expect(page.getByTestId('sourcing-status')).toHaveText('completed', { timeout: 60_000 });
+    await expect(requalify).toHaveCount(0);
+    const after = await db.query<{ stage: string; reason: string | null }>(
+      `SELECT stage, reason FROM candidates WHERE id = ANY ($1::uuid[])`,
+      [closed.rows.map((r) => r.id)],
+    );
+    expect(after.rows).toEqual(Array(3).fill({ stage: 'rejected', reason: 'tier_rejected' }));
+    await expectAccessible(page);
+  } finally {
+    await db.end();
+  }
 });
 
 test('the analytics page shows the funnel and the campaign’s step, variants and experiment as the seeded campaign produced them', async ({
