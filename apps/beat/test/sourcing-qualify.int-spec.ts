@@ -101,6 +101,34 @@ describe('sourcing candidates whose qualify job Redis lost or BullMQ failed for 
       expect(await fx.candidates(runId)).toEqual(left);
     });
 
+    it('adds candidates found before they recorded their job again once quiet, under a job of their own', async () => {
+      const { runId, jobs } = await fx.search();
+      const [old, kept] = [...jobs.keys()] as [string, string];
+      // As a run that was qualifying when the column came: its candidates name no job, and
+      // their job (here: lost) cannot be looked up by them.
+      await fx.queue.remove(old);
+      await fx.api.query(`UPDATE candidates SET qualify_job = NULL WHERE run_id = $1 AND qualify_job = $2`, [
+        runId,
+        old,
+      ]);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+
+      await fx.backdate(runId);
+      const before = await recoveries('qualify_readded');
+      expect(await fx.sweeper.sweep(QUIET)).toBe(1);
+      expect(await recoveries('qualify_readded')).toBe(before + 1);
+      const readded = (await fx.queue.getJob(old)) as Job<JobEnvelope<'sourcing.qualify'>>;
+      expect(await readded.getState()).toBe('waiting');
+      expect([...readded.data.payload.candidate_ids].sort()).toEqual(jobs.get(old));
+      for (const c of await fx.candidates(runId)) {
+        const wasOld = jobs.get(old)!.includes(c.id);
+        expect([c.qualify_job, c.qualify_recoveries]).toEqual(wasOld ? [old, 1] : [kept, 0]);
+      }
+      // Recorded now: quiet again with their job waiting, nothing more.
+      await fx.backdate(runId);
+      expect(await fx.sweeper.sweep(QUIET)).toBe(0);
+    });
+
     it('leaves alone quiet candidates whose job is active or delayed', async () => {
       const { runId, jobs } = await fx.search();
       const [held, delayed] = [...jobs.keys()] as [string, string];

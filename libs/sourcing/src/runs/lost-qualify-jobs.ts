@@ -31,9 +31,18 @@ const ACTIVE_RUN = ['queued', 'running', 'paused'];
 
 export type QualifyRecoveryOutcome = 'qualify_readded' | 'qualify_retried' | 'qualify_failed';
 
+/**
+ * The job of candidates written before they recorded it (`qualify_job` NULL: found before
+ * migration 1763948000000): no one can tell whether a job still carries them, so once quiet they
+ * are added again like a lost job's. The qualifier is idempotent per candidate, so an old job
+ * still waiting for them only finds them done.
+ */
+const NOT_RECORDED = '';
+
 interface QuietGroup {
   tenant_id: string;
   run_id: string;
+  /** The candidates' job, or NOT_RECORDED. */
   qualify_job: string;
 }
 
@@ -48,7 +57,8 @@ interface Stuck {
  * gone from Redis (a restart without persistence, eviction, an operator) or BullMQ failed it for
  * good (attempts spent: a bug, the database down longer than its backoff), nothing else would.
  * The leading beat looks at open candidates that have not moved for a quiet period, grouped by
- * the job that carries them (`candidates.qualify_job`, written by the finder), and for a job
+ * the job that carries them (`candidates.qualify_job`, written by the finder; NOT_RECORDED for
+ * candidates older than that column, added again once quiet), and for a job
  * that is neither live in the queue nor still waiting in the outbox, under the run's row lock
  * (two beats act once): a failed job is handed back (`job.retry()`, its attempts reset), a
  * vanished one (or one that completed leaving them open) has its open candidates added again in
@@ -75,7 +85,7 @@ export class SourcingLostQualifyJobs {
     let acted = 0;
     for (const group of await this.quietGroups(options.quietMs, options.limit ?? PAGE)) {
       // Looked at without the lock first: most quiet candidates have their job waiting its turn.
-      if (liveJob(await queue.getJobState(group.qualify_job))) continue;
+      if (group.qualify_job !== NOT_RECORDED && liveJob(await queue.getJobState(group.qualify_job))) continue;
       const outcomes = await this.recover(queue, group, options.quietMs);
       for (const outcome of outcomes) sourcingRunRecoveries().inc({ outcome });
       if (outcomes.length > 0) acted += 1;
@@ -98,11 +108,12 @@ export class SourcingLostQualifyJobs {
       if (!run || !ACTIVE_RUN.includes(run.status)) return [];
       // The job's state first, its candidates after: a job that completed in between has
       // committed its moves before BullMQ marked it done, so they are seen below.
-      let state = await queue.getJobState(group.qualify_job);
-      if (liveJob(state) || (await this.inOutbox(manager, group.qualify_job))) return [];
+      const recorded = group.qualify_job !== NOT_RECORDED;
+      let state = recorded ? await queue.getJobState(group.qualify_job) : 'unknown';
+      if (recorded && (liveJob(state) || (await this.inOutbox(manager, group.qualify_job)))) return [];
       const stuck = await manager.query<Stuck[]>(
         `SELECT c.id, c.qualify_recoveries FROM candidates c
-          WHERE c.tenant_id = $1 AND c.run_id = $2 AND c.qualify_job = $3 AND ${OPEN_CANDIDATE}
+          WHERE c.tenant_id = $1 AND c.run_id = $2 AND coalesce(c.qualify_job, '') = $3 AND ${OPEN_CANDIDATE}
             AND c.updated_at < clock_timestamp() - make_interval(secs => $4::double precision / 1000)
           ORDER BY c.id FOR UPDATE`,
         [group.tenant_id, group.run_id, group.qualify_job, quietMs],
@@ -121,7 +132,9 @@ export class SourcingLostQualifyJobs {
           ? `its qualify job failed for good: ${failedReason ?? 'no reason given'}`
           : state === 'completed'
             ? 'its qualify job completed without moving it on'
-            : 'its qualify job was lost from the queue';
+            : recorded
+              ? 'its qualify job was lost from the queue'
+              : 'it was found before candidates recorded their qualify job';
       const spent = stuck.filter((c) => c.qualify_recoveries >= MAX_QUALIFY_RECOVERIES);
       const rest = stuck.filter((c) => c.qualify_recoveries < MAX_QUALIFY_RECOVERIES).map((c) => c.id);
       const done: QualifyRecoveryOutcome[] = [];
@@ -150,7 +163,9 @@ export class SourcingLostQualifyJobs {
           },
           job
             ? 'sourcing qualify job failed for good; handed back to the queue'
-            : 'sourcing qualify job lost; its open candidates added again',
+            : recorded
+              ? 'sourcing qualify job lost; its open candidates added again'
+              : 'sourcing candidates without a recorded qualify job added again',
         );
       }
       if (spent.length > 0) {
@@ -212,14 +227,14 @@ export class SourcingLostQualifyJobs {
    */
   private async quietGroups(quietMs: number, limit: number): Promise<QuietGroup[]> {
     const rows = await this.dataSource.query<QuietGroup[]>(
-      `SELECT c.tenant_id, c.run_id, c.qualify_job FROM sourcing_runs r
+      `SELECT c.tenant_id, c.run_id, coalesce(c.qualify_job, '') AS qualify_job FROM sourcing_runs r
          JOIN candidates c ON c.tenant_id = r.tenant_id AND c.run_id = r.id
         WHERE r.status = ANY ($1::text[]) AND NOT r.dry_run
-          AND ${OPEN_CANDIDATE} AND c.qualify_job IS NOT NULL
+          AND ${OPEN_CANDIDATE}
           AND c.updated_at < now() - make_interval(secs => $2::double precision / 1000)
-          AND ($3::uuid IS NULL OR (c.tenant_id, c.run_id, c.qualify_job) > ($3::uuid, $4::uuid, $5::text))
-        GROUP BY c.tenant_id, c.run_id, c.qualify_job
-        ORDER BY c.tenant_id, c.run_id, c.qualify_job LIMIT $6`,
+          AND ($3::uuid IS NULL OR (c.tenant_id, c.run_id, coalesce(c.qualify_job, '')) > ($3::uuid, $4::uuid, $5::text))
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, 3 LIMIT $6`,
       [
         ACTIVE_RUN,
         quietMs,
