@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { Client } from 'pg';
 import { fleet, LEADS_JOB, LEADS_LIMIT, STALLED_JOB } from './fleet';
 import { expectAccessible, expectNoSidewaysScroll, screenshot, signIn } from './support';
@@ -7,6 +7,19 @@ const f = fleet();
 const at = (path: string) => `${f.url}/console${path}`;
 
 test.describe.configure({ mode: 'serial' });
+
+/** Signed in, the Leads job's latest run (completed by the first test), from the Leads page. */
+async function openCompletedLeadsRun(page: Page): Promise<void> {
+  await signIn(page, f.url, f.tenant.key);
+  await page.goto(at('/leads'));
+  await page
+    .getByRole('region', { name: 'Sourcing jobs' })
+    .getByRole('listitem')
+    .filter({ hasText: LEADS_JOB })
+    .getByRole('link', { name: /^[0-9a-f]{8}$/ })
+    .click();
+  await expect(page.getByTestId('sourcing-status')).toHaveText('completed');
+}
 
 test('a sourcing run against the directory completes on the Leads page, with candidates by tier and their scores explained', async ({
   page,
@@ -82,15 +95,7 @@ test('a sourcing run against the directory completes on the Leads page, with can
 });
 
 test('a held tier-B candidate approved from the page becomes a contact', async ({ page }) => {
-  await signIn(page, f.url, f.tenant.key);
-  await page.goto(at('/leads'));
-  await page
-    .getByRole('region', { name: 'Sourcing jobs' })
-    .getByRole('listitem')
-    .filter({ hasText: LEADS_JOB })
-    .getByRole('link', { name: /^[0-9a-f]{8}$/ })
-    .click();
-  await expect(page.getByTestId('sourcing-status')).toHaveText('completed');
+  await openCompletedLeadsRun(page);
   const candidates = page.getByRole('region', { name: 'Candidates' });
   await candidates.getByLabel('Tier').selectOption('B');
   const held = candidates.getByRole('row').filter({ has: page.getByRole('checkbox') });
@@ -117,15 +122,7 @@ test('a held tier-B candidate approved from the page becomes a contact', async (
 test('candidates the beat closed as not qualified are put back from the run page and qualified again', async ({
   page,
 }) => {
-  await signIn(page, f.url, f.tenant.key);
-  await page.goto(at('/leads'));
-  await page
-    .getByRole('region', { name: 'Sourcing jobs' })
-    .getByRole('listitem')
-    .filter({ hasText: LEADS_JOB })
-    .getByRole('link', { name: /^[0-9a-f]{8}$/ })
-    .click();
-  await expect(page.getByTestId('sourcing-status')).toHaveText('completed');
+  await openCompletedLeadsRun(page);
   const runId = /leads\/runs\/([0-9a-f-]{36})/.exec(page.url())?.[1];
   expect(runId).toBeDefined();
   // What the beat leaves after an hour of failed qualify jobs (no API call makes it): three of

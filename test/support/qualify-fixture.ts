@@ -237,15 +237,28 @@ export async function qualifyFixture(directory: FakeDirectory) {
 
 /** A worker process's app (in this process) consuming the fixture's `sourcing` queue. */
 export async function startQualifyWorker(fx: QualifyFixture): Promise<INestApplicationContext> {
+  return startSourcingWorker(fx.api);
+}
+
+/**
+ * A worker process's app (in this process) consuming the api's `sourcing` queue (its database
+ * and queue prefix), reaching the fake sites; `env` adds to or overrides its variables. The
+ * caller closes it.
+ */
+export async function startSourcingWorker(
+  api: TestApi,
+  env: Record<string, string> = {},
+): Promise<INestApplicationContext> {
   register.clear();
   const config = loadConfig(
     testEnvironment({
       ...QUALIFY_OUTBOUND,
-      DATABASE_URL: fx.api.database.url,
+      DATABASE_URL: api.database.url,
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: fx.api.config.redis.prefix,
+      QUEUE_PREFIX: api.config.redis.prefix,
       WORKER_QUEUES: 'sourcing',
       LOG_LEVEL: 'silent',
+      ...env,
     }),
     { role: 'worker' },
   );

@@ -1,6 +1,4 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@herald/config';
 import {
   hashTaggedPrefix,
   JobProducer,
@@ -16,21 +14,16 @@ import {
   sourcingRunRecoveries,
 } from '@herald/sourcing';
 import { HeraldLogger } from '@herald/telemetry';
-import { eventually, FakeDirectory, FakeSites, testEnvironment, testRedisUrl } from '@herald/testing';
+import { eventually, FakeDirectory, FakeSites, testRedisUrl } from '@herald/testing';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TestApi } from '../../../test/support/api-app';
+import { QUALIFY_OUTBOUND as OUTBOUND, startSourcingWorker } from '../../../test/support/qualify-fixture';
 import { directorySourcing } from '../../../test/support/sourcing-fixture';
-import { AppModule as WorkerAppModule } from '../../worker/src/app.module';
 
 jest.setTimeout(120_000);
 
 const API_KEY = 'stranded-directory-key';
-const OUTBOUND = {
-  OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
-  OUTBOUND_HOST_OVERRIDES: '*.sites.test=127.0.0.1',
-};
 
 type Run = { id: string; status: string; error: string | null; discovered: number };
 
@@ -170,27 +163,14 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     }
   }
 
-  /** A worker process's app (in this process) consuming the fixture's `sourcing` queue; the fixture closes it. */
+  /** A worker consuming the fixture's `sourcing` queue, its locks short so a stall shows fast; the fixture closes it. */
   async function startWorker(fx: Awaited<ReturnType<typeof fixture>>): Promise<void> {
-    register.clear();
-    const config = loadConfig(
-      testEnvironment({
-        ...OUTBOUND,
-        DATABASE_URL: fx.api.database.url,
-        REDIS_URL: testRedisUrl(),
-        QUEUE_PREFIX: fx.api.config.redis.prefix,
-        WORKER_QUEUES: 'sourcing',
+    fx.workers.push(
+      await startSourcingWorker(fx.api, {
         QUEUE_LOCK_DURATION_MS: '1000',
         QUEUE_STALLED_INTERVAL_MS: '1000',
-        LOG_LEVEL: 'silent',
       }),
-      { role: 'worker' },
     );
-    const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config), {
-      logger: false,
-    });
-    fx.workers.push(app);
-    await app.init();
   }
 
   async function recoveries(outcome: string): Promise<number> {
