@@ -55,6 +55,15 @@ export interface SearchOptions {
 
 export type QualifyFixture = Awaited<ReturnType<typeof qualifyFixture>>;
 
+/** The api's `sourcing` queue, its hash-tagged key prefix and the Redis client, to break jobs with. */
+export function sourcingQueue(api: TestApi) {
+  return {
+    queue: api.app.get(JobProducer).queue(QUEUES.sourcing),
+    prefix: hashTaggedPrefix(api.config.redis.prefix),
+    redis: api.app.get<RedisClient>(REDIS),
+  };
+}
+
 /** The fake web the qualify specs search and assess: 600 businesses, their sites on loopback. */
 export async function startFakeWorld(): Promise<{ directory: FakeDirectory; stop: () => Promise<void> }> {
   const sites = await FakeSites.start();
@@ -81,9 +90,7 @@ export async function startFakeWorld(): Promise<{ directory: FakeDirectory; stop
  */
 export async function qualifyFixture(directory: FakeDirectory) {
   const api = await TestApi.start(QUALIFY_OUTBOUND);
-  const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
-  const prefix = hashTaggedPrefix(api.config.redis.prefix);
-  const redis = api.app.get<RedisClient>(REDIS);
+  const { queue, prefix, redis } = sourcingQueue(api);
   const sweeper = api.app.get(SourcingLostQualifyJobs);
   const candidates = (runId: string) =>
     api.query<CandidateState>(

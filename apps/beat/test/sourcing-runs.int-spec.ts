@@ -1,12 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import {
-  hashTaggedPrefix,
-  JobProducer,
-  QUEUES,
-  REDIS,
-  type JobEnvelope,
-  type RedisClient,
-} from '@herald/queues';
+import { JobProducer, QUEUES, type JobEnvelope } from '@herald/queues';
 import {
   SourcingLostRunJobs,
   SourcingRunReconciler,
@@ -18,7 +11,11 @@ import { eventually, FakeDirectory, FakeSites, testRedisUrl } from '@herald/test
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { TestApi } from '../../../test/support/api-app';
-import { QUALIFY_OUTBOUND as OUTBOUND, startSourcingWorker } from '../../../test/support/qualify-fixture';
+import {
+  QUALIFY_OUTBOUND as OUTBOUND,
+  sourcingQueue,
+  startSourcingWorker,
+} from '../../../test/support/qualify-fixture';
 import { directorySourcing } from '../../../test/support/sourcing-fixture';
 
 jest.setTimeout(120_000);
@@ -59,9 +56,7 @@ describe('sourcing runs whose job BullMQ failed for good, or Redis lost', () => 
     const call = async <T>(method: string, path: string, body?: unknown) =>
       api.request<T>(method, path, { key: tenant.key, body });
     const { accountId, modelId } = await directorySourcing(call, { directory, pageSize: 20 });
-    const queue = api.app.get(JobProducer).queue(QUEUES.sourcing);
-    const prefix = hashTaggedPrefix(api.config.redis.prefix);
-    const redis = api.app.get<RedisClient>(REDIS);
+    const { queue, prefix, redis } = sourcingQueue(api);
     /** The in-process workers a test started on this fixture's queue. */
     const workers: INestApplicationContext[] = [];
     return {
