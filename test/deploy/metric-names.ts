@@ -26,6 +26,7 @@ export const CURRENT_METRICS: readonly string[] = [
   'herald_http_requests_total',
   'herald_http_request_duration_seconds',
   'herald_http_requests_in_flight',
+  'herald_public_requests_shed_total',
   'herald_jobs_total',
   'herald_job_duration_seconds',
   'herald_jobs_active',
